@@ -1,0 +1,58 @@
+import type { Consume, ExportLogsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { AgentMetrics } from './telemetry/metrics.js';
+
+// The component model, after the OpenTelemetry Collector's: receivers turn input into OTLP requests,
+// processors transform them, exporters ship them. They only ever talk through `Consume` functions
+// carrying OTLP requests; none imports another.
+
+export interface Component {
+  start(): Promise<void>;
+  /** Stops taking input and finishes (or fails) what is in flight. */
+  shutdown(): Promise<void>;
+}
+
+/** What every component gets besides its own configuration. */
+export interface ComponentContext {
+  /** The component's id in the configuration, e.g. "otlp" or "batch/fast". */
+  id: string;
+  logger: Logger;
+  metrics: AgentMetrics;
+}
+
+/** Where a receiver sends each signal it produces; absent when no pipeline takes that signal. */
+export interface ReceiverConsumers {
+  traces?: Consume<ExportTraceServiceRequest>;
+  logs?: Consume<ExportLogsServiceRequest>;
+}
+
+export interface ReceiverFactory<C = unknown> {
+  type: string;
+  signals: readonly SignalName[];
+  configSchema: z.ZodType<C>;
+  create(config: C, consumers: ReceiverConsumers, context: ComponentContext): Component;
+}
+
+export interface Processor<Req> extends Component {
+  consume: Consume<Req>;
+}
+
+export interface ProcessorFactory<C = unknown> {
+  type: string;
+  configSchema: z.ZodType<C>;
+  create<Req>(config: C, signal: Signal<Req>, next: Consume<Req>, context: ComponentContext): Processor<Req>;
+}
+
+export interface Exporter extends Component {
+  consumer<Req>(signal: Signal<Req>): Consume<Req>;
+}
+
+export interface ExporterFactory<C = unknown> {
+  type: string;
+  configSchema: z.ZodType<C>;
+  create(config: C, context: ComponentContext): Exporter;
+}
+
+/** The type part of a component id: "otlp/secondary" -> "otlp". */
+export const componentType = (id: string): string => id.split('/')[0]!;

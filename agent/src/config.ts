@@ -1,0 +1,133 @@
+import { ConfigError, describeIssues, endpoint, readYamlFile, type SignalName } from '@rollpoint/proto';
+import { z } from 'zod';
+import { componentType, type ExporterFactory, type ProcessorFactory, type ReceiverFactory } from './component.js';
+import { exporterFactories, processorFactories, receiverFactories } from './components.js';
+
+// The agent's configuration, in the Collector's shape: receivers, processors and exporters by id
+// ("type" or "type/name"), wired by service.pipelines. Loaded and validated once, at start.
+
+const componentSection = (defaults: Record<string, unknown>) => z.record(z.string(), z.unknown()).default(defaults);
+
+const pipelineSchema = z.strictObject({
+  receivers: z.array(z.string()).min(1),
+  processors: z.array(z.string()).default([]),
+  exporters: z.array(z.string()).min(1),
+});
+
+const DEFAULT_PIPELINE = { receivers: ['otlp'], processors: ['resource', 'batch'], exporters: ['otlp'] };
+
+const fileSchema = z.strictObject({
+  receivers: componentSection({ otlp: {} }),
+  processors: componentSection({ resource: {}, batch: {} }),
+  exporters: componentSection({ otlp: {} }),
+  extensions: z
+    .strictObject({
+      health_check: z
+        .preprocess(
+          (value) => value ?? {},
+          z.strictObject({
+            /** Where /healthz, /readyz and /metrics are served. */
+            endpoint: endpoint.default('127.0.0.1:13133'),
+          }),
+        )
+        .prefault({}),
+    })
+    .prefault({}),
+  service: z
+    .strictObject({
+      pipelines: z.record(z.string(), pipelineSchema).default({ traces: DEFAULT_PIPELINE, logs: DEFAULT_PIPELINE }),
+      telemetry: z
+        .strictObject({
+          logs: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+export interface Configured<F> {
+  id: string;
+  factory: F;
+  config: unknown;
+}
+
+export interface PipelineConfig {
+  id: string;
+  signal: SignalName;
+  receivers: string[];
+  processors: string[];
+  exporters: string[];
+}
+
+export interface AgentConfig {
+  receivers: ReadonlyMap<string, Configured<ReceiverFactory<never>>>;
+  processors: ReadonlyMap<string, Configured<ProcessorFactory<never>>>;
+  exporters: ReadonlyMap<string, Configured<ExporterFactory<never>>>;
+  pipelines: PipelineConfig[];
+  healthEndpoint: string;
+  logLevel: string;
+}
+
+/** Validates each component's settings with its factory's schema, collecting every problem. */
+function resolveSection<F extends { type: string; configSchema: z.ZodType }>(
+  section: string,
+  entries: Record<string, unknown>,
+  factories: ReadonlyMap<string, F>,
+  problems: string[],
+): Map<string, Configured<F>> {
+  const resolved = new Map<string, Configured<F>>();
+  for (const [id, raw] of Object.entries(entries)) {
+    const factory = factories.get(componentType(id));
+    if (!factory) {
+      problems.push(`${section}.${id}: unknown ${section.slice(0, -1)} type "${componentType(id)}" (known: ${[...factories.keys()].join(', ')})`);
+      continue;
+    }
+    const parsed = factory.configSchema.safeParse(raw);
+    if (parsed.success) resolved.set(id, { id, factory, config: parsed.data });
+    else problems.push(...describeIssues(parsed.error.issues, [section, id]));
+  }
+  return resolved;
+}
+
+const SIGNALS: readonly SignalName[] = ['traces', 'logs'];
+
+function checkPipeline(id: string, pipeline: z.output<typeof pipelineSchema>, config: Omit<AgentConfig, 'pipelines' | 'healthEndpoint' | 'logLevel'>, problems: string[]): PipelineConfig | undefined {
+  const signal = componentType(id) as SignalName;
+  const path = `service.pipelines.${id}`;
+  if (!SIGNALS.includes(signal)) {
+    problems.push(`${path}: a pipeline is "traces" or "logs" (optionally "/name"); rollpoint does not carry "${componentType(id)}"`);
+    return undefined;
+  }
+  const sections = [
+    ['receivers', config.receivers],
+    ['processors', config.processors],
+    ['exporters', config.exporters],
+  ] as const;
+  for (const [section, known] of sections) {
+    for (const ref of pipeline[section]) {
+      if (!known.has(ref)) problems.push(`${path}.${section}: references ${section.slice(0, -1)} "${ref}" which is not configured`);
+    }
+  }
+  for (const ref of pipeline.receivers) {
+    const receiver = config.receivers.get(ref);
+    if (receiver && !receiver.factory.signals.includes(signal)) problems.push(`${path}.receivers: receiver "${ref}" does not produce ${signal}`);
+  }
+  return { id, signal, ...pipeline };
+}
+
+/** Reads, validates and resolves the agent configuration; throws ConfigError naming every bad path. */
+export function loadAgentConfig(path: string | undefined): AgentConfig {
+  const parsed = fileSchema.safeParse(readYamlFile(path));
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues));
+  const file = parsed.data;
+  const problems: string[] = [];
+  const components = {
+    receivers: resolveSection('receivers', file.receivers, receiverFactories, problems),
+    processors: resolveSection('processors', file.processors, processorFactories, problems),
+    exporters: resolveSection('exporters', file.exporters, exporterFactories, problems),
+  };
+  const pipelines = Object.entries(file.service.pipelines).flatMap(([id, p]) => checkPipeline(id, p, components, problems) ?? []);
+  if (pipelines.length === 0 && problems.length === 0) problems.push('service.pipelines: at least one pipeline is needed');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...components, pipelines, healthEndpoint: file.extensions.health_check.endpoint, logLevel: file.service.telemetry.logs.level };
+}

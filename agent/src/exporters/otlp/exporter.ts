@@ -1,0 +1,67 @@
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import type { Consume, Signal } from '@rollpoint/proto';
+import type { ComponentContext, Exporter } from '../../component.js';
+import type { OtlpExporterConfig } from './config.js';
+
+const MIB = 1024 * 1024;
+// grpc-js's numbering of compression algorithms.
+const GZIP = 2;
+const identity = (bytes: Buffer): Buffer => bytes;
+
+/** Ships OTLP requests to the backend over gRPC, one Export call per request. */
+export class OtlpGrpcExporter implements Exporter {
+  private readonly client: Client;
+  private readonly metadata = new Metadata();
+
+  constructor(
+    private readonly config: OtlpExporterConfig,
+    private readonly context: ComponentContext,
+  ) {
+    this.client = new Client(config.endpoint, credentials.createInsecure(), {
+      'grpc.max_send_message_length': config.max_send_msg_size_mib * MIB,
+      ...(config.compression === 'gzip' ? { 'grpc.default_compression_algorithm': GZIP } : {}),
+    });
+    for (const [key, value] of Object.entries(config.headers)) this.metadata.set(key, value);
+  }
+
+  consumer<Req>(signal: Signal<Req>): Consume<Req> {
+    return (request) => this.send(signal, request);
+  }
+
+  private send<Req>(signal: Signal<Req>, request: Req): Promise<void> {
+    const { id, metrics, logger } = this.context;
+    const records = signal.countRecords(request);
+    const bytes = Buffer.from(signal.encode(request));
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        signal.grpcMethod,
+        identity,
+        identity,
+        bytes,
+        this.metadata,
+        { deadline: Date.now() + this.config.timeout },
+        (err: ServiceError | null, response?: Buffer) => {
+          if (err) {
+            metrics.failedRecords.inc({ exporter: id, signal: signal.name, code: status[err.code] ?? String(err.code) }, records);
+            reject(new Error(`export to ${this.config.endpoint} failed: ${status[err.code]}: ${err.details}`));
+            return;
+          }
+          const rejection = signal.decodeResponse(response ?? Buffer.alloc(0));
+          // Partial success is final: the backend keeps the rest and says why it refused some.
+          if (rejection.rejected > 0) {
+            metrics.partialRejections.inc({ exporter: id, signal: signal.name }, rejection.rejected);
+            logger.warn({ exporter: id, signal: signal.name, rejected: rejection.rejected, reason: rejection.errorMessage }, 'backend refused records');
+          }
+          metrics.sentRecords.inc({ exporter: id, signal: signal.name }, records - rejection.rejected);
+          resolve();
+        },
+      );
+    });
+  }
+
+  async start(): Promise<void> {}
+
+  async shutdown(): Promise<void> {
+    this.client.close();
+  }
+}

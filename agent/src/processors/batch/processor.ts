@@ -1,0 +1,58 @@
+import type { Consume, Signal } from '@rollpoint/proto';
+import type { Processor } from '../../component.js';
+import type { BatchConfig } from './config.js';
+
+interface Waiting<Req> {
+  request: Req;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Gathers requests into batches of `send_batch_size` records or `timeout`, whichever comes first.
+ * Unlike the Collector's batch processor, a caller's promise settles only when its batch has been
+ * sent, so a sender is acknowledged for data the next stage took, and told to retry otherwise.
+ */
+export class BatchProcessor<Req> implements Processor<Req> {
+  private waiting: Array<Waiting<Req>> = [];
+  private waitingRecords = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly config: BatchConfig,
+    private readonly signal: Signal<Req>,
+    private readonly next: Consume<Req>,
+  ) {}
+
+  consume = (request: Req): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      this.waiting.push({ request, resolve, reject });
+      this.waitingRecords += this.signal.countRecords(request);
+      if (this.waitingRecords >= this.config.send_batch_size) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.config.timeout);
+    });
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.waiting;
+    if (batch.length === 0) return;
+    this.waiting = [];
+    this.waitingRecords = 0;
+    const sent = this.next(this.signal.merge(batch.map((w) => w.request))).then(
+      () => batch.forEach((w) => w.resolve()),
+      (error: unknown) => batch.forEach((w) => w.reject(error)),
+    );
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+  }
+
+  async start(): Promise<void> {}
+
+  /** Sends what is waiting and waits for every batch still on its way. */
+  async shutdown(): Promise<void> {
+    this.flush();
+    await Promise.all(this.inFlight);
+  }
+}

@@ -1,0 +1,9 @@
+import type { ProcessorFactory } from '../../component.js';
+import { resourceConfigSchema, type ResourceConfig } from './config.js';
+import { ResourceProcessor } from './processor.js';
+
+export const resourceProcessorFactory: ProcessorFactory<ResourceConfig> = {
+  type: 'resource',
+  configSchema: resourceConfigSchema,
+  create: (config, signal, next) => new ResourceProcessor(config, signal, next),
+};

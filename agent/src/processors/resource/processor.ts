@@ -1,0 +1,31 @@
+import { setAttribute, type Consume, type Signal } from '@rollpoint/proto';
+import type { Processor } from '../../component.js';
+import type { ResourceConfig } from './config.js';
+
+export const AGENT_ID_ATTRIBUTE = 'rollpoint.agent.id';
+
+/** Stamps each resource with the host and the agent it passed through (in place). */
+export class ResourceProcessor<Req> implements Processor<Req> {
+  private readonly extra: Array<[string, string]>;
+
+  constructor(
+    private readonly config: ResourceConfig,
+    private readonly signal: Signal<Req>,
+    private readonly next: Consume<Req>,
+  ) {
+    this.extra = Object.entries(config.attributes);
+  }
+
+  consume = (request: Req): Promise<void> => {
+    for (const resource of this.signal.resources(request)) {
+      const attributes = resource.attributes!;
+      setAttribute(attributes, 'host.name', { stringValue: this.config.host_name }, false);
+      setAttribute(attributes, AGENT_ID_ATTRIBUTE, { stringValue: this.config.agent_id }, true);
+      for (const [key, value] of this.extra) setAttribute(attributes, key, { stringValue: value }, true);
+    }
+    return this.next(request);
+  };
+
+  async start(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}

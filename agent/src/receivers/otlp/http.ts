@@ -1,0 +1,80 @@
+import { createGunzip } from 'node:zlib';
+import { status } from '@grpc/grpc-js';
+import { acceptExport, encodeRpcStatus, logs, splitEndpoint, traces, type Consume, type ExportObserver, type Signal } from '@rollpoint/proto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ComponentContext, ReceiverConsumers } from '../../component.js';
+
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+
+interface HttpOptions {
+  endpoint: string;
+  maxBodyBytes: number;
+  consumers: ReceiverConsumers;
+  observer: ExportObserver;
+  context: ComponentContext;
+}
+
+const isJson = (request: FastifyRequest): boolean => (request.headers['content-type'] ?? '').startsWith(JSON_TYPE);
+
+/** Answers with a google.rpc.Status, encoded as the request was (OTLP/HTTP's error body). */
+function sendStatus(request: FastifyRequest, reply: FastifyReply, httpCode: number, grpcCode: status, message: string): FastifyReply {
+  reply.code(httpCode);
+  if (isJson(request) || !(request.headers['content-type'] ?? '').startsWith(PROTOBUF)) return reply.type(JSON_TYPE).send({ code: grpcCode, message });
+  return reply.type(PROTOBUF).send(Buffer.from(encodeRpcStatus(grpcCode, message)));
+}
+
+function exportRoute<Req>(signal: Signal<Req>, consume: Consume<Req> | undefined, observer: ExportObserver) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!consume) return sendStatus(request, reply, 404, status.UNIMPLEMENTED, `this rollpoint endpoint does not take ${signal.name}`);
+    let decoded: Req;
+    try {
+      decoded = isJson(request) ? signal.fromJson(request.body as string) : signal.decode(request.body as Buffer);
+    } catch (err) {
+      return sendStatus(request, reply, 400, status.INVALID_ARGUMENT, `undecodable OTLP ${signal.name} request: ${(err as Error).message}`);
+    }
+    let rejection;
+    try {
+      rejection = await acceptExport(signal, decoded, consume, observer);
+    } catch (err) {
+      // 503 is retryable in OTLP/HTTP: the sender keeps the data and tries again.
+      return sendStatus(request, reply, 503, status.UNAVAILABLE, `the ${signal.records} could not be passed on: ${(err as Error).message}`);
+    }
+    if (isJson(request)) return reply.type(JSON_TYPE).send(signal.responseJson(rejection));
+    return reply.type(PROTOBUF).send(Buffer.from(signal.encodeResponse(rejection)));
+  };
+}
+
+/** OTLP/HTTP: POST /v1/traces and /v1/logs, protobuf or JSON, optionally gzip-compressed. */
+export async function startOtlpHttpServer({ endpoint, maxBodyBytes, consumers, observer, context }: HttpOptions): Promise<FastifyInstance> {
+  const logger = context.logger.child({ receiver: context.id }, { level: 'warn' }) as FastifyBaseLogger;
+  const app = Fastify({ loggerInstance: logger, bodyLimit: maxBodyBytes });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // JSON stays text here: OTLP/JSON is parsed by the shared parser (hex ids, 64-bit integers).
+  app.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding'] ?? 'identity';
+    if (encoding === 'identity') return payload;
+    if (encoding === 'gzip') return payload.pipe(createGunzip());
+    throw Object.assign(new Error(`unsupported content-encoding "${encoding}" (use gzip or none)`), { statusCode: 415 });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    context.metrics.httpRequests.inc({ receiver: context.id, path: request.routeOptions.url ?? 'unknown', code: String(reply.statusCode) });
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    // zlib reports a corrupt gzip body with Z_* codes; that is the sender's fault.
+    const httpCode = err.code?.startsWith('Z_') ? 400 : (err.statusCode ?? 500);
+    const grpcCode = httpCode === 413 ? status.RESOURCE_EXHAUSTED : httpCode < 500 ? status.INVALID_ARGUMENT : status.INTERNAL;
+    return sendStatus(request, reply, httpCode, grpcCode, err.message);
+  });
+  app.post(traces.httpPath, exportRoute(traces, consumers.traces, observer));
+  app.post(logs.httpPath, exportRoute(logs, consumers.logs, observer));
+  app.post('/v1/metrics', async (request, reply) =>
+    sendStatus(request, reply, 404, status.UNIMPLEMENTED, 'rollpoint carries traces and logs, not metrics'),
+  );
+  const { host, port } = splitEndpoint(endpoint);
+  await app.listen({ host, port });
+  context.logger.info({ receiver: context.id, port: (app.server.address() as { port: number }).port }, 'OTLP/HTTP listening');
+  return app;
+}

@@ -1,0 +1,61 @@
+import { logs, traces, type Consume, type Signal, type SignalName } from '@rollpoint/proto';
+import type { Component, ComponentContext, Exporter, ReceiverConsumers } from '../component.js';
+import type { AgentConfig } from '../config.js';
+
+const SIGNALS = { traces, logs } as const;
+
+/**
+ * Several consumers of one request: each gets its own copy (processors change requests in place),
+ * and the request counts as taken only when every one of them took it.
+ */
+function fanOut<Req>(signal: Signal<Req>, consumers: Array<Consume<Req>>): Consume<Req> {
+  if (consumers.length === 1) return consumers[0]!;
+  return async (request) => {
+    const bytes = signal.encode(request);
+    await Promise.all(consumers.map((consume) => consume(signal.decode(bytes))));
+  };
+}
+
+export interface Graph {
+  /** In start order: exporters, processors, receivers. Shut down in reverse. */
+  components: Component[];
+}
+
+/**
+ * Builds the components from the configuration and wires them: receiver -> processors (one chain
+ * per pipeline, built back to front) -> every exporter of the pipeline. Exporters and receivers are
+ * shared by the pipelines that name them, as in the Collector.
+ */
+export function buildGraph(config: AgentConfig, contextFor: (id: string) => ComponentContext): Graph {
+  const exporters = new Map<string, Exporter>();
+  for (const { id, factory, config: c } of config.exporters.values()) {
+    if (config.pipelines.some((p) => p.exporters.includes(id))) exporters.set(id, factory.create(c as never, contextFor(id)));
+  }
+
+  const processors: Component[] = [];
+  const entries = new Map<string, Map<SignalName, Array<Consume<never>>>>();
+  for (const pipeline of config.pipelines) {
+    const signal = SIGNALS[pipeline.signal] as Signal<never>;
+    let next = fanOut(signal, pipeline.exporters.map((id) => exporters.get(id)!.consumer(signal)));
+    for (const id of [...pipeline.processors].reverse()) {
+      const { factory, config: c } = config.processors.get(id)!;
+      const processor = factory.create(c as never, signal, next, contextFor(`${id} (${pipeline.id})`));
+      processors.push(processor);
+      next = processor.consume;
+    }
+    for (const receiverId of pipeline.receivers) {
+      const bySignal = entries.get(receiverId) ?? new Map<SignalName, Array<Consume<never>>>();
+      bySignal.set(pipeline.signal, [...(bySignal.get(pipeline.signal) ?? []), next]);
+      entries.set(receiverId, bySignal);
+    }
+  }
+
+  const receivers = [...entries].map(([id, bySignal]) => {
+    const { factory, config: c } = config.receivers.get(id)!;
+    const consumers: ReceiverConsumers = {};
+    for (const [name, list] of bySignal) consumers[name] = fanOut(SIGNALS[name] as Signal<never>, list) as Consume<unknown>;
+    return factory.create(c as never, consumers, contextFor(id));
+  });
+
+  return { components: [...exporters.values(), ...processors.reverse(), ...receivers] };
+}

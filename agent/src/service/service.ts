@@ -1,0 +1,39 @@
+import { pino, type Logger } from 'pino';
+import type { AgentConfig } from '../config.js';
+import { startHealthCheck } from '../extensions/health-check.js';
+import { createAgentMetrics } from '../telemetry/metrics.js';
+import { buildGraph } from './pipelines.js';
+
+export interface RunningAgent {
+  /** Stops the receivers, flushes the processors, then closes the exporters. */
+  stop(): Promise<void>;
+}
+
+/** Builds the pipelines and starts them downstream first, so nothing is received before it can be sent. */
+export async function startAgent(config: AgentConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningAgent> {
+  const metrics = createAgentMetrics();
+  let ready = false;
+  const health = await startHealthCheck(config.healthEndpoint, metrics, logger, () => ready);
+  const { components } = buildGraph(config, (id) => ({ id, logger: logger.child({ component: id }), metrics }));
+  const started = [];
+  try {
+    for (const component of components) {
+      await component.start();
+      started.push(component);
+    }
+  } catch (err) {
+    for (const component of started.reverse()) await component.shutdown();
+    await health.close();
+    throw err;
+  }
+  ready = true;
+  logger.info({ pipelines: config.pipelines.map((p) => p.id), health: config.healthEndpoint }, 'rollpoint-agent ready');
+  return {
+    async stop() {
+      ready = false;
+      for (const component of [...components].reverse()) await component.shutdown();
+      await health.close();
+      logger.info('rollpoint-agent stopped');
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The agent's own metrics, served at /metrics on the health_check endpoint. */
+export function createAgentMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rollpoint_agent_' });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name: `rollpoint_agent_${name}`, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    acceptedRecords: counter('receiver_accepted_records_total', 'Spans and log records a receiver accepted and passed on.', ['receiver', 'signal']),
+    refusedRecords: counter('receiver_refused_records_total', 'Spans and log records a receiver refused as malformed (partial success).', ['receiver', 'signal']),
+    grpcRequests: counter('receiver_grpc_requests_total', 'OTLP/gRPC calls by final status (TRANSPORT: ended by grpc-js before decoding).', ['receiver', 'method', 'code']),
+    httpRequests: counter('receiver_http_requests_total', 'OTLP/HTTP requests by response status.', ['receiver', 'path', 'code']),
+    sentRecords: counter('exporter_sent_records_total', 'Spans and log records the backend acknowledged.', ['exporter', 'signal']),
+    failedRecords: counter('exporter_send_failed_records_total', 'Spans and log records an export failed for (the sender is told and retries).', ['exporter', 'signal', 'code']),
+    partialRejections: counter('exporter_rejected_records_total', 'Spans and log records the backend refused through partial success.', ['exporter', 'signal']),
+  };
+}
+
+export type AgentMetrics = ReturnType<typeof createAgentMetrics>;

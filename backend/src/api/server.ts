@@ -1,0 +1,32 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import type { BackendMetrics } from '../telemetry/metrics.js';
+import { registerHealthRoutes } from './health.js';
+import { registerSqlRoute } from './sql.js';
+import { registerStatusRoute } from './status.js';
+
+export interface ApiContext {
+  store: Store;
+  metrics: BackendMetrics;
+  logger: Logger;
+  /** False until the schema is in place, and again while shutting down. */
+  isReady(): boolean;
+}
+
+/** The backend's HTTP port: health, the JSON API under /api/v1 and /metrics. */
+export async function createApiServer(context: ApiContext): Promise<FastifyInstance> {
+  // At warn level the per-request info lines stay quiet; errors still reach the log.
+  const logger = context.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
+  const app = Fastify({ loggerInstance: logger, bodyLimit: 1024 * 1024 });
+  // Analysts post SQL as plain text as often as in JSON.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  registerHealthRoutes(app, context);
+  registerSqlRoute(app, context);
+  registerStatusRoute(app, context);
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', context.metrics.registry.contentType);
+    return context.metrics.registry.metrics();
+  });
+  return app;
+}

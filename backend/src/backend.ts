@@ -1,0 +1,56 @@
+import { stopGrpcServer, splitEndpoint } from '@rollpoint/proto';
+import { pino, type Logger } from 'pino';
+import { createApiServer } from './api/server.js';
+import type { BackendConfig } from './config.js';
+import { createIngest } from './ingest/ingest.js';
+import { startBackendOtlpServer } from './otlp/server.js';
+import { migrate } from './schema/migrations.js';
+import { ChdbStore } from './store/chdb.js';
+import { createBackendMetrics } from './telemetry/metrics.js';
+
+export interface RunningBackend {
+  grpcPort: number;
+  httpPort: number;
+  /** Stops taking data, lets in-flight exports finish storing, then closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Opens the store, brings its schema up to date and starts the OTLP and HTTP servers. */
+export async function startBackend(config: BackendConfig, logger: Logger = pino({ level: config.log.level })): Promise<RunningBackend> {
+  let ready = false;
+  const metrics = createBackendMetrics();
+  const store = new ChdbStore({
+    path: config.storage.chdb.path,
+    readOnlyMaxRows: config.sql.max_rows,
+    readOnlyTimeoutMs: config.sql.timeout,
+  });
+  const applied = await migrate(store, { ttlDays: config.storage.ttl_days });
+  if (applied.length > 0) logger.info({ applied }, 'schema migrations applied');
+
+  const api = await createApiServer({ store, metrics, logger, isReady: () => ready });
+  const http = splitEndpoint(config.http.endpoint);
+  await api.listen({ host: http.host, port: http.port });
+  const httpPort = (api.server.address() as { port: number }).port;
+
+  const otlp = await startBackendOtlpServer({
+    endpoint: config.otlp.grpc.endpoint,
+    maxRecvMsgSizeMib: config.otlp.grpc.max_recv_msg_size_mib,
+    ingest: createIngest(store),
+    metrics,
+    logger,
+  });
+  ready = true;
+  logger.info({ grpc: otlp.port, http: httpPort, store: config.storage.chdb.path }, 'rollpoint-backend ready');
+
+  return {
+    grpcPort: otlp.port,
+    httpPort,
+    async stop() {
+      ready = false;
+      await stopGrpcServer(otlp.server);
+      await api.close();
+      await store.close();
+      logger.info('rollpoint-backend stopped');
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/proto';
+import { z } from 'zod';
+
+// The backend's configuration: loaded and validated once at start, then passed down.
+// Keys are snake_case as in the YAML file, so the docs and the code use the same names.
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+export const backendConfigSchema = z.strictObject({
+  otlp: z
+    .strictObject({
+      grpc: z
+        .strictObject({
+          /** Where the OTLP/gRPC server listens. */
+          endpoint: endpoint.default('127.0.0.1:14317'),
+          /** Largest accepted request, after decompression; larger ones get RESOURCE_EXHAUSTED. */
+          max_recv_msg_size_mib: z.number().positive().max(2047).default(16),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      /** Where the HTTP API, health endpoints and /metrics listen. */
+      endpoint: endpoint.default('127.0.0.1:14318'),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      driver: z.literal('chdb').default('chdb'),
+      chdb: z
+        .strictObject({
+          /** Folder of the embedded ClickHouse data. */
+          path: z.string().min(1).default('./data'),
+        })
+        .prefault({}),
+      /** Days to keep telemetry (applied when the tables are created); 0 keeps it forever. */
+      ttl_days: z.number().int().nonnegative().default(30),
+    })
+    .prefault({}),
+  sql: z
+    .strictObject({
+      /** Most rows an analyst's statement may return. */
+      max_rows: z.number().int().positive().default(10000),
+      /** Longest an analyst's statement may run. */
+      timeout: durationMs.default(30000),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
+});
+
+export type BackendConfig = z.output<typeof backendConfigSchema>;
+
+/** Reads and validates the YAML file at `path` (all defaults when undefined). */
+export function loadBackendConfig(path: string | undefined): BackendConfig {
+  return parseConfig(backendConfigSchema, readYamlFile(path));
+}

@@ -1,0 +1,36 @@
+import { startOtlpGrpcServer, type ExportObserver } from '@rollpoint/proto';
+import type { Server } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Ingest } from '../ingest/ingest.js';
+import type { BackendMetrics } from '../telemetry/metrics.js';
+
+const MIB = 1024 * 1024;
+
+function observer(metrics: BackendMetrics, logger: Logger): ExportObserver {
+  return {
+    accepted: (signal, records) => metrics.acceptedRecords.inc({ signal }, records),
+    rejected: (signal, { rejected, errorMessage }) => {
+      metrics.rejectedRecords.inc({ signal }, rejected);
+      logger.warn({ signal, rejected, reason: errorMessage }, 'rejected malformed records');
+    },
+    failed: (signal, err) => logger.error({ signal, err }, 'storing an export failed'),
+    finished: (method, code) => metrics.grpcRequests.inc({ method, code }),
+  };
+}
+
+/** The backend's OTLP/gRPC receiver: every accepted Export is stored before it is answered. */
+export function startBackendOtlpServer(options: {
+  endpoint: string;
+  maxRecvMsgSizeMib: number;
+  ingest: Ingest;
+  metrics: BackendMetrics;
+  logger: Logger;
+}): Promise<{ server: Server; port: number }> {
+  return startOtlpGrpcServer({
+    endpoint: options.endpoint,
+    maxRecvMsgBytes: options.maxRecvMsgSizeMib * MIB,
+    traces: options.ingest.traces,
+    logs: options.ingest.logs,
+    observer: observer(options.metrics, options.logger),
+  });
+}

@@ -1,0 +1,37 @@
+import type { Store } from '../store/store.js';
+import { migrationsTable, otelLogsTable, otelTracesTable, traceIdTsTable, traceIdTsView, type SchemaOptions } from './ddl.js';
+
+interface Migration {
+  version: number;
+  name: string;
+  statements(options: SchemaOptions): string[];
+}
+
+/** Append-only: a released migration is never edited, a change is a new version. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'otel_logs and otel_traces (Collector ClickHouse exporter layout)',
+    statements: (o) => [otelLogsTable(o), otelTracesTable(o), traceIdTsTable(o), traceIdTsView()],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Brings the store's schema up to SCHEMA_VERSION. Every statement is idempotent (IF NOT EXISTS),
+ * so two backends starting at once, or a crash between a statement and its record, are harmless.
+ */
+export async function migrate(store: Store, options: SchemaOptions): Promise<number[]> {
+  await store.command(migrationsTable());
+  const { rows } = await store.query({ sql: 'SELECT DISTINCT version FROM rollpoint_schema_migrations', params: {} });
+  const applied = new Set(rows.map((row) => Number(row[0])));
+  const done: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.statements(options)) await store.command(statement);
+    await store.insert('rollpoint_schema_migrations', [{ version: migration.version, name: migration.name }]);
+    done.push(migration.version);
+  }
+  return done;
+}

@@ -1,0 +1,69 @@
+import type { TableName } from '../schema/tables.js';
+
+/** A statement with ClickHouse query parameters ({name:Type} placeholders), never spliced input. */
+export interface Query {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+export interface QueryResult {
+  columns: Array<{ name: string; type: string }>;
+  /** Rows as arrays, in column order; 64-bit integers come as strings so they survive JSON. */
+  rows: unknown[][];
+}
+
+/**
+ * One row for an insert, keyed by column name. Values are JSON values, except that bigints (and
+ * arrays of them) hold 64-bit integers and DateTime64(9) nanoseconds, which JSON numbers cannot.
+ */
+export type Row = Record<string, unknown>;
+
+/** A row as one JSONEachRow line; bigints become bare digits so ClickHouse reads them exactly. */
+export function rowToJsonLine(row: Row): string {
+  const fields = Object.entries(row).map(([column, value]) => `${JSON.stringify(column)}:${valueToJson(value)}`);
+  return `{${fields.join(',')}}`;
+}
+
+function valueToJson(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value) && value.some((v) => typeof v === 'bigint')) return `[${value.map(valueToJson).join(',')}]`;
+  return JSON.stringify(value);
+}
+
+/** A statement ClickHouse refused; `code` is ClickHouse's error code, e.g. 164 for READONLY. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export const READONLY_ERROR_CODE = 164;
+
+/**
+ * The seam between rollpoint and ClickHouse. Drivers: chdb (embedded engine, the default) and,
+ * later, a ClickHouse server through @clickhouse/client. The SQL they receive is the same text.
+ */
+export interface Store {
+  readonly driver: string;
+  /** Runs a statement that returns nothing (DDL). */
+  command(sql: string): Promise<void>;
+  /** Inserts rows in one INSERT. */
+  insert(table: TableName, rows: readonly Row[]): Promise<void>;
+  /** Runs one of rollpoint's own queries. */
+  query(query: Query): Promise<QueryResult>;
+  /** Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()). */
+  queryReadOnly(sql: string): Promise<QueryResult>;
+  close(): Promise<void>;
+}
+
+const CLICKHOUSE_CODE = /Code: (\d+)\./;
+
+/** The ClickHouse error code inside an exception text, if any. */
+export function clickhouseErrorCode(message: string): number | undefined {
+  const match = CLICKHOUSE_CODE.exec(message);
+  return match ? Number(match[1]) : undefined;
+}

@@ -1,0 +1,36 @@
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The backend's own metrics, served at /metrics in the Prometheus text format. */
+export function createBackendMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rollpoint_backend_' });
+  return {
+    registry,
+    acceptedRecords: new Counter({
+      name: 'rollpoint_backend_accepted_records_total',
+      help: 'Spans and log records stored.',
+      labelNames: ['signal'] as const,
+      registers: [registry],
+    }),
+    rejectedRecords: new Counter({
+      name: 'rollpoint_backend_rejected_records_total',
+      help: 'Spans and log records refused as malformed (reported to the sender as partial success).',
+      labelNames: ['signal'] as const,
+      registers: [registry],
+    }),
+    grpcRequests: new Counter({
+      name: 'rollpoint_backend_grpc_requests_total',
+      help: 'OTLP/gRPC Export calls by final status code (TRANSPORT: ended by grpc-js before decoding: too large, bad compression, cancelled).',
+      labelNames: ['method', 'code'] as const,
+      registers: [registry],
+    }),
+    sqlQueries: new Counter({
+      name: 'rollpoint_backend_sql_queries_total',
+      help: 'Statements run through /api/v1/sql, by outcome.',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type BackendMetrics = ReturnType<typeof createBackendMetrics>;

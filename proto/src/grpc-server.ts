@@ -1,0 +1,121 @@
+import { Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type ServerInterceptor } from '@grpc/grpc-js';
+import { splitEndpoint } from './config-file.js';
+import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
+import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
+import type { Rejection } from './validate.js';
+
+/** Takes a decoded, validated request; resolves once it is safe to acknowledge it. */
+export type Consume<Req> = (request: Req) => Promise<void>;
+
+/** Hooks through which the agent and the backend count and log what their OTLP servers do. */
+export interface ExportObserver {
+  accepted(signal: SignalName, records: number): void;
+  rejected(signal: SignalName, rejection: Rejection): void;
+  failed(signal: SignalName, error: Error): void;
+  /** Every call's final gRPC status; "TRANSPORT" for calls grpc-js ended before a handler ran. */
+  finished(method: string, code: string): void;
+}
+
+export interface OtlpGrpcServerOptions {
+  endpoint: string;
+  /** Largest request accepted, after decompression; larger ones get RESOURCE_EXHAUSTED. */
+  maxRecvMsgBytes: number;
+  traces?: Consume<ExportTraceServiceRequest>;
+  logs?: Consume<ExportLogsServiceRequest>;
+  observer: ExportObserver;
+}
+
+/**
+ * The Export call for one signal: decode (undecodable -> INVALID_ARGUMENT), accept, and answer only
+ * once the data was passed on; a failure downstream answers UNAVAILABLE, which senders retry.
+ */
+function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, observer: ExportObserver): handleUnaryCall<Buffer, Buffer> {
+  return (call, callback) => {
+    let request: Req;
+    try {
+      request = signal.decode(call.request);
+    } catch (err) {
+      callback({ code: status.INVALID_ARGUMENT, details: `undecodable OTLP ${signal.name} request: ${(err as Error).message}` });
+      return;
+    }
+    acceptExport(signal, request, consume, observer).then(
+      (rejection) => callback(null, Buffer.from(signal.encodeResponse(rejection))),
+      (error: Error) => callback({ code: status.UNAVAILABLE, details: `the ${signal.records} could not be passed on: ${error.message}` }),
+    );
+  };
+}
+
+/**
+ * The part of an Export that OTLP/gRPC and OTLP/HTTP share: drop malformed records (to be reported
+ * as partial success), hand the rest on and count the outcome. Rejects when `consume` fails; the
+ * caller then answers with a retryable status, so the sender keeps the data.
+ */
+export async function acceptExport<Req>(signal: Signal<Req>, request: Req, consume: Consume<Req>, observer: ExportObserver): Promise<Rejection> {
+  const rejection = signal.rejectInvalid(request);
+  if (rejection.rejected > 0) observer.rejected(signal.name, rejection);
+  const accepted = signal.countRecords(request);
+  try {
+    await consume(request);
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    observer.failed(signal.name, error);
+    throw error;
+  }
+  observer.accepted(signal.name, accepted);
+  return rejection;
+}
+
+function unimplemented(message: string): handleUnaryCall<Buffer, Buffer> {
+  return (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: message });
+}
+
+/**
+ * grpc-js answers some calls itself (a message over the size limit, a body that does not
+ * decompress, a cancelled call); those never pass through sendStatus here, only through onCancel.
+ */
+function countingInterceptor(observer: ExportObserver): ServerInterceptor {
+  return (method, call) => {
+    let counted = false;
+    const count = (code: string): void => {
+      if (!counted) observer.finished(method.path, code);
+      counted = true;
+    };
+    return new ServerInterceptingCall(call, {
+      // grpc-js chains this listener before the next one, so the handler still hears of the cancel.
+      start: (next) => next({ onCancel: () => count('TRANSPORT') }),
+      sendStatus: (outcome, next) => {
+        count(status[outcome.code] ?? String(outcome.code));
+        next(outcome);
+      },
+    });
+  };
+}
+
+/** An OTLP/gRPC server for traces and logs; MetricsService (and a signal with no consumer) answers UNIMPLEMENTED. */
+export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promise<{ server: Server; port: number }> {
+  const server = new Server({
+    'grpc.max_receive_message_length': options.maxRecvMsgBytes,
+    interceptors: [countingInterceptor(options.observer)],
+  });
+  const notHere = (what: string) => unimplemented(`this rollpoint endpoint does not take ${what}`);
+  server.addService(rawExportService(traces.grpcMethod), {
+    Export: options.traces ? exportHandler(traces, options.traces, options.observer) : notHere('traces'),
+  });
+  server.addService(rawExportService(logs.grpcMethod), {
+    Export: options.logs ? exportHandler(logs, options.logs, options.observer) : notHere('logs'),
+  });
+  server.addService(rawExportService(METRICS_GRPC_METHOD), {
+    Export: unimplemented('rollpoint stores traces and logs, not metrics: send metrics to a metrics backend'),
+  });
+  const { host, port } = splitEndpoint(options.endpoint);
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { server, port: bound };
+}
+
+/** Stops taking calls and waits for those in flight, so nothing acknowledged is cut off. */
+export function stopGrpcServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.tryShutdown(() => resolve()));
+}

@@ -1,0 +1,36 @@
+export {
+  ExportLogsServiceRequest,
+  ExportLogsServiceResponse,
+  ExportMetricsServiceRequest,
+  ExportTraceServiceRequest,
+  ExportTraceServiceResponse,
+  SeverityNumber,
+  SpanKind,
+  StatusCode,
+} from './otlp.js';
+export type {
+  AnyValue,
+  InstrumentationScope,
+  KeyValue,
+  LogRecord,
+  Resource,
+  ResourceLogs,
+  ResourceSpans,
+  ScopeLogs,
+  ScopeSpans,
+  Span,
+  SpanEvent,
+  SpanLink,
+} from './otlp.js';
+export { setAttribute, stringAttribute } from './attributes.js';
+export { ConfigError, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
+export { hexToId, idToHex } from './ids.js';
+export { logs, METRICS_GRPC_METHOD, rawExportService, traces } from './signals.js';
+export type { Signal, SignalName } from './signals.js';
+export { addRejections, NOTHING_REJECTED } from './validate.js';
+export type { Rejection } from './validate.js';
+export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server.js';
+export type { Consume, ExportObserver, OtlpGrpcServerOptions } from './grpc-server.js';
+export { runUntilSignalled } from './run-until-signalled.js';
+export type { LifecycleLogger } from './run-until-signalled.js';
+export { encodeRpcStatus } from './rpc-status.js';
