@@ -17,8 +17,9 @@ function fanOut<Req>(signal: Signal<Req>, consumers: Array<Consume<Req>>): Consu
 }
 
 export interface Graph {
-  /** In start order: exporters, processors, receivers. Shut down in reverse. */
-  components: Component[];
+  receivers: Component[];
+  processors: Component[];
+  exporters: Component[];
 }
 
 /**
@@ -57,5 +58,5 @@ export function buildGraph(config: AgentConfig, contextFor: (id: string) => Comp
     return factory.create(c as never, consumers, contextFor(id));
   });
 
-  return { components: [...exporters.values(), ...processors.reverse(), ...receivers] };
+  return { receivers, processors: processors.reverse(), exporters: [...exporters.values()] };
 }

@@ -14,7 +14,8 @@ export async function startAgent(config: AgentConfig, logger: Logger = pino({ le
   const metrics = createAgentMetrics();
   let ready = false;
   const health = await startHealthCheck(config.healthEndpoint, metrics, logger, () => ready);
-  const { components } = buildGraph(config, (id) => ({ id, logger: logger.child({ component: id }), metrics }));
+  const { receivers, processors, exporters } = buildGraph(config, (id) => ({ id, logger: logger.child({ component: id }), metrics }));
+  const components = [...exporters, ...processors, ...receivers];
   const started = [];
   try {
     for (const component of components) {
@@ -31,7 +32,10 @@ export async function startAgent(config: AgentConfig, logger: Logger = pino({ le
   return {
     async stop() {
       ready = false;
-      for (const component of [...components].reverse()) await component.shutdown();
+      // Receivers wait for their in-flight requests, which wait for their batches: so processors
+      // flush while receivers drain, and exporters close only after both.
+      await Promise.all([...receivers, ...processors].map((c) => c.shutdown()));
+      for (const exporter of exporters) await exporter.shutdown();
       await health.close();
       logger.info('rollpoint-agent stopped');
     },

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Session, type ChdbResult } from 'chdb';
+import { drainPending, Session, type ChdbResult } from 'chdb';
 import type { TableName } from '../schema/tables.js';
 import { clickhouseErrorCode, rowToJsonLine, StoreError, type Query, type QueryResult, type Row, type Store } from './store.js';
 
@@ -93,8 +93,10 @@ export class ChdbStore implements Store {
     return run(async () => toResult(await this.reader.queryAsync(sql, { format: 'JSONCompact' })));
   }
 
+  /** Closes both connections and waits until the engine has really let go of the folder. */
   async close(): Promise<void> {
     this.reader.close();
     this.writer.close();
+    await drainPending();
   }
 }

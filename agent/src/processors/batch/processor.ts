@@ -18,6 +18,7 @@ export class BatchProcessor<Req> implements Processor<Req> {
   private waitingRecords = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private closing = false;
 
   constructor(
     private readonly config: BatchConfig,
@@ -29,7 +30,7 @@ export class BatchProcessor<Req> implements Processor<Req> {
     new Promise<void>((resolve, reject) => {
       this.waiting.push({ request, resolve, reject });
       this.waitingRecords += this.signal.countRecords(request);
-      if (this.waitingRecords >= this.config.send_batch_size) this.flush();
+      if (this.closing || this.waitingRecords >= this.config.send_batch_size) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.config.timeout);
     });
 
@@ -50,8 +51,9 @@ export class BatchProcessor<Req> implements Processor<Req> {
 
   async start(): Promise<void> {}
 
-  /** Sends what is waiting and waits for every batch still on its way. */
+  /** Sends what is waiting (and from now on, all that arrives at once) and waits for every batch on its way. */
   async shutdown(): Promise<void> {
+    this.closing = true;
     this.flush();
     await Promise.all(this.inFlight);
   }

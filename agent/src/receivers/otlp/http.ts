@@ -1,4 +1,5 @@
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
 import { acceptExport, encodeRpcStatus, logs, splitEndpoint, traces, type Consume, type ExportObserver, type Signal } from '@rollpoint/proto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -45,6 +46,19 @@ function exportRoute<Req>(signal: Signal<Req>, consume: Consume<Req> | undefined
   };
 }
 
+/**
+ * Decompresses a gzip body. Fastify checks the body against Content-Length, which counts the
+ * compressed bytes; `receivedEncodedLength` is how a preParsing stream tells it that count.
+ */
+function gunzip(payload: NodeJS.ReadableStream): Readable {
+  const stream = createGunzip() as Gunzip & { receivedEncodedLength: number };
+  stream.receivedEncodedLength = 0;
+  payload.on('data', (chunk: Buffer) => {
+    stream.receivedEncodedLength += chunk.length;
+  });
+  return payload.pipe(stream);
+}
+
 /** OTLP/HTTP: POST /v1/traces and /v1/logs, protobuf or JSON, optionally gzip-compressed. */
 export async function startOtlpHttpServer({ endpoint, maxBodyBytes, consumers, observer, context }: HttpOptions): Promise<FastifyInstance> {
   const logger = context.logger.child({ receiver: context.id }, { level: 'warn' }) as FastifyBaseLogger;
@@ -56,7 +70,7 @@ export async function startOtlpHttpServer({ endpoint, maxBodyBytes, consumers, o
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = request.headers['content-encoding'] ?? 'identity';
     if (encoding === 'identity') return payload;
-    if (encoding === 'gzip') return payload.pipe(createGunzip());
+    if (encoding === 'gzip') return gunzip(payload);
     throw Object.assign(new Error(`unsupported content-encoding "${encoding}" (use gzip or none)`), { statusCode: 415 });
   });
   app.addHook('onResponse', async (request, reply) => {

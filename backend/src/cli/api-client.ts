@@ -1,0 +1,36 @@
+/** A failed call to the backend's HTTP API, with the message the backend gave. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The backend's HTTP API as the CLI uses it. */
+export class ApiClient {
+  constructor(private readonly baseUrl: string) {}
+
+  async request<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method,
+        ...(body !== undefined ? { body, headers: { 'content-type': 'text/plain' } } : {}),
+      });
+    } catch (err) {
+      throw new ApiError(`cannot reach the backend at ${this.baseUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, 0);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ApiError(`the backend answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, response.status);
+    }
+    if (!response.ok) throw new ApiError((parsed as { message?: string }).message ?? `HTTP ${response.status}`, response.status);
+    return parsed as T;
+  }
+}

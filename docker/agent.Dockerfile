@@ -1,0 +1,56 @@
+# syntax=docker/dockerfile:1
+# rollpoint-agent image. Build from the repository root (the context must be the whole workspace):
+#   docker build -f docker/agent.Dockerfile -t rollpoint-agent .
+# or let docker/docker-compose.yml build it.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ── build: the whole workspace, with dev dependencies (protobufjs-cli, typescript) ──────────────
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Manifests first, so the dependency layer is reused while only sources change (a new
+# workspace needs its package.json listed here and in the deps stage).
+COPY package.json package-lock.json ./
+COPY proto/package.json proto/
+COPY agent/package.json agent/
+COPY backend/package.json backend/
+RUN npm ci --no-audit --no-fund
+# Then everything the root build may reference (tsconfig.json's project references); .dockerignore
+# keeps node_modules, dist and build info out, so nothing installed or stale is overwritten.
+COPY . .
+# generate the OTLP code into proto/generated, then tsc -b over the root tsconfig.json's projects
+RUN npm run build
+
+# ── deps: production dependencies of the agent workspace only (no chdb, no dev tools) ────────────
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY proto/package.json proto/
+COPY agent/package.json agent/
+COPY backend/package.json backend/
+RUN npm ci --omit=dev --workspace @rollpoint/agent --no-audit --no-fund \
+ && npm cache clean --force
+
+# ── runtime ──────────────────────────────────────────────────────────────────────────────────────
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# node_modules (with the @rollpoint/* workspace links) and the workspaces' package.json files
+COPY --from=deps /app/ ./
+# what those links point at: the compiled code (proto/dist imports ../generated/otlp.js)
+COPY --from=build /app/proto/dist proto/dist
+COPY --from=build /app/proto/generated proto/generated
+COPY --from=build /app/agent/dist agent/dist
+# A default configuration; docker-compose mounts its own over it.
+COPY docker/agent.yaml /etc/rollpoint/agent.yaml
+# The code stays root-owned and read-only; the agent (user "node", uid 1000) writes only its data folder.
+RUN mkdir -p /var/lib/rollpoint && chown node:node /var/lib/rollpoint
+USER node
+# OTLP gRPC, OTLP HTTP, health and metrics (/healthz, /readyz, /metrics)
+EXPOSE 4317 4318 13133
+# The agent's data folder (its disk queue).
+VOLUME ["/var/lib/rollpoint"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:13133/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
+ENTRYPOINT ["node", "agent/dist/main.js"]
+CMD ["--config", "/etc/rollpoint/agent.yaml"]

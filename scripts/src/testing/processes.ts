@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AGENT_MAIN, BACKEND_MAIN } from './paths.js';
+import { freePort } from './ports.js';
+
+// Starts the real rollpoint processes on loopback for tests and benchmarks.
+
+const MAX_OUTPUT = 1024 * 1024;
+
+export interface ManagedProcess {
+  child: ChildProcess;
+  /** What the process printed so far (the last MiB). */
+  output(): string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
+  /** Sends `signal` and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `node script args` and keeps its output. */
+export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-MAX_OUTPUT);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls `check` until it is true; fails with `what` and the process output after `timeoutMs`. */
+export async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 30000, process?: ManagedProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (process && process.child.exitCode !== null) throw new Error(`${what}: the process exited (${process.child.exitCode}):\n${process.output()}`);
+    if (await check().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}${process ? `:\n${process.output()}` : ''}`);
+}
+
+const isOk = async (url: string): Promise<boolean> => (await fetch(url)).ok;
+
+/** Writes a configuration file (JSON is YAML) into a fresh temporary folder. */
+export function writeConfig(name: string, config: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'rollpoint-')), name);
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+export interface BackendProcess extends ManagedProcess {
+  grpcPort: number;
+  httpPort: number;
+  url: string;
+  dataDir: string;
+  /** Runs a statement through POST /api/v1/sql; rows come back as objects. */
+  sql(statement: string): Promise<Array<Record<string, unknown>>>;
+  metrics(): Promise<string>;
+}
+
+export async function startBackendProcess(options: { dataDir?: string; maxRecvMsgSizeMib?: number } = {}): Promise<BackendProcess> {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rollpoint-data-'));
+  const configPath = writeConfig('backend.yaml', {
+    otlp: { grpc: { endpoint: `127.0.0.1:${grpcPort}`, max_recv_msg_size_mib: options.maxRecvMsgSizeMib ?? 16 } },
+    http: { endpoint: `127.0.0.1:${httpPort}` },
+    storage: { chdb: { path: dataDir } },
+    log: { level: 'warn' },
+  });
+  const managed = spawnNode(BACKEND_MAIN, ['--config', configPath]);
+  const url = `http://127.0.0.1:${httpPort}`;
+  await waitUntil(() => isOk(`${url}/readyz`), 'the backend to be ready', 60000, managed);
+  return {
+    ...managed,
+    grpcPort,
+    httpPort,
+    url,
+    dataDir,
+    sql: async (statement) => {
+      const response = await fetch(`${url}/api/v1/sql`, { method: 'POST', body: statement, headers: { 'content-type': 'text/plain' } });
+      const body = (await response.json()) as { columns: Array<{ name: string }>; rows: unknown[][]; message?: string };
+      if (!response.ok) throw new Error(`SQL failed (${response.status}): ${body.message}`);
+      return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])));
+    },
+    metrics: async () => (await fetch(`${url}/metrics`)).text(),
+  };
+}
+
+export interface AgentProcess extends ManagedProcess {
+  grpcPort: number;
+  httpPort: number;
+  healthPort: number;
+  metrics(): Promise<string>;
+}
+
+export interface AgentOptions {
+  backendGrpcPort: number;
+  /** Overrides of processors.batch. */
+  batch?: { send_batch_size?: number; timeout?: string };
+  maxRecvMsgSizeMib?: number;
+}
+
+/** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
+export async function agentTestConfig(options: AgentOptions) {
+  const [grpcPort, httpPort, healthPort] = [await freePort(), await freePort(), await freePort()];
+  const size = options.maxRecvMsgSizeMib ?? 16;
+  const pipeline = { receivers: ['otlp'], processors: ['resource', 'batch'], exporters: ['otlp'] };
+  const config = {
+    receivers: {
+      otlp: {
+        protocols: {
+          grpc: { endpoint: `127.0.0.1:${grpcPort}`, max_recv_msg_size_mib: size },
+          http: { endpoint: `127.0.0.1:${httpPort}`, max_request_body_size_mib: size },
+        },
+      },
+    },
+    processors: { resource: { host_name: 'test-host', agent_id: 'agent-under-test' }, batch: options.batch ?? {} },
+    exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}` } },
+    extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
+    service: { pipelines: { traces: pipeline, logs: pipeline }, telemetry: { logs: { level: 'warn' } } },
+  };
+  return { config, grpcPort, httpPort, healthPort };
+}
+
+export async function startAgentProcess(options: AgentOptions): Promise<AgentProcess> {
+  const { config, grpcPort, httpPort, healthPort } = await agentTestConfig(options);
+  const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig('agent.yaml', config)]);
+  await waitUntil(() => isOk(`http://127.0.0.1:${healthPort}/readyz`), 'the agent to be ready', 30000, managed);
+  return { ...managed, grpcPort, httpPort, healthPort, metrics: async () => (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text() };
+}
+
+/** The value of one Prometheus sample, e.g. metricValue(text, 'x_total{a="b"}'); 0 when absent. */
+export function metricValue(metricsText: string, sample: string): number {
+  const line = metricsText.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}
