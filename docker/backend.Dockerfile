@@ -49,7 +49,7 @@ COPY docker/backend.yaml /etc/rollpoint/backend.yaml
 # data folder.
 RUN mkdir -p /var/lib/rollpoint && chown node:node /var/lib/rollpoint
 USER node
-# OTLP gRPC; HTTP (API, UI, health, /metrics)
+# OTLP gRPC; HTTP (API, /healthz, /readyz, /metrics)
 EXPOSE 14317 14318
 # Embedded ClickHouse data (storage.chdb.path: /var/lib/rollpoint/data).
 VOLUME ["/var/lib/rollpoint"]

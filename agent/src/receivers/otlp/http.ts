@@ -73,6 +73,16 @@ export async function startOtlpHttpServer({ endpoint, maxBodyBytes, consumers, o
     if (encoding === 'gzip') return gunzip(payload);
     throw Object.assign(new Error(`unsupported content-encoding "${encoding}" (use gzip or none)`), { statusCode: 415 });
   });
+  // On shutdown, answers still in flight ask the client to close its keep-alive connection, or the
+  // server would wait for that idle connection to time out before it could close.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     context.metrics.httpRequests.inc({ receiver: context.id, path: request.routeOptions.url ?? 'unknown', code: String(reply.statusCode) });
   });
