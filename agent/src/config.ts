@@ -91,25 +91,30 @@ function resolveSection<F extends { type: string; configSchema: z.ZodType }>(
 
 const SIGNALS: readonly SignalName[] = ['traces', 'logs'];
 
-function checkPipeline(id: string, pipeline: z.output<typeof pipelineSchema>, config: Omit<AgentConfig, 'pipelines' | 'healthEndpoint' | 'logLevel'>, problems: string[]): PipelineConfig | undefined {
+/**
+ * Checks a pipeline's references against the ids written in the file (a component that is there
+ * but invalid has already been reported, and is not reported again as missing).
+ */
+function checkPipeline(
+  id: string,
+  pipeline: z.output<typeof pipelineSchema>,
+  file: Pick<z.output<typeof fileSchema>, 'receivers' | 'processors' | 'exporters'>,
+  receivers: AgentConfig['receivers'],
+  problems: string[],
+): PipelineConfig | undefined {
   const signal = componentType(id) as SignalName;
   const path = `service.pipelines.${id}`;
   if (!SIGNALS.includes(signal)) {
     problems.push(`${path}: a pipeline is "traces" or "logs" (optionally "/name"); rollpoint does not carry "${componentType(id)}"`);
     return undefined;
   }
-  const sections = [
-    ['receivers', config.receivers],
-    ['processors', config.processors],
-    ['exporters', config.exporters],
-  ] as const;
-  for (const [section, known] of sections) {
+  for (const section of ['receivers', 'processors', 'exporters'] as const) {
     for (const ref of pipeline[section]) {
-      if (!known.has(ref)) problems.push(`${path}.${section}: references ${section.slice(0, -1)} "${ref}" which is not configured`);
+      if (!(ref in file[section])) problems.push(`${path}.${section}: references ${section.slice(0, -1)} "${ref}" which is not configured`);
     }
   }
   for (const ref of pipeline.receivers) {
-    const receiver = config.receivers.get(ref);
+    const receiver = receivers.get(ref);
     if (receiver && !receiver.factory.signals.includes(signal)) problems.push(`${path}.receivers: receiver "${ref}" does not produce ${signal}`);
   }
   return { id, signal, ...pipeline };
@@ -126,7 +131,7 @@ export function loadAgentConfig(path: string | undefined): AgentConfig {
     processors: resolveSection('processors', file.processors, processorFactories, problems),
     exporters: resolveSection('exporters', file.exporters, exporterFactories, problems),
   };
-  const pipelines = Object.entries(file.service.pipelines).flatMap(([id, p]) => checkPipeline(id, p, components, problems) ?? []);
+  const pipelines = Object.entries(file.service.pipelines).flatMap(([id, p]) => checkPipeline(id, p, file, components.receivers, problems) ?? []);
   if (pipelines.length === 0 && problems.length === 0) problems.push('service.pipelines: at least one pipeline is needed');
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...components, pipelines, healthEndpoint: file.extensions.health_check.endpoint, logLevel: file.service.telemetry.logs.level };

@@ -59,7 +59,7 @@ export const durationMs = z.union([z.number().nonnegative(), z.string()]).transf
 /** host:port, as in the Collector's `endpoint` settings. */
 export const endpoint = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:]*):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:4317')
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:]*):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:4317', abort: true })
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
 /** Splits host:port for Node's listen(). */

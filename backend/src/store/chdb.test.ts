@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import Long from 'long';
+import { logRows } from '../ingest/logs.js';
+import { traceRows } from '../ingest/traces.js';
+import { tableRowCountsQuery } from '../schema/introspection.js';
+import { migrate, SCHEMA_VERSION } from '../schema/migrations.js';
+import { ChdbStore } from './chdb.js';
+import { READONLY_ERROR_CODE, StoreError } from './store.js';
+
+// The embedded engine for real (libchdb binds one data folder per process: one store for this file).
+
+describe('chdb store and schema', function () {
+  let store: ChdbStore;
+  const path = mkdtempSync(join(tmpdir(), 'rollpoint-store-'));
+  const now = Long.fromNumber(Date.now(), true).multiply(1_000_000);
+
+  before(function () {
+    store = new ChdbStore({ path, readOnlyMaxRows: 5, readOnlyTimeoutMs: 10000 });
+  });
+  after(async function () {
+    await store.close();
+  });
+
+  it('creates the schema once: a second migration run applies nothing', async function () {
+    expect(await migrate(store, { ttlDays: 7 })).to.deep.equal([SCHEMA_VERSION]);
+    expect(await migrate(store, { ttlDays: 7 })).to.deep.equal([]);
+    const { rows } = await store.query({ sql: 'SELECT count() FROM rollpoint_schema_migrations', params: {} });
+    expect(rows).to.deep.equal([['1']]);
+  });
+
+  it('has the Collector exporter’s column names and types, TTL and day partitions', async function () {
+    const { rows } = await store.query({
+      sql: "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} AND default_kind = '' ORDER BY position",
+      params: { t: 'otel_traces' },
+    });
+    expect(rows.slice(0, 4)).to.deep.equal([
+      ['Timestamp', 'DateTime64(9)'],
+      ['TraceId', 'String'],
+      ['SpanId', 'String'],
+      ['ParentSpanId', 'String'],
+    ]);
+    expect(rows).to.deep.include(['Duration', 'UInt64']);
+    expect(rows).to.deep.include(['Events.Attributes', 'Array(Map(LowCardinality(String), String))']);
+    const { rows: tables } = await store.query({
+      sql: "SELECT name, partition_key, sorting_key FROM system.tables WHERE database = currentDatabase() AND name IN ('otel_logs', 'otel_traces') ORDER BY name",
+      params: {},
+    });
+    expect(tables).to.deep.equal([
+      ['otel_logs', 'toDate(TimestampTime)', 'ServiceName, TimestampTime, Timestamp'],
+      ['otel_traces', 'toDate(Timestamp)', 'ServiceName, SpanName, toDateTime(Timestamp)'],
+    ]);
+    const { rows: ddl } = await store.query({ sql: "SELECT create_table_query FROM system.tables WHERE name = 'otel_logs' AND database = currentDatabase()", params: {} });
+    expect(String(ddl[0]![0])).to.include('TTL TimestampTime + toIntervalDay(7)');
+  });
+
+  it('stores mapped rows exactly, nanoseconds and 64-bit values included', async function () {
+    const traceId = new Uint8Array(16).fill(0xab);
+    await store.insert(
+      'otel_traces',
+      traceRows({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'store-test' } }] },
+            scopeSpans: [{ spans: [{ traceId, spanId: new Uint8Array(8).fill(1), name: 'exact', startTimeUnixNano: now.add(1), endTimeUnixNano: now.add(1_000_000_002), status: { code: 2 } }] }],
+          },
+        ],
+      }),
+    );
+    const { rows } = await store.query({
+      sql: "SELECT toUnixTimestamp64Nano(Timestamp), Duration, StatusCode, ServiceName, TraceId FROM otel_traces WHERE SpanName = 'exact'",
+      params: {},
+    });
+    expect(rows).to.deep.equal([[now.add(1).toString(), '1000000001', 'Error', 'store-test', 'ab'.repeat(16)]]);
+    const { rows: lookup } = await store.query({ sql: 'SELECT count() FROM otel_traces_trace_id_ts WHERE TraceId = {id:String}', params: { id: 'ab'.repeat(16) } });
+    expect(lookup).to.deep.equal([['1']]);
+  });
+
+  it('gives a log record without times the time it was received', async function () {
+    await store.insert('otel_logs', logRows({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'timeless' } }] }] }] }, now));
+    const { rows } = await store.query({ sql: "SELECT toUnixTimestamp64Nano(Timestamp) FROM otel_logs WHERE Body = 'timeless'", params: {} });
+    expect(rows).to.deep.equal([[now.toString()]]);
+  });
+
+  it('counts rows per table without scanning them', async function () {
+    const { rows } = await store.query(tableRowCountsQuery());
+    expect(Object.fromEntries(rows)).to.deep.include({ otel_traces: '1', otel_logs: '1' });
+  });
+
+  it('runs analysts’ statements read-only, bounded, with errors carrying ClickHouse’s code', async function () {
+    expect((await store.queryReadOnly('SELECT 1 + 1 AS two')).rows).to.deep.equal([[2]]);
+    const refused = await store.queryReadOnly("INSERT INTO otel_logs (Body) VALUES ('no')").catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(StoreError).and.have.property('code', READONLY_ERROR_CODE);
+    const tooMany = await store.queryReadOnly('SELECT number FROM system.numbers LIMIT 100').catch((e: unknown) => e);
+    expect((tooMany as StoreError).message).to.match(/Limit for result exceeded/);
+    const format = await store.queryReadOnly('SELECT 1 FORMAT CSV').catch((e: unknown) => e);
+    expect((format as StoreError).message).to.match(/FORMAT/);
+  });
+});
