@@ -41,7 +41,7 @@ WORKDIR /app
 COPY --from=deps /app/ ./
 # what those links point at: the compiled code (proto/dist imports ../generated/otlp.js)
 COPY --from=build /app/proto/dist proto/dist
-COPY --from=build /app/proto/generated proto/generated
+COPY --from=build /app/proto/opentelemetry proto/opentelemetry
 COPY --from=build /app/backend/dist backend/dist
 # A default configuration; docker-compose mounts its own over it.
 COPY docker/backend.yaml /etc/rollpoint/backend.yaml

@@ -1,5 +1,6 @@
-// Generates the static protobufjs module (and its .d.ts) for the OTLP protos into proto/generated/.
-// Static code gives TypeScript types for every OTLP message; the generated files are build output, not source.
+// Generates TypeScript types for the OTLP protos into proto/generated/: protobufjs-cli writes a
+// static module and pbts turns it into otlp.d.ts. Only the types are used (the messages themselves
+// are built by reflection at run time, see src/otlp.ts); both files are build output, not source.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,9 +1,24 @@
 import type { AnyValue, KeyValue } from './otlp.js';
 
+export type AnyValueCase = 'stringValue' | 'boolValue' | 'intValue' | 'doubleValue' | 'arrayValue' | 'kvlistValue' | 'bytesValue';
+
+const CASES: readonly AnyValueCase[] = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'];
+
+/**
+ * Which member of AnyValue's `value` oneof is set. A decoded message says so in its `value` field
+ * (its other members read as their defaults, '' or 0); a plain object just lacks the others.
+ */
+export function anyValueCase(value: AnyValue | null | undefined): AnyValueCase | undefined {
+  if (!value) return undefined;
+  const set = (value as { value?: unknown }).value;
+  if (typeof set === 'string') return CASES.includes(set as AnyValueCase) ? (set as AnyValueCase) : undefined;
+  return CASES.find((c) => value[c] !== null && value[c] !== undefined);
+}
+
 /** The string value of attribute `key`, or undefined when it is absent or not a string. */
 export function stringAttribute(attributes: readonly KeyValue[] | null | undefined, key: string): string | undefined {
   const value = attributes?.find((kv) => kv.key === key)?.value;
-  return typeof value?.stringValue === 'string' ? value.stringValue : undefined;
+  return anyValueCase(value) === 'stringValue' ? value!.stringValue! : undefined;
 }
 
 /** Sets `key` to `value`; with `overwrite` false an existing value is kept (the Collector's insert vs upsert). */

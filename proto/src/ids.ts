@@ -2,8 +2,11 @@ const HEX = /^[0-9a-fA-F]*$/;
 
 /** Lowercase hex of an id; '' for an empty or all-zero id (the Collector's ClickHouse exporter does the same). */
 export function idToHex(id: Uint8Array | null | undefined): string {
-  if (!id || id.length === 0 || id.every((b) => b === 0)) return '';
-  return Buffer.from(id.buffer, id.byteOffset, id.length).toString('hex');
+  if (!id) return '';
+  for (let i = 0; i < id.length; i++) {
+    if (id[i] !== 0) return Buffer.from(id.buffer, id.byteOffset, id.length).toString('hex');
+  }
+  return '';
 }
 
 /** Parses a hex id as OTLP/JSON writes it; throws on anything that is not an even run of hex digits. */

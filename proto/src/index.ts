@@ -1,13 +1,4 @@
-export {
-  ExportLogsServiceRequest,
-  ExportLogsServiceResponse,
-  ExportMetricsServiceRequest,
-  ExportTraceServiceRequest,
-  ExportTraceServiceResponse,
-  SeverityNumber,
-  SpanKind,
-  StatusCode,
-} from './otlp.js';
+export { ExportLogsServiceRequest, ExportLogsServiceResponse, ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp.js';
 export type {
   AnyValue,
   InstrumentationScope,
@@ -22,7 +13,8 @@ export type {
   SpanEvent,
   SpanLink,
 } from './otlp.js';
-export { setAttribute, stringAttribute } from './attributes.js';
+export { anyValueCase, setAttribute, stringAttribute } from './attributes.js';
+export type { AnyValueCase } from './attributes.js';
 export { ConfigError, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
 export { hexToId, idToHex } from './ids.js';
 export { logs, METRICS_GRPC_METHOD, rawExportService, traces } from './signals.js';

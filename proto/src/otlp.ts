@@ -1,25 +1,47 @@
-// The one OTLP model of rollpoint: the protobufjs classes generated from proto/opentelemetry,
-// re-exported under short names. Every value that crosses a component boundary is one of the
-// `*Request` shapes below, whether it was decoded from protobuf, converted from OTLP/JSON or
-// built by a receiver.
-import { opentelemetry } from '../generated/otlp.js';
+// The one OTLP model of rollpoint. The message types are built at start-up by protobufjs reflection
+// from the .proto files in proto/opentelemetry (measured faster to decode than protobufjs's static
+// code: docs/BENCHMARKS.md); their TypeScript types come from the static code generated at build
+// time (`npm run generate`), which is used for types only. Every value that crosses a component
+// boundary is one of the `*Request` shapes below, whether decoded from protobuf, converted from
+// OTLP/JSON or built by a receiver.
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import type { opentelemetry } from '../generated/otlp.js';
 
-const otlp = opentelemetry.proto;
+type Otlp = typeof opentelemetry.proto;
 
-export const ExportTraceServiceRequest = otlp.collector.trace.v1.ExportTraceServiceRequest;
-export const ExportTraceServiceResponse = otlp.collector.trace.v1.ExportTraceServiceResponse;
-export const ExportLogsServiceRequest = otlp.collector.logs.v1.ExportLogsServiceRequest;
-export const ExportLogsServiceResponse = otlp.collector.logs.v1.ExportLogsServiceResponse;
-export const ExportMetricsServiceRequest = otlp.collector.metrics.v1.ExportMetricsServiceRequest;
-export const ExportMetricsServiceResponse = otlp.collector.metrics.v1.ExportMetricsServiceResponse;
-export const SpanKind = otlp.trace.v1.Span.SpanKind;
-export const StatusCode = otlp.trace.v1.Status.StatusCode;
-export const SeverityNumber = otlp.logs.v1.SeverityNumber;
+const PROTO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+function loadOtlp(): protobuf.Root {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => `${PROTO_ROOT}${target}`;
+  root.loadSync([
+    'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+    'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+    'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
+  ]);
+  root.resolveAll();
+  return root;
+}
+
+const root = loadOtlp();
+const message = <T>(name: string): T => root.lookupType(name) as unknown as T;
+
+export const ExportTraceServiceRequest = message<Otlp['collector']['trace']['v1']['ExportTraceServiceRequest']>(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+);
+export const ExportTraceServiceResponse = message<Otlp['collector']['trace']['v1']['ExportTraceServiceResponse']>(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
+);
+export const ExportLogsServiceRequest = message<Otlp['collector']['logs']['v1']['ExportLogsServiceRequest']>(
+  'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest',
+);
+export const ExportLogsServiceResponse = message<Otlp['collector']['logs']['v1']['ExportLogsServiceResponse']>(
+  'opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse',
+);
 
 export type ExportTraceServiceRequest = opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.$Properties;
-export type ExportTraceServiceResponse = opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse.$Properties;
 export type ExportLogsServiceRequest = opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties;
-export type ExportLogsServiceResponse = opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Properties;
 export type ResourceSpans = opentelemetry.proto.trace.v1.ResourceSpans.$Properties;
 export type ScopeSpans = opentelemetry.proto.trace.v1.ScopeSpans.$Properties;
 export type Span = opentelemetry.proto.trace.v1.Span.$Properties;

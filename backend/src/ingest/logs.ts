@@ -14,18 +14,14 @@ export function logRows(request: ExportLogsServiceRequest, receivedAtNanos: Long
   const rows: Row[] = [];
   for (const resourceLogs of request.resourceLogs ?? []) {
     const resourceAttributes = resourceLogs.resource?.attributes;
-    const resource = {
-      ServiceName: serviceName(resourceAttributes),
-      ResourceSchemaUrl: resourceLogs.schemaUrl ?? '',
-      ResourceAttributes: attributesToMap(resourceAttributes),
-    };
+    const ServiceName = serviceName(resourceAttributes);
+    const ResourceSchemaUrl = resourceLogs.schemaUrl ?? '';
+    const ResourceAttributes = attributesToMap(resourceAttributes);
     for (const scopeLogs of resourceLogs.scopeLogs ?? []) {
-      const scope = {
-        ScopeSchemaUrl: scopeLogs.schemaUrl ?? '',
-        ScopeName: scopeLogs.scope?.name ?? '',
-        ScopeVersion: scopeLogs.scope?.version ?? '',
-        ScopeAttributes: attributesToMap(scopeLogs.scope?.attributes),
-      };
+      const ScopeSchemaUrl = scopeLogs.schemaUrl ?? '';
+      const ScopeName = scopeLogs.scope?.name ?? '';
+      const ScopeVersion = scopeLogs.scope?.version ?? '';
+      const ScopeAttributes = attributesToMap(scopeLogs.scope?.attributes);
       for (const record of scopeLogs.logRecords ?? []) {
         const time = [record.timeUnixNano, record.observedTimeUnixNano].find((t) => !isZeroTime(t)) ?? receivedAtNanos;
         rows.push({
@@ -35,9 +31,14 @@ export function logRows(request: ExportLogsServiceRequest, receivedAtNanos: Long
           TraceFlags: (record.flags ?? 0) & TRACE_FLAGS_MASK,
           SeverityText: record.severityText ?? '',
           SeverityNumber: record.severityNumber ?? 0,
-          ...resource,
+          ServiceName,
           Body: anyValueToString(record.body),
-          ...scope,
+          ResourceSchemaUrl,
+          ResourceAttributes,
+          ScopeSchemaUrl,
+          ScopeName,
+          ScopeVersion,
+          ScopeAttributes,
           LogAttributes: attributesToMap(record.attributes),
           EventName: record.eventName ?? '',
         });

@@ -11,9 +11,11 @@ export function traceRows(request: ExportTraceServiceRequest): Row[] {
   const rows: Row[] = [];
   for (const resourceSpans of request.resourceSpans ?? []) {
     const resourceAttributes = resourceSpans.resource?.attributes;
-    const resource = { ServiceName: serviceName(resourceAttributes), ResourceAttributes: attributesToMap(resourceAttributes) };
+    const ServiceName = serviceName(resourceAttributes);
+    const ResourceAttributes = attributesToMap(resourceAttributes);
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      const scope = { ScopeName: scopeSpans.scope?.name ?? '', ScopeVersion: scopeSpans.scope?.version ?? '' };
+      const ScopeName = scopeSpans.scope?.name ?? '';
+      const ScopeVersion = scopeSpans.scope?.version ?? '';
       for (const span of scopeSpans.spans ?? []) {
         const events = span.events ?? [];
         const links = span.links ?? [];
@@ -25,8 +27,10 @@ export function traceRows(request: ExportTraceServiceRequest): Row[] {
           TraceState: span.traceState ?? '',
           SpanName: span.name ?? '',
           SpanKind: SPAN_KINDS[span.kind ?? 0] ?? 'Unspecified',
-          ...resource,
-          ...scope,
+          ServiceName,
+          ResourceAttributes,
+          ScopeName,
+          ScopeVersion,
           SpanAttributes: attributesToMap(span.attributes),
           Duration: durationNanos(span.startTimeUnixNano, span.endTimeUnixNano),
           StatusCode: STATUS_CODES[span.status?.code ?? 0] ?? 'Unset',
