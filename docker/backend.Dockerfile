@@ -39,7 +39,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 # node_modules (with the @rollpoint/* workspace links) and the workspaces' package.json files
 COPY --from=deps /app/ ./
-# what those links point at: the compiled code (proto/dist imports ../generated/otlp.js)
+# what those links point at: the compiled code, and the .proto files the OTLP types are built from at start
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/proto/opentelemetry proto/opentelemetry
 COPY --from=build /app/backend/dist backend/dist

@@ -142,7 +142,7 @@ async function measureDecoding(): Promise<{ staticMs: number; reflectionMs: numb
 
 function machine(): string {
   const cpu = cpus();
-  const chdb = chdbVersion().libchdb;
+  const chdb = chdbVersion().libchdb.replace(/"/g, "");
   return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node.js ${process.version}, ${process.platform} ${process.arch}, chdb (ClickHouse) ${chdb}`;
 }
 
