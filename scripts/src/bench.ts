@@ -1,8 +1,8 @@
 // `npm run bench`: spans per second through agent -> backend -> embedded store, beside the store's
 // own insert rate for the same rows (the ceiling), and the decoding rate of the static protobuf code
 // rollpoint uses beside protobufjs reflection over the same .proto files. Writes docs/BENCHMARKS.md.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { ChdbStore, migrate, traceRows, type Row } from '@rollpoint/backend';
@@ -11,7 +11,7 @@ import { version as chdbVersion } from 'chdb';
 import Long from 'long';
 import { rawExport } from './testing/grpc.js';
 import { REPO_ROOT } from './testing/paths.js';
-import { startAgentProcess, startBackendProcess, waitUntil } from './testing/processes.js';
+import { startAgentProcess, startBackendProcess, tempFolder, waitUntil } from './testing/processes.js';
 
 const REQUESTS = 200;
 const SPANS_PER_REQUEST = 500;
@@ -99,7 +99,8 @@ async function measurePipeline(): Promise<number[]> {
 
 /** Inserts the same rows straight into the store, in batches of the agent's default size (8192). */
 async function measureStore(): Promise<number[]> {
-  const store = new ChdbStore({ path: mkdtempSync(join(tmpdir(), 'rollpoint-bench-')), readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
+  const folder = tempFolder('bench');
+  const store = new ChdbStore({ path: folder, readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
   try {
     await migrate(store, { ttlDays: 30 });
     const times: number[] = [];
@@ -112,6 +113,7 @@ async function measureStore(): Promise<number[]> {
     return times;
   } finally {
     await store.close();
+    rmSync(folder, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,6 @@
 // `npm run demo`: a throwaway backend and agent on free loopback ports, an application instrumented
 // with the OpenTelemetry SDK sending through the agent (a deploy from 1.4.2 to 1.4.3 halfway), and
 // what the store then holds, as an analyst would query it. Nothing is left running or on disk.
-import { rmSync } from 'node:fs';
 import { renderTable } from '@rollpoint/backend/cli-table';
 import { SDK_APP } from './testing/paths.js';
 import { spawnNode, startAgentProcess, startBackendProcess, waitUntil } from './testing/processes.js';
@@ -10,7 +9,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const backend = await startBackendProcess();
 const agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort });
-say(`backend on 127.0.0.1:${backend.grpcPort} (HTTP ${backend.httpPort}), agent on 127.0.0.1:${agent.grpcPort}; data in ${backend.dataDir}`);
+say(`backend on 127.0.0.1:${backend.grpcPort} (HTTP ${backend.httpPort}), agent on 127.0.0.1:${agent.grpcPort}`);
 try {
   for (const version of ['1.4.2', '1.4.2', '1.4.3']) {
     const app = spawnNode(SDK_APP, [], { OTLP_ENDPOINT: `http://127.0.0.1:${agent.grpcPort}`, SERVICE_VERSION: version });
@@ -29,5 +28,4 @@ try {
 } finally {
   await agent.stop();
   await backend.stop();
-  rmSync(backend.dataDir, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -22,6 +22,7 @@ describe('chdb store and schema', function () {
   });
   after(async function () {
     await store.close();
+    rmSync(path, { recursive: true, force: true });
   });
 
   it('creates the schema once: a second migration run applies nothing', async function () {

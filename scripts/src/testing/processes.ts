@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,8 +20,8 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `node script args` and keeps its output. */
-export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
+/** Runs `node script args` and keeps its output; `cleanup` folders are removed once it has exited. */
+export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, cleanup: readonly string[] = []): ManagedProcess {
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -29,7 +29,12 @@ export function spawnNode(script: string, args: readonly string[], env: NodeJS.P
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      for (const folder of cleanup) rmSync(folder, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   return {
     child,
     output: () => output,
@@ -54,9 +59,12 @@ export async function waitUntil(check: () => Promise<boolean>, what: string, tim
 
 const isOk = async (url: string): Promise<boolean> => (await fetch(url)).ok;
 
-/** Writes a configuration file (JSON is YAML) into a fresh temporary folder. */
-export function writeConfig(name: string, config: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'rollpoint-')), name);
+/** A fresh temporary folder. */
+export const tempFolder = (prefix: string): string => mkdtempSync(join(tmpdir(), `rollpoint-${prefix}-`));
+
+/** Writes a configuration file (JSON is YAML) into `folder`. */
+export function writeConfig(folder: string, name: string, config: unknown): string {
+  const path = join(folder, name);
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
 }
@@ -73,14 +81,16 @@ export interface BackendProcess extends ManagedProcess {
 
 export async function startBackendProcess(options: { dataDir?: string; maxRecvMsgSizeMib?: number } = {}): Promise<BackendProcess> {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rollpoint-data-'));
-  const configPath = writeConfig('backend.yaml', {
+  const folder = tempFolder('backend');
+  // Data the caller brought stays; data made here goes with the process.
+  const dataDir = options.dataDir ?? join(folder, 'data');
+  const configPath = writeConfig(folder, 'backend.yaml', {
     otlp: { grpc: { endpoint: `127.0.0.1:${grpcPort}`, max_recv_msg_size_mib: options.maxRecvMsgSizeMib ?? 16 } },
     http: { endpoint: `127.0.0.1:${httpPort}` },
     storage: { chdb: { path: dataDir } },
     log: { level: 'warn' },
   });
-  const managed = spawnNode(BACKEND_MAIN, ['--config', configPath]);
+  const managed = spawnNode(BACKEND_MAIN, ['--config', configPath], {}, [folder]);
   const url = `http://127.0.0.1:${httpPort}`;
   await waitUntil(() => isOk(`${url}/readyz`), 'the backend to be ready', 60000, managed);
   return {
@@ -137,7 +147,8 @@ export async function agentTestConfig(options: AgentOptions) {
 
 export async function startAgentProcess(options: AgentOptions): Promise<AgentProcess> {
   const { config, grpcPort, httpPort, healthPort } = await agentTestConfig(options);
-  const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig('agent.yaml', config)]);
+  const folder = tempFolder('agent');
+  const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig(folder, 'agent.yaml', config)], {}, [folder]);
   await waitUntil(() => isOk(`http://127.0.0.1:${healthPort}/readyz`), 'the agent to be ready', 30000, managed);
   return { ...managed, grpcPort, httpPort, healthPort, metrics: async () => (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text() };
 }
