@@ -23,6 +23,6 @@ export { addRejections, NOTHING_REJECTED } from './validate.js';
 export type { Rejection } from './validate.js';
 export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server.js';
 export type { Consume, ExportObserver, OtlpGrpcServerOptions } from './grpc-server.js';
-export { runUntilSignalled } from './run-until-signalled.js';
-export type { LifecycleLogger } from './run-until-signalled.js';
+export { runService, runUntilSignalled } from './run-until-signalled.js';
+export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
 export { encodeRpcStatus } from './rpc-status.js';

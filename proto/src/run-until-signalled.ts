@@ -1,3 +1,6 @@
+import { Command } from 'commander';
+import { ConfigError } from './config-file.js';
+
 /** The part of a pino logger this needs. */
 export interface LifecycleLogger {
   info(fields: object, message: string): void;
@@ -32,4 +35,37 @@ export async function runUntilSignalled(logger: LifecycleLogger, start: () => Pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/** How `runService` builds and starts one of rollpoint's processes. */
+export interface ServiceProgram<C, L extends LifecycleLogger> {
+  name: string;
+  description: string;
+  /** Reads and validates the configuration file (undefined: all defaults); throws ConfigError. */
+  load(path: string | undefined): C;
+  logger(config: C): L;
+  start(config: C, logger: L): Promise<{ stop(): Promise<void> }>;
+}
+
+/**
+ * The command line of rollpoint-agent and rollpoint-backend: `--config file`, a configuration error
+ * printed with its paths and exit status 2, then run until SIGINT or SIGTERM.
+ */
+export async function runService<C, L extends LifecycleLogger>(program: ServiceProgram<C, L>): Promise<void> {
+  await new Command(program.name)
+    .description(program.description)
+    .option('-c, --config <file>', 'YAML configuration (every setting has a default)')
+    .action(async (options: { config?: string }) => {
+      let config: C;
+      try {
+        config = program.load(options.config);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`${program.name}: ${err.message}\n`);
+        process.exit(2);
+      }
+      const logger = program.logger(config);
+      await runUntilSignalled(logger, () => program.start(config, logger));
+    })
+    .parseAsync();
 }

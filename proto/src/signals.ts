@@ -1,12 +1,14 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import Long from 'long';
-import { LOG_ID_PATHS, parseOtlpJson, TRACE_ID_PATHS } from './otlp-json.js';
+import { LOG_ID_PATHS, parseOtlpJson, TRACE_ID_PATHS, type IdPaths } from './otlp-json.js';
 import {
   ExportLogsServiceRequest,
   ExportLogsServiceResponse,
   ExportTraceServiceRequest,
   ExportTraceServiceResponse,
   type Resource,
+  type ResourceLogs,
+  type ResourceSpans,
 } from './otlp.js';
 import { rejectInvalidLogRecords, rejectInvalidSpans, type Rejection } from './validate.js';
 
@@ -50,51 +52,87 @@ function ensureResource(group: { resource?: Resource | null }): Resource {
 }
 
 
-export const traces: Signal<ExportTraceServiceRequest> = {
+/** protobufjs's API of one request or response message type. */
+interface MessageType {
+  decode(bytes: Uint8Array): object;
+  encode(message: object): { finish(): Uint8Array };
+  fromObject(object: Record<string, unknown>): object;
+}
+
+/** What differs between the signals; `defineSignal` derives the rest. */
+interface SignalShape {
+  name: SignalName;
+  records: string;
+  httpPath: string;
+  grpcMethod: string;
+  request: MessageType;
+  response: MessageType;
+  idPaths: IdPaths;
+  /** The request's list of resource groups: resourceSpans, resourceLogs. */
+  groups: string;
+  /** Records in one resource group. */
+  countInGroup(group: never): number;
+  rejectInvalid(request: never): Rejection;
+  /** The count field of the partial-success message: rejectedSpans, rejectedLogRecords. */
+  rejectedField: string;
+}
+
+type Group = { resource?: Resource | null };
+type PartialSuccess = { partialSuccess?: ({ errorMessage?: string | null } & Record<string, Long | string | null | undefined>) | null };
+
+function defineSignal<Req>(shape: SignalShape): Signal<Req> {
+  const groupsOf = (request: Req): Group[] => ((request as Record<string, Group[] | null | undefined>)[shape.groups] ?? []);
+  const partial = ({ rejected, errorMessage }: Rejection, count: Long | string) =>
+    rejected > 0 ? { partialSuccess: { [shape.rejectedField]: count, errorMessage } } : {};
+  return {
+    name: shape.name,
+    records: shape.records,
+    httpPath: shape.httpPath,
+    grpcMethod: shape.grpcMethod,
+    decode: (bytes) => shape.request.decode(bytes) as Req,
+    encode: (request) => shape.request.encode(request as object).finish(),
+    fromJson: (text) => shape.request.fromObject(parseOtlpJson(text, shape.idPaths)) as Req,
+    resources: (request) => groupsOf(request).map(ensureResource),
+    merge: (requests) => ({ [shape.groups]: requests.flatMap(groupsOf) }) as Req,
+    countRecords: (request) => groupsOf(request).reduce((n, group) => n + shape.countInGroup(group as never), 0),
+    rejectInvalid: (request) => shape.rejectInvalid(request as never),
+    encodeResponse: (rejection) => shape.response.encode(partial(rejection, Long.fromNumber(rejection.rejected))).finish(),
+    decodeResponse: (bytes) => {
+      const answer = (shape.response.decode(bytes) as PartialSuccess).partialSuccess;
+      const count = answer?.[shape.rejectedField];
+      return { rejected: count ? Long.fromValue(count).toNumber() : 0, errorMessage: answer?.errorMessage ?? '' };
+    },
+    responseJson: (rejection) => partial(rejection, String(rejection.rejected)),
+  };
+}
+
+export const traces: Signal<ExportTraceServiceRequest> = defineSignal({
   name: 'traces',
   records: 'spans',
   httpPath: '/v1/traces',
   grpcMethod: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-  decode: (bytes) => ExportTraceServiceRequest.decode(bytes),
-  encode: (request) => ExportTraceServiceRequest.encode(request).finish(),
-  fromJson: (text) => ExportTraceServiceRequest.fromObject(parseOtlpJson(text, TRACE_ID_PATHS)),
-  resources: (request) => (request.resourceSpans ?? []).map(ensureResource),
-  merge: (requests) => ({ resourceSpans: requests.flatMap((r) => r.resourceSpans ?? []) }),
-  countRecords: (request) =>
-    (request.resourceSpans ?? []).reduce((n, rs) => n + (rs.scopeSpans ?? []).reduce((m, ss) => m + (ss.spans?.length ?? 0), 0), 0),
+  request: ExportTraceServiceRequest,
+  response: ExportTraceServiceResponse,
+  idPaths: TRACE_ID_PATHS,
+  groups: 'resourceSpans',
+  countInGroup: (group: ResourceSpans) => (group.scopeSpans ?? []).reduce((n, ss) => n + (ss.spans?.length ?? 0), 0),
   rejectInvalid: rejectInvalidSpans,
-  encodeResponse: ({ rejected, errorMessage }) =>
-    ExportTraceServiceResponse.encode(rejected > 0 ? { partialSuccess: { rejectedSpans: Long.fromNumber(rejected), errorMessage } } : {}).finish(),
-  decodeResponse: (bytes) => {
-    const partial = ExportTraceServiceResponse.decode(bytes).partialSuccess;
-    return { rejected: partial?.rejectedSpans?.toNumber() ?? 0, errorMessage: partial?.errorMessage ?? '' };
-  },
-  responseJson: ({ rejected, errorMessage }) =>
-    rejected > 0 ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage } } : {},
-};
+  rejectedField: 'rejectedSpans',
+});
 
-export const logs: Signal<ExportLogsServiceRequest> = {
+export const logs: Signal<ExportLogsServiceRequest> = defineSignal({
   name: 'logs',
   records: 'log records',
   httpPath: '/v1/logs',
   grpcMethod: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-  decode: (bytes) => ExportLogsServiceRequest.decode(bytes),
-  encode: (request) => ExportLogsServiceRequest.encode(request).finish(),
-  fromJson: (text) => ExportLogsServiceRequest.fromObject(parseOtlpJson(text, LOG_ID_PATHS)),
-  resources: (request) => (request.resourceLogs ?? []).map(ensureResource),
-  merge: (requests) => ({ resourceLogs: requests.flatMap((r) => r.resourceLogs ?? []) }),
-  countRecords: (request) =>
-    (request.resourceLogs ?? []).reduce((n, rl) => n + (rl.scopeLogs ?? []).reduce((m, sl) => m + (sl.logRecords?.length ?? 0), 0), 0),
+  request: ExportLogsServiceRequest,
+  response: ExportLogsServiceResponse,
+  idPaths: LOG_ID_PATHS,
+  groups: 'resourceLogs',
+  countInGroup: (group: ResourceLogs) => (group.scopeLogs ?? []).reduce((n, sl) => n + (sl.logRecords?.length ?? 0), 0),
   rejectInvalid: rejectInvalidLogRecords,
-  encodeResponse: ({ rejected, errorMessage }) =>
-    ExportLogsServiceResponse.encode(rejected > 0 ? { partialSuccess: { rejectedLogRecords: Long.fromNumber(rejected), errorMessage } } : {}).finish(),
-  decodeResponse: (bytes) => {
-    const partial = ExportLogsServiceResponse.decode(bytes).partialSuccess;
-    return { rejected: partial?.rejectedLogRecords?.toNumber() ?? 0, errorMessage: partial?.errorMessage ?? '' };
-  },
-  responseJson: ({ rejected, errorMessage }) =>
-    rejected > 0 ? { partialSuccess: { rejectedLogRecords: String(rejected), errorMessage } } : {},
-};
+  rejectedField: 'rejectedLogRecords',
+});
 
 export const METRICS_GRPC_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
