@@ -7,8 +7,6 @@ import {
   ExportTraceServiceRequest,
   ExportTraceServiceResponse,
   type Resource,
-  type ResourceLogs,
-  type ResourceSpans,
 } from './otlp.js';
 import { rejectInvalidLogRecords, rejectInvalidSpans, type Rejection } from './validate.js';
 
@@ -35,6 +33,8 @@ export interface Signal<Req> {
   /** One request holding the resource groups of all `requests`, in order. */
   merge(requests: readonly Req[]): Req;
   countRecords(request: Req): number;
+  /** Two requests holding the first and second half of the records; undefined for fewer than two. */
+  halve(request: Req): [Req, Req] | undefined;
   /** Removes malformed records in place and reports them. */
   rejectInvalid(request: Req): Rejection;
   encodeResponse(rejection: Rejection): Uint8Array;
@@ -68,10 +68,10 @@ interface SignalShape {
   request: MessageType;
   response: MessageType;
   idPaths: IdPaths;
-  /** The request's list of resource groups: resourceSpans, resourceLogs. */
+  /** The field names of the request's nesting: resourceSpans -> scopeSpans -> spans. */
   groups: string;
-  /** Records in one resource group. */
-  countInGroup(group: never): number;
+  scopes: string;
+  items: string;
   rejectInvalid(request: never): Rejection;
   /** The count field of the partial-success message: rejectedSpans, rejectedLogRecords. */
   rejectedField: string;
@@ -80,8 +80,34 @@ interface SignalShape {
 type Group = { resource?: Resource | null };
 type PartialSuccess = { partialSuccess?: ({ errorMessage?: string | null } & Record<string, Long | string | null | undefined>) | null };
 
+type Nested = Record<string, unknown>;
+
 function defineSignal<Req>(shape: SignalShape): Signal<Req> {
-  const groupsOf = (request: Req): Group[] => ((request as Record<string, Group[] | null | undefined>)[shape.groups] ?? []);
+  const list = <T>(parent: unknown, field: string): T[] => ((parent as Record<string, T[] | null | undefined>)[field] ?? []);
+  const groupsOf = (request: Req): Group[] => list<Group>(request, shape.groups);
+  const countRecords = (request: Req): number =>
+    groupsOf(request).reduce((n, group) => n + list<Nested>(group, shape.scopes).reduce((m, scope) => m + list(scope, shape.items).length, 0), 0);
+  const wrap = (groups: Group[]): Req => ({ [shape.groups]: groups }) as Req;
+  // Splits at the middle record, copying the resource and scope around each part.
+  const halve = (request: Req): [Req, Req] | undefined => {
+    let budget = Math.floor(countRecords(request) / 2);
+    if (budget === 0) return undefined;
+    const first: Group[] = [];
+    const second: Group[] = [];
+    for (const group of groupsOf(request)) {
+      const [a, b]: Nested[][] = [[], []];
+      for (const scope of list<Nested>(group, shape.scopes)) {
+        const items = list(scope, shape.items);
+        const take = Math.min(budget, items.length);
+        budget -= take;
+        if (take > 0) a.push({ ...scope, [shape.items]: items.slice(0, take) });
+        if (take < items.length) b.push({ ...scope, [shape.items]: items.slice(take) });
+      }
+      if (a.length > 0) first.push({ ...group, [shape.scopes]: a });
+      if (b.length > 0) second.push({ ...group, [shape.scopes]: b });
+    }
+    return [wrap(first), wrap(second)];
+  };
   const partial = ({ rejected, errorMessage }: Rejection, count: Long | string) =>
     rejected > 0 ? { partialSuccess: { [shape.rejectedField]: count, errorMessage } } : {};
   return {
@@ -93,8 +119,9 @@ function defineSignal<Req>(shape: SignalShape): Signal<Req> {
     encode: (request) => shape.request.encode(request as object).finish(),
     fromJson: (text) => shape.request.fromObject(parseOtlpJson(text, shape.idPaths)) as Req,
     resources: (request) => groupsOf(request).map(ensureResource),
-    merge: (requests) => ({ [shape.groups]: requests.flatMap(groupsOf) }) as Req,
-    countRecords: (request) => groupsOf(request).reduce((n, group) => n + shape.countInGroup(group as never), 0),
+    merge: (requests) => wrap(requests.flatMap(groupsOf)),
+    countRecords,
+    halve,
     rejectInvalid: (request) => shape.rejectInvalid(request as never),
     encodeResponse: (rejection) => shape.response.encode(partial(rejection, Long.fromNumber(rejection.rejected))).finish(),
     decodeResponse: (bytes) => {
@@ -115,7 +142,8 @@ export const traces: Signal<ExportTraceServiceRequest> = defineSignal({
   response: ExportTraceServiceResponse,
   idPaths: TRACE_ID_PATHS,
   groups: 'resourceSpans',
-  countInGroup: (group: ResourceSpans) => (group.scopeSpans ?? []).reduce((n, ss) => n + (ss.spans?.length ?? 0), 0),
+  scopes: 'scopeSpans',
+  items: 'spans',
   rejectInvalid: rejectInvalidSpans,
   rejectedField: 'rejectedSpans',
 });
@@ -129,7 +157,8 @@ export const logs: Signal<ExportLogsServiceRequest> = defineSignal({
   response: ExportLogsServiceResponse,
   idPaths: LOG_ID_PATHS,
   groups: 'resourceLogs',
-  countInGroup: (group: ResourceLogs) => (group.scopeLogs ?? []).reduce((n, sl) => n + (sl.logRecords?.length ?? 0), 0),
+  scopes: 'scopeLogs',
+  items: 'logRecords',
   rejectInvalid: rejectInvalidLogRecords,
   rejectedField: 'rejectedLogRecords',
 });

@@ -151,6 +151,23 @@ describe('bad input: the right status, counted, and the processes keep serving',
     });
   });
 
+  it('splits a batch larger than the backend takes into requests it does take', async function () {
+    // Its own agent: receives up to 4 MiB, sends at most 1 MiB (the backend here takes 1 MiB).
+    const splitting = await startAgentProcess({ backendGrpcPort: backend.grpcPort, maxRecvMsgSizeMib: 4, exporterMaxSendMib: 1, batch: { timeout: '10ms' } });
+    try {
+      const request: ExportLogsServiceRequest = {
+        resourceLogs: [{ scopeLogs: [{ logRecords: Array.from({ length: 30 }, (_, i) => ({ timeUnixNano: nowNanos(), body: { stringValue: `split-${i}-${'z'.repeat(100 * 1024)}` } })) }] }],
+      };
+      const before = metricValue(await backend.metrics(), `rollpoint_backend_grpc_requests_total{method="${logs.grpcMethod}",code="OK"}`);
+      const answer = await rawExport(splitting.grpcPort, logs.grpcMethod, logs.encode(request));
+      expect(answer.code, answer.details).to.equal(status.OK);
+      expect((await backend.sql("SELECT count() AS n FROM otel_logs WHERE startsWith(Body, 'split-')"))[0]!.n).to.equal('30');
+      expect(metricValue(await backend.metrics(), `rollpoint_backend_grpc_requests_total{method="${logs.grpcMethod}",code="OK"}`) - before).to.be.at.least(4);
+    } finally {
+      await splitting.stop();
+    }
+  });
+
   it('leaves both processes up and serving', async function () {
     expect(agent.child.exitCode).to.equal(null);
     expect(backend.child.exitCode).to.equal(null);

@@ -121,6 +121,7 @@ export interface AgentOptions {
   /** Overrides of processors.batch. */
   batch?: { send_batch_size?: number; timeout?: string };
   maxRecvMsgSizeMib?: number;
+  exporterMaxSendMib?: number;
 }
 
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
@@ -138,7 +139,7 @@ export async function agentTestConfig(options: AgentOptions) {
       },
     },
     processors: { resource: { host_name: 'test-host', agent_id: 'agent-under-test' }, batch: options.batch ?? {} },
-    exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}` } },
+    exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16 } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: { pipelines: { traces: pipeline, logs: pipeline }, telemetry: { logs: { level: 'warn' } } },
   };

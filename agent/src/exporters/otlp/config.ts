@@ -12,7 +12,7 @@ export const otlpExporterConfigSchema = z.preprocess(
     timeout: durationMs.default(10000),
     /** Extra gRPC metadata sent with every call (e.g. authorization). */
     headers: z.record(z.string(), z.string()).default({}),
-    /** Largest request the exporter sends. */
+    /** Largest request the exporter sends; a larger batch is sent in halves. */
     max_send_msg_size_mib: z.number().positive().max(2047).default(16),
   }),
 );

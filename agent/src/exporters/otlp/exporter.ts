@@ -28,10 +28,18 @@ export class OtlpGrpcExporter implements Exporter {
     return (request) => this.send(signal, request);
   }
 
-  private send<Req>(signal: Signal<Req>, request: Req): Promise<void> {
+  /** Sends one request; one larger than max_send_msg_size_mib goes as halves, recursively. */
+  private async send<Req>(signal: Signal<Req>, request: Req): Promise<void> {
+    const bytes = Buffer.from(signal.encode(request));
+    if (bytes.length <= this.config.max_send_msg_size_mib * MIB) return this.call(signal, request, bytes);
+    const halves = signal.halve(request);
+    if (!halves) throw new Error(`one of the ${signal.records} is ${bytes.length} bytes, over max_send_msg_size_mib (${this.config.max_send_msg_size_mib})`);
+    for (const half of halves) await this.send(signal, half);
+  }
+
+  private call<Req>(signal: Signal<Req>, request: Req, bytes: Buffer): Promise<void> {
     const { id, metrics, logger } = this.context;
     const records = signal.countRecords(request);
-    const bytes = Buffer.from(signal.encode(request));
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
         signal.grpcMethod,
