@@ -3,12 +3,16 @@ import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { syslogReceiverFactory } from './receivers/syslog/factory.js';
 
 // Every component type the agent knows, by the `type` used in configuration.
 
 const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<string, F> => new Map(factories.map((f) => [f.type, f]));
 
-export const receiverFactories = byType<ReceiverFactory<never>>(otlpReceiverFactory as ReceiverFactory<never>);
+export const receiverFactories = byType<ReceiverFactory<never>>(
+  otlpReceiverFactory as ReceiverFactory<never>,
+  syslogReceiverFactory as ReceiverFactory<never>,
+);
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,
   resourceProcessorFactory as ProcessorFactory<never>,

@@ -14,10 +14,10 @@ const pipelineSchema = z.strictObject({
   exporters: z.array(z.string()).min(1),
 });
 
-const DEFAULT_PIPELINE = { receivers: ['otlp'], processors: ['resource', 'batch'], exporters: ['otlp'] };
+const DEFAULT_PIPELINE = { processors: ['resource', 'batch'], exporters: ['otlp'] };
 
 const fileSchema = z.strictObject({
-  receivers: componentSection({ otlp: {} }),
+  receivers: componentSection({ otlp: {}, syslog: {} }),
   processors: componentSection({ resource: {}, batch: {} }),
   exporters: componentSection({ otlp: {} }),
   extensions: z
@@ -35,7 +35,9 @@ const fileSchema = z.strictObject({
     .prefault({}),
   service: z
     .strictObject({
-      pipelines: z.record(z.string(), pipelineSchema).default({ traces: DEFAULT_PIPELINE, logs: DEFAULT_PIPELINE }),
+      pipelines: z
+        .record(z.string(), pipelineSchema)
+        .default({ traces: { receivers: ['otlp'], ...DEFAULT_PIPELINE }, logs: { receivers: ['otlp', 'syslog'], ...DEFAULT_PIPELINE } }),
       telemetry: z
         .strictObject({
           logs: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),

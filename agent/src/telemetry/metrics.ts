@@ -12,6 +12,16 @@ export function createAgentMetrics() {
     refusedRecords: counter('receiver_refused_records_total', 'Spans and log records a receiver refused as malformed (partial success).', ['receiver', 'signal']),
     grpcRequests: counter('receiver_grpc_requests_total', 'OTLP/gRPC calls by final status (TRANSPORT: ended by grpc-js before decoding).', ['receiver', 'method', 'code']),
     httpRequests: counter('receiver_http_requests_total', 'OTLP/HTTP requests by response status.', ['receiver', 'path', 'code']),
+    syslogMessages: counter(
+      'receiver_syslog_messages_total',
+      'Syslog messages by outcome: received, parsed, failed (kept with rollpoint.parse_error), truncated, invalid_utf8, dropped (lost: UDP with the pipeline full, or given up at shutdown).',
+      ['receiver', 'transport', 'outcome'],
+    ),
+    syslogConnections: counter(
+      'receiver_syslog_connections_total',
+      'Syslog TCP/TLS connections by outcome: accepted, refused (over max_connections), tls_failed, idle_closed.',
+      ['receiver', 'transport', 'outcome'],
+    ),
     sentRecords: counter('exporter_sent_records_total', 'Spans and log records the backend acknowledged.', ['exporter', 'signal']),
     failedRecords: counter('exporter_send_failed_records_total', 'Spans and log records an export failed for (the sender is told and retries).', ['exporter', 'signal', 'code']),
     partialRejections: counter('exporter_rejected_records_total', 'Spans and log records the backend refused through partial success.', ['exporter', 'signal']),

@@ -1,0 +1,132 @@
+import type { Consume, ExportLogsServiceRequest, KeyValue, LogRecord, ResourceLogs } from '@rollpoint/proto';
+
+// Where receivers that produce log records one by one (syslog, SNMP traps) put them. It gathers
+// them into OTLP requests, one ResourceLogs per device, keeps a few requests in flight so the
+// batch processor downstream can fill its batches, and retries a request the pipeline refused
+// (the backend is away) until it is taken: records a TCP sender delivered are not dropped while the
+// agent runs. When more than `maxPending` records wait, stream senders are paused (`onPressure`)
+// and datagrams are refused, to be counted as dropped by the caller.
+
+export interface LogBufferOptions {
+  consume: Consume<ExportLogsServiceRequest>;
+  /** The instrumentation scope of the records, e.g. "rollpoint/syslog". */
+  scopeName: string;
+  maxPending: number;
+  /** Records per request. */
+  maxBatch: number;
+  /** Requests in flight at once. */
+  maxInFlight: number;
+  /** Called with true when senders should pause, false when they may go on. */
+  onPressure(paused: boolean): void;
+  /** A request given up on at shutdown: its records are lost and must be counted. */
+  onGiveUp(records: number, error: Error): void;
+  /** A request refused and about to be retried. */
+  onRetry(error: Error, delayMs: number): void;
+}
+
+interface Entry {
+  hostName: string;
+  record: LogRecord;
+}
+
+const FIRST_RETRY_MS = 100;
+const LAST_RETRY_MS = 5000;
+
+function toRequest(entries: readonly Entry[], scopeName: string): ExportLogsServiceRequest {
+  const byHost = new Map<string, LogRecord[]>();
+  for (const { hostName, record } of entries) {
+    const records = byHost.get(hostName);
+    if (records) records.push(record);
+    else byHost.set(hostName, [record]);
+  }
+  const resourceLogs: ResourceLogs[] = [...byHost].map(([hostName, logRecords]) => ({
+    resource: { attributes: [{ key: 'host.name', value: { stringValue: hostName } }] as KeyValue[] },
+    scopeLogs: [{ scope: { name: scopeName }, logRecords }],
+  }));
+  return { resourceLogs };
+}
+
+export class LogBuffer {
+  private pending: Entry[] = [];
+  private inFlight = 0;
+  private paused = false;
+  private closing = false;
+  private readonly waiters = new Set<() => void>();
+  private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; wake(): void }>();
+
+  constructor(private readonly options: LogBufferOptions) {}
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Takes a record; false when `dropIfFull` and the buffer is full (the caller counts the drop). */
+  add(hostName: string, record: LogRecord, dropIfFull: boolean): boolean {
+    if (dropIfFull && this.pending.length >= this.options.maxPending) return false;
+    this.pending.push({ hostName, record });
+    if (!this.paused && this.pending.length >= this.options.maxPending) {
+      this.paused = true;
+      this.options.onPressure(true);
+    }
+    this.pump();
+    return true;
+  }
+
+  /** Sends what waits; a refused request is given up on only now. Resolves when nothing is left. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const retry of this.retryTimers) {
+      clearTimeout(retry.timer);
+      retry.wake();
+    }
+    this.pump();
+    while (this.inFlight > 0 || this.pending.length > 0) await new Promise<void>((resolve) => this.waiters.add(resolve));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.options.maxBatch);
+      if (this.paused && this.pending.length < this.options.maxPending / 2) {
+        this.paused = false;
+        this.options.onPressure(false);
+      }
+      this.inFlight++;
+      void this.send(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+        for (const wake of this.waiters) wake();
+        this.waiters.clear();
+      });
+    }
+  }
+
+  private async send(batch: Entry[]): Promise<void> {
+    const request = toRequest(batch, this.options.scopeName);
+    for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, LAST_RETRY_MS)) {
+      try {
+        await this.options.consume(request);
+        return;
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (this.closing) {
+          this.options.onGiveUp(batch.length, error);
+          return;
+        }
+        this.options.onRetry(error, delay);
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** A delay that close() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.retryTimers.delete(retry);
+        resolve();
+      };
+      const retry = { timer: setTimeout(wake, ms), wake };
+      this.retryTimers.add(retry);
+    });
+  }
+}

@@ -1,0 +1,224 @@
+import { parseRfc3339, resolveBsdTime, type BsdTime } from './timestamps.js';
+
+// Syslog text to its fields: RFC 5424, RFC 3164 and the variants devices really send (no PRI, no
+// hostname, RFC 3339 times in BSD headers, Cisco IOS sequence numbers and clock markers, Juniper
+// event tags). Hand-written: the npm syslog parsers handle one RFC each and none of these variants,
+// and a parser that must never throw on hostile input is easier to keep honest when it is ours.
+
+export interface SyslogMessage {
+  format: 'rfc5424' | 'rfc3164';
+  /** PRI; 13 (user.notice) when the message has none, as RFC 3164 §4.3.3 prescribes. */
+  priority: number;
+  hasPriority: boolean;
+  version?: number;
+  /** Event time in Unix nanoseconds, when the message carries one. */
+  timeUnixNano?: bigint;
+  hostname?: string;
+  appname?: string;
+  procId?: string;
+  msgId?: string;
+  structuredData?: Record<string, Record<string, string>>;
+  /** Cisco IOS's message sequence number. */
+  sequence?: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; value: SyslogMessage } | { ok: false; error: string };
+
+export interface ParseOptions {
+  /** IANA zone for timestamps that carry none. */
+  timezone: string;
+  receivedAtMs: number;
+}
+
+const DEFAULT_PRIORITY = 13;
+const MAX_PRIORITY = 191;
+const NIL = '-';
+const BOM = '\uFEFF';
+
+const fail = (error: string): ParseResult => ({ ok: false, error });
+const orUndefined = (field: string): string | undefined => (field === NIL ? undefined : field);
+
+/** Parses one syslog message; never throws. */
+export function parseSyslog(text: string, options: ParseOptions): ParseResult {
+  let rest = text.replace(/[\r\n\0]+$/, '');
+  let priority = DEFAULT_PRIORITY;
+  let hasPriority = false;
+  if (rest.startsWith('<')) {
+    const pri = /^<(\d{1,3})>/.exec(rest);
+    if (!pri) return fail('PRI is not <0-191>');
+    priority = Number(pri[1]);
+    if (priority > MAX_PRIORITY) return fail(`PRI ${priority} is over 191`);
+    hasPriority = true;
+    rest = rest.slice(pri[0].length);
+  }
+  if (hasPriority && /^[1-9]\d? /.test(rest)) return parseRfc5424(rest, priority);
+  return { ok: true, value: parseRfc3164(rest, priority, hasPriority, options) };
+}
+
+// ── RFC 5424 ────────────────────────────────────────────────────────────────────────────────────
+
+function parseRfc5424(afterPri: string, priority: number): ParseResult {
+  const header = /^(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) /.exec(afterPri);
+  if (!header) return fail('RFC 5424 header is incomplete (VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID)');
+  const [, version, timestamp, hostname, appname, procId, msgId] = header as unknown as string[];
+  let timeUnixNano: bigint | undefined;
+  if (timestamp !== NIL) {
+    timeUnixNano = parseRfc3339(timestamp!);
+    if (timeUnixNano === undefined) return fail(`RFC 5424 TIMESTAMP "${timestamp!.slice(0, 40)}" is not RFC 3339`);
+  }
+  const sd = parseStructuredData(afterPri, header[0].length);
+  if (typeof sd === 'string') return fail(sd);
+  let message = afterPri.slice(sd.end);
+  if (message.startsWith(' ')) message = message.slice(1);
+  else if (message.length > 0) return fail('RFC 5424 STRUCTURED-DATA must be followed by a space');
+  if (message.startsWith(BOM)) message = message.slice(BOM.length);
+  return {
+    ok: true,
+    value: {
+      format: 'rfc5424',
+      priority,
+      hasPriority: true,
+      version: Number(version),
+      ...(timeUnixNano !== undefined ? { timeUnixNano } : {}),
+      ...defined({ hostname: orUndefined(hostname!), appname: orUndefined(appname!), procId: orUndefined(procId!), msgId: orUndefined(msgId!) }),
+      ...(sd.elements ? { structuredData: sd.elements } : {}),
+      message,
+    },
+  };
+}
+
+/** STRUCTURED-DATA from `start`: "-" or [id param="value" …]… with \" \\ \] escapes. */
+function parseStructuredData(text: string, start: number): { elements?: Record<string, Record<string, string>>; end: number } | string {
+  if (text[start] === '-') return { end: start + 1 };
+  if (text[start] !== '[') return 'RFC 5424 STRUCTURED-DATA must be "-" or start with "["';
+  const elements: Record<string, Record<string, string>> = {};
+  let i = start;
+  while (text[i] === '[') {
+    const id = /^[^\s=\]"]{1,32}/.exec(text.slice(i + 1, i + 34));
+    if (!id) return 'RFC 5424 SD-ID is missing or malformed';
+    i += 1 + id[0].length;
+    const params: Record<string, string> = {};
+    while (text[i] === ' ') {
+      const name = /^ ([^\s=\]"]{1,32})="/.exec(text.slice(i, i + 36));
+      if (!name) return `RFC 5424 SD-PARAM in [${id[0]}] is malformed`;
+      i += name[0].length;
+      let value = '';
+      for (;;) {
+        const c = text[i];
+        if (c === undefined) return `RFC 5424 SD-PARAM ${name[1]} in [${id[0]}] is not closed`;
+        if (c === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\' || text[i + 1] === ']')) {
+          value += text[i + 1];
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          break;
+        } else {
+          value += c;
+          i++;
+        }
+      }
+      params[name[1]!] = value;
+    }
+    if (text[i] !== ']') return `RFC 5424 SD-ELEMENT [${id[0]}] is not closed`;
+    i++;
+    elements[id[0]] = { ...elements[id[0]], ...params };
+  }
+  return { elements, end: i };
+}
+
+// ── RFC 3164 and what devices send under that name ──────────────────────────────────────────────
+
+// "Mar  1 18:46:11", with an optional year before (NX-OS) or after the day, fraction and a zone
+// only where a colon follows it (Cisco's "18:46:11.123 UTC:"), so a hostname is never read as one.
+const BSD_TIME = /^(?:(\d{4}) )?([A-Z][a-z]{2}) {1,2}(\d{1,2})(?: (\d{4}))? (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([A-Z]{1,5})(?=:))?/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})/;
+const CISCO_SEQUENCE = /^(\d{1,10}): /;
+const TAG = /^([^\s:[\]]{1,64})(?:\[([^\]\s]{0,128})\])?: ?/;
+const CISCO_MNEMONIC = /^%([A-Z0-9_]+(?:-[A-Z0-9_]+)*-\d-[A-Z0-9_]+) ?: ?/;
+// IOS-XR names the card before the time: "RP/0/RSP0/CPU0:Nov 30 …".
+const IOS_XR_NODE = /^[A-Z]+(?:\/[A-Z0-9]+)+:(?=[*.]?[A-Z][a-z]{2} )/;
+const JUNOS_TAG = /^([A-Z][A-Z0-9]*_[A-Z0-9_]+): ?/;
+const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$/;
+
+interface Cursor {
+  rest: string;
+}
+
+/** A timestamp at the start of `cursor.rest` (BSD or RFC 3339), consumed with the space after it. */
+function takeTimestamp(cursor: Cursor, options: ParseOptions): bigint | undefined | null {
+  const marker = /^[*.]/.test(cursor.rest) && BSD_TIME.test(cursor.rest.slice(1)) ? 1 : 0;
+  const bsd = BSD_TIME.exec(cursor.rest.slice(marker));
+  if (bsd) {
+    const time: BsdTime = { month: bsd[2]!, day: +bsd[3]!, hour: +bsd[5]!, minute: +bsd[6]!, second: +bsd[7]! };
+    const year = bsd[1] ?? bsd[4];
+    if (year) time.year = +year;
+    if (bsd[8]) time.fraction = bsd[8];
+    if (bsd[9]) time.zone = bsd[9];
+    cursor.rest = cursor.rest.slice(marker + bsd[0].length).replace(/^:? ?/, '');
+    return resolveBsdTime(time, options.timezone, options.receivedAtMs) ?? null;
+  }
+  const iso = ISO_TIME.exec(cursor.rest);
+  if (iso) {
+    cursor.rest = cursor.rest.slice(iso[0].length).replace(/^ /, '');
+    return parseRfc3339(iso[0]) ?? null;
+  }
+  return undefined;
+}
+
+function parseRfc3164(afterPri: string, priority: number, hasPriority: boolean, options: ParseOptions): SyslogMessage {
+  const cursor: Cursor = { rest: afterPri };
+  const message: SyslogMessage = { format: 'rfc3164', priority, hasPriority, message: '' };
+
+  // Cisco IOS: "123: *Mar  1 18:46:11.123 UTC: %LINK-3-UPDOWN: …" (sequence number first).
+  const sequence = CISCO_SEQUENCE.exec(cursor.rest);
+  if (sequence) {
+    message.sequence = sequence[1]!;
+    cursor.rest = cursor.rest.slice(sequence[0].length).replace(IOS_XR_NODE, '');
+  }
+  const time = takeTimestamp(cursor, options);
+  if (typeof time === 'bigint') message.timeUnixNano = time;
+  // Without a timestamp there is no header to speak of: the rest is the message.
+  if (time === undefined) return withContent(message, cursor.rest);
+
+  // After the timestamp comes HOSTNAME, unless the next word is already the TAG ("sshd[12]:") or a
+  // Cisco mnemonic, or the message came with a sequence number (Cisco has no hostname there).
+  const word = /^(\S+) /.exec(cursor.rest);
+  if (!message.sequence && word && HOSTNAME.test(word[1]!) && !word[1]!.endsWith(':') && !word[1]!.includes('[')) {
+    message.hostname = word[1]!;
+    cursor.rest = cursor.rest.slice(word[0].length);
+    // A device's own header behind the relay's: Cisco IOS "2201: *Nov 30 …: %…", NX-OS ": 2026 Nov 30 … UTC: %…".
+    const inner = /^(?:(\d{1,10}): |: )/.exec(cursor.rest);
+    if (inner && BSD_TIME.test(cursor.rest.slice(inner[0].length).replace(/^[*.]/, ''))) {
+      if (inner[1]) message.sequence = inner[1];
+      cursor.rest = cursor.rest.slice(inner[0].length);
+      takeTimestamp(cursor, options);
+    }
+  }
+  if (!CISCO_MNEMONIC.test(cursor.rest)) {
+    const tag = TAG.exec(cursor.rest);
+    if (tag && tag[0].includes(':')) {
+      message.appname = tag[1]!;
+      if (tag[2]) message.procId = tag[2];
+      cursor.rest = cursor.rest.slice(tag[0].length);
+    }
+  }
+  return withContent(message, cursor.rest);
+}
+
+/** Sets the message, taking a leading Cisco mnemonic ("%SYS-5-CONFIG_I: ") or Junos event tag ("UI_COMMIT: ") as MSGID. */
+function withContent(message: SyslogMessage, content: string): SyslogMessage {
+  const id = CISCO_MNEMONIC.exec(content) ?? (message.appname ? JUNOS_TAG.exec(content) : null);
+  if (id) {
+    message.msgId = id[1]!;
+    message.message = content.slice(id[0].length);
+  } else {
+    message.message = content;
+  }
+  return message;
+}
+
+/** `fields` without its undefined entries (the message's optional fields stay absent). */
+function defined<T extends Record<string, string | undefined>>(fields: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, string>>;
+}

@@ -1,0 +1,194 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { isIPv6, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { splitEndpoint } from '@rollpoint/proto';
+import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
+import { LogBuffer } from '../internal/log-buffer.js';
+import type { SyslogConfig } from './config.js';
+import { BUILT_IN_EVENT_RULES, type EventRule } from './event-rules.js';
+import { cutAtCharBoundary, SyslogFramer } from './framing.js';
+import { parseSyslog } from './parse.js';
+import { toLogRecord, type Received } from './to-otlp.js';
+
+type Transport = Received['transport'];
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8');
+const UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 2000;
+// Enough records per request, and requests in flight, to fill the batch processor's batches.
+const MAX_BATCH = 2048;
+const MAX_IN_FLIGHT = 8;
+
+/** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) as "10.0.0.1". */
+const peerAddress = (address: string | undefined): string => (address ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+
+const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
+
+/** The syslog receiver: UDP, TCP and TLS listeners turning every message into an OTLP log record. */
+export class SyslogReceiver implements Component {
+  private readonly rules: readonly EventRule[];
+  private buffer?: LogBuffer;
+  private readonly servers: Server[] = [];
+  private udp?: UdpSocket;
+  private readonly sockets = new Set<Socket>();
+  private paused = false;
+
+  constructor(
+    private readonly config: SyslogConfig,
+    private readonly consumers: ReceiverConsumers,
+    private readonly context: ComponentContext,
+  ) {
+    this.rules = [...config.event_rules, ...BUILT_IN_EVENT_RULES];
+  }
+
+  private count(transport: Transport, outcome: string, n = 1): void {
+    this.context.metrics.syslogMessages.inc({ receiver: this.context.id, transport, outcome }, n);
+  }
+
+  private countConnection(transport: Transport, outcome: string): void {
+    this.context.metrics.syslogConnections.inc({ receiver: this.context.id, transport, outcome });
+  }
+
+  async start(): Promise<void> {
+    const consume = this.consumers.logs;
+    if (!consume) throw new Error(`${this.context.id}: the syslog receiver is in no logs pipeline`);
+    const { logger, id } = this.context;
+    this.buffer = new LogBuffer({
+      consume,
+      scopeName: 'rollpoint/syslog',
+      maxPending: this.config.max_pending_messages,
+      maxBatch: MAX_BATCH,
+      maxInFlight: MAX_IN_FLIGHT,
+      onPressure: (paused) => this.setPaused(paused),
+      onGiveUp: (records, err) => {
+        this.count('tcp', 'dropped', records);
+        logger.error({ receiver: id, records, err: err.message }, 'gave up on syslog messages at shutdown');
+      },
+      onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, 'pipeline refused syslog messages; retrying (TCP senders are paused when the buffer fills)'),
+    });
+    if (this.config.udp) await this.startUdp(this.config.udp.endpoint);
+    if (this.config.tcp) await this.listen('tcp', this.config.tcp, createTcpServer());
+    if (this.config.tls) {
+      const tls = this.config.tls;
+      const server = createTlsServer({
+        cert: readFileSync(tls.cert_file),
+        key: readFileSync(tls.key_file),
+        ...(tls.ca_file ? { ca: readFileSync(tls.ca_file) } : {}),
+        requestCert: tls.client_auth !== 'none',
+        rejectUnauthorized: tls.client_auth === 'require',
+      });
+      server.on('tlsClientError', (err) => {
+        this.countConnection('tls', 'tls_failed');
+        logger.warn({ receiver: id, err: err.message }, 'TLS handshake failed');
+      });
+      await this.listen('tls', tls, server, 'secureConnection');
+    }
+  }
+
+  /** Handles one message as received: decode, parse, map, buffer, count. */
+  private receive(bytes: Buffer, truncated: boolean, peer: string, transport: Transport): void {
+    this.count(transport, 'received');
+    let text: string;
+    let invalidUtf8: Uint8Array | undefined;
+    try {
+      text = fatalUtf8.decode(bytes);
+    } catch {
+      text = lenientUtf8.decode(bytes);
+      invalidUtf8 = Buffer.from(bytes);
+      this.count(transport, 'invalid_utf8');
+    }
+    const receivedAtNanos = nowNanos();
+    const parsed = parseSyslog(text, { timezone: this.config.timezone, receivedAtMs: Number(receivedAtNanos / 1_000_000n) });
+    this.count(transport, parsed.ok ? 'parsed' : 'failed');
+    if (truncated) this.count(transport, 'truncated');
+    const received: Received = { text, truncated, peerAddress: peer, transport, receivedAtNanos, ...(invalidUtf8 ? { invalidUtf8 } : {}) };
+    const { hostName, record } = toLogRecord(received, parsed, this.rules);
+    if (!this.buffer!.add(hostName, record, transport === 'udp')) this.count(transport, 'dropped');
+  }
+
+  private async startUdp(endpointText: string): Promise<void> {
+    const { host, port } = splitEndpoint(endpointText);
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    socket.on('message', (message, remote) => {
+      const truncated = message.length > this.config.max_message_bytes;
+      this.receive(truncated ? cutAtCharBoundary(message, this.config.max_message_bytes) : message, truncated, peerAddress(remote.address), 'udp');
+    });
+    socket.on('error', (err) => this.context.logger.error({ receiver: this.context.id, err: err.message }, 'syslog UDP socket error'));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    try {
+      socket.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+    } catch {
+      // The kernel caps it (net.core.rmem_max); the default still works.
+    }
+    this.udp = socket;
+    this.context.logger.info({ receiver: this.context.id, transport: 'udp', port: socket.address().port }, 'syslog listening');
+  }
+
+  private async listen(transport: 'tcp' | 'tls', settings: { endpoint: string; max_connections: number; idle_timeout: number }, server: Server, event = 'connection'): Promise<void> {
+    server.maxConnections = settings.max_connections;
+    server.on('drop', () => this.countConnection(transport, 'refused'));
+    server.on(event, (socket: Socket) => this.accept(socket, transport, settings.idle_timeout));
+    server.on('error', (err) => this.context.logger.error({ receiver: this.context.id, err: err.message }, `syslog ${transport} server error`));
+    const { host, port } = splitEndpoint(settings.endpoint);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.servers.push(server);
+    this.context.logger.info({ receiver: this.context.id, transport, port: (server.address() as { port: number }).port }, 'syslog listening');
+  }
+
+  private accept(socket: Socket, transport: 'tcp' | 'tls', idleTimeoutMs: number): void {
+    this.countConnection(transport, 'accepted');
+    this.sockets.add(socket);
+    if (this.paused) socket.pause();
+    const peer = peerAddress(socket.remoteAddress);
+    const framer = new SyslogFramer(this.config.max_message_bytes);
+    const receiveAll = (frames: ReturnType<SyslogFramer['push']>) => {
+      for (const frame of frames) this.receive(frame.bytes, frame.truncated, peer, transport);
+    };
+    socket.setTimeout(idleTimeoutMs, () => {
+      this.countConnection(transport, 'idle_closed');
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => receiveAll(framer.push(chunk)));
+    socket.on('end', () => socket.end());
+    socket.on('close', () => {
+      receiveAll(framer.end());
+      this.sockets.delete(socket);
+    });
+    socket.on('error', (err) => this.context.logger.debug({ receiver: this.context.id, peer, err: err.message }, 'syslog connection error'));
+  }
+
+  /** Back-pressure: stream senders stop being read while the pipeline is full. */
+  private setPaused(paused: boolean): void {
+    this.paused = paused;
+    for (const socket of this.sockets) {
+      if (paused) socket.pause();
+      else socket.resume();
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    for (const server of this.servers) server.close();
+    this.udp?.close();
+    // Let senders finish what is on the wire, then cut what is still open.
+    this.setPaused(false);
+    for (const socket of this.sockets) socket.end();
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const socket of this.sockets) socket.destroy();
+    await this.buffer?.close();
+  }
+}
