@@ -14,7 +14,8 @@ const pipelineSchema = z.strictObject({
   exporters: z.array(z.string()).min(1),
 });
 
-const DEFAULT_PIPELINE = { processors: ['resource', 'batch'], exporters: ['otlp'] };
+/** Processors a default pipeline runs through, in this order, when they are configured. */
+const DEFAULT_PROCESSORS = ['resource', 'batch'];
 
 const fileSchema = z.strictObject({
   receivers: componentSection({ otlp: {}, syslog: {} }),
@@ -35,9 +36,8 @@ const fileSchema = z.strictObject({
     .prefault({}),
   service: z
     .strictObject({
-      pipelines: z
-        .record(z.string(), pipelineSchema)
-        .default({ traces: { receivers: ['otlp'], ...DEFAULT_PIPELINE }, logs: { receivers: ['otlp', 'syslog'], ...DEFAULT_PIPELINE } }),
+      /** Default: a traces and a logs pipeline through every configured component that fits. */
+      pipelines: z.record(z.string(), pipelineSchema).optional(),
       telemetry: z
         .strictObject({
           logs: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
@@ -122,6 +122,20 @@ function checkPipeline(
   return { id, signal, ...pipeline };
 }
 
+/**
+ * With no service.pipelines, one pipeline per signal: every configured receiver of that signal,
+ * the resource and batch processors if configured, every configured exporter.
+ */
+function defaultPipelines(components: Pick<AgentConfig, 'receivers' | 'processors' | 'exporters'>): Record<string, z.output<typeof pipelineSchema>> {
+  const pipelines: Record<string, z.output<typeof pipelineSchema>> = {};
+  for (const signal of SIGNALS) {
+    const receivers = [...components.receivers.values()].filter((r) => r.factory.signals.includes(signal)).map((r) => r.id);
+    if (receivers.length === 0) continue;
+    pipelines[signal] = { receivers, processors: DEFAULT_PROCESSORS.filter((id) => components.processors.has(id)), exporters: [...components.exporters.keys()] };
+  }
+  return pipelines;
+}
+
 /** Reads, validates and resolves the agent configuration; throws ConfigError naming every bad path. */
 export function loadAgentConfig(path: string | undefined): AgentConfig {
   const parsed = fileSchema.safeParse(readYamlFile(path));
@@ -133,7 +147,7 @@ export function loadAgentConfig(path: string | undefined): AgentConfig {
     processors: resolveSection('processors', file.processors, processorFactories, problems),
     exporters: resolveSection('exporters', file.exporters, exporterFactories, problems),
   };
-  const pipelines = Object.entries(file.service.pipelines).flatMap(([id, p]) => checkPipeline(id, p, file, components.receivers, problems) ?? []);
+  const pipelines = Object.entries(file.service.pipelines ?? defaultPipelines(components)).flatMap(([id, p]) => checkPipeline(id, p, file, components.receivers, problems) ?? []);
   if (pipelines.length === 0 && problems.length === 0) problems.push('service.pipelines: at least one pipeline is needed');
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...components, pipelines, healthEndpoint: file.extensions.health_check.endpoint, logLevel: file.service.telemetry.logs.level };

@@ -24,6 +24,8 @@ const MAX_IN_FLIGHT = 8;
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) as "10.0.0.1". */
 const peerAddress = (address: string | undefined): string => (address ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
 
+const TRAILER = /[\r\n\0]+$/;
+
 const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 /** The syslog receiver: UDP, TCP and TLS listeners turning every message into an OTLP log record. */
@@ -99,6 +101,8 @@ export class SyslogReceiver implements Component {
       invalidUtf8 = Buffer.from(bytes);
       this.count(transport, 'invalid_utf8');
     }
+    // Senders end messages with LF (inside octet-counted frames too, as rsyslog does) or NUL.
+    text = text.replace(TRAILER, '');
     const receivedAtNanos = nowNanos();
     const parsed = parseSyslog(text, { timezone: this.config.timezone, receivedAtMs: Number(receivedAtNanos / 1_000_000n) });
     this.count(transport, parsed.ok ? 'parsed' : 'failed');
