@@ -79,8 +79,9 @@ export interface BackendProcess extends ManagedProcess {
   metrics(): Promise<string>;
 }
 
-export async function startBackendProcess(options: { dataDir?: string; maxRecvMsgSizeMib?: number } = {}): Promise<BackendProcess> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+export async function startBackendProcess(options: { dataDir?: string; maxRecvMsgSizeMib?: number; grpcPort?: number; httpPort?: number } = {}): Promise<BackendProcess> {
+  const grpcPort = options.grpcPort ?? (await freePort());
+  const httpPort = options.httpPort ?? (await freePort());
   const folder = tempFolder('backend');
   // Data the caller brought stays; data made here goes with the process.
   const dataDir = options.dataDir ?? join(folder, 'data');
@@ -109,10 +110,18 @@ export async function startBackendProcess(options: { dataDir?: string; maxRecvMs
   };
 }
 
+export interface SyslogPorts {
+  udp: number;
+  tcp: number;
+  tls?: number;
+}
+
 export interface AgentProcess extends ManagedProcess {
   grpcPort: number;
   httpPort: number;
   healthPort: number;
+  /** The syslog receiver's ports, when it has one. */
+  syslog?: SyslogPorts;
   metrics(): Promise<string>;
 }
 
@@ -122,6 +131,8 @@ export interface AgentOptions {
   batch?: { send_batch_size?: number; timeout?: string };
   maxRecvMsgSizeMib?: number;
   exporterMaxSendMib?: number;
+  /** Adds a syslog receiver (UDP and TCP on free ports, TLS too when `tls` is given) to the logs pipeline; `settings.tcp` adds to the TCP listener. */
+  syslog?: { tls?: Record<string, unknown>; settings?: Record<string, unknown> };
 }
 
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
@@ -129,29 +140,46 @@ export async function agentTestConfig(options: AgentOptions) {
   const [grpcPort, httpPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const size = options.maxRecvMsgSizeMib ?? 16;
   const pipeline = { receivers: ['otlp'], processors: ['resource', 'batch'], exporters: ['otlp'] };
-  const config = {
-    receivers: {
-      otlp: {
-        protocols: {
-          grpc: { endpoint: `127.0.0.1:${grpcPort}`, max_recv_msg_size_mib: size },
-          http: { endpoint: `127.0.0.1:${httpPort}`, max_request_body_size_mib: size },
-        },
+  let syslog: SyslogPorts | undefined;
+  const receivers: Record<string, unknown> = {
+    otlp: {
+      protocols: {
+        grpc: { endpoint: `127.0.0.1:${grpcPort}`, max_recv_msg_size_mib: size },
+        http: { endpoint: `127.0.0.1:${httpPort}`, max_request_body_size_mib: size },
       },
     },
+  };
+  if (options.syslog) {
+    // UDP and TCP may share a port number; a free TCP port is taken for both.
+    const port = await freePort();
+    syslog = { udp: port, tcp: port, ...(options.syslog.tls ? { tls: await freePort() } : {}) };
+    const { tcp, ...settings } = (options.syslog.settings ?? {}) as { tcp?: Record<string, unknown> };
+    receivers.syslog = {
+      udp: { endpoint: `127.0.0.1:${port}` },
+      tcp: { endpoint: `127.0.0.1:${port}`, ...tcp },
+      ...(options.syslog.tls ? { tls: { endpoint: `127.0.0.1:${syslog.tls}`, ...options.syslog.tls } } : {}),
+      ...settings,
+    };
+  }
+  const config = {
+    receivers,
     processors: { resource: { host_name: 'test-host', agent_id: 'agent-under-test' }, batch: options.batch ?? {} },
     exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16 } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
-    service: { pipelines: { traces: pipeline, logs: pipeline }, telemetry: { logs: { level: 'warn' } } },
+    service: {
+      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: options.syslog ? ['otlp', 'syslog'] : ['otlp'] } },
+      telemetry: { logs: { level: 'warn' } },
+    },
   };
-  return { config, grpcPort, httpPort, healthPort };
+  return { config, grpcPort, httpPort, healthPort, ...(syslog ? { syslog } : {}) };
 }
 
 export async function startAgentProcess(options: AgentOptions): Promise<AgentProcess> {
-  const { config, grpcPort, httpPort, healthPort } = await agentTestConfig(options);
+  const { config, grpcPort, httpPort, healthPort, syslog } = await agentTestConfig(options);
   const folder = tempFolder('agent');
   const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig(folder, 'agent.yaml', config)], {}, [folder]);
   await waitUntil(() => isOk(`http://127.0.0.1:${healthPort}/readyz`), 'the agent to be ready', 30000, managed);
-  return { ...managed, grpcPort, httpPort, healthPort, metrics: async () => (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text() };
+  return { ...managed, grpcPort, httpPort, healthPort, ...(syslog ? { syslog } : {}), metrics: async () => (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text() };
 }
 
 /** The value of one Prometheus sample, e.g. metricValue(text, 'x_total{a="b"}'); 0 when absent. */
