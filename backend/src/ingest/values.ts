@@ -6,8 +6,9 @@ import Long from 'long';
 
 type NanoTime = Long | number | null | undefined;
 
-// DateTime64(9) ends where a signed 64-bit count of nanoseconds does (year 2262).
-const LAST_DATETIME64_NANOS = 2n ** 63n - 1n;
+// The last instant both time columns hold: otel_logs.TimestampTime is a DateTime (unsigned 32-bit
+// seconds, which end in 2106), and past it TTL would read a wrapped time and drop the row at once.
+const LAST_STORABLE_NANOS = 4294967295n * 1_000_000_000n + 999_999_999n;
 const NANOS_PER_MILLI = 1_000_000n;
 const NANOS_PER_SECOND = 1_000_000_000n;
 
@@ -21,12 +22,12 @@ function toBigInt(nanos: NanoTime): bigint {
 /**
  * Unix nanoseconds as a DateTime64(9) value: ISO 8601 with all nine fraction digits and an explicit
  * UTC zone, which ClickHouse reads exactly whatever its own time zone (the store inserts with
- * date_time_input_format=best_effort). Times past 2262 are clamped to the column's last instant
- * rather than failing the whole insert.
+ * date_time_input_format=best_effort). Times past 2106 are clamped to the last instant the tables
+ * hold, rather than stored wrong or dropped.
  */
 export function unixNanos(nanos: NanoTime): string {
   let value = toBigInt(nanos);
-  if (value > LAST_DATETIME64_NANOS) value = LAST_DATETIME64_NANOS;
+  if (value > LAST_STORABLE_NANOS) value = LAST_STORABLE_NANOS;
   const seconds = new Date(Number(value / NANOS_PER_MILLI)).toISOString().slice(0, 19);
   return `${seconds}.${(value % NANOS_PER_SECOND).toString().padStart(9, '0')}Z`;
 }

@@ -79,7 +79,7 @@ export interface BackendProcess extends ManagedProcess {
   metrics(): Promise<string>;
 }
 
-export async function startBackendProcess(options: { dataDir?: string; maxRecvMsgSizeMib?: number; grpcPort?: number; httpPort?: number } = {}): Promise<BackendProcess> {
+export async function startBackendProcess(options: { dataDir?: string; maxRecvMsgSizeMib?: number; grpcPort?: number; httpPort?: number; ttlDays?: number } = {}): Promise<BackendProcess> {
   const grpcPort = options.grpcPort ?? (await freePort());
   const httpPort = options.httpPort ?? (await freePort());
   const folder = tempFolder('backend');
@@ -88,7 +88,7 @@ export async function startBackendProcess(options: { dataDir?: string; maxRecvMs
   const configPath = writeConfig(folder, 'backend.yaml', {
     otlp: { grpc: { endpoint: `127.0.0.1:${grpcPort}`, max_recv_msg_size_mib: options.maxRecvMsgSizeMib ?? 16 } },
     http: { endpoint: `127.0.0.1:${httpPort}` },
-    storage: { chdb: { path: dataDir } },
+    storage: { chdb: { path: dataDir }, ttl_days: options.ttlDays ?? 30 },
     log: { level: 'warn' },
   });
   const managed = spawnNode(BACKEND_MAIN, ['--config', configPath], {}, [folder]);

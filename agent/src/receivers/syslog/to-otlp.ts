@@ -58,8 +58,11 @@ export function toLogRecord(received: Received, parsed: ParseResult, rules: read
     attributes.push(kv('message', str(m.message)));
     const kind = classify(rules, m.msgId, m.message);
     if (kind) attributes.push(kv(EVENT_KIND_ATTRIBUTE, str(kind)));
+    // OTLP times are unsigned: a device clock before 1970 leaves the record with its receive time.
+    const time = m.timeUnixNano !== undefined && m.timeUnixNano >= 0n ? m.timeUnixNano : 0n;
+    if (m.timeUnixNano !== undefined && m.timeUnixNano < 0n) attributes.push(kv('rollpoint.time_error', str('the message time is before 1970')));
     record = {
-      timeUnixNano: nanos(m.timeUnixNano ?? 0n),
+      timeUnixNano: nanos(time),
       severityNumber: SEVERITY_NUMBERS[severity],
       severityText: SEVERITY_TEXTS[severity],
     };
