@@ -26,6 +26,8 @@ export function rsyslogAvailable(): boolean {
 export interface RsyslogInstance {
   /** The generated rsyslog.conf. */
   config: string;
+  /** rsyslogd's process id (benchmarks read its CPU time). */
+  pid: number;
   /** What rsyslogd printed on stdout and stderr so far (the last MiB); its errors land here. */
   output(): string;
   /** SIGTERM, waits for the exit (SIGKILL after 10 s), removes the temp folder. Safe to call twice. */
@@ -238,6 +240,7 @@ async function startRsyslogd(prefix: string, config: (workDirectory: string) => 
   let stopping: Promise<void> | undefined;
   const instance = {
     config: configText,
+    pid: child.pid ?? -1,
     output: () => output,
     stop: () =>
       (stopping ??= (async () => {

@@ -27,7 +27,7 @@ export interface Received {
 const str = (value: string): AnyValue => ({ stringValue: value });
 const int = (value: number): AnyValue => ({ intValue: Long.fromNumber(value) });
 const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
-const nanos = (value: bigint): Long => Long.fromString(value.toString(), true);
+const nanos = (value: bigint): Long => Long.fromBits(Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn), true);
 
 function structuredData(elements: Record<string, Record<string, string>>): AnyValue {
   return {

@@ -1,0 +1,149 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createSocket } from 'node:dgram';
+import { startAgentProcess, startBackendProcess, tempFolder, waitUntil } from '../testing/processes.js';
+import { startRsyslogReceiver } from '../testing/rsyslog.js';
+import { measureCpu } from './cpu.js';
+
+// Syslog throughput: rollpoint's agent (parsing every message into OTLP, shipping it to the backend,
+// which stores it in ClickHouse) beside rsyslog (imtcp/imudp writing each message to a file), fed
+// the same messages from the same load generator in the same run.
+
+export const TCP_MESSAGES = 200_000;
+const TCP_CONNECTIONS = 4;
+export const UDP_RATES = [10_000, 20_000, 40_000, 80_000];
+export const UDP_SECONDS = 2;
+
+/** An nginx access line through a BSD syslog header, about 150 bytes, all different. */
+const line = (i: number): string =>
+  `<190>Nov 30 12:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} web-${i % 20} nginx[${1000 + (i % 7)}]: 10.0.${i % 250}.${i % 200} - - "GET /api/items/${i} HTTP/1.1" 200 ${512 + (i % 1000)} "-" "curl/8.5.0"`;
+
+export interface SystemResult {
+  tcpMessagesPerSecond: number;
+  /** CPU seconds used per 100,000 TCP messages, per process. */
+  cpuPer100k: Record<string, number>;
+  /** The highest UDP rate tried that lost nothing (0: even the lowest lost some). */
+  udpZeroLossRate: number;
+}
+
+interface Target {
+  /** Messages the system has taken in (stored, or written to its file). */
+  count(): Promise<number>;
+  tcpPort: number;
+  udpPort: number;
+  pids: Record<string, number>;
+}
+
+/** Writes `lines` over `connections` TCP connections at once, as fast as the receiver reads. */
+async function sendTcp(port: number, lines: string[], connections: number): Promise<void> {
+  const share = Math.ceil(lines.length / connections);
+  await Promise.all(
+    Array.from({ length: connections }, (_, c) =>
+      new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(lines.slice(c * share, (c + 1) * share).map((l) => `${l}\n`).join('')));
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      }),
+    ),
+  );
+}
+
+/** Sends `total` datagrams at `rate` per second, in 10 ms slices. */
+async function sendUdpAt(port: number, rate: number, total: number, first: number): Promise<void> {
+  const socket = createSocket('udp4');
+  const perSlice = Math.max(1, Math.round(rate / 100));
+  const started = performance.now();
+  try {
+    for (let sent = 0, slice = 0; sent < total; slice++) {
+      const batch = Math.min(perSlice, total - sent);
+      await Promise.all(Array.from({ length: batch }, (_, k) => new Promise<void>((resolve) => socket.send(line(first + sent + k), port, '127.0.0.1', () => resolve()))));
+      sent += batch;
+      const due = started + (slice + 1) * 10;
+      if (due > performance.now()) await sleep(due - performance.now());
+    }
+  } finally {
+    socket.close();
+  }
+}
+
+/** Waits until `count` stops growing (or reaches `expected`) and returns it. */
+async function settledCount(count: () => Promise<number>, expected: number): Promise<number> {
+  let last = -1;
+  for (let quiet = 0; quiet < 6; ) {
+    const now = await count();
+    if (now >= expected) return now;
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+    await sleep(250);
+  }
+  return last;
+}
+
+async function measure(target: Target): Promise<SystemResult> {
+  const lines = Array.from({ length: TCP_MESSAGES }, (_, i) => line(i));
+  const base = await target.count();
+  const started = performance.now();
+  const names = Object.keys(target.pids);
+  const { cpu } = await measureCpu(Object.values(target.pids), async () => {
+    await sendTcp(target.tcpPort, lines, TCP_CONNECTIONS);
+    await waitUntil(async () => (await target.count()) >= base + TCP_MESSAGES, 'every TCP message', 300000);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  let udpZeroLossRate = 0;
+  let next = TCP_MESSAGES;
+  for (const rate of UDP_RATES) {
+    const before = await target.count();
+    const total = rate * UDP_SECONDS;
+    await sendUdpAt(target.udpPort, rate, total, next);
+    next += total;
+    if ((await settledCount(target.count, before + total)) - before < total) break;
+    udpZeroLossRate = rate;
+  }
+  return {
+    tcpMessagesPerSecond: Math.round(TCP_MESSAGES / seconds),
+    cpuPer100k: Object.fromEntries(names.map((name, i) => [name, (cpu[i]! / TCP_MESSAGES) * 100_000])),
+    udpZeroLossRate,
+  };
+}
+
+export async function measureRollpoint(): Promise<SystemResult> {
+  const backend = await startBackendProcess({ ttlDays: 0 });
+  const agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, syslog: {} });
+  try {
+    const count = async () => Number((await backend.sql('SELECT count() AS n FROM otel_logs'))[0]!.n);
+    return await measure({ count, tcpPort: agent.syslog!.tcp, udpPort: agent.syslog!.udp, pids: { agent: agent.child.pid!, backend: backend.child.pid! } });
+  } finally {
+    await agent.stop();
+    await backend.stop();
+  }
+}
+
+/** Lines in `file` so far (0 before it exists). */
+function lineCount(file: string): number {
+  try {
+    const bytes = readFileSync(file);
+    let lines = 0;
+    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
+    return lines;
+  } catch {
+    return 0;
+  }
+}
+
+export async function measureRsyslog(): Promise<SystemResult> {
+  const folder = tempFolder('bench-rsyslog');
+  const file = join(folder, 'messages.log');
+  // One rsyslogd per transport (imtcp and imudp each in their own daemon), each writing its own file.
+  const tcp = await startRsyslogReceiver({ protocol: 'tcp', file });
+  const udp = await startRsyslogReceiver({ protocol: 'udp', file: `${file}.udp` });
+  try {
+    const count = async () => lineCount(file) + lineCount(`${file}.udp`);
+    return await measure({ count, tcpPort: tcp.port, udpPort: udp.port, pids: { rsyslogd: tcp.pid } });
+  } finally {
+    await tcp.stop();
+    await udp.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
