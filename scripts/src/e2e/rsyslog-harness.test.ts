@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { freePort } from '../testing/ports.js';
 import { tempFolder, waitUntil } from '../testing/processes.js';
-import { rsyslogAvailable, startRsyslogForwarder, startRsyslogReceiver, type RsyslogInstance } from '../testing/rsyslog.js';
+import { requireRsyslog, startRsyslogForwarder, startRsyslogReceiver, type RsyslogInstance } from '../testing/rsyslog.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
 
 // Proves the rsyslog harness itself, without rollpoint: real rsyslogd forwarders into small Node servers,
@@ -104,7 +104,7 @@ describe('rsyslog test harness (real rsyslogd, no rollpoint code)', function () 
   };
 
   before(async function () {
-    if (!rsyslogAvailable()) this.skip();
+    requireRsyslog(this);
     folder = tempFolder('rsyslog-harness');
     pki = await createTestPki(folder);
   });

@@ -296,3 +296,13 @@ export async function startRsyslogReceiver(options: ReceiverOptions): Promise<Rs
   const instance = await startRsyslogd('rsyslog-receiver', (workDirectory) => receiverConfig(options, port, workDirectory), { protocol: options.protocol, port });
   return { ...instance, protocol: options.protocol, port, file: options.file };
 }
+
+/**
+ * For tests that need rsyslog: skipped where it is not installed (a developer's machine), but a
+ * failure under CI, whose .ci/run installs it, so that the interop tests cannot silently not run.
+ */
+export function requireRsyslog(test: Mocha.Context): void {
+  if (rsyslogAvailable()) return;
+  if (process.env.CI) throw new Error(`${RSYSLOGD} is missing: .ci/run installs the Debian packages rsyslog and rsyslog-gnutls`);
+  test.skip();
+}
