@@ -9,7 +9,6 @@ type NanoTime = Long | number | null | undefined;
 // The last instant both time columns hold: otel_logs.TimestampTime is a DateTime (unsigned 32-bit
 // seconds, which end in 2106), and past it TTL would read a wrapped time and drop the row at once.
 const LAST_STORABLE_NANOS = 4294967295n * 1_000_000_000n + 999_999_999n;
-const NANOS_PER_MILLI = 1_000_000n;
 const NANOS_PER_SECOND = 1_000_000_000n;
 
 function toBigInt(nanos: NanoTime): bigint {
@@ -28,8 +27,19 @@ function toBigInt(nanos: NanoTime): bigint {
 export function unixNanos(nanos: NanoTime): string {
   let value = toBigInt(nanos);
   if (value > LAST_STORABLE_NANOS) value = LAST_STORABLE_NANOS;
-  const seconds = new Date(Number(value / NANOS_PER_MILLI)).toISOString().slice(0, 19);
-  return `${seconds}.${(value % NANOS_PER_SECOND).toString().padStart(9, '0')}Z`;
+  return `${isoSecond(value / NANOS_PER_SECOND)}.${(value % NANOS_PER_SECOND).toString().padStart(9, '0')}Z`;
+}
+
+// Records of one batch mostly share their second: its ISO text is kept rather than formatted again.
+let lastSecond = -1n;
+let lastSecondText = '';
+
+function isoSecond(second: bigint): string {
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = new Date(Number(second) * 1000).toISOString().slice(0, 19);
+  }
+  return lastSecondText;
 }
 
 export const isZeroTime = (nanos: NanoTime): boolean => toBigInt(nanos) === 0n;
@@ -66,6 +76,7 @@ function anyValueToJson(value: AnyValue | null | undefined): string {
 }
 
 const compareKeys = (a: string | null | undefined, b: string | null | undefined): number => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0);
+const byKey = (a: KeyValue, b: KeyValue): number => compareKeys(a.key, b.key);
 
 /** An AnyValue as the String the Collector's exporter stores: scalars as text, lists and maps as JSON. */
 export function anyValueToString(value: AnyValue | null | undefined): string {
@@ -93,7 +104,7 @@ export function anyValueToString(value: AnyValue | null | undefined): string {
 export function attributesToMap(attributes: readonly KeyValue[] | null | undefined): Record<string, string> {
   const map: Record<string, string> = {};
   if (!attributes || attributes.length === 0) return map;
-  const sorted = attributes.length === 1 ? attributes : [...attributes].sort((a, b) => compareKeys(a.key, b.key));
+  const sorted = attributes.length === 1 ? attributes : [...attributes].sort(byKey);
   for (const kv of sorted) map[kv.key ?? ''] = anyValueToString(kv.value);
   return map;
 }

@@ -1,4 +1,9 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { BUILT_IN_EVENT_RULES, parseSyslog, toLogRecord } from '@rollpoint/agent';
+import { ChdbStore, logRows, migrate } from '@rollpoint/backend';
+import { logs } from '@rollpoint/proto';
+import Long from 'long';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -144,6 +149,66 @@ export async function measureRsyslog(): Promise<SystemResult> {
   } finally {
     await tcp.stop();
     await udp.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+export interface StageCosts {
+  /** Microseconds per message in each stage, in pipeline order. */
+  [stage: string]: number;
+}
+
+/**
+ * Where the time goes: the stages one message passes through, timed in this process on 8192
+ * messages (the agent's batch size), after a warm-up round.
+ */
+export async function measureSyslogStages(): Promise<StageCosts> {
+  const count = 8192;
+  const texts = Array.from({ length: count }, (_, i) => line(i));
+  const perMessage = (ms: number) => (ms * 1000) / count;
+  const timed = <T>(work: () => T): [T, number] => {
+    const started = performance.now();
+    const result = work();
+    return [result, performance.now() - started];
+  };
+  const folder = tempFolder('bench-stages');
+  const store = new ChdbStore({ path: folder, readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
+  try {
+    await migrate(store, { ttlDays: 0 });
+    let costs: StageCosts = {};
+    for (let round = 0; round < 2; round++) {
+      const receivedAtMs = Date.now();
+      const [records, parse] = timed(() =>
+        texts.map((text) =>
+          toLogRecord(
+            { text, truncated: false, peerAddress: '127.0.0.1', transport: 'tcp', receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n },
+            parseSyslog(text, { timezone: 'UTC', receivedAtMs }),
+            BUILT_IN_EVENT_RULES,
+          ).record,
+        ),
+      );
+      const request = { resourceLogs: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: 'web-1' } }] }, scopeLogs: [{ logRecords: records }] }] };
+      const [bytes, encode] = timed(() => logs.encode(request));
+      const [zipped, gzip] = timed(() => gzipSync(bytes));
+      const [, gunzip] = timed(() => gunzipSync(zipped));
+      const [decoded, decode] = timed(() => logs.decode(bytes));
+      const [rows, map] = timed(() => logRows(decoded, Long.fromNumber(receivedAtMs, true).multiply(1_000_000)));
+      const started = performance.now();
+      await store.insert('otel_logs', rows);
+      const insert = performance.now() - started;
+      costs = {
+        'agent: parse + build OTLP record': perMessage(parse),
+        'agent: protobuf encode': perMessage(encode),
+        'agent: gzip': perMessage(gzip),
+        'backend: gunzip': perMessage(gunzip),
+        'backend: protobuf decode': perMessage(decode),
+        'backend: OTLP → row': perMessage(map),
+        'backend: JSONEachRow + ClickHouse insert': perMessage(insert),
+      };
+    }
+    return costs;
+  } finally {
+    await store.close();
     rmSync(folder, { recursive: true, force: true });
   }
 }
