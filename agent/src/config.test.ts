@@ -36,6 +36,12 @@ describe('agent configuration', function () {
     const config = loadAgentConfig(testdata('full.yaml'));
     expect(config.receivers.get('otlp')!.config).to.deep.equal({ protocols: { grpc: { endpoint: '127.0.0.1:24317', max_recv_msg_size_mib: 4 } } });
     expect(config.receivers.get('otlp/http_only')!.config).to.deep.equal({ protocols: { http: { endpoint: '127.0.0.1:4318', max_request_body_size_mib: 16 } } });
+    expect(config.receivers.get('syslog/core')!.config).to.deep.include({ tcp: { endpoint: '0.0.0.0:1514', max_connections: 1000, idle_timeout: 300000 }, timezone: 'Europe/Zurich' });
+    expect(config.receivers.get('syslog/core')!.config).not.to.have.property('udp');
+    const dmz = config.receivers.get('syslog/dmz')!.config as { udp: unknown; event_rules: Array<{ kind: string; match: RegExp }> };
+    expect(dmz.udp).to.deep.equal({ endpoint: '0.0.0.0:2514' });
+    expect(dmz.event_rules[0]!.kind).to.equal('config_change');
+    expect(dmz.event_rules[0]!.match.test('FW-CFG: saved')).to.equal(true);
     expect(config.processors.get('batch')!.config).to.deep.equal({ send_batch_size: 100, timeout: 1000 });
     expect(config.processors.get('batch/fast')!.config).to.deep.equal({ send_batch_size: 8192, timeout: 10 });
     expect(config.processors.get('resource')!.config).to.deep.include({ host_name: 'web-1', attributes: { 'deployment.environment.name': 'prod' } });

@@ -1,0 +1,82 @@
+import type { ExportLogsServiceRequest } from '@rollpoint/proto';
+import { expect } from 'chai';
+import { LogBuffer } from './log-buffer.js';
+
+const record = (body: string) => ({ body: { stringValue: body } });
+const bodies = (r: ExportLogsServiceRequest) => r.resourceLogs!.flatMap((rl) => rl.scopeLogs!.flatMap((sl) => sl.logRecords!.map((l) => l.body!.stringValue)));
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+describe('log buffer (syslog and trap receivers)', function () {
+  it('groups records by device, pauses senders when full and lets them go on when drained', async function () {
+    const sent: ExportLogsServiceRequest[] = [];
+    const held = gate();
+    const pressure: boolean[] = [];
+    const buffer = new LogBuffer({
+      consume: async (r) => {
+        await held.opened;
+        sent.push(r);
+      },
+      scopeName: 'test',
+      maxPending: 4,
+      maxBatch: 2,
+      maxInFlight: 1,
+      onPressure: (paused) => pressure.push(paused),
+      onGiveUp: () => expect.fail('nothing is given up'),
+      onRetry: () => expect.fail('nothing is refused'),
+    });
+    for (const [i, host] of ['a', 'b', 'a', 'b', 'a', 'b'].entries()) expect(buffer.add(host, record(`m${i}`), false)).to.equal(true);
+    expect(pressure).to.deep.equal([true]);
+    expect(buffer.add('a', record('udp'), true)).to.equal(false);
+    held.open();
+    await buffer.close();
+    expect(pressure).to.deep.equal([true, false]);
+    expect(sent.flatMap(bodies)).to.have.members(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    // The first record went out alone at once; later ones in batches of two, one resource per device.
+    expect(sent.map((r) => r.resourceLogs!.map((rl) => rl.resource!.attributes![0]!.value!.stringValue))).to.deep.equal([['a'], ['b', 'a'], ['b', 'a'], ['b']]);
+  });
+
+  it('retries a refused request until it is taken, and gives up only at close', async function () {
+    let refusals = 0;
+    const retried: string[] = [];
+    let givenUp = 0;
+    const buffer = new LogBuffer({
+      consume: async () => {
+        if (refusals++ < 2) throw new Error('backend away');
+      },
+      scopeName: 'test',
+      maxPending: 10,
+      maxBatch: 10,
+      maxInFlight: 1,
+      onPressure: () => undefined,
+      onGiveUp: (records) => (givenUp += records),
+      onRetry: (err) => retried.push(err.message),
+    });
+    buffer.add('a', record('x'), false);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(retried).to.deep.equal(['backend away', 'backend away']);
+    await buffer.close();
+    expect(givenUp).to.equal(0);
+
+    const failing = new LogBuffer({
+      consume: async () => {
+        throw new Error('gone for good');
+      },
+      scopeName: 'test',
+      maxPending: 10,
+      maxBatch: 10,
+      maxInFlight: 1,
+      onPressure: () => undefined,
+      onGiveUp: (records) => (givenUp += records),
+      onRetry: () => undefined,
+    });
+    failing.add('a', record('y'), false);
+    failing.add('a', record('z'), false);
+    await failing.close();
+    expect(givenUp).to.equal(2);
+  });
+});
