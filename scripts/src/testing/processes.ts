@@ -22,19 +22,30 @@ export interface ManagedProcess {
 
 /** Runs `node script args` and keeps its output; `cleanup` folders are removed once it has exited. */
 export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, cleanup: readonly string[] = []): ManagedProcess {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  return spawnManaged(process.execPath, [script, ...args], { ...process.env, ...env }, cleanup);
+}
+
+/** Runs `command args` with `env`, keeping its output; `cleanup` folders are removed once it has exited. */
+export function spawnManaged(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cleanup: readonly string[] = []): ManagedProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-MAX_OUTPUT);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+  const exited = new Promise<number | null>((resolve) => {
+    const done = (code: number | null) => {
       for (const folder of cleanup) rmSync(folder, { recursive: true, force: true });
       resolve(code);
-    }),
-  );
+    };
+    // A command that cannot be started at all: its error is the output, the exit code -1.
+    child.once('error', (error) => {
+      keep(Buffer.from(`${error}\n`));
+      done(-1);
+    });
+    child.once('exit', (code) => done(code));
+  });
   return {
     child,
     output: () => output,

@@ -1,19 +1,18 @@
-import { execFile, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
-import { tempFolder, waitUntil, type ManagedProcess } from './processes.js';
+import { spawnManaged, tempFolder, waitUntil, type ManagedProcess } from './processes.js';
+import { sendTcp, sendUdp } from './syslog.js';
 
 // Runs private rsyslogd instances on 127.0.0.1 for tests and benchmarks of rollpoint's syslog receiver.
 // Each one has its own config, pid file and work directory in a temp folder; none loads imuxsock or imklog,
 // so the system log socket and the kernel log stay untouched, and none binds port 514 or reads /etc/rsyslog.conf.
 
 export const RSYSLOGD = '/usr/sbin/rsyslogd';
-const MAX_OUTPUT = 1024 * 1024;
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 10000;
 const run = promisify(execFile);
@@ -212,36 +211,15 @@ async function startRsyslogd(prefix: string, config: (workDirectory: string) => 
   }
 
   // -n: foreground; -f: our config, never /etc/rsyslog.conf; -i: our pid file, never /run/rsyslogd.pid.
-  const child = spawn(RSYSLOGD, ['-n', '-f', configFile, '-i', join(folder, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-MAX_OUTPUT);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('error', (error) => {
-      keep(Buffer.from(`${error}\n`));
-      resolve(-1);
-    });
-    child.once('exit', (code) => resolve(code));
-  });
-  const managed: ManagedProcess = {
-    child,
-    output: () => output,
-    exited,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  const managed = spawnManaged(RSYSLOGD, ['-n', '-f', configFile, '-i', join(folder, 'rsyslogd.pid')], env);
+  const { child, output } = managed;
   track(managed);
 
   let stopping: Promise<void> | undefined;
   const instance = {
     config: configText,
     pid: child.pid ?? -1,
-    output: () => output,
+    output,
     stop: () =>
       (stopping ??= (async () => {
         const killed = managed.stop('SIGTERM');
@@ -260,23 +238,8 @@ async function startRsyslogd(prefix: string, config: (workDirectory: string) => 
 }
 
 /** Sends raw syslog lines to 127.0.0.1:`port`: UDP one datagram per line, TCP one connection with each line + LF. */
-export async function sendSyslogLines(protocol: 'tcp' | 'udp', port: number, lines: readonly string[]): Promise<void> {
-  if (protocol === 'udp') {
-    const socket = createSocket('udp4');
-    try {
-      for (const line of lines) {
-        await new Promise<void>((resolve, reject) => socket.send(line, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
-      }
-    } finally {
-      socket.close();
-    }
-    return;
-  }
-  await new Promise<void>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(lines.map((line) => `${line}\n`).join('')));
-    socket.once('error', reject);
-    socket.once('close', (hadError) => hadError || resolve());
-  });
+export function sendSyslogLines(protocol: 'tcp' | 'udp', port: number, lines: readonly string[]): Promise<void> {
+  return protocol === 'udp' ? sendUdp(port, lines) : sendTcp(port, lines.map((line) => `${line}\n`).join(''));
 }
 
 /**
