@@ -3,6 +3,7 @@ import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { snmptrapReceiverFactory } from './receivers/snmptrap/factory.js';
 import { syslogReceiverFactory } from './receivers/syslog/factory.js';
 
 // Every component type the agent knows, by the `type` used in configuration.
@@ -12,6 +13,7 @@ const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<stri
 export const receiverFactories = byType<ReceiverFactory<never>>(
   otlpReceiverFactory as ReceiverFactory<never>,
   syslogReceiverFactory as ReceiverFactory<never>,
+  snmptrapReceiverFactory as ReceiverFactory<never>,
 );
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,

@@ -22,7 +22,7 @@ describe('agent configuration', function () {
     const config = loadAgentConfig(undefined);
     expect(config.pipelines.map((p) => [p.id, p.signal, p.receivers, p.processors, p.exporters])).to.deep.equal([
       ['traces', 'traces', ['otlp'], ['resource', 'batch'], ['otlp']],
-      ['logs', 'logs', ['otlp', 'syslog'], ['resource', 'batch'], ['otlp']],
+      ['logs', 'logs', ['otlp', 'syslog', 'snmptrap'], ['resource', 'batch'], ['otlp']],
     ]);
     expect(config.receivers.get('syslog')!.config).to.deep.include({ udp: { endpoint: '127.0.0.1:5514' }, max_message_bytes: 65536, timezone: 'UTC' });
     expect(config.receivers.get('otlp')!.config).to.deep.equal({
@@ -67,7 +67,7 @@ describe('agent configuration', function () {
 
   it('checks component types and pipeline references as the Collector does', function () {
     expect(problemsOf('bad_pipelines.yaml')).to.deep.equal([
-      'receivers.syslogg: unknown receiver type "syslogg" (known: otlp, syslog)',
+      'receivers.syslogg: unknown receiver type "syslogg" (known: otlp, syslog, snmptrap)',
       'service.pipelines.traces.receivers: references receiver "otlp/missing" which is not configured',
       'service.pipelines.traces.processors: references processor "resource" which is not configured',
       'service.pipelines.metrics: a pipeline is "traces" or "logs" (optionally "/name"); rollpoint does not carry "metrics"',

@@ -18,7 +18,7 @@ const pipelineSchema = z.strictObject({
 const DEFAULT_PROCESSORS = ['resource', 'batch'];
 
 const fileSchema = z.strictObject({
-  receivers: componentSection({ otlp: {}, syslog: {} }),
+  receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {} }),
   processors: componentSection({ resource: {}, batch: {} }),
   exporters: componentSection({ otlp: {} }),
   extensions: z

@@ -22,6 +22,11 @@ export function createAgentMetrics() {
       'Syslog TCP/TLS connections by outcome: accepted, refused (over max_connections), tls_failed, idle_closed.',
       ['receiver', 'transport', 'outcome'],
     ),
+    snmpTraps: counter(
+      'receiver_snmp_traps_total',
+      'SNMP packets by outcome: received, rejected (wrong community, unknown user, bad digest or key), malformed (not SNMP, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
+      ['receiver', 'version', 'outcome'],
+    ),
     sentRecords: counter('exporter_sent_records_total', 'Spans and log records the backend acknowledged.', ['exporter', 'signal']),
     failedRecords: counter('exporter_send_failed_records_total', 'Spans and log records an export failed for (the sender is told and retries).', ['exporter', 'signal', 'code']),
     partialRejections: counter('exporter_rejected_records_total', 'Spans and log records the backend refused through partial success.', ['exporter', 'signal']),

@@ -1,0 +1,162 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { reverse } from 'node:dns/promises';
+import { isIPv6 } from 'node:net';
+import { splitEndpoint } from '@rollpoint/proto';
+import snmp from 'net-snmp';
+import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
+import { LogBuffer } from '../internal/log-buffer.js';
+import type { SnmptrapConfig } from './config.js';
+import { MibNames } from './mib-names.js';
+import { toNotification, type ReceivedPdu } from './notification.js';
+import { trapToLogRecord } from './to-otlp.js';
+
+const MAX_BATCH = 2048;
+const MAX_IN_FLIGHT = 8;
+const REVERSE_LOOKUP_TIMEOUT_MS = 500;
+const MIB_RELOAD_DELAY_MS = 200;
+
+type Receiver = ReturnType<typeof snmp.createReceiver>;
+
+const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
+
+/** A refusal (wrong community, unknown user, bad digest) or a packet that is not SNMP at all. */
+function errorOutcome(error: Error): 'rejected' | 'malformed' {
+  return error instanceof snmp.RequestFailedError ? 'rejected' : 'malformed';
+}
+
+/** The SNMP trap receiver: v1, v2c and v3 traps and informs through net-snmp's receiver, as OTLP log records. */
+export class SnmpTrapReceiver implements Component {
+  private receiver?: Receiver;
+  private buffer?: LogBuffer;
+  private readonly mib: MibNames;
+  private watcher?: FSWatcher;
+  private readonly names = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly config: SnmptrapConfig,
+    private readonly consumers: ReceiverConsumers,
+    private readonly context: ComponentContext,
+  ) {
+    this.mib = new MibNames((file, error) => context.logger.warn({ receiver: context.id, file, error }, 'MIB file not loaded'));
+  }
+
+  private count(outcome: string, version = 'unknown'): void {
+    this.context.metrics.snmpTraps.inc({ receiver: this.context.id, version, outcome });
+  }
+
+  async start(): Promise<void> {
+    const consume = this.consumers.logs;
+    if (!consume) throw new Error(`${this.context.id}: the snmptrap receiver is in no logs pipeline`);
+    const { logger, id } = this.context;
+    this.buffer = new LogBuffer({
+      consume,
+      scopeName: 'rollpoint/snmptrap',
+      maxPending: this.config.max_pending_messages,
+      maxBatch: MAX_BATCH,
+      maxInFlight: MAX_IN_FLIGHT,
+      onPressure: () => undefined,
+      onGiveUp: (records, err) => {
+        this.context.metrics.snmpTraps.inc({ receiver: id, version: 'unknown', outcome: 'dropped' }, records);
+        logger.error({ receiver: id, records, err: err.message }, 'gave up on traps at shutdown');
+      },
+      onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, 'pipeline refused traps; retrying'),
+    });
+    if (this.config.mib_folder) this.watchMibFolder(this.config.mib_folder);
+    await this.listen();
+  }
+
+  private loadMibs(folder: string): void {
+    try {
+      const count = this.mib.loadFolder(folder);
+      this.context.logger.info({ receiver: this.context.id, folder, objects: count }, 'MIB folder loaded');
+    } catch (err) {
+      this.context.logger.error({ receiver: this.context.id, folder, err: (err as Error).message }, 'MIB folder not readable');
+    }
+  }
+
+  /** Loads the MIB folder now and again whenever a file in it changes. */
+  private watchMibFolder(folder: string): void {
+    this.loadMibs(folder);
+    let timer: NodeJS.Timeout | undefined;
+    this.watcher = watch(folder, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => this.loadMibs(folder), MIB_RELOAD_DELAY_MS);
+    });
+    this.watcher.on('error', (err) => this.context.logger.warn({ receiver: this.context.id, err: err.message }, 'cannot watch the MIB folder'));
+  }
+
+  private async listen(): Promise<void> {
+    const { host, port } = splitEndpoint(this.config.endpoint);
+    const receiver = snmp.createReceiver(
+      {
+        port,
+        address: host,
+        transport: isIPv6(host) ? 'udp6' : 'udp4',
+        // An empty allow-list accepts any community (and v3 noAuthNoPriv from any user name).
+        disableAuthorization: this.config.communities.length === 0,
+        includeAuthentication: true,
+        ...(this.config.engine_id ? { engineID: this.config.engine_id } : {}),
+      },
+      (error: Error | null, notification: { pdu: ReceivedPdu; rinfo: { address: string } } | null) => {
+        if (error) this.refuse(error);
+        else if (notification) void this.accept(notification.pdu, notification.rinfo.address);
+      },
+    );
+    const authorizer = receiver.getAuthorizer();
+    for (const community of this.config.communities) authorizer.addCommunity(community);
+    for (const user of this.config.users) {
+      authorizer.addUser({
+        name: user.name,
+        level: user.priv_protocol ? snmp.SecurityLevel.authPriv : user.auth_protocol ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.noAuthNoPriv,
+        ...(user.auth_protocol ? { authProtocol: snmp.AuthProtocols[user.auth_protocol], authKey: user.auth_key } : {}),
+        ...(user.priv_protocol ? { privProtocol: snmp.PrivProtocols[user.priv_protocol], privKey: user.priv_key } : {}),
+      } as never);
+    }
+    this.receiver = receiver;
+    // net-snmp binds without telling when it is done: wait on its socket, so a busy port fails start.
+    const sockets = Object.values((receiver as unknown as { listener: { sockets: Record<string, import('node:dgram').Socket> } }).listener.sockets);
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve, reject) => {
+            socket.once('listening', () => resolve());
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    this.context.logger.info({ receiver: this.context.id, port: sockets[0]?.address().port }, 'SNMP traps listening');
+  }
+
+  /** A packet refused: counted, logged without its community or user (they may be secrets). */
+  private refuse(error: Error): void {
+    const outcome = errorOutcome(error);
+    this.count(outcome);
+    const source = (error as Error & { rinfo?: { address: string } }).rinfo?.address;
+    this.context.logger.debug({ receiver: this.context.id, source, outcome, error: error.name }, 'SNMP packet refused');
+  }
+
+  private async accept(pdu: ReceivedPdu, sourceAddress: string): Promise<void> {
+    const notification = toNotification(pdu, sourceAddress);
+    this.count(notification.problem ? 'malformed' : 'received', notification.version);
+    const hostName = this.config.reverse_lookup ? await this.hostName(notification.agentAddress) : notification.agentAddress;
+    const record = trapToLogRecord(notification, { mib: this.mib, config: this.config, sourceAddress, receivedAtNanos: nowNanos() });
+    if (!this.buffer!.add(hostName, record, true)) this.count('dropped', notification.version);
+  }
+
+  /** The reverse DNS name of `address` (cached, failures too), or the address. */
+  private hostName(address: string): Promise<string> {
+    let name = this.names.get(address);
+    if (!name) {
+      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve(address), REVERSE_LOOKUP_TIMEOUT_MS).unref());
+      name = Promise.race([reverse(address).then((names) => names[0] ?? address, () => address), timeout]);
+      this.names.set(address, name);
+    }
+    return name;
+  }
+
+  async shutdown(): Promise<void> {
+    this.watcher?.close();
+    await new Promise<void>((resolve) => (this.receiver ? this.receiver.close(() => resolve()) : resolve()));
+    await this.buffer?.close();
+  }
+}
