@@ -133,6 +133,8 @@ export interface AgentProcess extends ManagedProcess {
   healthPort: number;
   /** The syslog receiver's ports, when it has one. */
   syslog?: SyslogPorts;
+  /** The SNMP trap receiver's UDP port, when it has one. */
+  snmptrap?: number;
   metrics(): Promise<string>;
 }
 
@@ -144,6 +146,8 @@ export interface AgentOptions {
   exporterMaxSendMib?: number;
   /** Adds a syslog receiver (UDP and TCP on free ports, TLS too when `tls` is given) to the logs pipeline; `settings.tcp` adds to the TCP listener. */
   syslog?: { tls?: Record<string, unknown>; settings?: Record<string, unknown> };
+  /** Adds an SNMP trap receiver (a free UDP port) with these settings to the logs pipeline. */
+  snmptrap?: Record<string, unknown>;
 }
 
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
@@ -172,25 +176,31 @@ export async function agentTestConfig(options: AgentOptions) {
       ...settings,
     };
   }
+  let snmptrap: number | undefined;
+  if (options.snmptrap) {
+    snmptrap = await freePort();
+    receivers.snmptrap = { endpoint: `127.0.0.1:${snmptrap}`, ...options.snmptrap };
+  }
+  const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
   const config = {
     receivers,
     processors: { resource: { host_name: 'test-host', agent_id: 'agent-under-test' }, batch: options.batch ?? {} },
     exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16 } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: {
-      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: options.syslog ? ['otlp', 'syslog'] : ['otlp'] } },
+      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers } },
       telemetry: { logs: { level: 'warn' } },
     },
   };
-  return { config, grpcPort, httpPort, healthPort, ...(syslog ? { syslog } : {}) };
+  return { config, grpcPort, httpPort, healthPort, ...(syslog ? { syslog } : {}), ...(snmptrap ? { snmptrap } : {}) };
 }
 
 export async function startAgentProcess(options: AgentOptions): Promise<AgentProcess> {
-  const { config, grpcPort, httpPort, healthPort, syslog } = await agentTestConfig(options);
+  const { config, grpcPort, httpPort, healthPort, syslog, snmptrap } = await agentTestConfig(options);
   const folder = tempFolder('agent');
   const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig(folder, 'agent.yaml', config)], {}, [folder]);
   await waitUntil(() => isOk(`http://127.0.0.1:${healthPort}/readyz`), 'the agent to be ready', 30000, managed);
-  return { ...managed, grpcPort, httpPort, healthPort, ...(syslog ? { syslog } : {}), metrics: async () => (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text() };
+  return { ...managed, grpcPort, httpPort, healthPort, ...(syslog ? { syslog } : {}), ...(snmptrap ? { snmptrap } : {}), metrics: async () => (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text() };
 }
 
 /** The value of one Prometheus sample, e.g. metricValue(text, 'x_total{a="b"}'); 0 when absent. */

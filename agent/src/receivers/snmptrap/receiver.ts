@@ -1,3 +1,4 @@
+import { createSocket, type Socket as UdpSocket, type SocketType } from 'node:dgram';
 import { watch, type FSWatcher } from 'node:fs';
 import { reverse } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
@@ -14,14 +15,19 @@ const MAX_BATCH = 2048;
 const MAX_IN_FLIGHT = 8;
 const REVERSE_LOOKUP_TIMEOUT_MS = 500;
 const MIB_RELOAD_DELAY_MS = 200;
+// Room for bursts of traps (a link flapping on a hundred ports) while the agent catches up.
+const UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 
 type Receiver = ReturnType<typeof snmp.createReceiver>;
 
 const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
-/** A refusal (wrong community, unknown user, bad digest) or a packet that is not SNMP at all. */
+// net-snmp reports a wrong v3 password as a digest mismatch or a PDU it could not decrypt.
+const SECURITY_FAILURE = /^(Authentication digest|Failed to decrypt PDU)/;
+
+/** A refusal (wrong community, unknown user, wrong password) or a packet that is not SNMP at all. */
 function errorOutcome(error: Error): 'rejected' | 'malformed' {
-  return error instanceof snmp.RequestFailedError ? 'rejected' : 'malformed';
+  return error instanceof snmp.RequestFailedError || SECURITY_FAILURE.test(error.message) ? 'rejected' : 'malformed';
 }
 
 /** The SNMP trap receiver: v1, v2c and v3 traps and informs through net-snmp's receiver, as OTLP log records. */
@@ -85,10 +91,45 @@ export class SnmpTrapReceiver implements Component {
     this.watcher.on('error', (err) => this.context.logger.warn({ receiver: this.context.id, err: err.message }, 'cannot watch the MIB folder'));
   }
 
+  /**
+   * net-snmp handles each packet inside the socket's 'message' listener, where an exception (a
+   * fuzzed inform it cannot answer, seen in our fuzz test) would end the process. Its receiver takes
+   * the dgram module to use, so it gets one whose 'message' listeners cannot throw.
+   */
+  private guardedDgram() {
+    const malformed = (error: unknown) => {
+      this.count('malformed');
+      this.context.logger.debug({ receiver: this.context.id, error: (error as Error).name }, 'SNMP packet broke the SNMP library; dropped');
+    };
+    return {
+      createSocket: (type: SocketType): UdpSocket => {
+        const socket = createSocket(type);
+        socket.once('listening', () => {
+          try {
+            socket.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+          } catch {
+            // The kernel caps it (net.core.rmem_max); the default still works.
+          }
+        });
+        const on = socket.on.bind(socket);
+        socket.on = ((event: string, listener: (...args: unknown[]) => void) =>
+          on(event, event !== 'message' ? listener : (...args: unknown[]) => {
+            try {
+              listener(...args);
+            } catch (error) {
+              malformed(error);
+            }
+          })) as UdpSocket['on'];
+        return socket;
+      },
+    };
+  }
+
   private async listen(): Promise<void> {
     const { host, port } = splitEndpoint(this.config.endpoint);
     const receiver = snmp.createReceiver(
       {
+        dgramModule: this.guardedDgram(),
         port,
         address: host,
         transport: isIPv6(host) ? 'udp6' : 'udp4',
@@ -114,7 +155,7 @@ export class SnmpTrapReceiver implements Component {
     }
     this.receiver = receiver;
     // net-snmp binds without telling when it is done: wait on its socket, so a busy port fails start.
-    const sockets = Object.values((receiver as unknown as { listener: { sockets: Record<string, import('node:dgram').Socket> } }).listener.sockets);
+    const sockets = Object.values((receiver as unknown as { listener: { sockets: Record<string, UdpSocket> } }).listener.sockets);
     await Promise.all(
       sockets.map(
         (socket) =>
