@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUILT_IN_EVENT_RULES, parseSyslog, toLogRecord } from '@rollpoint/agent';
 import { ChdbStore, logRows, migrate } from '@rollpoint/backend';
@@ -6,11 +6,10 @@ import { logs } from '@rollpoint/proto';
 import Long from 'long';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createSocket } from 'node:dgram';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil } from '../testing/processes.js';
 import { startRsyslogReceiver } from '../testing/rsyslog.js';
 import { measureCpu } from './cpu.js';
+import { lineCount, zeroLossRate } from './udp.js';
 
 // Syslog throughput: rollpoint's agent (parsing every message into OTLP, shipping it to the backend,
 // which stores it in ClickHouse) beside rsyslog (imtcp/imudp writing each message to a file), fed
@@ -55,37 +54,6 @@ async function sendTcp(port: number, lines: string[], connections: number): Prom
   );
 }
 
-/** Sends `total` datagrams at `rate` per second, in 10 ms slices. */
-async function sendUdpAt(port: number, rate: number, total: number, first: number): Promise<void> {
-  const socket = createSocket('udp4');
-  const perSlice = Math.max(1, Math.round(rate / 100));
-  const started = performance.now();
-  try {
-    for (let sent = 0, slice = 0; sent < total; slice++) {
-      const batch = Math.min(perSlice, total - sent);
-      await Promise.all(Array.from({ length: batch }, (_, k) => new Promise<void>((resolve) => socket.send(line(first + sent + k), port, '127.0.0.1', () => resolve()))));
-      sent += batch;
-      const due = started + (slice + 1) * 10;
-      if (due > performance.now()) await sleep(due - performance.now());
-    }
-  } finally {
-    socket.close();
-  }
-}
-
-/** Waits until `count` stops growing (or reaches `expected`) and returns it. */
-async function settledCount(count: () => Promise<number>, expected: number): Promise<number> {
-  let last = -1;
-  for (let quiet = 0; quiet < 6; ) {
-    const now = await count();
-    if (now >= expected) return now;
-    quiet = now === last ? quiet + 1 : 0;
-    last = now;
-    await sleep(250);
-  }
-  return last;
-}
-
 async function measure(target: Target): Promise<SystemResult> {
   const lines = Array.from({ length: TCP_MESSAGES }, (_, i) => line(i));
   const base = await target.count();
@@ -96,16 +64,7 @@ async function measure(target: Target): Promise<SystemResult> {
     await waitUntil(async () => (await target.count()) >= base + TCP_MESSAGES, 'every TCP message', 300000);
   });
   const seconds = (performance.now() - started) / 1000;
-  let udpZeroLossRate = 0;
-  let next = TCP_MESSAGES;
-  for (const rate of UDP_RATES) {
-    const before = await target.count();
-    const total = rate * UDP_SECONDS;
-    await sendUdpAt(target.udpPort, rate, total, next);
-    next += total;
-    if ((await settledCount(target.count, before + total)) - before < total) break;
-    udpZeroLossRate = rate;
-  }
+  const udpZeroLossRate = await zeroLossRate(UDP_RATES, UDP_SECONDS, target.udpPort, target.count, (i) => line(TCP_MESSAGES + i));
   return {
     tcpMessagesPerSecond: Math.round(TCP_MESSAGES / seconds),
     cpuPer100k: Object.fromEntries(names.map((name, i) => [name, (cpu[i]! / TCP_MESSAGES) * 100_000])),
@@ -122,18 +81,6 @@ export async function measureRollpoint(): Promise<SystemResult> {
   } finally {
     await agent.stop();
     await backend.stop();
-  }
-}
-
-/** Lines in `file` so far (0 before it exists). */
-function lineCount(file: string): number {
-  try {
-    const bytes = readFileSync(file);
-    let lines = 0;
-    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
-    return lines;
-  } catch {
-    return 0;
   }
 }
 

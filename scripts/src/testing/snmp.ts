@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { waitUntil, type BackendProcess } from './processes.js';
+import { freePort } from './ports.js';
+import { spawnManaged, tempFolder, waitUntil, type BackendProcess } from './processes.js';
 
 // Real SNMP senders for tests: the Debian `snmp` package's snmptrap and snmpinform.
 
@@ -37,4 +39,32 @@ export async function storedTrap(backend: BackendProcess, mark: string): Promise
 /** How many stored traps carry `mark` (for checking that one did not arrive). */
 export async function countTraps(backend: BackendProcess, mark: string): Promise<number> {
   return (await backend.sql(byMarker(mark))).length;
+}
+
+export const SNMPTRAPD = '/usr/sbin/snmptrapd';
+
+export interface Snmptrapd {
+  port: number;
+  pid: number;
+  file: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private snmptrapd (Debian's snmptrapd) on a free 127.0.0.1 port that accepts any community and
+ * writes one line per trap to `file`; no system configuration, MIBs or DNS are read.
+ */
+export async function startSnmptrapd(file: string): Promise<Snmptrapd> {
+  const folder = tempFolder('snmptrapd');
+  const port = await freePort();
+  const config = join(folder, 'snmptrapd.conf');
+  writeFileSync(config, ['disableAuthorization yes', 'doNotRetainNotificationLogs yes', 'format1 %a %W\\n', 'format2 %a %v\\n', ''].join('\n'));
+  const managed = spawnManaged(
+    SNMPTRAPD,
+    ['-f', '-C', '-c', config, '-n', '-t', '-X', '-M', '/dev/null', '-m', '', '-Lf', file, `udp:127.0.0.1:${port}`],
+    { ...process.env, SNMPCONFPATH: folder, SNMP_PERSISTENT_DIR: folder },
+    [folder],
+  );
+  await waitUntil(async () => readFileSync('/proc/net/udp', 'utf8').includes(`:${port.toString(16).toUpperCase().padStart(4, '0')} `), 'snmptrapd to listen', 15000, managed);
+  return { port, pid: managed.child.pid!, file, stop: async () => void (await managed.stop()) };
 }
