@@ -74,6 +74,14 @@ describe('agent configuration', function () {
     ]);
   });
 
+  it('checks SNMPv3 users and trap settings, naming each path', function () {
+    const problems = problemsOf('bad_snmptrap.yaml');
+    expect(problems).to.include('receivers.snmptrap.users.0: auth_protocol and auth_key go together');
+    expect(problems.some((p) => p.startsWith('receivers.snmptrap.users.1.auth_key: must be at least 8 characters'))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('receivers.snmptrap.users.1.priv_protocol: '))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('receivers.snmptrap.event_kinds.myTrap: '))).to.equal(true);
+  });
+
   it('reports a file that is not YAML, or not there', function () {
     expect(problemsOf('bad_yaml.yaml')[0]).to.match(/bad_yaml\.yaml: not valid YAML/);
     expect(problemsOf('no-such-file.yaml')[0]).to.match(/no-such-file\.yaml: ENOENT/);
