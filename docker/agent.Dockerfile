@@ -44,10 +44,10 @@ COPY --from=build /app/agent/dist agent/dist
 # A default configuration; docker-compose mounts its own over it.
 COPY docker/agent.yaml /etc/rollpoint/agent.yaml
 # The code stays root-owned and read-only; the agent (user "node", uid 1000) writes only its data folder.
-RUN mkdir -p /var/lib/rollpoint && chown node:node /var/lib/rollpoint
+RUN mkdir -p /var/lib/rollpoint /etc/rollpoint/mibs && chown node:node /var/lib/rollpoint
 USER node
 # OTLP gRPC, OTLP HTTP, health and metrics (/healthz, /readyz, /metrics)
-EXPOSE 4317 4318 13133
+EXPOSE 4317 4318 5514 5514/udp 1162/udp 13133
 # The agent's data folder (its disk queue).
 VOLUME ["/var/lib/rollpoint"]
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \

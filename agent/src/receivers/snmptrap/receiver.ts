@@ -84,11 +84,16 @@ export class SnmpTrapReceiver implements Component {
   private watchMibFolder(folder: string): void {
     this.loadMibs(folder);
     let timer: NodeJS.Timeout | undefined;
-    this.watcher = watch(folder, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.loadMibs(folder), MIB_RELOAD_DELAY_MS);
-    });
-    this.watcher.on('error', (err) => this.context.logger.warn({ receiver: this.context.id, err: err.message }, 'cannot watch the MIB folder'));
+    const cannotWatch = (err: Error) => this.context.logger.warn({ receiver: this.context.id, folder, err: err.message }, 'cannot watch the MIB folder: MIB files added later are not loaded');
+    try {
+      this.watcher = watch(folder, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => this.loadMibs(folder), MIB_RELOAD_DELAY_MS);
+      });
+      this.watcher.on('error', cannotWatch);
+    } catch (err) {
+      cannotWatch(err as Error);
+    }
   }
 
   /**
