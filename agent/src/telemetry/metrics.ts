@@ -24,7 +24,7 @@ export function createAgentMetrics() {
     ),
     snmpTraps: counter(
       'receiver_snmp_traps_total',
-      'SNMP packets by outcome: received, rejected (wrong community, unknown user, bad digest or key), malformed (not SNMP, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
+      'SNMP packets by outcome: received, rejected (wrong community, unknown user, wrong key), malformed (not one whole SNMPv1/v2c/v3 message, undecodable, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
       ['receiver', 'version', 'outcome'],
     ),
     sentRecords: counter('exporter_sent_records_total', 'Spans and log records the backend acknowledged.', ['exporter', 'signal']),

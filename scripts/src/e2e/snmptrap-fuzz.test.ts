@@ -63,6 +63,33 @@ describe('SNMP trap fuzzing: 50,000 random and mutated packets', function () {
     await backend?.stop();
   });
 
+  it('counts a wrong version, a truncated PDU and bad BER, and takes a huge varbind list', async function () {
+    const [seed] = await capturePackets();
+    const malformed = async () => metricValue(await agent.metrics(), 'rollpoint_agent_receiver_snmp_traps_total{receiver="snmptrap",version="unknown",outcome="malformed"}');
+    const before = await malformed();
+    const wrongVersion = Buffer.from(seed!);
+    // SEQUENCE, length, INTEGER(version): the version's value byte is the fifth (short lengths).
+    wrongVersion[4] = 7;
+    const bad = [wrongVersion, seed!.subarray(0, seed!.length - 10), Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02, 0x01])];
+    const socket = createSocket('udp4');
+    for (const packet of bad) await new Promise<void>((resolve) => socket.send(packet, agent.snmptrap!, '127.0.0.1', () => resolve()));
+    socket.close();
+    await waitUntil(async () => (await malformed()) >= before + bad.length, 'the bad packets to be counted', 10000);
+
+    const session = snmp.createSession('127.0.0.1', 'public', { version: snmp.Version2c, trapPort: agent.snmptrap! });
+    const varbinds = Array.from({ length: 1000 }, (_, i) => ({ oid: `1.3.6.1.4.1.99998.1.${i}`, type: snmp.ObjectType.Integer, value: i }));
+    varbinds.push({ oid: '1.3.6.1.2.1.1.6.0', type: snmp.ObjectType.OctetString, value: 'huge-varbind-list' } as never);
+    await new Promise<void>((resolve, reject) => session.trap('1.3.6.1.4.1.99998.0.1', varbinds, (error: Error | null) => (error ? reject(error) : resolve())));
+    session.close();
+    await waitUntil(
+      async () => (await backend.sql("SELECT length(mapKeys(LogAttributes)) AS n FROM otel_logs WHERE LogAttributes['snmp.varbind.sysLocation'] = 'huge-varbind-list'"))[0]?.n !== undefined,
+      'the huge trap to be stored',
+    );
+    const [row] = await backend.sql("SELECT length(mapKeys(LogAttributes)) AS n FROM otel_logs WHERE LogAttributes['snmp.varbind.sysLocation'] = 'huge-varbind-list'");
+    expect(Number(row!.n)).to.be.above(1000);
+    expect(agent.child.exitCode).to.equal(null);
+  });
+
   it('stays up and stores every well-formed trap sent among them', async function () {
     const next = random(4242);
     const int = (below: number) => Math.floor(next() * below);

@@ -20,6 +20,34 @@ const UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 
 type Receiver = ReturnType<typeof snmp.createReceiver>;
 
+const BER_SEQUENCE = 0x30;
+const BER_INTEGER = 0x02;
+// msgVersion values: 0 SNMPv1, 1 SNMPv2c, 3 SNMPv3.
+const SNMP_VERSIONS = new Set([0, 1, 3]);
+
+const MAX_LENGTH_BYTES = 4;
+
+/**
+ * Whether a packet is one whole SNMP message of a version we speak: SEQUENCE { INTEGER version … }
+ * whose length is the packet's. net-snmp checks neither (a v1 trap with version 7, or cut short,
+ * passes as v1), so this looks at the first bytes itself; the rest is net-snmp's to decode.
+ */
+export function isWholeSnmpMessage(packet: Buffer): boolean {
+  if (packet[0] !== BER_SEQUENCE || packet.length < 5) return false;
+  const first = packet[1]!;
+  let length = first;
+  let header = 2;
+  if (first >= 0x80) {
+    const count = first & 0x7f;
+    if (count === 0 || count > MAX_LENGTH_BYTES) return false;
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + packet[2 + i]!;
+    header += count;
+  }
+  if (header + length !== packet.length) return false;
+  return packet[header] === BER_INTEGER && packet[header + 1] === 1 && SNMP_VERSIONS.has(packet[header + 2]!);
+}
+
 const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 // net-snmp reports a wrong v3 password as a digest mismatch or a PDU it could not decrypt.
@@ -99,12 +127,13 @@ export class SnmpTrapReceiver implements Component {
   /**
    * net-snmp handles each packet inside the socket's 'message' listener, where an exception (a
    * fuzzed inform it cannot answer, seen in our fuzz test) would end the process. Its receiver takes
-   * the dgram module to use, so it gets one whose 'message' listeners cannot throw.
+   * the dgram module to use, so it gets one whose 'message' listeners cannot throw, and which drops
+   * packets of unknown SNMP versions before net-snmp sees them.
    */
   private guardedDgram() {
     const malformed = (error: unknown) => {
       this.count('malformed');
-      this.context.logger.debug({ receiver: this.context.id, error: (error as Error).name }, 'SNMP packet broke the SNMP library; dropped');
+      this.context.logger.debug({ receiver: this.context.id, error: (error as Error).message.slice(0, 80) }, 'SNMP packet dropped as malformed');
     };
     return {
       createSocket: (type: SocketType): UdpSocket => {
@@ -119,6 +148,10 @@ export class SnmpTrapReceiver implements Component {
         const on = socket.on.bind(socket);
         socket.on = ((event: string, listener: (...args: unknown[]) => void) =>
           on(event, event !== 'message' ? listener : (...args: unknown[]) => {
+            if (!isWholeSnmpMessage(args[0] as Buffer)) {
+              malformed(new Error('not one whole SNMPv1, v2c or v3 message'));
+              return;
+            }
             try {
               listener(...args);
             } catch (error) {
