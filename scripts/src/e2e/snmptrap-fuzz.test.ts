@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import snmp from 'net-snmp';
 import { freePort } from '../testing/ports.js';
+import { seededRandom } from '../testing/random.js';
 import { metricValue, startAgentProcess, startBackendProcess, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 
 // 50,000 random and mutated UDP packets at the trap port, with well-formed traps (each marked)
@@ -12,15 +13,6 @@ const PACKETS = 50_000;
 const BURST = 500;
 const VALID_EVERY = 50;
 
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Session = ReturnType<typeof snmp.createSession>;
 
@@ -91,7 +83,7 @@ describe('SNMP trap fuzzing: 50,000 random and mutated packets', function () {
   });
 
   it('stays up and stores every well-formed trap sent among them', async function () {
-    const next = random(4242);
+    const next = seededRandom(4242);
     const int = (below: number) => Math.floor(next() * below);
     const seeds = await capturePackets();
     const mutate = (): Buffer => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { expect } from 'chai';
 import { REPO_ROOT } from '../testing/paths.js';
+import { seededRandom } from '../testing/random.js';
 import { metricValue, startAgentProcess, startBackendProcess, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 import { sendUdp } from '../testing/syslog.js';
 
@@ -15,16 +16,6 @@ const TCP_MESSAGES_PER_CONNECTION = 1_000;
 const WELL_FORMED_SHARE = 0.2;
 const UDP_BURST = 500;
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seeds: string[] = (JSON.parse(readFileSync(`${REPO_ROOT}agent/testdata/syslog-corpus.json`, 'utf8')) as { cases: Array<{ input: string }> }).cases.map((c) => c.input);
 
@@ -32,7 +23,7 @@ describe('syslog fuzzing: 100,000 random and mutated messages', function () {
   this.timeout(240000);
   let backend: BackendProcess;
   let agent: AgentProcess;
-  const next = random(20261130);
+  const next = seededRandom(20261130);
   const int = (below: number) => Math.floor(next() * below);
   let markers = 0;
 

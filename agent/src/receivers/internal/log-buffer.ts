@@ -30,6 +30,9 @@ interface Entry {
 }
 
 const FIRST_RETRY_MS = 100;
+// Enough records per request, and requests in flight, to fill the batch processor's batches.
+const RECEIVER_MAX_BATCH = 2048;
+const RECEIVER_MAX_IN_FLIGHT = 8;
 const LAST_RETRY_MS = 5000;
 
 function toRequest(entries: readonly Entry[], scopeName: string): ExportLogsServiceRequest {
@@ -129,4 +132,22 @@ export class LogBuffer {
       this.retryTimers.add(retry);
     });
   }
+}
+
+/** A log buffer for a receiver: its retries and give-ups logged, its losses counted by `countDropped`. */
+export function createReceiverBuffer(
+  context: { id: string; logger: { warn(fields: object, message: string): void; error(fields: object, message: string): void } },
+  options: Pick<LogBufferOptions, 'consume' | 'scopeName' | 'maxPending' | 'onPressure'> & { what: string; countDropped(records: number): void },
+): LogBuffer {
+  const { id, logger } = context;
+  return new LogBuffer({
+    ...options,
+    maxBatch: RECEIVER_MAX_BATCH,
+    maxInFlight: RECEIVER_MAX_IN_FLIGHT,
+    onGiveUp: (records, err) => {
+      options.countDropped(records);
+      logger.error({ receiver: id, records, err: err.message }, `gave up on ${options.what} at shutdown`);
+    },
+    onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, `pipeline refused ${options.what}; retrying`),
+  });
 }

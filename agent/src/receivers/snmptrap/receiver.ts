@@ -5,14 +5,12 @@ import { isIPv6 } from 'node:net';
 import { splitEndpoint } from '@rollpoint/proto';
 import snmp from 'net-snmp';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
-import { LogBuffer } from '../internal/log-buffer.js';
+import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
 import type { SnmptrapConfig } from './config.js';
 import { MibNames } from './mib-names.js';
 import { toNotification, type ReceivedPdu } from './notification.js';
 import { trapToLogRecord } from './to-otlp.js';
 
-const MAX_BATCH = 2048;
-const MAX_IN_FLIGHT = 8;
 const REVERSE_LOOKUP_TIMEOUT_MS = 500;
 const MIB_RELOAD_DELAY_MS = 200;
 // Room for bursts of traps (a link flapping on a hundred ports) while the agent catches up.
@@ -81,19 +79,13 @@ export class SnmpTrapReceiver implements Component {
   async start(): Promise<void> {
     const consume = this.consumers.logs;
     if (!consume) throw new Error(`${this.context.id}: the snmptrap receiver is in no logs pipeline`);
-    const { logger, id } = this.context;
-    this.buffer = new LogBuffer({
+    this.buffer = createReceiverBuffer(this.context, {
       consume,
       scopeName: 'rollpoint/snmptrap',
+      what: 'traps',
       maxPending: this.config.max_pending_messages,
-      maxBatch: MAX_BATCH,
-      maxInFlight: MAX_IN_FLIGHT,
       onPressure: () => undefined,
-      onGiveUp: (records, err) => {
-        this.context.metrics.snmpTraps.inc({ receiver: id, version: 'unknown', outcome: 'dropped' }, records);
-        logger.error({ receiver: id, records, err: err.message }, 'gave up on traps at shutdown');
-      },
-      onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, 'pipeline refused traps; retrying'),
+      countDropped: (records) => this.context.metrics.snmpTraps.inc({ receiver: this.context.id, version: 'unknown', outcome: 'dropped' }, records),
     });
     if (this.config.mib_folder) this.watchMibFolder(this.config.mib_folder);
     await this.listen();

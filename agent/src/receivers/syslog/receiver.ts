@@ -4,7 +4,7 @@ import { isIPv6, createServer as createTcpServer, type Server, type Socket } fro
 import { createServer as createTlsServer } from 'node:tls';
 import { splitEndpoint } from '@rollpoint/proto';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
-import { LogBuffer } from '../internal/log-buffer.js';
+import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
 import type { SyslogConfig } from './config.js';
 import { BUILT_IN_EVENT_RULES, type EventRule } from './event-rules.js';
 import { cutAtCharBoundary, SyslogFramer } from './framing.js';
@@ -17,9 +17,6 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 const UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 2000;
-// Enough records per request, and requests in flight, to fill the batch processor's batches.
-const MAX_BATCH = 2048;
-const MAX_IN_FLIGHT = 8;
 
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) as "10.0.0.1". */
 const peerAddress = (address: string | undefined): string => (address ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
@@ -56,19 +53,13 @@ export class SyslogReceiver implements Component {
   async start(): Promise<void> {
     const consume = this.consumers.logs;
     if (!consume) throw new Error(`${this.context.id}: the syslog receiver is in no logs pipeline`);
-    const { logger, id } = this.context;
-    this.buffer = new LogBuffer({
+    this.buffer = createReceiverBuffer(this.context, {
       consume,
       scopeName: 'rollpoint/syslog',
+      what: 'syslog messages (TCP senders are paused when the buffer fills)',
       maxPending: this.config.max_pending_messages,
-      maxBatch: MAX_BATCH,
-      maxInFlight: MAX_IN_FLIGHT,
       onPressure: (paused) => this.setPaused(paused),
-      onGiveUp: (records, err) => {
-        this.count('tcp', 'dropped', records);
-        logger.error({ receiver: id, records, err: err.message }, 'gave up on syslog messages at shutdown');
-      },
-      onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, 'pipeline refused syslog messages; retrying (TCP senders are paused when the buffer fills)'),
+      countDropped: (records) => this.count('tcp', 'dropped', records),
     });
     if (this.config.udp) await this.startUdp(this.config.udp.endpoint);
     if (this.config.tcp) await this.listen('tcp', this.config.tcp, createTcpServer());
@@ -83,7 +74,7 @@ export class SyslogReceiver implements Component {
       });
       server.on('tlsClientError', (err) => {
         this.countConnection('tls', 'tls_failed');
-        logger.warn({ receiver: id, err: err.message }, 'TLS handshake failed');
+        this.context.logger.warn({ receiver: this.context.id, err: err.message }, 'TLS handshake failed');
       });
       await this.listen('tls', tls, server, 'secureConnection');
     }
