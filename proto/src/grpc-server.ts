@@ -3,6 +3,7 @@ import { splitEndpoint } from './config-file.js';
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
 import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
 import type { Rejection } from './validate.js';
+import { isPermanent } from './errors.js';
 
 /** Takes a decoded, validated request; resolves once it is safe to acknowledge it. */
 export type Consume<Req> = (request: Req) => Promise<void>;
@@ -27,7 +28,8 @@ export interface OtlpGrpcServerOptions {
 
 /**
  * The Export call for one signal: decode (undecodable -> INVALID_ARGUMENT), accept, and answer only
- * once the data was passed on; a failure downstream answers UNAVAILABLE, which senders retry.
+ * once the data was passed on; a failure downstream answers UNAVAILABLE, which senders retry, unless
+ * the data itself was refused (INVALID_ARGUMENT: retrying would not help).
  */
 function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, observer: ExportObserver): handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
@@ -40,7 +42,11 @@ function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, observer
     }
     acceptExport(signal, request, consume, observer).then(
       (rejection) => callback(null, Buffer.from(signal.encodeResponse(rejection))),
-      (error: Error) => callback({ code: status.UNAVAILABLE, details: `the ${signal.records} could not be passed on: ${error.message}` }),
+      (error: Error) =>
+        callback({
+          code: isPermanent(error) ? status.INVALID_ARGUMENT : status.UNAVAILABLE,
+          details: `the ${signal.records} could not be passed on: ${error.message}`,
+        }),
     );
   };
 }

@@ -26,3 +26,4 @@ export type { Consume, ExportObserver, OtlpGrpcServerOptions } from './grpc-serv
 export { runService, runUntilSignalled } from './run-until-signalled.js';
 export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
 export { encodeRpcStatus } from './rpc-status.js';
+export { isPermanent, isRetryableGrpcCode, PermanentError } from './errors.js';

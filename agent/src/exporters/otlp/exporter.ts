@@ -1,5 +1,5 @@
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { Consume, Signal } from '@rollpoint/proto';
+import { isRetryableGrpcCode, PermanentError, type Consume, type Signal } from '@rollpoint/proto';
 import type { ComponentContext, Exporter } from '../../component.js';
 import type { OtlpExporterConfig } from './config.js';
 
@@ -33,7 +33,7 @@ export class OtlpGrpcExporter implements Exporter {
     const bytes = Buffer.from(signal.encode(request));
     if (bytes.length <= this.config.max_send_msg_size_mib * MIB) return this.call(signal, request, bytes);
     const halves = signal.halve(request);
-    if (!halves) throw new Error(`one of the ${signal.records} is ${bytes.length} bytes, over max_send_msg_size_mib (${this.config.max_send_msg_size_mib})`);
+    if (!halves) throw new PermanentError(`one of the ${signal.records} is ${bytes.length} bytes, over max_send_msg_size_mib (${this.config.max_send_msg_size_mib})`);
     for (const half of halves) await this.send(signal, half);
   }
 
@@ -51,7 +51,8 @@ export class OtlpGrpcExporter implements Exporter {
         (err: ServiceError | null, response?: Buffer) => {
           if (err) {
             metrics.failedRecords.inc({ exporter: id, signal: signal.name, code: status[err.code] ?? String(err.code) }, records);
-            reject(new Error(`export to ${this.config.endpoint} failed: ${status[err.code]}: ${err.details}`));
+            const message = `export to ${this.config.endpoint} failed: ${status[err.code]}: ${err.details}`;
+            reject(isRetryableGrpcCode(err.code) ? new Error(message) : new PermanentError(message));
             return;
           }
           const rejection = signal.decodeResponse(response ?? Buffer.alloc(0));

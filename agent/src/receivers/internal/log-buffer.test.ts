@@ -1,4 +1,4 @@
-import type { ExportLogsServiceRequest } from '@rollpoint/proto';
+import { PermanentError, type ExportLogsServiceRequest } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { LogBuffer } from './log-buffer.js';
 
@@ -78,5 +78,27 @@ describe('log buffer (syslog and trap receivers)', function () {
     failing.add('a', record('z'), false);
     await failing.close();
     expect(givenUp).to.equal(2);
+  });
+
+  it('does not retry a request refused for good, so it cannot block the rest', async function () {
+    let givenUp = 0;
+    const sent: string[] = [];
+    const buffer = new LogBuffer({
+      consume: async (r) => {
+        const [body] = bodies(r);
+        if (body === 'poison') throw new PermanentError('INVALID_ARGUMENT');
+        sent.push(body!);
+      },
+      scopeName: 'test',
+      maxPending: 10,
+      maxBatch: 1,
+      maxInFlight: 1,
+      onPressure: () => undefined,
+      onGiveUp: (records) => (givenUp += records),
+      onRetry: () => expect.fail('a permanent refusal is not retried'),
+    });
+    for (const body of ['poison', 'fine']) buffer.add('a', record(body), false);
+    await buffer.close();
+    expect([givenUp, sent]).to.deep.equal([1, ['fine']]);
   });
 });

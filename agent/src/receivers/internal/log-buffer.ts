@@ -1,4 +1,4 @@
-import type { Consume, ExportLogsServiceRequest, KeyValue, LogRecord, ResourceLogs } from '@rollpoint/proto';
+import { isPermanent, type Consume, type ExportLogsServiceRequest, type KeyValue, type LogRecord, type ResourceLogs } from '@rollpoint/proto';
 
 // Where receivers that produce log records one by one (syslog, SNMP traps) put them. It gathers
 // them into OTLP requests, one ResourceLogs per device, keeps a few requests in flight so the
@@ -18,7 +18,7 @@ export interface LogBufferOptions {
   maxInFlight: number;
   /** Called with true when senders should pause, false when they may go on. */
   onPressure(paused: boolean): void;
-  /** A request given up on at shutdown: its records are lost and must be counted. */
+  /** A request given up on (refused for good, or still refused at shutdown): its records are lost and must be counted. */
   onGiveUp(records: number, error: Error): void;
   /** A request refused and about to be retried. */
   onRetry(error: Error, delayMs: number): void;
@@ -111,7 +111,8 @@ export class LogBuffer {
         return;
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
-        if (this.closing) {
+        // Refused for what it is, not for the backend's state: retrying would only block the rest.
+        if (this.closing || isPermanent(error)) {
           this.options.onGiveUp(batch.length, error);
           return;
         }
@@ -146,7 +147,7 @@ export function createReceiverBuffer(
     maxInFlight: RECEIVER_MAX_IN_FLIGHT,
     onGiveUp: (records, err) => {
       options.countDropped(records);
-      logger.error({ receiver: id, records, err: err.message }, `gave up on ${options.what} at shutdown`);
+      logger.error({ receiver: id, records, err: err.message }, `gave up on ${options.what}`);
     },
     onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, `pipeline refused ${options.what}; retrying`),
   });

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
-import { acceptExport, encodeRpcStatus, logs, splitEndpoint, traces, type Consume, type ExportObserver, type Signal } from '@rollpoint/proto';
+import { acceptExport, encodeRpcStatus, isPermanent, logs, splitEndpoint, traces, type Consume, type ExportObserver, type Signal } from '@rollpoint/proto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ComponentContext, ReceiverConsumers } from '../../component.js';
 
@@ -38,8 +38,10 @@ function exportRoute<Req>(signal: Signal<Req>, consume: Consume<Req> | undefined
     try {
       rejection = await acceptExport(signal, decoded, consume, observer);
     } catch (err) {
+      const message = `the ${signal.records} could not be passed on: ${(err as Error).message}`;
+      if (isPermanent(err)) return sendStatus(request, reply, 400, status.INVALID_ARGUMENT, message);
       // 503 is retryable in OTLP/HTTP: the sender keeps the data and tries again.
-      return sendStatus(request, reply, 503, status.UNAVAILABLE, `the ${signal.records} could not be passed on: ${(err as Error).message}`);
+      return sendStatus(request, reply, 503, status.UNAVAILABLE, message);
     }
     if (isJson(request)) return reply.type(JSON_TYPE).send(signal.responseJson(rejection));
     return reply.type(PROTOBUF).send(Buffer.from(signal.encodeResponse(rejection)));
