@@ -27,7 +27,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const applied = await migrate(store, { ttlDays: config.storage.ttl_days });
   if (applied.length > 0) logger.info({ applied }, 'schema migrations applied');
 
-  const api = await createApiServer({ store, metrics, logger, isReady: () => ready });
+  const api = await createApiServer({ store, metrics, logger, isReady: () => ready, ...(config.http.api_token ? { apiToken: config.http.api_token } : {}) });
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });
   const httpPort = (api.server.address() as { port: number }).port;
@@ -35,6 +35,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const otlp = await startBackendOtlpServer({
     endpoint: config.otlp.grpc.endpoint,
     maxRecvMsgSizeMib: config.otlp.grpc.max_recv_msg_size_mib,
+    bearerTokens: config.otlp.grpc.bearer_tokens,
     ingest: createIngest(store),
     metrics,
     logger,

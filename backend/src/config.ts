@@ -15,6 +15,8 @@ export const backendConfigSchema = z.strictObject({
           endpoint: endpoint.default('127.0.0.1:14317'),
           /** Largest accepted request, after decompression; larger ones get RESOURCE_EXHAUSTED. */
           max_recv_msg_size_mib: z.number().positive().max(2047).default(16),
+          /** Who may export: {agent-name: token}, each sent as "authorization: Bearer <token>". Empty: anyone. */
+          bearer_tokens: z.record(z.string().min(1), z.string().min(16, 'must be at least 16 characters')).default({}),
         })
         .prefault({}),
     })
@@ -23,6 +25,8 @@ export const backendConfigSchema = z.strictObject({
     .strictObject({
       /** Where the HTTP API, health endpoints and /metrics listen. */
       endpoint: endpoint.default('127.0.0.1:14318'),
+      /** Token that /api/v1/* requires as "authorization: Bearer <token>"; health and /metrics stay open. */
+      api_token: z.string().min(16, 'must be at least 16 characters').optional(),
     })
     .prefault({}),
   storage: z

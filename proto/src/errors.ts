@@ -12,8 +12,12 @@ export class PermanentError extends Error {
 }
 
 // The gRPC codes OTLP senders retry (the OTLP specification's list); RESOURCE_EXHAUSTED is retried
-// too, since rollpoint's servers send it only for load, never for a request too large to take.
+// too, since rollpoint's servers send it only for load, never for a request too large to take. And a
+// refused credential (UNAUTHENTICATED, PERMISSION_DENIED) is the operator's to fix: the data waits
+// for the fix rather than being dropped.
 const RETRYABLE = new Set<number>([
+  status.UNAUTHENTICATED,
+  status.PERMISSION_DENIED,
   status.CANCELLED,
   status.DEADLINE_EXCEEDED,
   status.ABORTED,

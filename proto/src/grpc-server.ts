@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type ServerInterceptor } from '@grpc/grpc-js';
+import { Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { splitEndpoint } from './config-file.js';
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
 import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
@@ -24,6 +24,11 @@ export interface OtlpGrpcServerOptions {
   traces?: Consume<ExportTraceServiceRequest>;
   logs?: Consume<ExportLogsServiceRequest>;
   observer: ExportObserver;
+  /**
+   * Who may export: given the call's metadata, the name of the sender it proves to be, or undefined
+   * to refuse it with UNAUTHENTICATED. Absent: everyone may.
+   */
+  authenticate?: (metadata: Metadata) => string | undefined;
 }
 
 /**
@@ -31,8 +36,14 @@ export interface OtlpGrpcServerOptions {
  * once the data was passed on; a failure downstream answers UNAVAILABLE, which senders retry, unless
  * the data itself was refused (INVALID_ARGUMENT: retrying would not help).
  */
-function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, observer: ExportObserver): handleUnaryCall<Buffer, Buffer> {
+function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options: OtlpGrpcServerOptions): handleUnaryCall<Buffer, Buffer> {
+  const { observer, authenticate } = options;
   return (call, callback) => {
+    if (authenticate && authenticate(call.metadata) === undefined) {
+      // The token is neither echoed nor logged: it may be a near miss of a real one.
+      callback({ code: status.UNAUTHENTICATED, details: 'missing or unknown bearer token (send "authorization: Bearer <token>")' });
+      return;
+    }
     let request: Req;
     try {
       request = signal.decode(call.request);
@@ -105,10 +116,10 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
   });
   const notHere = (what: string) => unimplemented(`this rollpoint endpoint does not take ${what}`);
   server.addService(rawExportService(traces.grpcMethod), {
-    Export: options.traces ? exportHandler(traces, options.traces, options.observer) : notHere('traces'),
+    Export: options.traces ? exportHandler(traces, options.traces, options) : notHere('traces'),
   });
   server.addService(rawExportService(logs.grpcMethod), {
-    Export: options.logs ? exportHandler(logs, options.logs, options.observer) : notHere('logs'),
+    Export: options.logs ? exportHandler(logs, options.logs, options) : notHere('logs'),
   });
   server.addService(rawExportService(METRICS_GRPC_METHOD), {
     Export: unimplemented('rollpoint stores traces and logs, not metrics: send metrics to a metrics backend'),

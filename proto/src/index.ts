@@ -27,3 +27,4 @@ export { runService, runUntilSignalled } from './run-until-signalled.js';
 export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
 export { encodeRpcStatus } from './rpc-status.js';
 export { isPermanent, isRetryableGrpcCode, PermanentError } from './errors.js';
+export { createBearerTokenCheck } from './bearer-tokens.js';

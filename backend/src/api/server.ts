@@ -1,3 +1,4 @@
+import { createBearerTokenCheck } from '@rollpoint/proto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
@@ -12,6 +13,8 @@ export interface ApiContext {
   logger: Logger;
   /** False until the schema is in place, and again while shutting down. */
   isReady(): boolean;
+  /** The token /api/v1/* requires, when one is set. */
+  apiToken?: string;
 }
 
 /** The backend's HTTP port: health, the JSON API under /api/v1 and /metrics. */
@@ -21,6 +24,16 @@ export async function createApiServer(context: ApiContext): Promise<FastifyInsta
   const app = Fastify({ loggerInstance: logger, bodyLimit: 1024 * 1024 });
   // Analysts post SQL as plain text as often as in JSON.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  if (context.apiToken) {
+    const check = createBearerTokenCheck({ api: context.apiToken });
+    app.addHook('onRequest', async (request, reply) => {
+      if (!request.url.startsWith('/api/')) return;
+      if (check(request.headers.authorization) === undefined) {
+        context.metrics.apiUnauthorized.inc();
+        await reply.code(401).send({ error: 'unauthorized', message: 'send the API token as "authorization: Bearer <token>"' });
+      }
+    });
+  }
   registerHealthRoutes(app, context);
   registerSqlRoute(app, context);
   registerStatusRoute(app, context);

@@ -11,15 +11,17 @@ export class ApiError extends Error {
 
 /** The backend's HTTP API as the CLI uses it. */
 export class ApiClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
 
   async request<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.baseUrl), {
-        method,
-        ...(body !== undefined ? { body, headers: { 'content-type': 'text/plain' } } : {}),
-      });
+      const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+      if (body !== undefined) headers['content-type'] = 'text/plain';
+      response = await fetch(new URL(path, this.baseUrl), { method, headers, ...(body !== undefined ? { body } : {}) });
     } catch (err) {
       throw new ApiError(`cannot reach the backend at ${this.baseUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, 0);
     }

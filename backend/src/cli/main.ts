@@ -6,6 +6,7 @@ import { renderTable } from './table.js';
 
 interface GlobalOptions {
   url: string;
+  token?: string;
   json?: boolean;
 }
 
@@ -22,9 +23,10 @@ const print = (text: string): void => {
 const program = new Command('rollpoint')
   .description('Ask the rollpoint backend about what it stored.')
   .option('--url <url>', 'the backend HTTP API', process.env.ROLLPOINT_URL ?? 'http://127.0.0.1:14318')
+  .option('--token <token>', 'the API token, when the backend sets http.api_token (or ROLLPOINT_TOKEN)', process.env.ROLLPOINT_TOKEN)
   .option('--json', 'print JSON for scripts instead of tables');
 
-const client = (): ApiClient => new ApiClient(program.opts<GlobalOptions>().url);
+const client = (): ApiClient => new ApiClient(program.opts<GlobalOptions>().url, program.opts<GlobalOptions>().token);
 const wantsJson = (): boolean => program.opts<GlobalOptions>().json === true;
 
 program

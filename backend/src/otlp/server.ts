@@ -1,5 +1,5 @@
-import { startOtlpGrpcServer, type ExportObserver } from '@rollpoint/proto';
-import type { Server } from '@grpc/grpc-js';
+import { createBearerTokenCheck, startOtlpGrpcServer, type ExportObserver } from '@rollpoint/proto';
+import type { Metadata, Server } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Ingest } from '../ingest/ingest.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
@@ -18,10 +18,19 @@ function observer(metrics: BackendMetrics, logger: Logger): ExportObserver {
   };
 }
 
+function authenticator(tokens: Readonly<Record<string, string>>) {
+  const check = createBearerTokenCheck(tokens);
+  return (metadata: Metadata): string | undefined => {
+    const [authorization] = metadata.get('authorization');
+    return check(typeof authorization === 'string' ? authorization : undefined);
+  };
+}
+
 /** The backend's OTLP/gRPC receiver: every accepted Export is stored before it is answered. */
 export function startBackendOtlpServer(options: {
   endpoint: string;
   maxRecvMsgSizeMib: number;
+  bearerTokens: Readonly<Record<string, string>>;
   ingest: Ingest;
   metrics: BackendMetrics;
   logger: Logger;
@@ -32,5 +41,6 @@ export function startBackendOtlpServer(options: {
     traces: options.ingest.traces,
     logs: options.ingest.logs,
     observer: observer(options.metrics, options.logger),
+    ...(Object.keys(options.bearerTokens).length > 0 ? { authenticate: authenticator(options.bearerTokens) } : {}),
   });
 }

@@ -24,6 +24,11 @@ export function createBackendMetrics() {
       labelNames: ['method', 'code'] as const,
       registers: [registry],
     }),
+    apiUnauthorized: new Counter({
+      name: 'rollpoint_backend_api_unauthorized_total',
+      help: 'Requests to /api/v1/* refused for a missing or wrong API token.',
+      registers: [registry],
+    }),
     sqlQueries: new Counter({
       name: 'rollpoint_backend_sql_queries_total',
       help: 'Statements run through /api/v1/sql, by outcome.',

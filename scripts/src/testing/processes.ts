@@ -90,18 +90,43 @@ export interface BackendProcess extends ManagedProcess {
   metrics(): Promise<string>;
 }
 
-export async function startBackendProcess(options: { dataDir?: string; maxRecvMsgSizeMib?: number; grpcPort?: number; httpPort?: number; ttlDays?: number } = {}): Promise<BackendProcess> {
+/** `base` with `extra` laid over it, objects merged key by key. */
+function merged(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const result = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = result[key];
+    const bothObjects = [current, value].every((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
+    result[key] = bothObjects ? merged(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return result;
+}
+
+export interface BackendOptions {
+  dataDir?: string;
+  maxRecvMsgSizeMib?: number;
+  grpcPort?: number;
+  httpPort?: number;
+  ttlDays?: number;
+  /** More configuration, merged over the test's. */
+  extra?: Record<string, unknown>;
+  /** The API token the helpers send (when the backend requires one). */
+  apiToken?: string;
+}
+
+export async function startBackendProcess(options: BackendOptions = {}): Promise<BackendProcess> {
   const grpcPort = options.grpcPort ?? (await freePort());
   const httpPort = options.httpPort ?? (await freePort());
   const folder = tempFolder('backend');
   // Data the caller brought stays; data made here goes with the process.
   const dataDir = options.dataDir ?? join(folder, 'data');
-  const configPath = writeConfig(folder, 'backend.yaml', {
+  const config = {
     otlp: { grpc: { endpoint: `127.0.0.1:${grpcPort}`, max_recv_msg_size_mib: options.maxRecvMsgSizeMib ?? 16 } },
     http: { endpoint: `127.0.0.1:${httpPort}` },
     storage: { chdb: { path: dataDir }, ttl_days: options.ttlDays ?? 30 },
     log: { level: 'warn' },
-  });
+  };
+  const configPath = writeConfig(folder, 'backend.yaml', merged(config, options.extra ?? {}));
+  const auth: Record<string, string> = options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {};
   const managed = spawnNode(BACKEND_MAIN, ['--config', configPath], {}, [folder]);
   const url = `http://127.0.0.1:${httpPort}`;
   await waitUntil(() => isOk(`${url}/readyz`), 'the backend to be ready', 60000, managed);
@@ -112,7 +137,7 @@ export async function startBackendProcess(options: { dataDir?: string; maxRecvMs
     url,
     dataDir,
     sql: async (statement) => {
-      const response = await fetch(`${url}/api/v1/sql`, { method: 'POST', body: statement, headers: { 'content-type': 'text/plain' } });
+      const response = await fetch(`${url}/api/v1/sql`, { method: 'POST', body: statement, headers: { 'content-type': 'text/plain', ...auth } });
       const body = (await response.json()) as { columns: Array<{ name: string }>; rows: unknown[][]; message?: string };
       if (!response.ok) throw new Error(`SQL failed (${response.status}): ${body.message}`);
       return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])));
@@ -146,6 +171,8 @@ export interface AgentOptions {
   exporterMaxSendMib?: number;
   /** Adds a syslog receiver (UDP and TCP on free ports, TLS too when `tls` is given) to the logs pipeline; `settings.tcp` adds to the TCP listener. */
   syslog?: { tls?: Record<string, unknown>; settings?: Record<string, unknown> };
+  /** More settings for exporters.otlp. */
+  exporter?: Record<string, unknown>;
   /** Adds an SNMP trap receiver (a free UDP port) with these settings to the logs pipeline. */
   snmptrap?: Record<string, unknown>;
 }
@@ -185,7 +212,7 @@ export async function agentTestConfig(options: AgentOptions) {
   const config = {
     receivers,
     processors: { resource: { host_name: 'test-host', agent_id: 'agent-under-test' }, batch: options.batch ?? {} },
-    exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16 } },
+    exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16, ...options.exporter } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: {
       pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers } },

@@ -10,8 +10,10 @@ export const otlpExporterConfigSchema = z.preprocess(
     compression: z.enum(['gzip', 'none']).default('gzip'),
     /** Deadline of one Export call. */
     timeout: durationMs.default(10000),
-    /** Extra gRPC metadata sent with every call (e.g. authorization). */
+    /** Extra gRPC metadata sent with every call. */
     headers: z.record(z.string(), z.string()).default({}),
+    /** This agent's token for the backend (its otlp.grpc.bearer_tokens), sent as "authorization: Bearer <token>". */
+    bearer_token: z.string().min(1).optional(),
     /** Largest request the exporter sends; a larger batch is sent in halves. */
     max_send_msg_size_mib: z.number().positive().max(2047).default(16),
   }),

@@ -22,6 +22,7 @@ export class OtlpGrpcExporter implements Exporter {
       ...(config.compression === 'gzip' ? { 'grpc.default_compression_algorithm': GZIP } : {}),
     });
     for (const [key, value] of Object.entries(config.headers)) this.metadata.set(key, value);
+    if (config.bearer_token) this.metadata.set('authorization', `Bearer ${config.bearer_token}`);
   }
 
   consumer<Req>(signal: Signal<Req>): Consume<Req> {
