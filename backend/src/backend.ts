@@ -1,4 +1,5 @@
-import { stopGrpcServer, splitEndpoint } from '@rollpoint/proto';
+import { readFileSync } from 'node:fs';
+import { stopGrpcServer, splitEndpoint, type ServerTls } from '@rollpoint/proto';
 import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
 import type { BackendConfig } from './config.js';
@@ -13,6 +14,15 @@ export interface RunningBackend {
   httpPort: number;
   /** Stops taking data, lets in-flight exports finish storing, then closes the store. */
   stop(): Promise<void>;
+}
+
+function readServerTls(tls: NonNullable<BackendConfig['otlp']['grpc']['tls']>): ServerTls {
+  return {
+    cert: readFileSync(tls.cert_file),
+    key: readFileSync(tls.key_file),
+    ...(tls.client_ca_file ? { clientCa: readFileSync(tls.client_ca_file) } : {}),
+    requireClientCert: tls.require_client_cert,
+  };
 }
 
 /** Opens the store, brings its schema up to date and starts the OTLP and HTTP servers. */
@@ -36,6 +46,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     endpoint: config.otlp.grpc.endpoint,
     maxRecvMsgSizeMib: config.otlp.grpc.max_recv_msg_size_mib,
     bearerTokens: config.otlp.grpc.bearer_tokens,
+    ...(config.otlp.grpc.tls ? { tls: readServerTls(config.otlp.grpc.tls) } : {}),
     ingest: createIngest(store),
     metrics,
     logger,

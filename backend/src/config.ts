@@ -17,6 +17,16 @@ export const backendConfigSchema = z.strictObject({
           max_recv_msg_size_mib: z.number().positive().max(2047).default(16),
           /** Who may export: {agent-name: token}, each sent as "authorization: Bearer <token>". Empty: anyone. */
           bearer_tokens: z.record(z.string().min(1), z.string().min(16, 'must be at least 16 characters')).default({}),
+          /** TLS for OTLP/gRPC; with client_ca_file and require_client_cert, mutual TLS. Absent: plaintext. */
+          tls: z
+            .strictObject({
+              cert_file: z.string().min(1),
+              key_file: z.string().min(1),
+              client_ca_file: z.string().min(1).optional(),
+              require_client_cert: z.boolean().default(false),
+            })
+            .refine((t) => !t.require_client_cert || t.client_ca_file !== undefined, 'require_client_cert needs client_ca_file')
+            .optional(),
         })
         .prefault({}),
     })

@@ -29,6 +29,22 @@ export interface OtlpGrpcServerOptions {
    * to refuse it with UNAUTHENTICATED. Absent: everyone may.
    */
   authenticate?: (metadata: Metadata) => string | undefined;
+  /** TLS (PEM contents); absent: plaintext. */
+  tls?: ServerTls;
+}
+
+export interface ServerTls {
+  cert: Buffer;
+  key: Buffer;
+  /** CA certificates client certificates are verified with. */
+  clientCa?: Buffer;
+  /** Refuse clients without a certificate that clientCa verifies (mutual TLS). */
+  requireClientCert: boolean;
+}
+
+function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.requireClientCert);
 }
 
 /**
@@ -127,7 +143,7 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
   const { host, port } = splitEndpoint(options.endpoint);
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, serverCredentials(options.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return { server, port: bound };
 }

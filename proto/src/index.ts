@@ -22,7 +22,7 @@ export type { Signal, SignalName } from './signals.js';
 export { addRejections, NOTHING_REJECTED } from './validate.js';
 export type { Rejection } from './validate.js';
 export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server.js';
-export type { Consume, ExportObserver, OtlpGrpcServerOptions } from './grpc-server.js';
+export type { Consume, ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';
 export { runService, runUntilSignalled } from './run-until-signalled.js';
 export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
 export { encodeRpcStatus } from './rpc-status.js';

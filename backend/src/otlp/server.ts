@@ -1,4 +1,4 @@
-import { createBearerTokenCheck, startOtlpGrpcServer, type ExportObserver } from '@rollpoint/proto';
+import { createBearerTokenCheck, startOtlpGrpcServer, type ExportObserver, type ServerTls } from '@rollpoint/proto';
 import type { Metadata, Server } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Ingest } from '../ingest/ingest.js';
@@ -31,6 +31,7 @@ export function startBackendOtlpServer(options: {
   endpoint: string;
   maxRecvMsgSizeMib: number;
   bearerTokens: Readonly<Record<string, string>>;
+  tls?: ServerTls;
   ingest: Ingest;
   metrics: BackendMetrics;
   logger: Logger;
@@ -42,5 +43,6 @@ export function startBackendOtlpServer(options: {
     logs: options.ingest.logs,
     observer: observer(options.metrics, options.logger),
     ...(Object.keys(options.bearerTokens).length > 0 ? { authenticate: authenticator(options.bearerTokens) } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
   });
 }

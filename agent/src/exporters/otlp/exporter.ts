@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { isRetryableGrpcCode, PermanentError, type Consume, type Signal } from '@rollpoint/proto';
 import type { ComponentContext, Exporter } from '../../component.js';
@@ -17,7 +18,16 @@ export class OtlpGrpcExporter implements Exporter {
     private readonly config: OtlpExporterConfig,
     private readonly context: ComponentContext,
   ) {
-    this.client = new Client(config.endpoint, credentials.createInsecure(), {
+    const tls = config.tls;
+    const channelCredentials = tls
+      ? credentials.createSsl(
+          tls.ca_file ? readFileSync(tls.ca_file) : null,
+          tls.key_file ? readFileSync(tls.key_file) : null,
+          tls.cert_file ? readFileSync(tls.cert_file) : null,
+        )
+      : credentials.createInsecure();
+    this.client = new Client(config.endpoint, channelCredentials, {
+      ...(tls?.server_name ? { 'grpc.ssl_target_name_override': tls.server_name } : {}),
       'grpc.max_send_message_length': config.max_send_msg_size_mib * MIB,
       ...(config.compression === 'gzip' ? { 'grpc.default_compression_algorithm': GZIP } : {}),
     });

@@ -1,0 +1,66 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { logs } from '@rollpoint/proto';
+import { expect } from 'chai';
+import { rawExport } from '../testing/grpc.js';
+import { startAgentProcess, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
+import { createTestPki, type TestPki } from '../testing/tls.js';
+
+const oneLog = (body: string) => logs.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: body } }] }] }] });
+
+describe('TLS and mutual TLS between agent and backend', function () {
+  let backend: BackendProcess;
+  let pki: TestPki;
+  let strangers: TestPki;
+  const folder = tempFolder('tls');
+
+  before(async function () {
+    for (const name of ['ours', 'theirs']) mkdirSync(join(folder, name));
+    pki = await createTestPki(join(folder, 'ours'));
+    strangers = await createTestPki(join(folder, 'theirs'));
+    backend = await startBackendProcess({
+      extra: { otlp: { grpc: { tls: { cert_file: pki.serverCertFile, key_file: pki.serverKeyFile, client_ca_file: pki.caFile, require_client_cert: true } } } },
+    });
+  });
+
+  after(async function () {
+    await backend?.stop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  /** Starts an agent whose exporter has `tls`, sends one log through it and returns the answer. */
+  async function sendThrough(tls: Record<string, string> | undefined, body: string) {
+    const agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '10ms' }, exporter: { timeout: '3s', ...(tls ? { tls } : {}) } });
+    try {
+      return await rawExport(agent.grpcPort, logs.grpcMethod, oneLog(body));
+    } finally {
+      await agent.stop();
+    }
+  }
+
+  const stored = async (body: string) => (await backend.sql(`SELECT count() AS n FROM otel_logs WHERE Body = '${body}'`))[0]!.n;
+
+  it('stores what an agent sends over mutual TLS', async function () {
+    const answer = await sendThrough({ ca_file: pki.caFile, cert_file: pki.clientCertFile, key_file: pki.clientKeyFile, server_name: 'localhost' }, 'mtls-ok');
+    expect(answer.code, answer.details).to.equal(status.OK);
+    expect(await stored('mtls-ok')).to.equal('1');
+  });
+
+  const refusals = ['a backend certificate from another CA', 'no client certificate', 'a client certificate from another CA', 'plaintext'];
+  for (const name of refusals) {
+    it(`refuses ${name}, and the sender is told to retry with the reason`, async function () {
+      const tls: Record<string, Record<string, string> | undefined> = {
+        'a backend certificate from another CA': { ca_file: strangers.caFile, cert_file: pki.clientCertFile, key_file: pki.clientKeyFile, server_name: 'localhost' },
+        'no client certificate': { ca_file: pki.caFile, server_name: 'localhost' },
+        'a client certificate from another CA': { ca_file: pki.caFile, cert_file: strangers.clientCertFile, key_file: strangers.clientKeyFile, server_name: 'localhost' },
+        plaintext: undefined,
+      };
+      const body = `refused-${name.replace(/\W+/g, '-')}`;
+      const answer = await sendThrough(tls[name], body);
+      expect(answer.code, answer.details).to.equal(status.UNAVAILABLE);
+      expect(answer.details).to.match(/could not be passed on: export to .* failed: UNAVAILABLE/);
+      expect(await stored(body)).to.equal('0');
+    });
+  }
+});
