@@ -15,11 +15,6 @@ export function anyValueCase(value: AnyValue | null | undefined): AnyValueCase |
   return CASES.find((c) => value[c] !== null && value[c] !== undefined);
 }
 
-/** The string value of attribute `key`, or undefined when it is absent or not a string. */
-export function stringAttribute(attributes: readonly KeyValue[] | null | undefined, key: string): string | undefined {
-  const value = attributes?.find((kv) => kv.key === key)?.value;
-  return anyValueCase(value) === 'stringValue' ? value!.stringValue! : undefined;
-}
 
 /** Sets `key` to `value`; with `overwrite` false an existing value is kept (the Collector's insert vs upsert). */
 export function setAttribute(attributes: KeyValue[], key: string, value: AnyValue, overwrite: boolean): void {

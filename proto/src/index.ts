@@ -13,13 +13,12 @@ export type {
   SpanEvent,
   SpanLink,
 } from './otlp.js';
-export { anyValueCase, setAttribute, stringAttribute } from './attributes.js';
+export { anyValueCase, setAttribute } from './attributes.js';
 export type { AnyValueCase } from './attributes.js';
 export { ConfigError, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
 export { hexToId, idToHex } from './ids.js';
 export { logs, METRICS_GRPC_METHOD, rawExportService, traces } from './signals.js';
 export type { Signal, SignalName } from './signals.js';
-export { addRejections, NOTHING_REJECTED } from './validate.js';
 export type { Rejection } from './validate.js';
 export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server.js';
 export type { Consume, ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';

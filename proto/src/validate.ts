@@ -71,10 +71,3 @@ export function rejectInvalidLogRecords(request: ExportLogsServiceRequest): Reje
   );
   return rejectWhere(groups, logRecordProblem, 'log records');
 }
-
-/** Adds two rejections (a request can be refused in part by more than one stage). */
-export function addRejections(a: Rejection, b: Rejection): Rejection {
-  if (b.rejected === 0) return a;
-  if (a.rejected === 0) return b;
-  return { rejected: a.rejected + b.rejected, errorMessage: `${a.errorMessage}; ${b.errorMessage}` };
-}

@@ -2,7 +2,7 @@ import { setAttribute, type Consume, type Signal } from '@rollpoint/proto';
 import type { Processor } from '../../component.js';
 import type { ResourceConfig } from './config.js';
 
-export const AGENT_ID_ATTRIBUTE = 'rollpoint.agent.id';
+const AGENT_ID_ATTRIBUTE = 'rollpoint.agent.id';
 
 /** Stamps each resource with the host and the agent it passed through (in place). */
 export class ResourceProcessor<Req> implements Processor<Req> {
