@@ -1,6 +1,7 @@
 import type { ExporterFactory, ProcessorFactory, ReceiverFactory } from './component.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
+import { memoryLimiterFactory } from './processors/memory_limiter/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { snmptrapReceiverFactory } from './receivers/snmptrap/factory.js';
@@ -17,6 +18,7 @@ export const receiverFactories = byType<ReceiverFactory<never>>(
 );
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,
+  memoryLimiterFactory as ProcessorFactory<never>,
   resourceProcessorFactory as ProcessorFactory<never>,
 );
 export const exporterFactories = byType<ExporterFactory<never>>(otlpExporterFactory as ExporterFactory<never>);

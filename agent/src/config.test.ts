@@ -18,11 +18,11 @@ function problemsOf(name: string): readonly string[] {
 }
 
 describe('agent configuration', function () {
-  it('works with no file at all: OTLP and syslog in, resource + batch, OTLP to the local backend', function () {
+  it('works with no file at all: OTLP, syslog and traps in, memory_limiter + resource + batch, OTLP to the local backend', function () {
     const config = loadAgentConfig(undefined);
     expect(config.pipelines.map((p) => [p.id, p.signal, p.receivers, p.processors, p.exporters])).to.deep.equal([
-      ['traces', 'traces', ['otlp'], ['resource', 'batch'], ['otlp']],
-      ['logs', 'logs', ['otlp', 'syslog', 'snmptrap'], ['resource', 'batch'], ['otlp']],
+      ['traces', 'traces', ['otlp'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
+      ['logs', 'logs', ['otlp', 'syslog', 'snmptrap'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
     ]);
     expect(config.receivers.get('syslog')!.config).to.deep.include({ udp: { endpoint: '127.0.0.1:5514' }, max_message_bytes: 65536, timezone: 'UTC' });
     expect(config.receivers.get('otlp')!.config).to.deep.equal({

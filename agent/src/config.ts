@@ -15,11 +15,11 @@ const pipelineSchema = z.strictObject({
 });
 
 /** Processors a default pipeline runs through, in this order, when they are configured. */
-const DEFAULT_PROCESSORS = ['resource', 'batch'];
+const DEFAULT_PROCESSORS = ['memory_limiter', 'resource', 'batch'];
 
 const fileSchema = z.strictObject({
   receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {} }),
-  processors: componentSection({ resource: {}, batch: {} }),
+  processors: componentSection({ memory_limiter: {}, resource: {}, batch: {} }),
   exporters: componentSection({ otlp: {} }),
   extensions: z
     .strictObject({
@@ -124,7 +124,8 @@ function checkPipeline(
 
 /**
  * With no service.pipelines, one pipeline per signal: every configured receiver of that signal,
- * the resource and batch processors if configured, every configured exporter.
+ * the memory_limiter, resource and batch processors (those configured, in that order), every
+ * configured exporter.
  */
 function defaultPipelines(components: Pick<AgentConfig, 'receivers' | 'processors' | 'exporters'>): Record<string, z.output<typeof pipelineSchema>> {
   const pipelines: Record<string, z.output<typeof pipelineSchema>> = {};

@@ -27,6 +27,7 @@ export function createAgentMetrics() {
       'SNMP packets by outcome: received, rejected (wrong community, unknown user, wrong key), malformed (not one whole SNMPv1/v2c/v3 message, undecodable, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
       ['receiver', 'version', 'outcome'],
     ),
+    memoryRefusedRecords: counter('processor_memory_refused_records_total', 'Spans and log records refused (retryably) while memory was over the soft limit.', ['processor', 'signal']),
     sentRecords: counter('exporter_sent_records_total', 'Spans and log records the backend acknowledged.', ['exporter', 'signal']),
     failedRecords: counter('exporter_send_failed_records_total', 'Spans and log records an export failed for (the sender is told and retries).', ['exporter', 'signal', 'code']),
     partialRejections: counter('exporter_rejected_records_total', 'Spans and log records the backend refused through partial success.', ['exporter', 'signal']),

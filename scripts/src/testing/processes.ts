@@ -173,6 +173,8 @@ export interface AgentOptions {
   syslog?: { tls?: Record<string, unknown>; settings?: Record<string, unknown> };
   /** More settings for exporters.otlp. */
   exporter?: Record<string, unknown>;
+  /** Adds a memory_limiter with these settings, first in every pipeline. */
+  memoryLimiter?: Record<string, unknown>;
   /** Adds an SNMP trap receiver (a free UDP port) with these settings to the logs pipeline. */
   snmptrap?: Record<string, unknown>;
 }
@@ -181,7 +183,7 @@ export interface AgentOptions {
 export async function agentTestConfig(options: AgentOptions) {
   const [grpcPort, httpPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const size = options.maxRecvMsgSizeMib ?? 16;
-  const pipeline = { receivers: ['otlp'], processors: ['resource', 'batch'], exporters: ['otlp'] };
+  const pipeline = { receivers: ['otlp'], processors: [...(options.memoryLimiter ? ['memory_limiter'] : []), 'resource', 'batch'], exporters: ['otlp'] };
   let syslog: SyslogPorts | undefined;
   const receivers: Record<string, unknown> = {
     otlp: {
@@ -211,7 +213,11 @@ export async function agentTestConfig(options: AgentOptions) {
   const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
   const config = {
     receivers,
-    processors: { resource: { host_name: 'test-host', agent_id: 'agent-under-test' }, batch: options.batch ?? {} },
+    processors: {
+      resource: { host_name: 'test-host', agent_id: 'agent-under-test' },
+      batch: options.batch ?? {},
+      ...(options.memoryLimiter ? { memory_limiter: options.memoryLimiter } : {}),
+    },
     exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16, ...options.exporter } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: {
