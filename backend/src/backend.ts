@@ -46,6 +46,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     endpoint: config.otlp.grpc.endpoint,
     maxRecvMsgSizeMib: config.otlp.grpc.max_recv_msg_size_mib,
     bearerTokens: config.otlp.grpc.bearer_tokens,
+    maxInFlightMib: config.otlp.grpc.max_in_flight_mib,
     ...(config.otlp.grpc.tls ? { tls: readServerTls(config.otlp.grpc.tls) } : {}),
     ingest: createIngest(store),
     metrics,

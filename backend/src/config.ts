@@ -15,6 +15,8 @@ export const backendConfigSchema = z.strictObject({
           endpoint: endpoint.default('127.0.0.1:14317'),
           /** Largest accepted request, after decompression; larger ones get RESOURCE_EXHAUSTED. */
           max_recv_msg_size_mib: z.number().positive().max(2047).default(16),
+          /** Request bytes handled at once; beyond it more exports are refused with UNAVAILABLE (senders retry). */
+          max_in_flight_mib: z.number().positive().default(256),
           /** Who may export: {agent-name: token}, each sent as "authorization: Bearer <token>". Empty: anyone. */
           bearer_tokens: z.record(z.string().min(1), z.string().min(16, 'must be at least 16 characters')).default({}),
           /** TLS for OTLP/gRPC; with client_ca_file and require_client_cert, mutual TLS. Absent: plaintext. */

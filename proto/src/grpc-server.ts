@@ -31,6 +31,11 @@ export interface OtlpGrpcServerOptions {
   authenticate?: (metadata: Metadata) => string | undefined;
   /** TLS (PEM contents); absent: plaintext. */
   tls?: ServerTls;
+  /**
+   * Request bytes being handled at once, beyond which more calls are refused with UNAVAILABLE
+   * (retried by senders); one call alone is always taken. Absent: no bound.
+   */
+  maxInFlightBytes?: number;
 }
 
 export interface ServerTls {
@@ -52,7 +57,7 @@ function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
  * once the data was passed on; a failure downstream answers UNAVAILABLE, which senders retry, unless
  * the data itself was refused (INVALID_ARGUMENT: retrying would not help).
  */
-function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options: OtlpGrpcServerOptions): handleUnaryCall<Buffer, Buffer> {
+function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options: OtlpGrpcServerOptions, load: InFlight): handleUnaryCall<Buffer, Buffer> {
   const { observer, authenticate } = options;
   return (call, callback) => {
     if (authenticate && authenticate(call.metadata) === undefined) {
@@ -60,6 +65,17 @@ function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options:
       callback({ code: status.UNAUTHENTICATED, details: 'missing or unknown bearer token (send "authorization: Bearer <token>")' });
       return;
     }
+    const size = call.request.length;
+    if (options.maxInFlightBytes !== undefined && load.bytes > 0 && load.bytes + size > options.maxInFlightBytes) {
+      callback({ code: status.UNAVAILABLE, details: `busy: ${load.bytes} bytes of exports in flight; try again shortly` });
+      return;
+    }
+    load.bytes += size;
+    const done = callback;
+    callback = (error, value) => {
+      load.bytes -= size;
+      done(error, value);
+    };
     let request: Req;
     try {
       request = signal.decode(call.request);
@@ -124,6 +140,10 @@ function countingInterceptor(observer: ExportObserver): ServerInterceptor {
   };
 }
 
+interface InFlight {
+  bytes: number;
+}
+
 /** An OTLP/gRPC server for traces and logs; MetricsService (and a signal with no consumer) answers UNIMPLEMENTED. */
 export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promise<{ server: Server; port: number }> {
   const server = new Server({
@@ -131,11 +151,12 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
     interceptors: [countingInterceptor(options.observer)],
   });
   const notHere = (what: string) => unimplemented(`this rollpoint endpoint does not take ${what}`);
+  const load: InFlight = { bytes: 0 };
   server.addService(rawExportService(traces.grpcMethod), {
-    Export: options.traces ? exportHandler(traces, options.traces, options) : notHere('traces'),
+    Export: options.traces ? exportHandler(traces, options.traces, options, load) : notHere('traces'),
   });
   server.addService(rawExportService(logs.grpcMethod), {
-    Export: options.logs ? exportHandler(logs, options.logs, options) : notHere('logs'),
+    Export: options.logs ? exportHandler(logs, options.logs, options, load) : notHere('logs'),
   });
   server.addService(rawExportService(METRICS_GRPC_METHOD), {
     Export: unimplemented('rollpoint stores traces and logs, not metrics: send metrics to a metrics backend'),

@@ -31,6 +31,7 @@ export function startBackendOtlpServer(options: {
   endpoint: string;
   maxRecvMsgSizeMib: number;
   bearerTokens: Readonly<Record<string, string>>;
+  maxInFlightMib: number;
   tls?: ServerTls;
   ingest: Ingest;
   metrics: BackendMetrics;
@@ -39,6 +40,7 @@ export function startBackendOtlpServer(options: {
   return startOtlpGrpcServer({
     endpoint: options.endpoint,
     maxRecvMsgBytes: options.maxRecvMsgSizeMib * MIB,
+    maxInFlightBytes: options.maxInFlightMib * MIB,
     traces: options.ingest.traces,
     logs: options.ingest.logs,
     observer: observer(options.metrics, options.logger),

@@ -30,3 +30,28 @@ describe('memory limiter in a running agent', function () {
     expect((await backend.sql("SELECT count() AS n FROM otel_logs WHERE Body = 'over-the-limit'"))[0]!.n).to.equal('0');
   });
 });
+
+describe('in-flight bound on the backend', function () {
+  let backend: BackendProcess;
+
+  before(async function () {
+    // 16 KiB in flight at most: a burst of 20 exports of 8 KiB cannot all be handled at once.
+    backend = await startBackendProcess({ extra: { otlp: { grpc: { max_in_flight_mib: 1 / 64 } } } });
+  });
+
+  after(async function () {
+    await backend?.stop();
+  });
+
+  it('refuses exports beyond it with UNAVAILABLE (retried by senders), counted, and stores the ones it took', async function () {
+    const body = (i: number) => logs.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: `burst-${i}-${'x'.repeat(8192)}` } }] }] }] });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => rawExport(backend.grpcPort, logs.grpcMethod, body(i))));
+    const busy = answers.filter((a) => a.code === status.UNAVAILABLE);
+    const taken = answers.filter((a) => a.code === status.OK);
+    expect(busy.length).to.be.at.least(1);
+    expect(busy[0]!.details).to.match(/^busy: \d+ bytes of exports in flight/);
+    expect(busy.length + taken.length).to.equal(20);
+    expect(metricValue(await backend.metrics(), `rollpoint_backend_grpc_requests_total{method="${logs.grpcMethod}",code="UNAVAILABLE"}`)).to.equal(busy.length);
+    expect(Number((await backend.sql("SELECT count() AS n FROM otel_logs WHERE startsWith(Body, 'burst-')"))[0]!.n)).to.equal(taken.length);
+  });
+});
