@@ -1,6 +1,6 @@
 import { PermanentError, type ExportLogsServiceRequest } from '@rollpoint/proto';
 import { expect } from 'chai';
-import { LogBuffer } from './log-buffer.js';
+import { LogBuffer, type LogBufferOptions } from './log-buffer.js';
 
 const record = (body: string) => ({ body: { stringValue: body } });
 const bodies = (r: ExportLogsServiceRequest) => r.resourceLogs!.flatMap((rl) => rl.scopeLogs!.flatMap((sl) => sl.logRecords!.map((l) => l.body!.stringValue)));
@@ -11,29 +11,38 @@ function gate() {
   return { opened, open };
 }
 
+/** A buffer with one request of up to 10 records in flight, that must neither retry nor give up unless told. */
+const buffer = (options: Partial<LogBufferOptions> & Pick<LogBufferOptions, 'consume'>) =>
+  new LogBuffer({
+    scopeName: 'test',
+    maxPending: 10,
+    maxBatch: 10,
+    maxInFlight: 1,
+    onPressure: () => undefined,
+    onGiveUp: () => expect.fail('nothing is given up'),
+    onRetry: () => expect.fail('nothing is refused'),
+    ...options,
+  });
+
 describe('log buffer (syslog and trap receivers)', function () {
   it('groups records by device, pauses senders when full and lets them go on when drained', async function () {
     const sent: ExportLogsServiceRequest[] = [];
     const held = gate();
     const pressure: boolean[] = [];
-    const buffer = new LogBuffer({
+    const full = buffer({
       consume: async (r) => {
         await held.opened;
         sent.push(r);
       },
-      scopeName: 'test',
       maxPending: 4,
       maxBatch: 2,
-      maxInFlight: 1,
       onPressure: (paused) => pressure.push(paused),
-      onGiveUp: () => expect.fail('nothing is given up'),
-      onRetry: () => expect.fail('nothing is refused'),
     });
-    for (const [i, host] of ['a', 'b', 'a', 'b', 'a', 'b'].entries()) expect(buffer.add(host, record(`m${i}`), false)).to.equal(true);
+    for (const [i, host] of ['a', 'b', 'a', 'b', 'a', 'b'].entries()) expect(full.add(host, record(`m${i}`), false)).to.equal(true);
     expect(pressure).to.deep.equal([true]);
-    expect(buffer.add('a', record('udp'), true)).to.equal(false);
+    expect(full.add('a', record('udp'), true)).to.equal(false);
     held.open();
-    await buffer.close();
+    await full.close();
     expect(pressure).to.deep.equal([true, false]);
     expect(sent.flatMap(bodies)).to.have.members(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
     // The first record went out alone at once; later ones in batches of two, one resource per device.
@@ -44,33 +53,23 @@ describe('log buffer (syslog and trap receivers)', function () {
     let refusals = 0;
     const retried: string[] = [];
     let givenUp = 0;
-    const buffer = new LogBuffer({
+    const recovering = buffer({
       consume: async () => {
         if (refusals++ < 2) throw new Error('backend away');
       },
-      scopeName: 'test',
-      maxPending: 10,
-      maxBatch: 10,
-      maxInFlight: 1,
-      onPressure: () => undefined,
       onGiveUp: (records) => (givenUp += records),
       onRetry: (err) => retried.push(err.message),
     });
-    buffer.add('a', record('x'), false);
+    recovering.add('a', record('x'), false);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(retried).to.deep.equal(['backend away', 'backend away']);
-    await buffer.close();
+    await recovering.close();
     expect(givenUp).to.equal(0);
 
-    const failing = new LogBuffer({
+    const failing = buffer({
       consume: async () => {
         throw new Error('gone for good');
       },
-      scopeName: 'test',
-      maxPending: 10,
-      maxBatch: 10,
-      maxInFlight: 1,
-      onPressure: () => undefined,
       onGiveUp: (records) => (givenUp += records),
       onRetry: () => undefined,
     });
@@ -83,22 +82,18 @@ describe('log buffer (syslog and trap receivers)', function () {
   it('does not retry a request refused for good, so it cannot block the rest', async function () {
     let givenUp = 0;
     const sent: string[] = [];
-    const buffer = new LogBuffer({
+    const poisoned = buffer({
       consume: async (r) => {
         const [body] = bodies(r);
         if (body === 'poison') throw new PermanentError('INVALID_ARGUMENT');
         sent.push(body!);
       },
-      scopeName: 'test',
-      maxPending: 10,
       maxBatch: 1,
-      maxInFlight: 1,
-      onPressure: () => undefined,
       onGiveUp: (records) => (givenUp += records),
       onRetry: () => expect.fail('a permanent refusal is not retried'),
     });
-    for (const body of ['poison', 'fine']) buffer.add('a', record(body), false);
-    await buffer.close();
+    for (const body of ['poison', 'fine']) poisoned.add('a', record(body), false);
+    await poisoned.close();
     expect([givenUp, sent]).to.deep.equal([1, ['fine']]);
   });
 });
