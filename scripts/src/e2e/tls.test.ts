@@ -47,13 +47,14 @@ describe('TLS and mutual TLS between agent and backend', function () {
     expect(await stored('mtls-ok')).to.equal('1');
   });
 
-  const refusals = ['a backend certificate from another CA', 'no client certificate', 'a client certificate from another CA', 'plaintext'];
+  const refusals = ['a backend certificate from another CA', 'no client certificate', 'a client certificate from another CA', 'an expired client certificate', 'plaintext'];
   for (const name of refusals) {
     it(`refuses ${name}, and the sender is told to retry with the reason`, async function () {
       const tls: Record<string, Record<string, string> | undefined> = {
         'a backend certificate from another CA': { ca_file: strangers.caFile, cert_file: pki.clientCertFile, key_file: pki.clientKeyFile, server_name: 'localhost' },
         'no client certificate': { ca_file: pki.caFile, server_name: 'localhost' },
         'a client certificate from another CA': { ca_file: pki.caFile, cert_file: strangers.clientCertFile, key_file: strangers.clientKeyFile, server_name: 'localhost' },
+        'an expired client certificate': { ca_file: pki.caFile, cert_file: pki.expiredClientCertFile, key_file: pki.expiredClientKeyFile, server_name: 'localhost' },
         plaintext: undefined,
       };
       const body = `refused-${name.replace(/\W+/g, '-')}`;

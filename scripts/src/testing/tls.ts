@@ -13,6 +13,9 @@ export interface TestPki {
   serverKeyFile: string;
   clientCertFile: string;
   clientKeyFile: string;
+  /** A client certificate from the same CA that has expired. */
+  expiredClientCertFile: string;
+  expiredClientKeyFile: string;
 }
 
 /** Validity of every certificate, in days. */
@@ -50,7 +53,8 @@ const newKey = (file: string) => openssl(['genpkey', '-algorithm', 'EC', '-pkeyo
 /**
  * Creates, inside `folder`, a CA (CN=rollpoint test CA), a server certificate for CN=localhost with
  * subjectAltName DNS:localhost, IP:127.0.0.1 (serverAuth) and a client certificate for CN=rollpoint-test-client
- * (clientAuth), both signed by that CA; EC P-256 keys, SHA-256 signatures, valid for 2 days, PEM files.
+ * (clientAuth), both signed by that CA, and an expired client certificate; EC P-256 keys, SHA-256
+ * signatures, valid for 2 days, PEM files.
  */
 export async function createTestPki(folder: string): Promise<TestPki> {
   const file = (name: string) => join(folder, name);
@@ -64,7 +68,7 @@ export async function createTestPki(folder: string): Promise<TestPki> {
   await writeFile(file('ca.ext'), CA_EXTENSIONS.join('\n'));
   await openssl(['x509', '-req', '-in', file('ca.csr'), '-signkey', caKey, '-days', DAYS, '-sha256', '-extfile', file('ca.ext'), '-out', caFile]);
 
-  const leaf = async (name: string, commonName: string, extensions: string[]) => {
+  const leaf = async (name: string, commonName: string, extensions: string[], days = DAYS) => {
     const key = file(`${name}.key`);
     const cert = file(`${name}.pem`);
     await newKey(key);
@@ -72,11 +76,21 @@ export async function createTestPki(folder: string): Promise<TestPki> {
     await writeFile(file(`${name}.ext`), extensions.join('\n'));
     await openssl([
       'x509', '-req', '-in', file(`${name}.csr`), '-CA', caFile, '-CAkey', caKey, '-CAserial', file('ca.srl'), '-CAcreateserial',
-      '-days', DAYS, '-sha256', '-extfile', file(`${name}.ext`), '-out', cert,
+      '-days', days, '-sha256', '-extfile', file(`${name}.ext`), '-out', cert,
     ]);
     return { cert, key };
   };
   const server = await leaf('server', 'localhost', leafExtensions('serverAuth', 'DNS:localhost, IP:127.0.0.1'));
   const client = await leaf('client', 'rollpoint-test-client', leafExtensions('clientAuth'));
-  return { caFile, serverCertFile: server.cert, serverKeyFile: server.key, clientCertFile: client.cert, clientKeyFile: client.key };
+  // Valid for no time at all (notAfter = notBefore): expired from the next second on.
+  const expired = await leaf('expired-client', 'rollpoint-expired-client', leafExtensions('clientAuth'), '0');
+  return {
+    caFile,
+    serverCertFile: server.cert,
+    serverKeyFile: server.key,
+    clientCertFile: client.cert,
+    clientKeyFile: client.key,
+    expiredClientCertFile: expired.cert,
+    expiredClientKeyFile: expired.key,
+  };
 }
