@@ -1,4 +1,5 @@
 import { Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import type { EventEmitter } from 'node:events';
 import { splitEndpoint } from './config-file.js';
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
 import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
@@ -15,6 +16,8 @@ export interface ExportObserver {
   failed(signal: SignalName, error: Error): void;
   /** Every call's final gRPC status; "TRANSPORT" for calls grpc-js ended before a handler ran. */
   finished(method: string, code: string): void;
+  /** A client that failed the TLS handshake (no certificate, an expired one, another CA…). */
+  tlsRefused?(reason: string, peer: string | undefined): void;
 }
 
 export interface OtlpGrpcServerOptions {
@@ -166,7 +169,20 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, serverCredentials(options.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  if (options.tls && options.observer.tlsRefused) watchTlsHandshakes(server, options.observer.tlsRefused);
   return { server, port: bound };
+}
+
+/**
+ * grpc-js refuses a failed TLS handshake without telling the application; its HTTP/2 servers do
+ * emit 'tlsClientError', so the backend can say why it refused a client. grpc-js keeps them in a
+ * private map: if that changes, the refusals go unlogged, nothing else.
+ */
+function watchTlsHandshakes(server: Server, refused: (reason: string, peer: string | undefined) => void): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<EventEmitter, unknown> }).http2Servers;
+  for (const http2Server of http2Servers?.keys() ?? []) {
+    http2Server.on('tlsClientError', (error: Error, socket: { remoteAddress?: string }) => refused(error.message, socket?.remoteAddress));
+  }
 }
 
 /** Stops taking calls and waits for those in flight, so nothing acknowledged is cut off. */

@@ -15,6 +15,10 @@ function observer(metrics: BackendMetrics, logger: Logger): ExportObserver {
     },
     failed: (signal, err) => logger.error({ signal, err }, 'storing an export failed'),
     finished: (method, code) => metrics.grpcRequests.inc({ method, code }),
+    tlsRefused: (reason, peer) => {
+      metrics.tlsRefused.inc();
+      logger.warn({ peer, reason }, 'TLS handshake failed: client refused');
+    },
   };
 }
 

@@ -24,6 +24,11 @@ export function createBackendMetrics() {
       labelNames: ['method', 'code'] as const,
       registers: [registry],
     }),
+    tlsRefused: new Counter({
+      name: 'rollpoint_backend_tls_handshake_failures_total',
+      help: 'OTLP/gRPC clients refused in the TLS handshake (no certificate, an expired one, another CA).',
+      registers: [registry],
+    }),
     apiUnauthorized: new Counter({
       name: 'rollpoint_backend_api_unauthorized_total',
       help: 'Requests to /api/v1/* refused for a missing or wrong API token.',

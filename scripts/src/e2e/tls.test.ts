@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { logs } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { rawExport } from '../testing/grpc.js';
-import { startAgentProcess, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
+import { metricValue, startAgentProcess, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
 
 const oneLog = (body: string) => logs.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: body } }] }] }] });
@@ -64,4 +64,11 @@ describe('TLS and mutual TLS between agent and backend', function () {
       expect(await stored(body)).to.equal('0');
     });
   }
+
+  it('says on the backend side why it refused clients in the handshake', async function () {
+    // No client certificate, one from another CA, an expired one: at least one refusal each.
+    expect(metricValue(await backend.metrics(), 'rollpoint_backend_tls_handshake_failures_total')).to.be.at.least(3);
+    expect(backend.output()).to.include('TLS handshake failed: client refused');
+    expect(backend.output()).to.match(/certificate has expired|peer did not return a certificate|unknown ca|certificate verify failed/i);
+  });
 });
