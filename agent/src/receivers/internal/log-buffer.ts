@@ -59,10 +59,6 @@ export class LogBuffer {
 
   constructor(private readonly options: LogBufferOptions) {}
 
-  get size(): number {
-    return this.pending.length;
-  }
-
   /** Takes a record; false when `dropIfFull` and the buffer is full (the caller counts the drop). */
   add(hostName: string, record: LogRecord, dropIfFull: boolean): boolean {
     if (dropIfFull && this.pending.length >= this.options.maxPending) return false;

@@ -170,7 +170,8 @@ export class SnmpTrapReceiver implements Component {
       },
       (error: Error | null, notification: { pdu: ReceivedPdu; rinfo: { address: string } } | null) => {
         if (error) this.refuse(error);
-        else if (notification) void this.accept(notification.pdu, notification.rinfo.address);
+        // A notification that cannot be turned into a record is counted, never left to end the process.
+        else if (notification) this.accept(notification.pdu, notification.rinfo.address).catch((error: unknown) => this.refuse(error instanceof Error ? error : new Error(String(error))));
       },
     );
     const authorizer = receiver.getAuthorizer();

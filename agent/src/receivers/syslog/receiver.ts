@@ -42,7 +42,7 @@ export class SyslogReceiver implements Component {
     this.rules = [...config.event_rules, ...BUILT_IN_EVENT_RULES];
   }
 
-  private count(transport: Transport, outcome: string, n = 1): void {
+  private count(transport: Transport | 'any', outcome: string, n = 1): void {
     this.context.metrics.syslogMessages.inc({ receiver: this.context.id, transport, outcome }, n);
   }
 
@@ -59,7 +59,8 @@ export class SyslogReceiver implements Component {
       what: 'syslog messages (TCP senders are paused when the buffer fills)',
       maxPending: this.config.max_pending_messages,
       onPressure: (paused) => this.setPaused(paused),
-      countDropped: (records) => this.count('tcp', 'dropped', records),
+      // Records given up on are no longer told apart by transport.
+      countDropped: (records) => this.count('any', 'dropped', records),
     });
     if (this.config.udp) await this.startUdp(this.config.udp.endpoint);
     if (this.config.tcp) await this.listen('tcp', this.config.tcp, createTcpServer());
