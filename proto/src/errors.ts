@@ -11,10 +11,24 @@ export class PermanentError extends Error {
   }
 }
 
-// The gRPC codes OTLP senders retry (the OTLP specification's list); RESOURCE_EXHAUSTED is retried
-// too, since rollpoint's servers send it only for load, never for a request too large to take. And a
-// refused credential (UNAUTHENTICATED, PERMISSION_DENIED) is the operator's to fix: the data waits
-// for the fix rather than being dropped.
+/**
+ * A refusal for load that says when to come back: OTLP servers answer it with RESOURCE_EXHAUSTED
+ * carrying RetryInfo (gRPC) or 429 with Retry-After (HTTP), the form OTLP senders honour.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+// The gRPC codes OTLP senders retry (the OTLP specification's list). RESOURCE_EXHAUSTED is not in
+// it: the specification retries it only when the server sent RetryInfo, which the exporter checks
+// itself. A refused credential (UNAUTHENTICATED, PERMISSION_DENIED) is retried too: it is the
+// operator's to fix, and the data waits in the queue for the fix rather than being dead-lettered.
 const RETRYABLE = new Set<number>([
   status.UNAUTHENTICATED,
   status.PERMISSION_DENIED,
@@ -24,7 +38,6 @@ const RETRYABLE = new Set<number>([
   status.OUT_OF_RANGE,
   status.UNAVAILABLE,
   status.DATA_LOSS,
-  status.RESOURCE_EXHAUSTED,
 ]);
 
 export const isRetryableGrpcCode = (code: number): boolean => RETRYABLE.has(code);

@@ -1,13 +1,18 @@
-import { Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import type { EventEmitter } from 'node:events';
 import { splitEndpoint } from './config-file.js';
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
 import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
 import type { Rejection } from './validate.js';
-import { isPermanent } from './errors.js';
+import { isPermanent, RetryLaterError } from './errors.js';
+import { exportMetaFrom, type ExportMeta } from './export-meta.js';
+import { encodeRpcStatus } from './rpc-status.js';
 
-/** Takes a decoded, validated request; resolves once it is safe to acknowledge it. */
-export type Consume<Req> = (request: Req) => Promise<void>;
+/**
+ * Takes a decoded, validated request; resolves once it is safe to acknowledge it. `meta` says who
+ * sent it, where a server knows (processors pass requests on without it).
+ */
+export type Consume<Req> = (request: Req, meta?: ExportMeta) => Promise<void>;
 
 /** Hooks through which the agent and the backend count and log what their OTLP servers do. */
 export interface ExportObserver {
@@ -63,7 +68,8 @@ function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
 function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options: OtlpGrpcServerOptions, load: InFlight): handleUnaryCall<Buffer, Buffer> {
   const { observer, authenticate } = options;
   return (call, callback) => {
-    if (authenticate && authenticate(call.metadata) === undefined) {
+    const sender = authenticate?.(call.metadata);
+    if (authenticate && sender === undefined) {
       // The token is neither echoed nor logged: it may be a near miss of a real one.
       callback({ code: status.UNAUTHENTICATED, details: 'missing or unknown bearer token (send "authorization: Bearer <token>")' });
       return;
@@ -86,15 +92,28 @@ function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options:
       callback({ code: status.INVALID_ARGUMENT, details: `undecodable OTLP ${signal.name} request: ${(err as Error).message}` });
       return;
     }
-    acceptExport(signal, request, consume, observer).then(
+    const meta = exportMetaFrom(call.metadata, call.getPeer(), sender);
+    acceptExport(signal, request, (r) => consume(r, meta), observer).then(
       (rejection) => callback(null, Buffer.from(signal.encodeResponse(rejection))),
-      (error: Error) =>
-        callback({
-          code: isPermanent(error) ? status.INVALID_ARGUMENT : status.UNAVAILABLE,
-          details: `the ${signal.records} could not be passed on: ${error.message}`,
-        }),
+      (error: Error) => callback(failureStatus(signal, error)),
     );
   };
+}
+
+/**
+ * The answer to an Export that could not be passed on: INVALID_ARGUMENT when the data itself was
+ * refused, RESOURCE_EXHAUSTED with RetryInfo when the receiver said when to come back (a full
+ * queue), UNAVAILABLE otherwise; all but the first are retried by OTLP senders.
+ */
+function failureStatus<Req>(signal: Signal<Req>, error: Error): Partial<StatusObject> {
+  const details = `the ${signal.records} could not be passed on: ${error.message}`;
+  if (isPermanent(error)) return { code: status.INVALID_ARGUMENT, details };
+  if (error instanceof RetryLaterError) {
+    const metadata = new Metadata();
+    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus(status.RESOURCE_EXHAUSTED, details, error.retryAfterMs)));
+    return { code: status.RESOURCE_EXHAUSTED, details, metadata };
+  }
+  return { code: status.UNAVAILABLE, details };
 }
 
 /**

@@ -24,6 +24,8 @@ export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server
 export type { Consume, ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';
 export { runService, runUntilSignalled } from './run-until-signalled.js';
 export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
-export { encodeRpcStatus } from './rpc-status.js';
-export { isPermanent, isRetryableGrpcCode, PermanentError } from './errors.js';
+export { encodeRpcStatus, retryDelayMsOf } from './rpc-status.js';
+export { isPermanent, isRetryableGrpcCode, PermanentError, RetryLaterError } from './errors.js';
+export { AGENT_ID_HEADER, BATCH_ID_HEADER, exportMetaFrom, WATERMARK_HEADER } from './export-meta.js';
+export type { ExportMeta } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
-import { acceptExport, encodeRpcStatus, isPermanent, logs, splitEndpoint, traces, type Consume, type ExportObserver, type Signal } from '@rollpoint/proto';
+import { acceptExport, encodeRpcStatus, isPermanent, logs, RetryLaterError, splitEndpoint, traces, type Consume, type ExportObserver, type Signal } from '@rollpoint/proto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ComponentContext, ReceiverConsumers } from '../../component.js';
 
@@ -19,10 +19,11 @@ interface HttpOptions {
 const isJson = (request: FastifyRequest): boolean => (request.headers['content-type'] ?? '').startsWith(JSON_TYPE);
 
 /** Answers with a google.rpc.Status, encoded as the request was (OTLP/HTTP's error body). */
-function sendStatus(request: FastifyRequest, reply: FastifyReply, httpCode: number, grpcCode: status, message: string): FastifyReply {
+function sendStatus(request: FastifyRequest, reply: FastifyReply, httpCode: number, grpcCode: status, message: string, retryAfterMs?: number): FastifyReply {
   reply.code(httpCode);
+  if (retryAfterMs !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   if (isJson(request) || !(request.headers['content-type'] ?? '').startsWith(PROTOBUF)) return reply.type(JSON_TYPE).send({ code: grpcCode, message });
-  return reply.type(PROTOBUF).send(Buffer.from(encodeRpcStatus(grpcCode, message)));
+  return reply.type(PROTOBUF).send(Buffer.from(encodeRpcStatus(grpcCode, message, retryAfterMs)));
 }
 
 function exportRoute<Req>(signal: Signal<Req>, consume: Consume<Req> | undefined, observer: ExportObserver) {
@@ -40,6 +41,8 @@ function exportRoute<Req>(signal: Signal<Req>, consume: Consume<Req> | undefined
     } catch (err) {
       const message = `the ${signal.records} could not be passed on: ${(err as Error).message}`;
       if (isPermanent(err)) return sendStatus(request, reply, 400, status.INVALID_ARGUMENT, message);
+      // The queue is full: 429 with Retry-After, which OTLP/HTTP senders wait out and retry.
+      if (err instanceof RetryLaterError) return sendStatus(request, reply, 429, status.RESOURCE_EXHAUSTED, message, err.retryAfterMs);
       // 503 is retryable in OTLP/HTTP: the sender keeps the data and tries again.
       return sendStatus(request, reply, 503, status.UNAVAILABLE, message);
     }

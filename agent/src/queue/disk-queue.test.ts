@@ -1,0 +1,139 @@
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { DiskQueue, QueueFullError, type DiskQueueOptions, type Durability } from './disk-queue.js';
+
+const payloadOf = (n: number, size = 100): Uint8Array => Buffer.alloc(size, n % 251);
+
+describe('disk queue', () => {
+  let directory: string;
+  const options = (extra: Partial<DiskQueueOptions> = {}): DiskQueueOptions => ({
+    directory,
+    maxBytes: 10 * 1024 * 1024,
+    durability: 'fsync',
+    syncIntervalMs: 50,
+    segmentBytes: 1024,
+    memoryBytes: 1024 * 1024,
+    ...extra,
+  });
+  const segments = () => readdirSync(directory).filter((name) => name.endsWith('.seg'));
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'rollpoint-queue-'));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  async function fill(queue: DiskQueue, count: number, size = 100): Promise<void> {
+    await Promise.all(Array.from({ length: count }, (_, n) => queue.append({ signal: n % 2 ? 'logs' : 'traces', records: n + 1, watermarkMs: 1000 + n, payload: payloadOf(n, size) })));
+  }
+
+  for (const durability of ['fsync', 'batch', 'none'] as Durability[]) {
+    it(`gives back, after a reopen, every batch not acknowledged, in order, with the same ids (${durability})`, async () => {
+      const first = (await DiskQueue.open(options({ durability }))).queue;
+      await fill(first, 30);
+      const ids: string[] = [];
+      for (let n = 0; n < 10; n++) {
+        const batch = (await first.next())!;
+        ids.push(batch.id);
+        first.ack(batch);
+      }
+      const unacked = [];
+      for (let n = 10; n < 30; n++) unacked.push((await first.next())!);
+      await first.close();
+
+      const { queue, recovered } = await DiskQueue.open(options({ durability }));
+      expect(recovered).to.deep.equal({ batches: 20, records: unacked.reduce((sum, b) => sum + b.records, 0), tornRecords: 0, tornBytes: 0 });
+      for (const [n, before] of unacked.entries()) {
+        const batch = (await queue.next())!;
+        expect(batch).to.include({ id: before.id, signal: before.signal, records: before.records, watermarkMs: 1010 + n });
+        expect(Buffer.from(await queue.payload(batch)).equals(Buffer.from(payloadOf(10 + n)))).to.equal(true);
+        expect(ids).not.to.include(batch.id);
+      }
+      await queue.close();
+    });
+  }
+
+  it('deletes a segment once all its batches are acknowledged, and counts the bytes it takes', async () => {
+    const { queue } = await DiskQueue.open(options());
+    await fill(queue, 40);
+    expect(segments().length).to.be.greaterThan(3);
+    const onDisk = segments().reduce((sum, name) => sum + statSync(join(directory, name)).size, 0);
+    expect(queue.bytes).to.equal(onDisk);
+    for (let n = 0; n < 40; n++) queue.ack((await queue.next())!);
+    expect(queue.depth).to.equal(0);
+    expect(segments()).to.have.length(1); // the segment being written to
+    expect(queue.bytes).to.equal(statSync(join(directory, segments()[0]!)).size);
+    await queue.close();
+  });
+
+  it('reads payloads back from disk when they are over its memory share', async () => {
+    const { queue } = await DiskQueue.open(options({ memoryBytes: 0 }));
+    await fill(queue, 5, 3000);
+    for (let n = 0; n < 5; n++) {
+      const batch = (await queue.next())!;
+      expect(Buffer.from(await queue.payload(batch)).equals(Buffer.from(payloadOf(n, 3000)))).to.equal(true);
+    }
+    await queue.close();
+  });
+
+  it('skips and counts a torn record at the tail, keeping every whole one before it', async () => {
+    const first = (await DiskQueue.open(options({ segmentBytes: 1024 * 1024 }))).queue;
+    await fill(first, 5);
+    await first.close();
+    const [segment] = segments();
+    const path = join(directory, segment!);
+    // A crash in the middle of writing a sixth record: its first 60 bytes made it to disk.
+    const second = (await DiskQueue.open(options({ segmentBytes: 1024 * 1024 }))).queue;
+    await fill(second, 1);
+    await second.close();
+    const torn = join(directory, segments()[1]!);
+    truncateSync(torn, 60);
+    // And garbage after the five whole records of the first segment.
+    appendFileSync(path, Buffer.from('RPQ1 not a record'));
+
+    const { queue, recovered } = await DiskQueue.open(options());
+    expect(recovered.batches).to.equal(5);
+    expect(recovered.tornRecords).to.equal(2);
+    expect(recovered.tornBytes).to.equal(60 + 17);
+    for (let n = 0; n < 5; n++) expect((await queue.next())!.watermarkMs).to.equal(1000 + n);
+    await queue.close();
+  });
+
+  it('refuses a batch that would take it over its size, and takes again once some are acknowledged', async () => {
+    const { queue } = await DiskQueue.open(options({ maxBytes: 1000 }));
+    await fill(queue, 6);
+    let refused: unknown;
+    await queue.append({ signal: 'logs', records: 1, watermarkMs: 0, payload: payloadOf(1) }).catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(QueueFullError);
+    for (let n = 0; n < 6; n++) queue.ack((await queue.next())!);
+    await queue.append({ signal: 'logs', records: 1, watermarkMs: 0, payload: payloadOf(1) });
+    expect(queue.depth).to.equal(1);
+    await queue.close();
+  });
+
+  it('refuses a folder another live process holds, and takes over one a killed process left', async () => {
+    const { queue } = await DiskQueue.open(options());
+    await queue.close();
+    // pid 1 is alive on any machine, and is not this test.
+    appendFileSync(join(directory, 'queue.lock'), '1');
+    let refused: Error | undefined;
+    await DiskQueue.open(options()).catch((err: Error) => (refused = err));
+    expect(refused?.message).to.match(/in use by process 1/);
+    // A pid no process has: the lock of an agent killed with -9.
+    rmSync(join(directory, 'queue.lock'));
+    appendFileSync(join(directory, 'queue.lock'), '4194303');
+    await (await DiskQueue.open(options())).queue.close();
+  });
+
+  it('names the oldest watermark of what is not yet delivered', async () => {
+    const { queue } = await DiskQueue.open(options());
+    expect(queue.oldestWatermarkMs()).to.equal(undefined);
+    await fill(queue, 3);
+    const first = (await queue.next())!;
+    expect(queue.oldestWatermarkMs()).to.equal(1000);
+    queue.ack(first);
+    expect(queue.oldestWatermarkMs()).to.equal(1001);
+    await queue.close();
+  });
+});
