@@ -1,6 +1,7 @@
 import type { Consume, ExportLogsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Watermark } from './service/watermark.js';
 import type { AgentMetrics } from './telemetry/metrics.js';
 
 // The component model, after the OpenTelemetry Collector's: receivers turn input into OTLP requests,
@@ -19,6 +20,10 @@ export interface ComponentContext {
   id: string;
   logger: Logger;
   metrics: AgentMetrics;
+  /** This agent's id and data folder (the `agent` section of the configuration). */
+  agent: { id: string; dataDir: string };
+  /** Where stages that hold undelivered data report the oldest they hold. */
+  watermark: Watermark;
 }
 
 /** Where a receiver sends each signal it produces; absent when no pipeline takes that signal. */

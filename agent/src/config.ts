@@ -1,4 +1,5 @@
 import { ConfigError, describeIssues, endpoint, readYamlFile, type SignalName } from '@rollpoint/proto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { componentType, type ExporterFactory, type ProcessorFactory, type ReceiverFactory } from './component.js';
 import { exporterFactories, processorFactories, receiverFactories } from './components.js';
@@ -18,6 +19,14 @@ const pipelineSchema = z.strictObject({
 const DEFAULT_PROCESSORS = ['memory_limiter', 'resource', 'batch'];
 
 const fileSchema = z.strictObject({
+  agent: z
+    .strictObject({
+      /** Names this agent to the backend (its watermark and heartbeats) and on every resource (rollpoint.agent.id). */
+      id: z.string().min(1).regex(/^\S+$/, 'no whitespace').default(hostname()),
+      /** Where the agent keeps its disk queues and dead letters. */
+      data_dir: z.string().min(1).default('./data/agent'),
+    })
+    .prefault({}),
   receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {} }),
   processors: componentSection({ memory_limiter: {}, resource: {}, batch: {} }),
   exporters: componentSection({ otlp: {} }),
@@ -68,6 +77,8 @@ export interface AgentConfig {
   pipelines: PipelineConfig[];
   healthEndpoint: string;
   logLevel: string;
+  agentId: string;
+  dataDir: string;
 }
 
 /** Validates each component's settings with its factory's schema, collecting every problem. */
@@ -151,5 +162,12 @@ export function loadAgentConfig(path: string | undefined): AgentConfig {
   const pipelines = Object.entries(file.service.pipelines ?? defaultPipelines(components)).flatMap(([id, p]) => checkPipeline(id, p, file, components.receivers, problems) ?? []);
   if (pipelines.length === 0 && problems.length === 0) problems.push('service.pipelines: at least one pipeline is needed');
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...components, pipelines, healthEndpoint: file.extensions.health_check.endpoint, logLevel: file.service.telemetry.logs.level };
+  return {
+    ...components,
+    pipelines,
+    healthEndpoint: file.extensions.health_check.endpoint,
+    logLevel: file.service.telemetry.logs.level,
+    agentId: file.agent.id,
+    dataDir: file.agent.data_dir,
+  };
 }

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
 import type { BackendConfig } from './config.js';
 import { createIngest } from './ingest/ingest.js';
+import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
 import { migrate } from './schema/migrations.js';
 import { ChdbStore } from './store/chdb.js';
@@ -36,6 +37,9 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   });
   const applied = await migrate(store, { ttlDays: config.storage.ttl_days });
   if (applied.length > 0) logger.info({ applied }, 'schema migrations applied');
+  const watermarks = new SourceWatermarks(store);
+  await watermarks.start();
+  metrics.sources.current = () => watermarks.snapshot();
 
   const api = await createApiServer({ store, metrics, logger, isReady: () => ready, ...(config.http.api_token ? { apiToken: config.http.api_token } : {}) });
   const http = splitEndpoint(config.http.endpoint);
@@ -48,7 +52,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     bearerTokens: config.otlp.grpc.bearer_tokens,
     maxInFlightMib: config.otlp.grpc.max_in_flight_mib,
     ...(config.otlp.grpc.tls ? { tls: readServerTls(config.otlp.grpc.tls) } : {}),
-    ingest: createIngest(store),
+    ingest: createIngest(store, watermarks),
     metrics,
     logger,
   });
@@ -61,6 +65,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     async stop() {
       ready = false;
       await stopGrpcServer(otlp.server);
+      await watermarks.close();
       await api.close();
       await store.close();
       logger.info('rollpoint-backend stopped');

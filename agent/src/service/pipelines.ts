@@ -1,6 +1,7 @@
 import { logs, traces, type Consume, type Signal, type SignalName } from '@rollpoint/proto';
 import type { Component, ComponentContext, Exporter, ReceiverConsumers } from '../component.js';
 import type { AgentConfig } from '../config.js';
+import { CallsInFlight, type Watermark } from './watermark.js';
 
 const SIGNALS = { traces, logs } as const;
 
@@ -27,7 +28,7 @@ export interface Graph {
  * per pipeline, built back to front) -> every exporter of the pipeline. Exporters and receivers are
  * shared by the pipelines that name them, as in the Collector.
  */
-export function buildGraph(config: AgentConfig, contextFor: (id: string) => ComponentContext): Graph {
+export function buildGraph(config: AgentConfig, contextFor: (id: string) => ComponentContext, watermark: Watermark): Graph {
   const exporters = new Map<string, Exporter>();
   for (const { id, factory, config: c } of config.exporters.values()) {
     if (config.pipelines.some((p) => p.exporters.includes(id))) exporters.set(id, factory.create(c as never, contextFor(id)));
@@ -51,10 +52,17 @@ export function buildGraph(config: AgentConfig, contextFor: (id: string) => Comp
     }
   }
 
+  // Data a receiver handed to a pipeline is held until the pipeline took it (into the disk queue):
+  // the watermark waits for it.
+  const inPipelines = new CallsInFlight();
+  watermark.track(inPipelines.oldest);
   const receivers = [...entries].map(([id, bySignal]) => {
     const { factory, config: c } = config.receivers.get(id)!;
     const consumers: ReceiverConsumers = {};
-    for (const [name, list] of bySignal) consumers[name] = fanOut(SIGNALS[name] as Signal<never>, list) as Consume<unknown>;
+    for (const [name, list] of bySignal) {
+      const consume = fanOut(SIGNALS[name] as Signal<never>, list);
+      consumers[name] = ((request: never) => inPipelines.run(() => consume(request))) as Consume<unknown>;
+    }
     return factory.create(c as never, consumers, contextFor(id));
   });
 

@@ -3,6 +3,7 @@ import type { AgentConfig } from '../config.js';
 import { startHealthCheck } from '../extensions/health-check.js';
 import { createAgentMetrics } from '../telemetry/metrics.js';
 import { buildGraph } from './pipelines.js';
+import { Watermark } from './watermark.js';
 
 export interface RunningAgent {
   /** Stops the receivers, flushes the processors, then closes the exporters. */
@@ -14,7 +15,10 @@ export async function startAgent(config: AgentConfig, logger: Logger = pino({ le
   const metrics = createAgentMetrics();
   let ready = false;
   const health = await startHealthCheck(config.healthEndpoint, metrics, logger, () => ready);
-  const { receivers, processors, exporters } = buildGraph(config, (id) => ({ id, logger: logger.child({ component: id }), metrics }));
+  const watermark = new Watermark();
+  metrics.watermark.current = () => watermark.current();
+  const agent = { id: config.agentId, dataDir: config.dataDir };
+  const { receivers, processors, exporters } = buildGraph(config, (id) => ({ id, logger: logger.child({ component: id }), metrics, agent, watermark }), watermark);
   const components = [...exporters, ...processors, ...receivers];
   const started = [];
   try {
@@ -28,7 +32,7 @@ export async function startAgent(config: AgentConfig, logger: Logger = pino({ le
     throw err;
   }
   ready = true;
-  logger.info({ pipelines: config.pipelines.map((p) => p.id), health: config.healthEndpoint }, 'rollpoint-agent ready');
+  logger.info({ agent: config.agentId, pipelines: config.pipelines.map((p) => p.id), health: config.healthEndpoint }, 'rollpoint-agent ready');
   return {
     async stop() {
       ready = false;

@@ -1,4 +1,12 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the queue gauges read, per exporter. */
+export interface QueueGaugeSource {
+  readonly depth: number;
+  readonly records: number;
+  readonly bytes: number;
+  oldestWatermarkMs(): number | undefined;
+}
 
 /** The agent's own metrics, served at /metrics on the health_check endpoint. */
 export function createAgentMetrics() {
@@ -6,8 +14,36 @@ export function createAgentMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'rollpoint_agent_' });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Counter<L>({ name: `rollpoint_agent_${name}`, help, labelNames, registers: [registry] });
+  const queues = new Map<string, QueueGaugeSource>();
+  const queueGauge = (name: string, help: string, read: (queue: QueueGaugeSource) => number) =>
+    new Gauge({
+      name: `rollpoint_agent_exporter_queue_${name}`,
+      help,
+      labelNames: ['exporter'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [exporter, queue] of queues) this.set({ exporter }, read(queue));
+      },
+    });
+  queueGauge('batches', 'Batches in the disk queue not yet acknowledged by the backend.', (q) => q.depth);
+  queueGauge('records', 'Spans and log records in the disk queue not yet acknowledged by the backend.', (q) => q.records);
+  queueGauge('size_bytes', 'Bytes the disk queue takes on disk (what sending_queue.max_size_mib bounds).', (q) => q.bytes);
+  const watermark: { current?: () => number } = {};
+  new Gauge({
+    name: 'rollpoint_agent_watermark_timestamp_seconds',
+    help: 'The agent watermark: everything it received before this Unix time has been delivered to the backend.',
+    registers: [registry],
+    collect() {
+      if (watermark.current) this.set(watermark.current() / 1000);
+    },
+  });
   return {
     registry,
+    /** Read by the watermark gauge. */
+    watermark,
+    /** The exporters' queues, read by the queue gauges when /metrics is scraped. */
+    queues,
     acceptedRecords: counter('receiver_accepted_records_total', 'Spans and log records a receiver accepted and passed on.', ['receiver', 'signal']),
     refusedRecords: counter('receiver_refused_records_total', 'Spans and log records a receiver refused as malformed (partial success).', ['receiver', 'signal']),
     grpcRequests: counter('receiver_grpc_requests_total', 'OTLP/gRPC calls by final status (TRANSPORT: ended by grpc-js before decoding).', ['receiver', 'method', 'code']),
@@ -28,8 +64,14 @@ export function createAgentMetrics() {
       ['receiver', 'version', 'outcome'],
     ),
     memoryRefusedRecords: counter('processor_memory_refused_records_total', 'Spans and log records refused (retryably) while memory was over the soft limit.', ['processor', 'signal']),
+    queuedRecords: counter('exporter_queued_records_total', 'Spans and log records written to the disk queue (the sender was then acknowledged).', ['exporter', 'signal']),
+    queueRefusedRecords: counter('exporter_queue_refused_records_total', 'Spans and log records refused because the disk queue was full (the sender is told to retry).', ['exporter', 'signal']),
+    queueTornRecords: counter('exporter_queue_torn_records_total', 'Torn records (a write cut short by a crash) found and skipped when the disk queue was opened.', ['exporter']),
+    retriedRecords: counter('exporter_retried_records_total', 'Spans and log records of exports that failed and are retried after a backoff.', ['exporter', 'signal']),
+    deadLetteredRecords: counter('exporter_dead_lettered_records_total', 'Spans and log records the backend refused for good, written to the dead-letter folder.', ['exporter', 'signal']),
+    heartbeats: counter('exporter_heartbeats_total', 'Empty exports sent when idle to carry the agent id and watermark, by outcome.', ['exporter', 'outcome']),
     sentRecords: counter('exporter_sent_records_total', 'Spans and log records the backend acknowledged.', ['exporter', 'signal']),
-    failedRecords: counter('exporter_send_failed_records_total', 'Spans and log records an export failed for (the sender is told and retries).', ['exporter', 'signal', 'code']),
+    failedRecords: counter('exporter_send_failed_records_total', 'Spans and log records of failed export attempts, by gRPC code (each is then retried or dead-lettered).', ['exporter', 'signal', 'code']),
     partialRejections: counter('exporter_rejected_records_total', 'Spans and log records the backend refused through partial success.', ['exporter', 'signal']),
   };
 }

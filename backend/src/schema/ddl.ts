@@ -115,3 +115,31 @@ AS SELECT
 FROM otel_traces
 WHERE TraceId != ''
 GROUP BY TraceId`;
+
+/**
+ * Inserts remembered per table for deduplication. A retried batch carries its first attempt's
+ * insert_deduplication_token and is dropped if that insert is among the table's last this many;
+ * at a few hundred inserts a second that covers minutes of retries. Every table an insert reaches
+ * needs it, materialized views' targets too, or a deduplicated batch is still counted by the views.
+ */
+export const DEDUPLICATION_WINDOW = 10000;
+
+/** Tables filled by ingest, directly or through a materialized view. */
+const INGESTED_TABLES = ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts'] as const;
+
+export const deduplicationWindows = (): string[] =>
+  INGESTED_TABLES.map((table) => `ALTER TABLE ${table} MODIFY SETTING non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`);
+
+/**
+ * The latest watermark of each source: an agent (its id; the watermark it reports, in receive
+ * time) or a direct OTLP sender (its token name or address; the latest event time it sent).
+ * ReplacingMergeTree keeps the last row per source; read it with FINAL.
+ */
+export const sourceWatermarksTable = (): string => `
+CREATE TABLE IF NOT EXISTS source_watermarks (
+    source String,
+    kind LowCardinality(String),
+    watermark DateTime64(3, 'UTC'),
+    last_seen DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(last_seen)
+ORDER BY source`;

@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.js';
-import { migrationsTable, otelLogsTable, otelTracesTable, traceIdTsTable, traceIdTsView, type SchemaOptions } from './ddl.js';
+import { deduplicationWindows, migrationsTable, otelLogsTable, otelTracesTable, sourceWatermarksTable, traceIdTsTable, traceIdTsView, type SchemaOptions } from './ddl.js';
 
 interface Migration {
   version: number;
@@ -14,12 +14,17 @@ const MIGRATIONS: readonly Migration[] = [
     name: 'otel_logs and otel_traces (Collector ClickHouse exporter layout)',
     statements: (o) => [otelLogsTable(o), otelTracesTable(o), traceIdTsTable(o), traceIdTsView()],
   },
+  {
+    version: 2,
+    name: 'deduplication windows for batch ids; source_watermarks',
+    statements: () => [...deduplicationWindows(), sourceWatermarksTable()],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
- * Brings the store's schema up to SCHEMA_VERSION. Every statement is idempotent (IF NOT EXISTS),
+ * Brings the store's schema up to SCHEMA_VERSION. Every statement is idempotent (IF NOT EXISTS, MODIFY SETTING),
  * so two backends starting at once, or a crash between a statement and its record, are harmless.
  */
 export async function migrate(store: Store, options: SchemaOptions): Promise<number[]> {

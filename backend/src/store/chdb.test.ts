@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import Long from 'long';
 import { logRows } from '../ingest/logs.js';
 import { traceRows } from '../ingest/traces.js';
+import { SourceWatermarks } from '../ingest/watermarks.js';
 import { tableRowCountsQuery } from '../schema/introspection.js';
 import { migrate, SCHEMA_VERSION } from '../schema/migrations.js';
 import { ChdbStore } from './chdb.js';
@@ -26,10 +27,11 @@ describe('chdb store and schema', function () {
   });
 
   it('creates the schema once: a second migration run applies nothing', async function () {
-    expect(await migrate(store, { ttlDays: 7 })).to.deep.equal([SCHEMA_VERSION]);
+    const all = Array.from({ length: SCHEMA_VERSION }, (_, n) => n + 1);
+    expect(await migrate(store, { ttlDays: 7 })).to.deep.equal(all);
     expect(await migrate(store, { ttlDays: 7 })).to.deep.equal([]);
     const { rows } = await store.query({ sql: 'SELECT count() FROM rollpoint_schema_migrations', params: {} });
-    expect(rows).to.deep.equal([['1']]);
+    expect(rows).to.deep.equal([[String(SCHEMA_VERSION)]]);
   });
 
   it('has the Collector exporter’s column names and types, TTL and day partitions', async function () {
@@ -88,6 +90,42 @@ describe('chdb store and schema', function () {
   it('counts rows per table without scanning them', async function () {
     const { rows } = await store.query(tableRowCountsQuery());
     expect(Object.fromEntries(rows)).to.deep.include({ otel_traces: '1', otel_logs: '1' });
+  });
+
+  it('keeps the latest watermark of each source, and never moves it back', async function () {
+    const watermarks = new SourceWatermarks(store);
+    await watermarks.start();
+    const t = Date.parse('2026-11-30T10:00:00Z');
+    watermarks.observe({ agentId: 'edge-agent', watermarkMs: t, batchId: 'x' }, undefined, t + 5000);
+    watermarks.observe({ agentId: 'edge-agent', watermarkMs: t - 1000 }, undefined, t + 6000);
+    // A direct sender: the latest event time it sent, never ahead of the clock.
+    watermarks.observe({ sender: 'billing', peer: 'ipv4:127.0.0.1:4242' }, t + 60_000, t + 7000);
+    watermarks.observe({ peer: '127.0.0.1:5353' }, t - 30_000, t + 8000);
+    await watermarks.close();
+    const { rows } = await store.query({ sql: 'SELECT source, kind, toString(watermark), toString(last_seen) FROM source_watermarks FINAL ORDER BY source', params: {} });
+    expect(rows).to.deep.equal([
+      ['127.0.0.1', 'sender', '2026-11-30 09:59:30.000', '2026-11-30 10:00:08.000'],
+      ['billing', 'sender', '2026-11-30 10:00:07.000', '2026-11-30 10:00:07.000'],
+      ['edge-agent', 'agent', '2026-11-30 10:00:00.000', '2026-11-30 10:00:06.000'],
+    ]);
+    const reopened = new SourceWatermarks(store);
+    await reopened.start();
+    reopened.observe({ agentId: 'edge-agent', watermarkMs: t - 9000 }, undefined, t + 9000);
+    expect(reopened.snapshot().get('edge-agent')).to.deep.equal({ kind: 'agent', watermarkMs: t, lastSeenMs: t + 9000 });
+    await reopened.close();
+  });
+
+  it('stores a batch retried with its deduplication token once, in the tables and in what views feed from them', async function () {
+    // Two days, so the insert makes a block per partition; the token must cover both.
+    const day = Long.fromNumber(86_400_000, true).multiply(1_000_000);
+    const traceId = new Uint8Array(16).fill(0xcd);
+    const span = (name: string, start: Long) => ({ traceId, spanId: new Uint8Array(8).fill(2), name, startTimeUnixNano: start, endTimeUnixNano: start.add(5) });
+    const rows = traceRows({ resourceSpans: [{ scopeSpans: [{ spans: [span('retried', now), span('retried', now.subtract(day))] }] }] });
+    for (let attempt = 0; attempt < 3; attempt++) await store.insert('otel_traces', rows, 'batch-1');
+    await store.insert('otel_traces', rows, 'batch-2');
+    const count = async (sql: string) => (await store.query({ sql, params: { id: 'cd'.repeat(16) } })).rows;
+    expect(await count("SELECT count() FROM otel_traces WHERE SpanName = 'retried'")).to.deep.equal([['4']]);
+    expect(await count('SELECT count() FROM otel_traces_trace_id_ts WHERE TraceId = {id:String}')).to.deep.equal([['2']]);
   });
 
   it('runs analysts’ statements read-only, bounded, with errors carrying ClickHouse’s code', async function () {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session, type ChdbResult } from 'chdb';
 import type { TableName } from '../schema/tables.js';
-import { clickhouseErrorCode, INSERT_SETTINGS, StoreError, type Query, type QueryResult, type Row, type Store } from './store.js';
+import { clickhouseErrorCode, insertSettings, StoreError, type Query, type QueryResult, type Row, type Store } from './store.js';
 
 export interface ChdbStoreOptions {
   /** Folder holding the data; created when missing. */
@@ -77,11 +77,11 @@ export class ChdbStore implements Store {
     });
   }
 
-  insert(table: TableName, rows: readonly Row[]): Promise<void> {
+  insert(table: TableName, rows: readonly Row[], deduplicationToken?: string): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     const payload = Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n'));
     return run(async () => {
-      await this.writer.insert({ table, values: payload, format: 'JSONEachRow', settings: INSERT_SETTINGS });
+      await this.writer.insert({ table, values: payload, format: 'JSONEachRow', settings: insertSettings(deduplicationToken) });
     });
   }
 

@@ -18,13 +18,16 @@ export interface QueryResult {
  */
 export type Row = Record<string, unknown>;
 
-/** Settings every insert runs with, whatever the driver. */
-export const INSERT_SETTINGS = {
+const INSERT_SETTINGS = {
   // Reads the ISO 8601 times of Row exactly, zone included.
   date_time_input_format: 'best_effort',
   // Splitting one batch across threads costs more than it saves at rollpoint's batch sizes (measured).
   input_format_parallel_parsing: 0,
 } as const;
+
+/** Settings an insert runs with, whatever the driver. */
+export const insertSettings = (deduplicationToken: string | undefined): Record<string, string | number> =>
+  deduplicationToken === undefined ? INSERT_SETTINGS : { ...INSERT_SETTINGS, insert_deduplication_token: deduplicationToken };
 
 /** A statement ClickHouse refused; `code` is ClickHouse's error code, e.g. 164 for READONLY. */
 export class StoreError extends Error {
@@ -47,8 +50,12 @@ export interface Store {
   readonly driver: string;
   /** Runs a statement that returns nothing (DDL). */
   command(sql: string): Promise<void>;
-  /** Inserts rows in one INSERT. */
-  insert(table: TableName, rows: readonly Row[]): Promise<void>;
+  /**
+   * Inserts rows in one INSERT. With `deduplicationToken`, an insert repeating the token of one of
+   * the table's recent inserts is dropped (ClickHouse's insert_deduplication_token): a retried
+   * batch is stored once.
+   */
+  insert(table: TableName, rows: readonly Row[], deduplicationToken?: string): Promise<void>;
   /** Runs one of rollpoint's own queries. */
   query(query: Query): Promise<QueryResult>;
   /** Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()). */

@@ -1,11 +1,28 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SourceState } from '../ingest/watermarks.js';
 
 /** The backend's own metrics, served at /metrics in the Prometheus text format. */
 export function createBackendMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rollpoint_backend_' });
+  const sources: { current?: () => ReadonlyMap<string, Readonly<SourceState>> } = {};
+  const sourceGauge = (name: string, help: string, read: (state: Readonly<SourceState>) => number) =>
+    new Gauge({
+      name: `rollpoint_backend_source_${name}`,
+      help,
+      labelNames: ['source', 'kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [source, state] of sources.current?.() ?? []) this.set({ source, kind: state.kind }, read(state));
+      },
+    });
+  sourceGauge('watermark_timestamp_seconds', "Each source's watermark: an agent's reported one, a direct sender's latest event time.", (s) => s.watermarkMs / 1000);
+  sourceGauge('last_seen_timestamp_seconds', 'When each source last exported (data or heartbeat).', (s) => s.lastSeenMs / 1000);
   return {
     registry,
+    /** The sources the watermark gauges read. */
+    sources,
     acceptedRecords: new Counter({
       name: 'rollpoint_backend_accepted_records_total',
       help: 'Spans and log records stored.',

@@ -161,7 +161,7 @@ describe('bad input: the right status, counted, and the processes keep serving',
       const before = metricValue(await backend.metrics(), `rollpoint_backend_grpc_requests_total{method="${logs.grpcMethod}",code="OK"}`);
       const answer = await rawExport(splitting.grpcPort, logs.grpcMethod, logs.encode(request));
       expect(answer.code, answer.details).to.equal(status.OK);
-      expect((await backend.sql("SELECT count() AS n FROM otel_logs WHERE startsWith(Body, 'split-')"))[0]!.n).to.equal('30');
+      await waitUntil(async () => (await backend.sql("SELECT count() AS n FROM otel_logs WHERE startsWith(Body, 'split-')"))[0]!.n === '30', 'the 30 records to be stored');
       expect(metricValue(await backend.metrics(), `rollpoint_backend_grpc_requests_total{method="${logs.grpcMethod}",code="OK"}`) - before).to.be.at.least(4);
     } finally {
       await splitting.stop();

@@ -16,7 +16,7 @@ describe('npm start (scripts/start): backend and agent together', function () {
       storage: { chdb: { path: dataDir } },
     });
     // A batch that would wait 60 s: only the shutdown flush can deliver it in time.
-    const agent = await agentTestConfig({ backendGrpcPort: grpcPort, batch: { timeout: '60s' } });
+    const agent = await agentTestConfig({ backendGrpcPort: grpcPort, batch: { timeout: '60s' } }, join(folder, 'agent-data'));
     const start = spawnNode(START_MAIN, ['--backend-config', backendConfig, '--agent-config', writeConfig(folder, 'agent.yaml', agent.config)]);
     try {
       await waitUntil(async () => start.output().includes('Ctrl-C stops both'), 'the start banner', 60000, start);

@@ -4,9 +4,10 @@ import { status } from '@grpc/grpc-js';
 import { logs } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { rawExport } from '../testing/grpc.js';
-import { metricValue, startAgentProcess, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
+import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
 
+const FAILED_UNAVAILABLE = `rollpoint_agent_exporter_send_failed_records_total{exporter="otlp",signal="logs",code="UNAVAILABLE"}`;
 const oneLog = (body: string) => logs.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: body } }] }] }] });
 
 describe('TLS and mutual TLS between agent and backend', function () {
@@ -29,27 +30,31 @@ describe('TLS and mutual TLS between agent and backend', function () {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  /** Starts an agent whose exporter has `tls`, sends one log through it and returns the answer. */
-  async function sendThrough(tls: Record<string, string> | undefined, body: string) {
-    const agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '10ms' }, exporter: { timeout: '3s', ...(tls ? { tls } : {}) } });
+  const stored = async (body: string) => (await backend.sql(`SELECT count() AS n FROM otel_logs WHERE Body = '${body}'`))[0]!.n;
+
+  /**
+   * Starts an agent whose exporter has `tls` and sends one log through it, which the agent queues
+   * and acknowledges; then waits until `settled` says the export went through or was refused.
+   */
+  async function sendThrough(tls: Record<string, string> | undefined, body: string, settled: (agent: AgentProcess) => Promise<boolean>): Promise<AgentProcess> {
+    const agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '10ms' }, exporter: { timeout: '3s', sending_queue: { drain_timeout: '100ms' }, ...(tls ? { tls } : {}) } });
     try {
-      return await rawExport(agent.grpcPort, logs.grpcMethod, oneLog(body));
+      const answer = await rawExport(agent.grpcPort, logs.grpcMethod, oneLog(body));
+      expect(answer.code, answer.details).to.equal(status.OK);
+      await waitUntil(() => settled(agent), `the export of ${body} to settle`, 30000, agent);
+      return agent;
     } finally {
       await agent.stop();
     }
   }
 
-  const stored = async (body: string) => (await backend.sql(`SELECT count() AS n FROM otel_logs WHERE Body = '${body}'`))[0]!.n;
-
   it('stores what an agent sends over mutual TLS', async function () {
-    const answer = await sendThrough({ ca_file: pki.caFile, cert_file: pki.clientCertFile, key_file: pki.clientKeyFile, server_name: 'localhost' }, 'mtls-ok');
-    expect(answer.code, answer.details).to.equal(status.OK);
-    expect(await stored('mtls-ok')).to.equal('1');
+    await sendThrough({ ca_file: pki.caFile, cert_file: pki.clientCertFile, key_file: pki.clientKeyFile, server_name: 'localhost' }, 'mtls-ok', async () => (await stored('mtls-ok')) === '1');
   });
 
   const refusals = ['a backend certificate from another CA', 'no client certificate', 'a client certificate from another CA', 'an expired client certificate', 'plaintext'];
   for (const name of refusals) {
-    it(`refuses ${name}, and the sender is told to retry with the reason`, async function () {
+    it(`refuses ${name}: the agent keeps the batch, retries and says why`, async function () {
       const tls: Record<string, Record<string, string> | undefined> = {
         'a backend certificate from another CA': { ca_file: strangers.caFile, cert_file: pki.clientCertFile, key_file: pki.clientKeyFile, server_name: 'localhost' },
         'no client certificate': { ca_file: pki.caFile, server_name: 'localhost' },
@@ -58,9 +63,10 @@ describe('TLS and mutual TLS between agent and backend', function () {
         plaintext: undefined,
       };
       const body = `refused-${name.replace(/\W+/g, '-')}`;
-      const answer = await sendThrough(tls[name], body);
-      expect(answer.code, answer.details).to.equal(status.UNAVAILABLE);
-      expect(answer.details).to.match(/could not be passed on: export to .* failed: UNAVAILABLE/);
+      const failed = async (agent: AgentProcess) => metricValue(await agent.metrics(), FAILED_UNAVAILABLE) > 0;
+      const agent = await sendThrough(tls[name], body, failed);
+      // The agent keeps the batch (for when the configuration is mended) and says why it failed.
+      expect(agent.output()).to.match(/export failed; retrying/).and.match(/failed: UNAVAILABLE/);
       expect(await stored(body)).to.equal('0');
     });
   }

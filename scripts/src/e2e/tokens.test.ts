@@ -31,7 +31,23 @@ describe('bearer tokens: agents to the backend, people to the API', function () 
   it('stores what an agent with its token sends', async function () {
     const answer = await rawExport(agent.grpcPort, logs.grpcMethod, oneLog('with-token'));
     expect(answer.code, answer.details).to.equal(status.OK);
-    expect(await backend.sql("SELECT count() AS n FROM otel_logs WHERE Body = 'with-token'")).to.deep.equal([{ n: '1' }]);
+    await waitUntil(async () => (await backend.sql("SELECT count() AS n FROM otel_logs WHERE Body = 'with-token'"))[0]!.n === '1', 'the record to be stored');
+  });
+
+  it('an agent with a wrong token keeps its batch and says UNAUTHENTICATED; the backend counts it', async function () {
+    const before = metricValue(await backend.metrics(), UNAUTHENTICATED);
+    const wrong = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '20ms' }, exporter: { bearer_token: 'not-the-token-0123456789', sending_queue: { drain_timeout: '100ms' } } });
+    try {
+      expect((await rawExport(wrong.grpcPort, logs.grpcMethod, oneLog('wrong-agent-token'))).code).to.equal(status.OK);
+      const refused = `rollpoint_agent_exporter_send_failed_records_total{exporter="otlp",signal="logs",code="UNAUTHENTICATED"}`;
+      await waitUntil(async () => metricValue(await wrong.metrics(), refused) > 0, 'the agent to be refused', 30000, wrong);
+      expect(metricValue(await wrong.metrics(), 'rollpoint_agent_exporter_queue_batches{exporter="otlp"}')).to.equal(1);
+      expect(wrong.output()).to.include('UNAUTHENTICATED').and.not.include('not-the-token');
+    } finally {
+      await wrong.stop();
+    }
+    expect(metricValue(await backend.metrics(), UNAUTHENTICATED)).to.be.greaterThan(before);
+    expect(backend.output()).not.to.include('not-the-token');
   });
 
   it('refuses a sender without a token or with a wrong one (UNAUTHENTICATED), counts it and logs no token', async function () {

@@ -161,10 +161,16 @@ export interface AgentProcess extends ManagedProcess {
   /** The SNMP trap receiver's UDP port, when it has one. */
   snmptrap?: number;
   metrics(): Promise<string>;
+  /** The agent's data folder (disk queue, dead letters). */
+  dataDir: string;
+  /** Starts the agent again with the same configuration: same ports, same data folder. */
+  restart(): Promise<AgentProcess>;
 }
 
 export interface AgentOptions {
   backendGrpcPort: number;
+  /** The agent's data folder; default: a temporary one, removed when the agent exits. */
+  dataDir?: string;
   /** Overrides of processors.batch. */
   batch?: { send_batch_size?: number; timeout?: string };
   maxRecvMsgSizeMib?: number;
@@ -180,7 +186,7 @@ export interface AgentOptions {
 }
 
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
-export async function agentTestConfig(options: AgentOptions) {
+export async function agentTestConfig(options: AgentOptions, dataDir: string) {
   const [grpcPort, httpPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const size = options.maxRecvMsgSizeMib ?? 16;
   const pipeline = { receivers: ['otlp'], processors: [...(options.memoryLimiter ? ['memory_limiter'] : []), 'resource', 'batch'], exporters: ['otlp'] };
@@ -212,9 +218,10 @@ export async function agentTestConfig(options: AgentOptions) {
   }
   const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
   const config = {
+    agent: { id: 'agent-under-test', data_dir: dataDir },
     receivers,
     processors: {
-      resource: { host_name: 'test-host', agent_id: 'agent-under-test' },
+      resource: { host_name: 'test-host' },
       batch: options.batch ?? {},
       ...(options.memoryLimiter ? { memory_limiter: options.memoryLimiter } : {}),
     },
@@ -229,11 +236,25 @@ export async function agentTestConfig(options: AgentOptions) {
 }
 
 export async function startAgentProcess(options: AgentOptions): Promise<AgentProcess> {
-  const { config, grpcPort, httpPort, healthPort, syslog, snmptrap } = await agentTestConfig(options);
-  const folder = tempFolder('agent');
-  const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig(folder, 'agent.yaml', config)], {}, [folder]);
-  await waitUntil(() => isOk(`http://127.0.0.1:${healthPort}/readyz`), 'the agent to be ready', 30000, managed);
-  return { ...managed, grpcPort, httpPort, healthPort, ...(syslog ? { syslog } : {}), ...(snmptrap ? { snmptrap } : {}), metrics: async () => (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text() };
+  // Data the caller brought stays (and can be restarted on); data made here goes with the process.
+  const dataDir = options.dataDir ?? tempFolder('agent-data');
+  const { config, ...ports } = await agentTestConfig(options, dataDir);
+  const start = async (): Promise<AgentProcess> => {
+    const configFolder = tempFolder('agent');
+    const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig(configFolder, 'agent.yaml', config)], {}, [configFolder, ...(options.dataDir ? [] : [dataDir])]);
+    await waitUntil(() => isOk(`http://127.0.0.1:${ports.healthPort}/readyz`), 'the agent to be ready', 30000, managed);
+    return {
+      ...managed,
+      ...ports,
+      dataDir,
+      metrics: async () => (await fetch(`http://127.0.0.1:${ports.healthPort}/metrics`)).text(),
+      restart: async () => {
+        if (!options.dataDir) throw new Error('restart needs a dataDir the test owns');
+        return start();
+      },
+    };
+  };
+  return start();
 }
 
 /** The value of one Prometheus sample, e.g. metricValue(text, 'x_total{a="b"}'); 0 when absent. */

@@ -27,6 +27,38 @@ export const otlpExporterConfigSchema = z.preprocess(
     bearer_token: z.string().min(1).optional(),
     /** Largest request the exporter sends; a larger batch is sent in halves. */
     max_send_msg_size_mib: z.number().positive().max(2047).default(16),
+    /** The disk queue every batch is written to before its sender is acknowledged. */
+    sending_queue: z
+      .strictObject({
+        /** Default: <agent.data_dir>/queue/<exporter id>. */
+        directory: z.string().min(1).optional(),
+        /** Disk the queue may take; when full, senders are pushed back (see the docs). */
+        max_size_mib: z.number().positive().default(1024),
+        /** fsync (the safe default), batch (fsync every sync_interval) or none. */
+        durability: z.enum(['fsync', 'batch', 'none']).default('fsync'),
+        sync_interval: durationMs.default(1000),
+        /** Queued bytes also kept in memory, so sending need not read them back. */
+        memory_mib: z.number().nonnegative().default(64),
+        /** Batches sent at once. */
+        num_consumers: z.number().int().positive().max(64).default(4),
+        /** On shutdown, how long to keep sending before leaving the rest on disk for the next start. */
+        drain_timeout: durationMs.default(5000),
+      })
+      .prefault({}),
+    /** Retries of retryable failures: exponential backoff with jitter, for as long as it takes. */
+    retry_on_failure: z
+      .strictObject({
+        initial_interval: durationMs.default(1000),
+        max_interval: durationMs.default(30000),
+        multiplier: z.number().min(1).default(1.5),
+        /** Each delay is drawn from ±this fraction around the nominal one. */
+        randomization_factor: z.number().min(0).max(1).default(0.5),
+      })
+      .prefault({}),
+    /** Where batches the backend refused for good are written, with the reason. Default: <agent.data_dir>/dead-letter/<exporter id>. */
+    dead_letter_directory: z.string().min(1).optional(),
+    /** With nothing to send for this long, an empty export carries the agent's heartbeat and watermark. */
+    heartbeat_interval: durationMs.default(5000),
   }),
 );
 

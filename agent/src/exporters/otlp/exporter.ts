@@ -1,87 +1,175 @@
-import { readFileSync } from 'node:fs';
-import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { isRetryableGrpcCode, PermanentError, type Consume, type Signal } from '@rollpoint/proto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logs, RetryLaterError, traces, type Consume, type Signal } from '@rollpoint/proto';
 import type { ComponentContext, Exporter } from '../../component.js';
+import { DeadLetters } from '../../queue/dead-letter.js';
+import { DiskQueue, QueueFullError, type QueuedBatch } from '../../queue/disk-queue.js';
+import { backoffDelayMs } from './backoff.js';
 import type { OtlpExporterConfig } from './config.js';
+import { GrpcSender, SendFailure } from './grpc-sender.js';
 
 const MIB = 1024 * 1024;
-// grpc-js's numbering of compression algorithms.
-const GZIP = 2;
-const identity = (bytes: Buffer): Buffer => bytes;
+const SIGNALS = { traces, logs } as const;
+/** What a sender refused for a full queue is told to wait before trying again. */
+const QUEUE_FULL_RETRY_AFTER_MS = 2000;
 
-/** Ships OTLP requests to the backend over gRPC, one Export call per request. */
+/**
+ * Ships OTLP to the backend through a disk queue. A request is acknowledged to its sender once it
+ * is in the queue (as durable as `sending_queue.durability` says); `num_consumers` loops take
+ * batches from the queue in order and send each until the backend acknowledges it (then it leaves
+ * the queue) or refuses it for good (then it goes to the dead-letter folder). Every batch carries
+ * its queue id, which the backend stores once however often it is sent.
+ */
 export class OtlpGrpcExporter implements Exporter {
-  private readonly client: Client;
-  private readonly metadata = new Metadata();
+  private readonly sender: GrpcSender;
+  private readonly deadLetters: DeadLetters;
+  private queue: DiskQueue | undefined;
+  private readonly loops: Array<Promise<void>> = [];
+  private readonly stopping = new AbortController();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private lastSentAt = 0;
 
   constructor(
     private readonly config: OtlpExporterConfig,
     private readonly context: ComponentContext,
   ) {
-    const tls = config.tls;
-    const channelCredentials = tls
-      ? credentials.createSsl(
-          tls.ca_file ? readFileSync(tls.ca_file) : null,
-          tls.key_file ? readFileSync(tls.key_file) : null,
-          tls.cert_file ? readFileSync(tls.cert_file) : null,
-        )
-      : credentials.createInsecure();
-    this.client = new Client(config.endpoint, channelCredentials, {
-      ...(tls?.server_name ? { 'grpc.ssl_target_name_override': tls.server_name } : {}),
-      'grpc.max_send_message_length': config.max_send_msg_size_mib * MIB,
-      ...(config.compression === 'gzip' ? { 'grpc.default_compression_algorithm': GZIP } : {}),
-    });
-    for (const [key, value] of Object.entries(config.headers)) this.metadata.set(key, value);
-    if (config.bearer_token) this.metadata.set('authorization', `Bearer ${config.bearer_token}`);
+    this.sender = new GrpcSender(config);
+    const folder = context.id.replaceAll('/', '_');
+    this.deadLetters = new DeadLetters(config.dead_letter_directory ?? join(context.agent.dataDir, 'dead-letter', folder));
+  }
+
+  private get queueDirectory(): string {
+    return this.config.sending_queue.directory ?? join(this.context.agent.dataDir, 'queue', this.context.id.replaceAll('/', '_'));
   }
 
   consumer<Req>(signal: Signal<Req>): Consume<Req> {
-    return (request) => this.send(signal, request);
+    return (request) => this.enqueue(signal, request);
   }
 
-  /** Sends one request; one larger than max_send_msg_size_mib goes as halves, recursively. */
-  private async send<Req>(signal: Signal<Req>, request: Req): Promise<void> {
-    const bytes = Buffer.from(signal.encode(request));
-    if (bytes.length <= this.config.max_send_msg_size_mib * MIB) return this.call(signal, request, bytes);
-    const halves = signal.halve(request);
-    if (!halves) throw new PermanentError(`one of the ${signal.records} is ${bytes.length} bytes, over max_send_msg_size_mib (${this.config.max_send_msg_size_mib})`);
-    for (const half of halves) await this.send(signal, half);
-  }
-
-  private call<Req>(signal: Signal<Req>, request: Req, bytes: Buffer): Promise<void> {
-    const { id, metrics, logger } = this.context;
+  private async enqueue<Req>(signal: Signal<Req>, request: Req): Promise<void> {
+    const { id, metrics, watermark } = this.context;
     const records = signal.countRecords(request);
-    return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(
-        signal.grpcMethod,
-        identity,
-        identity,
-        bytes,
-        this.metadata,
-        { deadline: Date.now() + this.config.timeout },
-        (err: ServiceError | null, response?: Buffer) => {
-          if (err) {
-            metrics.failedRecords.inc({ exporter: id, signal: signal.name, code: status[err.code] ?? String(err.code) }, records);
-            const message = `export to ${this.config.endpoint} failed: ${status[err.code]}: ${err.details}`;
-            reject(isRetryableGrpcCode(err.code) ? new Error(message) : new PermanentError(message));
-            return;
-          }
-          const rejection = signal.decodeResponse(response ?? Buffer.alloc(0));
-          // Partial success is final: the backend keeps the rest and says why it refused some.
-          if (rejection.rejected > 0) {
-            metrics.partialRejections.inc({ exporter: id, signal: signal.name }, rejection.rejected);
-            logger.warn({ exporter: id, signal: signal.name, rejected: rejection.rejected, reason: rejection.errorMessage }, 'backend refused records');
-          }
-          metrics.sentRecords.inc({ exporter: id, signal: signal.name }, records - rejection.rejected);
-          resolve();
-        },
-      );
-    });
+    try {
+      await this.queue!.append({ signal: signal.name, records, watermarkMs: watermark.current(), payload: signal.encode(request) });
+    } catch (err) {
+      if (!(err instanceof QueueFullError)) throw err;
+      metrics.queueRefusedRecords.inc({ exporter: id, signal: signal.name }, records);
+      throw new RetryLaterError(`${err.message}: the backend is not keeping up or is away`, QUEUE_FULL_RETRY_AFTER_MS);
+    }
+    metrics.queuedRecords.inc({ exporter: id, signal: signal.name }, records);
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    const { id, logger, metrics, watermark } = this.context;
+    const queueSettings = this.config.sending_queue;
+    const { queue, recovered } = await DiskQueue.open({
+      directory: this.queueDirectory,
+      maxBytes: queueSettings.max_size_mib * MIB,
+      durability: queueSettings.durability,
+      syncIntervalMs: queueSettings.sync_interval,
+      segmentBytes: Math.min(64 * MIB, Math.max(MIB, (queueSettings.max_size_mib * MIB) / 16)),
+      memoryBytes: queueSettings.memory_mib * MIB,
+    });
+    this.queue = queue;
+    watermark.track(() => queue.oldestWatermarkMs());
+    metrics.queues.set(id, queue);
+    metrics.queueTornRecords.inc({ exporter: id }, recovered.tornRecords);
+    if (recovered.batches > 0 || recovered.tornRecords > 0) {
+      logger.info({ exporter: id, directory: this.queueDirectory, ...recovered }, 'disk queue: resuming the batches an earlier run left');
+    }
+    if (recovered.tornRecords > 0) logger.warn({ exporter: id, tornRecords: recovered.tornRecords, tornBytes: recovered.tornBytes }, 'disk queue: skipped torn records (a write cut short by a crash)');
+    for (let n = 0; n < queueSettings.num_consumers; n++) this.loops.push(this.consumeQueue(queue));
+    this.heartbeat = setInterval(() => void this.sendHeartbeat(), Math.max(100, this.config.heartbeat_interval / 2));
+    this.heartbeat.unref();
+  }
 
+  private async consumeQueue(queue: DiskQueue): Promise<void> {
+    for (let batch = await queue.next(); batch; batch = await queue.next()) {
+      if (await this.deliver(queue, batch)) queue.ack(batch);
+    }
+  }
+
+  /** Sends a batch until it is taken or dead-lettered (true), or the exporter stops first (false). */
+  private async deliver(queue: DiskQueue, batch: QueuedBatch): Promise<boolean> {
+    const { id, logger, metrics } = this.context;
+    const signal = SIGNALS[batch.signal] as Signal<unknown>;
+    const labels = { exporter: id, signal: signal.name };
+    const payload = await queue.payload(batch);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.send(signal, payload, batch.id, batch.records);
+        return true;
+      } catch (err) {
+        const failure = err instanceof SendFailure ? err : new SendFailure(String((err as Error).message ?? err), 'INTERNAL', true);
+        metrics.failedRecords.inc({ ...labels, code: failure.code }, batch.records);
+        if (failure.permanent) {
+          const where = this.deadLetters.write(batch, payload, failure, this.config.endpoint);
+          metrics.deadLetteredRecords.inc(labels, batch.records);
+          logger.error({ exporter: id, batch: batch.id, records: batch.records, code: failure.code, reason: failure.message, deadLetter: where }, 'the backend refused a batch for good: dead-lettered');
+          return true;
+        }
+        if (this.stopping.signal.aborted) return false;
+        const delayMs = failure.retryAfterMs ?? backoffDelayMs(this.config.retry_on_failure, attempt);
+        metrics.retriedRecords.inc(labels, batch.records);
+        logger.warn({ exporter: id, batch: batch.id, code: failure.code, reason: failure.message, delayMs }, 'export failed; retrying');
+        try {
+          await sleep(delayMs, undefined, { signal: this.stopping.signal });
+        } catch {
+          return false;
+        }
+      }
+    }
+  }
+
+  /** One Export; a payload larger than max_send_msg_size_mib goes as halves, each with its own id. */
+  private async send(signal: Signal<unknown>, payload: Uint8Array, batchId: string, records: number): Promise<void> {
+    const { id, metrics, logger, agent, watermark } = this.context;
+    if (payload.length > this.config.max_send_msg_size_mib * MIB) {
+      const halves = signal.halve(signal.decode(payload));
+      if (!halves) throw new SendFailure(`one of the ${signal.records} is ${payload.length} bytes, over max_send_msg_size_mib (${this.config.max_send_msg_size_mib})`, 'TOO_LARGE', true);
+      // The halves' ids derive from the batch's, so a retry after a half got through repeats it exactly.
+      for (const [n, half] of halves.entries()) await this.send(signal, signal.encode(half), `${batchId}.${n}`, signal.countRecords(half));
+      return;
+    }
+    const rejection = await this.sender.export(signal, payload, { batchId, agentId: agent.id, watermarkMs: watermark.current() });
+    this.lastSentAt = Date.now();
+    // Partial success is final: the backend keeps the rest and says why it refused some.
+    if (rejection.rejected > 0) {
+      metrics.partialRejections.inc({ exporter: id, signal: signal.name }, rejection.rejected);
+      logger.warn({ exporter: id, signal: signal.name, rejected: rejection.rejected, reason: rejection.errorMessage }, 'backend refused records');
+    }
+    metrics.sentRecords.inc({ exporter: id, signal: signal.name }, records - rejection.rejected);
+  }
+
+  /** With nothing sent for heartbeat_interval, an empty Export carries the agent's id and watermark. */
+  private async sendHeartbeat(): Promise<void> {
+    if (Date.now() - this.lastSentAt < this.config.heartbeat_interval) return;
+    this.lastSentAt = Date.now();
+    const { agent, watermark, metrics, logger, id } = this.context;
+    try {
+      await this.sender.export(logs, logs.encode({ resourceLogs: [] }), { agentId: agent.id, watermarkMs: watermark.current() });
+      metrics.heartbeats.inc({ exporter: id, outcome: 'sent' });
+    } catch (err) {
+      metrics.heartbeats.inc({ exporter: id, outcome: 'failed' });
+      logger.debug({ exporter: id, err: (err as Error).message }, 'heartbeat failed');
+    }
+  }
+
+  /**
+   * Keeps sending for up to drain_timeout while batches wait, then stops: what is left stays in
+   * the queue for the next start.
+   */
   async shutdown(): Promise<void> {
-    this.client.close();
+    clearInterval(this.heartbeat);
+    const queue = this.queue;
+    if (queue) {
+      const deadline = Date.now() + this.config.sending_queue.drain_timeout;
+      while (queue.depth > 0 && Date.now() < deadline) await sleep(50);
+      this.stopping.abort();
+      await queue.close();
+      await Promise.all(this.loops);
+      this.context.metrics.queues.delete(this.context.id);
+    }
+    this.sender.close();
   }
 }

@@ -18,7 +18,7 @@ export class MemoryLimiter<Req> implements Processor<Req> {
     private readonly config: MemoryLimiterConfig,
     private readonly signal: Signal<Req>,
     private readonly next: Consume<Req>,
-    private readonly context: ComponentContext,
+    private readonly context: Pick<ComponentContext, 'id' | 'logger' | 'metrics'>,
     private readonly residentBytes: () => number = () => process.memoryUsage.rss(),
   ) {}
 

@@ -6,8 +6,6 @@ export const resourceConfigSchema = z.preprocess(
   z.strictObject({
     /** host.name for resources that have none (an application's own host.name is kept). */
     host_name: z.string().min(1).default(hostname()),
-    /** rollpoint.agent.id, set on every resource: which agent a record came through. */
-    agent_id: z.string().min(1).default(hostname()),
     /** More resource attributes to set, overwriting what the sender set. */
     attributes: z.record(z.string(), z.string()).default({}),
   }),

@@ -5,5 +5,5 @@ import { ResourceProcessor } from './processor.js';
 export const resourceProcessorFactory: ProcessorFactory<ResourceConfig> = {
   type: 'resource',
   configSchema: resourceConfigSchema,
-  create: (config, signal, next) => new ResourceProcessor(config, signal, next),
+  create: (config, signal, next, context) => new ResourceProcessor(config, signal, next, context.agent.id),
 };

@@ -4,7 +4,7 @@ import type { ResourceConfig } from './config.js';
 
 const AGENT_ID_ATTRIBUTE = 'rollpoint.agent.id';
 
-/** Stamps each resource with the host and the agent it passed through (in place). */
+/** Stamps each resource with the host and the agent it passed through (rollpoint.agent.id, the agent's id), in place. */
 export class ResourceProcessor<Req> implements Processor<Req> {
   private readonly extra: Array<[string, string]>;
 
@@ -12,6 +12,7 @@ export class ResourceProcessor<Req> implements Processor<Req> {
     private readonly config: ResourceConfig,
     private readonly signal: Signal<Req>,
     private readonly next: Consume<Req>,
+    private readonly agentId: string,
   ) {
     this.extra = Object.entries(config.attributes);
   }
@@ -20,7 +21,7 @@ export class ResourceProcessor<Req> implements Processor<Req> {
     for (const resource of this.signal.resources(request)) {
       const attributes = resource.attributes!;
       setAttribute(attributes, 'host.name', { stringValue: this.config.host_name }, false);
-      setAttribute(attributes, AGENT_ID_ATTRIBUTE, { stringValue: this.config.agent_id }, true);
+      setAttribute(attributes, AGENT_ID_ATTRIBUTE, { stringValue: this.agentId }, true);
       for (const [key, value] of this.extra) setAttribute(attributes, key, { stringValue: value }, true);
     }
     return this.next(request);

@@ -1,3 +1,4 @@
+import type { ComponentContext } from '../../component.js';
 import { isPermanent, type Consume, type ExportLogsServiceRequest, type KeyValue, type LogRecord, type ResourceLogs } from '@rollpoint/proto';
 
 // Where receivers that produce log records one by one (syslog, SNMP traps) put them. It gathers
@@ -27,6 +28,8 @@ export interface LogBufferOptions {
 interface Entry {
   hostName: string;
   record: LogRecord;
+  /** When the receiver took it (Unix ms), for the agent's watermark. */
+  receivedMs: number;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -56,13 +59,15 @@ export class LogBuffer {
   private closing = false;
   private readonly waiters = new Set<() => void>();
   private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; wake(): void }>();
+  /** The receive time of the first record of each batch being sent (or waiting to be retried). */
+  private readonly sending = new Set<{ receivedMs: number }>();
 
   constructor(private readonly options: LogBufferOptions) {}
 
   /** Takes a record; false when `dropIfFull` and the buffer is full (the caller counts the drop). */
   add(hostName: string, record: LogRecord, dropIfFull: boolean): boolean {
     if (dropIfFull && this.pending.length >= this.options.maxPending) return false;
-    this.pending.push({ hostName, record });
+    this.pending.push({ hostName, record, receivedMs: Date.now() });
     if (!this.paused && this.pending.length >= this.options.maxPending) {
       this.paused = true;
       this.options.onPressure(true);
@@ -70,6 +75,13 @@ export class LogBuffer {
     this.pump();
     return true;
   }
+
+  /** Receive time of the oldest record not yet taken by the pipeline (the agent's watermark waits for it). */
+  readonly oldestHeld = (): number | undefined => {
+    let oldest = this.pending[0]?.receivedMs;
+    for (const batch of this.sending) oldest = Math.min(oldest ?? batch.receivedMs, batch.receivedMs);
+    return oldest;
+  };
 
   /** Sends what waits; a refused request is given up on only now. Resolves when nothing is left. */
   async close(): Promise<void> {
@@ -90,7 +102,10 @@ export class LogBuffer {
         this.options.onPressure(false);
       }
       this.inFlight++;
+      const held = { receivedMs: batch[0]!.receivedMs };
+      this.sending.add(held);
       void this.send(batch).finally(() => {
+        this.sending.delete(held);
         this.inFlight--;
         this.pump();
         for (const wake of this.waiters) wake();
@@ -133,11 +148,11 @@ export class LogBuffer {
 
 /** A log buffer for a receiver: its retries and give-ups logged, its losses counted by `countDropped`. */
 export function createReceiverBuffer(
-  context: { id: string; logger: { warn(fields: object, message: string): void; error(fields: object, message: string): void } },
+  context: Pick<ComponentContext, 'id' | 'logger' | 'watermark'>,
   options: Pick<LogBufferOptions, 'consume' | 'scopeName' | 'maxPending' | 'onPressure'> & { what: string; countDropped(records: number): void },
 ): LogBuffer {
   const { id, logger } = context;
-  return new LogBuffer({
+  const buffer = new LogBuffer({
     ...options,
     maxBatch: RECEIVER_MAX_BATCH,
     maxInFlight: RECEIVER_MAX_IN_FLIGHT,
@@ -147,4 +162,6 @@ export function createReceiverBuffer(
     },
     onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, `pipeline refused ${options.what}; retrying`),
   });
+  context.watermark.track(buffer.oldestHeld);
+  return buffer;
 }

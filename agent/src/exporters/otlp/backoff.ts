@@ -1,0 +1,18 @@
+/** The retry_on_failure settings. */
+export interface BackoffSettings {
+  initial_interval: number;
+  max_interval: number;
+  multiplier: number;
+  randomization_factor: number;
+}
+
+/**
+ * The delay before retry number `attempt` (0 for the first): exponential, capped at
+ * max_interval, then spread by ±randomization_factor so agents that failed together do not all
+ * come back in the same instant.
+ */
+export function backoffDelayMs(settings: BackoffSettings, attempt: number, random: () => number = Math.random): number {
+  const nominal = Math.min(settings.initial_interval * settings.multiplier ** attempt, settings.max_interval);
+  const spread = settings.randomization_factor * nominal;
+  return Math.round(nominal - spread + random() * 2 * spread);
+}
