@@ -1,9 +1,18 @@
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { retryDelayMsOf } from '@rollpoint/proto';
 
 export interface RawAnswer {
   code: status;
   details: string;
   response?: Buffer;
+  /** The delay a RetryInfo in the error's status details asked for. */
+  retryDelayMs?: number;
+}
+
+function errorAnswer(err: ServiceError): RawAnswer {
+  const [details] = err.metadata?.get('grpc-status-details-bin') ?? [];
+  const retryDelayMs = Buffer.isBuffer(details) ? retryDelayMsOf(details) : undefined;
+  return { code: err.code, details: err.details, ...(retryDelayMs !== undefined ? { retryDelayMs } : {}) };
 }
 
 const identity = (bytes: Buffer): Buffer => bytes;
@@ -16,7 +25,7 @@ export function rawExport(port: number, method: string, bytes: Uint8Array, heade
     for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
     client.makeUnaryRequest(method, identity, identity, Buffer.from(bytes), metadata, { deadline: Date.now() + 15000 }, (err: ServiceError | null, response?: Buffer) => {
       client.close();
-      resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', ...(response ? { response } : {}) });
+      resolve(err ? errorAnswer(err) : { code: status.OK, details: '', ...(response ? { response } : {}) });
     });
   });
 }

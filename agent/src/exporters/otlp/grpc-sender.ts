@@ -48,6 +48,10 @@ export class GrpcSender {
     this.client = new Client(config.endpoint, channelCredentials, {
       ...(tls?.server_name ? { 'grpc.ssl_target_name_override': tls.server_name } : {}),
       'grpc.max_send_message_length': config.max_send_msg_size_mib * MIB,
+      // grpc-js backs off reconnecting up to 120 s by default: after an outage the backend would be
+      // back long before the agent looked. Reconnect on the exporter's own retry schedule instead.
+      'grpc.initial_reconnect_backoff_ms': config.retry_on_failure.initial_interval,
+      'grpc.max_reconnect_backoff_ms': config.retry_on_failure.max_interval,
       ...(config.compression === 'gzip' ? { 'grpc.default_compression_algorithm': GZIP } : {}),
     });
     for (const [key, value] of Object.entries(config.headers)) this.metadata.set(key, value);
