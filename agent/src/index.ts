@@ -6,3 +6,5 @@ export { BUILT_IN_EVENT_RULES } from './receivers/syslog/event-rules.js';
 export { parseSyslog } from './receivers/syslog/parse.js';
 export type { ParseResult, SyslogMessage } from './receivers/syslog/parse.js';
 export { toLogRecord } from './receivers/syslog/to-otlp.js';
+export { DiskQueue } from './queue/disk-queue.js';
+export type { Durability } from './queue/disk-queue.js';
