@@ -143,3 +143,151 @@ CREATE TABLE IF NOT EXISTS source_watermarks (
     last_seen DateTime64(3, 'UTC')
 ) ENGINE = ReplacingMergeTree(last_seen)
 ORDER BY source`;
+
+// Rollback checkpoints. Every signal is aligned at insert time into windows of BASE_WINDOW_SECONDS
+// per entity by materialized views, so health is computed from these small tables and the raw
+// ones are never rescanned; a larger window is a roll-up of base windows.
+
+export const BASE_WINDOW_SECONDS = 10;
+
+/** Scopes whose log records come from network gear and servers' syslog: their host is a device. */
+export const DEVICE_SCOPES = ['rollpoint/syslog', 'rollpoint/snmptrap'] as const;
+
+const deviceScopeList = DEVICE_SCOPES.map((s) => `'${s}'`).join(', ');
+
+/**
+ * Per entity and base window: span count, error spans, latency (t-digest quantile state and a
+ * sample for the Mann-Whitney rule, in milliseconds), log counts by severity band and device event
+ * counts by rollpoint.event.kind.
+ */
+export const entityWindowsTable = (options: SchemaOptions): string => `
+CREATE TABLE IF NOT EXISTS entity_windows (
+    window_start DateTime('UTC'),
+    entity_kind LowCardinality(String),
+    entity String,
+    spans SimpleAggregateFunction(sum, UInt64),
+    error_spans SimpleAggregateFunction(sum, UInt64),
+    latency_ms AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
+    latency_sample_ms AggregateFunction(groupArraySample(100, 1), Float64),
+    logs SimpleAggregateFunction(sum, UInt64),
+    warn_logs SimpleAggregateFunction(sum, UInt64),
+    error_logs SimpleAggregateFunction(sum, UInt64),
+    device_events SimpleAggregateFunction(sumMap, Map(String, UInt64))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toDate(window_start)
+ORDER BY (entity_kind, entity, window_start)
+${ttl('window_start', options)}
+SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`;
+
+/** Spans: the service and the host that served them. */
+export const entityWindowsTracesView = (): string => `
+CREATE MATERIALIZED VIEW IF NOT EXISTS entity_windows_traces_mv TO entity_windows AS
+SELECT
+    toStartOfInterval(toDateTime(Timestamp, 'UTC'), INTERVAL ${BASE_WINDOW_SECONDS} SECOND) AS window_start,
+    kind_and_name.1 AS entity_kind,
+    kind_and_name.2 AS entity,
+    count() AS spans,
+    countIf(StatusCode = 'Error') AS error_spans,
+    quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS latency_ms,
+    groupArraySampleState(100, 1)(Duration / 1e6) AS latency_sample_ms
+FROM otel_traces
+ARRAY JOIN [('service', ServiceName), ('host', ResourceAttributes['host.name'])] AS kind_and_name
+WHERE kind_and_name.2 != ''
+GROUP BY window_start, entity_kind, entity`;
+
+/** Log records: an application's service and host, or the device a syslog message or trap came from. */
+export const entityWindowsLogsView = (): string => `
+CREATE MATERIALIZED VIEW IF NOT EXISTS entity_windows_logs_mv TO entity_windows AS
+SELECT
+    toStartOfInterval(TimestampTime, INTERVAL ${BASE_WINDOW_SECONDS} SECOND) AS window_start,
+    kind_and_name.1 AS entity_kind,
+    kind_and_name.2 AS entity,
+    count() AS logs,
+    countIf(SeverityNumber BETWEEN 13 AND 16) AS warn_logs,
+    countIf(SeverityNumber >= 17) AS error_logs,
+    sumMap(if(LogAttributes['rollpoint.event.kind'] = '', map(), map(LogAttributes['rollpoint.event.kind'], toUInt64(1)))) AS device_events
+FROM otel_logs
+ARRAY JOIN if(
+    ScopeName IN (${deviceScopeList}),
+    [('device', ResourceAttributes['host.name'])],
+    [('service', ServiceName), ('host', ResourceAttributes['host.name'])]
+) AS kind_and_name
+WHERE kind_and_name.2 != ''
+GROUP BY window_start, entity_kind, entity`;
+
+/** Each (service, service.version) pair with the first and last time it was seen: deploys. */
+export const serviceVersionsTable = (options: SchemaOptions): string => `
+CREATE TABLE IF NOT EXISTS service_versions (
+    service String,
+    version String,
+    first_seen SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+    last_seen SimpleAggregateFunction(max, DateTime64(9, 'UTC'))
+) ENGINE = AggregatingMergeTree
+ORDER BY (service, version)
+${ttl('toDateTime(last_seen)', options)}
+SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`;
+
+export const serviceVersionsView = (source: 'otel_traces' | 'otel_logs'): string => `
+CREATE MATERIALIZED VIEW IF NOT EXISTS service_versions_${source === 'otel_traces' ? 'traces' : 'logs'}_mv TO service_versions AS
+SELECT ServiceName AS service, ResourceAttributes['service.version'] AS version, min(Timestamp) AS first_seen, max(Timestamp) AS last_seen
+FROM ${source}
+WHERE ServiceName != '' AND version != ''
+GROUP BY service, version`;
+
+/**
+ * Changes recorded as events: markers posted to the API and devices' config changes (from syslog
+ * and traps, by a materialized view). Deploys come from service_versions; the view `changes`
+ * shows all of them.
+ */
+export const changeEventsTable = (options: SchemaOptions): string => `
+CREATE TABLE IF NOT EXISTS change_events (
+    time DateTime64(3, 'UTC'),
+    entity_kind LowCardinality(String),
+    entity String,
+    kind LowCardinality(String),
+    title String,
+    author String,
+    description String,
+    source LowCardinality(String)
+) ENGINE = MergeTree
+PARTITION BY toDate(time)
+ORDER BY (entity_kind, entity, time)
+${ttl('toDateTime(time)', options)}
+SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`;
+
+export const deviceConfigChangesView = (): string => `
+CREATE MATERIALIZED VIEW IF NOT EXISTS change_events_devices_mv TO change_events AS
+SELECT
+    toDateTime64(Timestamp, 3, 'UTC') AS time,
+    'device' AS entity_kind,
+    ResourceAttributes['host.name'] AS entity,
+    'config_change' AS kind,
+    concat(entity, ' configuration changed') AS title,
+    LogAttributes['user.name'] AS author,
+    Body AS description,
+    if(ScopeName = 'rollpoint/snmptrap', 'snmptrap', 'syslog') AS source
+FROM otel_logs
+WHERE LogAttributes['rollpoint.event.kind'] = 'config_change' AND ResourceAttributes['host.name'] != ''`;
+
+/** Every change: deploys (a version first seen, with the one before it), config changes, markers. */
+export const changesView = (): string => `
+CREATE VIEW IF NOT EXISTS changes AS
+SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
+FROM change_events
+UNION ALL
+SELECT
+    toDateTime64(first_seen, 3, 'UTC') AS time,
+    'service' AS entity_kind,
+    service AS entity,
+    'deploy' AS kind,
+    if(previous = '', concat(service, ' ', version, ' first seen'), concat(service, ' ', previous, ' → ', version)) AS title,
+    '' AS author,
+    '' AS description,
+    'telemetry' AS source,
+    version,
+    previous AS previous_version
+FROM (
+    SELECT service, version, first_seen,
+        lagInFrame(version, 1, '') OVER (PARTITION BY service ORDER BY first_seen ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
+    FROM (SELECT service, version, min(first_seen) AS first_seen FROM service_versions GROUP BY service, version)
+)`;

@@ -1,5 +1,22 @@
 import type { Store } from '../store/store.js';
-import { deduplicationWindows, migrationsTable, otelLogsTable, otelTracesTable, sourceWatermarksTable, traceIdTsTable, traceIdTsView, type SchemaOptions } from './ddl.js';
+import {
+  changeEventsTable,
+  changesView,
+  deduplicationWindows,
+  deviceConfigChangesView,
+  entityWindowsLogsView,
+  entityWindowsTable,
+  entityWindowsTracesView,
+  migrationsTable,
+  otelLogsTable,
+  otelTracesTable,
+  serviceVersionsTable,
+  serviceVersionsView,
+  sourceWatermarksTable,
+  traceIdTsTable,
+  traceIdTsView,
+  type SchemaOptions,
+} from './ddl.js';
 
 interface Migration {
   version: number;
@@ -18,6 +35,21 @@ const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'deduplication windows for batch ids; source_watermarks',
     statements: () => [...deduplicationWindows(), sourceWatermarksTable()],
+  },
+  {
+    version: 3,
+    name: 'checkpoints: entity windows, service versions, change events and the changes view',
+    statements: (o) => [
+      entityWindowsTable(o),
+      entityWindowsTracesView(),
+      entityWindowsLogsView(),
+      serviceVersionsTable(o),
+      serviceVersionsView('otel_traces'),
+      serviceVersionsView('otel_logs'),
+      changeEventsTable(o),
+      deviceConfigChangesView(),
+      changesView(),
+    ],
   },
 ];
 

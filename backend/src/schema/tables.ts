@@ -1,5 +1,15 @@
 /** Every table rollpoint creates or reads; builders may inline these names into SQL safely. */
-export type TableName = 'otel_logs' | 'otel_traces' | 'otel_traces_trace_id_ts' | 'source_watermarks' | 'rollpoint_schema_migrations';
+export type TableName =
+  | 'otel_logs'
+  | 'otel_traces'
+  | 'otel_traces_trace_id_ts'
+  | 'source_watermarks'
+  | 'entity_windows'
+  | 'service_versions'
+  | 'change_events'
+  | 'incidents'
+  | 'checkpoints'
+  | 'rollpoint_schema_migrations';
 
 /** The tables whose sizes `rollpoint status` reports. */
 export const SIGNAL_TABLES: readonly TableName[] = ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts'];

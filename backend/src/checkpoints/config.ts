@@ -1,0 +1,96 @@
+import { durationMs } from '@rollpoint/proto';
+import { z } from 'zod';
+import { BASE_WINDOW_SECONDS } from '../schema/ddl.js';
+
+// The `checkpoints` section of the backend configuration: window size, scopes and health rules.
+// Every key has a default, so checkpoints work with no configuration at all.
+
+/** What a rule measures in one entity's window. */
+export const METRICS = ['error_ratio', 'p50_ms', 'p95_ms', 'p99_ms', 'spans', 'error_spans', 'logs', 'error_logs', 'error_log_ratio'] as const;
+export type Metric = (typeof METRICS)[number];
+
+const metric = z.union([z.enum(METRICS), z.string().regex(/^device_events\.[a-z_]+$/, 'a metric name or device_events.<kind>')]);
+
+/** A rule that fires when a window's metric is above a fixed value. */
+const thresholdRule = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]+$/),
+  kind: z.literal('threshold'),
+  metric,
+  above: z.number(),
+});
+
+/** Fires when the metric is above the median of the entity's preceding windows by `deviations` robust deviations (MAD). */
+const baselineRule = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]+$/),
+  kind: z.literal('baseline'),
+  metric,
+  deviations: z.number().positive().default(4),
+  /** Never fires below this value, however quiet the baseline (an error ratio of 0.2 % after 0 % is no incident). */
+  at_least: z.number().default(0),
+});
+
+/** Fires when the metric is above `factor` times the median of the entity's preceding windows. */
+const baselineFactorRule = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]+$/),
+  kind: z.literal('baseline_factor'),
+  metric,
+  factor: z.number().positive(),
+  at_least: z.number().default(0),
+});
+
+/**
+ * Fires when the window's latency sample is greater than the baseline's by ClickHouse's
+ * mannWhitneyUTest (one-sided), as Kayenta's judge compares canary and baseline.
+ */
+const mannWhitneyRule = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]+$/),
+  kind: z.literal('mann_whitney'),
+  p_value: z.number().positive().max(0.5).default(0.001),
+  /** And the window's median latency at least this many times the baseline's (a shift worth waking for). */
+  min_shift: z.number().min(1).default(1.5),
+});
+
+export const ruleSchema = z.discriminatedUnion('kind', [thresholdRule, baselineRule, baselineFactorRule, mannWhitneyRule]);
+export type Rule = z.output<typeof ruleSchema>;
+
+/** Rules that work with no configuration. */
+export const DEFAULT_RULES: Rule[] = [
+  { name: 'span_error_ratio', kind: 'threshold', metric: 'error_ratio', above: 0.05 },
+  { name: 'p95_latency', kind: 'threshold', metric: 'p95_ms', above: 800 },
+  { name: 'link_down', kind: 'threshold', metric: 'device_events.link_down', above: 0 },
+  { name: 'error_ratio_baseline', kind: 'baseline', metric: 'error_ratio', deviations: 4, at_least: 0.02 },
+  { name: 'p95_baseline', kind: 'baseline_factor', metric: 'p95_ms', factor: 3, at_least: 100 },
+  { name: 'latency_shift', kind: 'mann_whitney', p_value: 0.001, min_shift: 2 },
+];
+
+/** Entity names or patterns (`*` any run of characters). */
+const patterns = z.array(z.string().min(1)).default([]);
+
+export const scopeSchema = z.strictObject({ services: patterns, hosts: patterns, devices: patterns });
+export type Scope = z.output<typeof scopeSchema>;
+
+export const DEFAULT_SCOPE = 'default';
+
+export const checkpointsConfigSchema = z
+  .strictObject({
+    /** The window health is judged over: a multiple of the stored base windows. */
+    window: durationMs.default(60000).refine((ms) => ms >= BASE_WINDOW_SECONDS * 1000 && ms % (BASE_WINDOW_SECONDS * 1000) === 0, `a multiple of ${BASE_WINDOW_SECONDS}s`),
+    /** Healthy windows with no change in them that make a state a checkpoint. */
+    stable_windows: z.number().int().positive().default(3),
+    /** Preceding windows of the same entity that form its baseline. */
+    baseline_windows: z.number().int().min(3).default(30),
+    /** Fewer events than this (spans, logs or device events) in a window: not judged; "no data" when none. */
+    min_events: z.number().int().nonnegative().default(20),
+    /** A source silent for this long is stale: left out of completeness, and named. */
+    stale_after: durationMs.default(300000),
+    /** Named sets of entities; `default` (everything) is always there. */
+    scopes: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), scopeSchema).default({}),
+    rules: z.array(ruleSchema).min(1).default(DEFAULT_RULES),
+    /** How often the recent range is recomputed into the incidents and checkpoints tables. */
+    recompute_interval: durationMs.default(10000),
+    /** How far back each recompute reaches. */
+    recompute_range: durationMs.default(6 * 3600 * 1000),
+  })
+  .prefault({});
+
+export type CheckpointsConfig = z.output<typeof checkpointsConfigSchema>;

@@ -1,0 +1,237 @@
+import type { Store } from '../store/store.js';
+import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
+import { healthQuery } from './health.js';
+import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery, suspectsQuery } from './queries.js';
+import { resolveScopes } from './scopes.js';
+
+// Runs the checkpoint SQL and shapes its answers; every judgement is made by ClickHouse.
+
+export interface Source {
+  source: string;
+  kind: string;
+  watermark: string;
+  lastSeen: string;
+  stale: boolean;
+}
+
+export interface Completeness {
+  /** Windows ending at or before this are complete (ISO time). */
+  completeUntil: string;
+  sources: Source[];
+  /** Sources left out of completeness because they went silent. */
+  stale: string[];
+}
+
+export interface EntityState {
+  entityKind: string;
+  entity: string;
+  /** A service's service.version(s). */
+  versions: string[];
+  /** A device's last config change before the checkpoint. */
+  config?: { time: string; description: string };
+}
+
+export interface Checkpoint {
+  scope: string;
+  /** The end of the last window of the soaked state (ISO time); null when none was found. */
+  time: string | null;
+  state: EntityState[];
+  stableWindows: number;
+  windowSeconds: number;
+}
+
+export interface Change {
+  time: string;
+  entityKind: string;
+  entity: string;
+  kind: string;
+  title: string;
+  author: string;
+  description: string;
+  version: string;
+  previousVersion: string;
+  onFirstBad: boolean;
+}
+
+export interface Evidence {
+  entityKind: string;
+  entity: string;
+  rules: string[];
+  errorRatio: number;
+  p95Ms: number;
+  errorLogs: number;
+  deviceEvents: Record<string, number>;
+  baselines: Record<string, number>;
+}
+
+export interface Incident {
+  id: string;
+  scope: string;
+  start: string;
+  end: string;
+  status: 'open' | 'resolved';
+  windows: number;
+  peakEntities: number;
+  firstBad: Evidence;
+}
+
+export interface IncidentDetail extends Incident {
+  checkpoint: Checkpoint;
+  suspects: Change[];
+  /** Per window of the incident (and one on each side), the entities that went bad and why. */
+  windows_: Array<{ window: string; bad: Evidence[] }>;
+}
+
+const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
+const isoMs = (ms: number): string => new Date(ms).toISOString();
+const toNumber = (value: unknown): number => Number(value);
+
+function evidence(tuple: unknown[]): Evidence {
+  const [entityKind, entity, rules, errorRatio, p95Ms, errorLogs, deviceEvents, baselines] = tuple;
+  const numbers = (map: unknown): Record<string, number> => Object.fromEntries(Object.entries((map ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Number(v)]));
+  return {
+    entityKind: String(entityKind),
+    entity: String(entity),
+    rules: rules as string[],
+    errorRatio: toNumber(errorRatio),
+    p95Ms: toNumber(p95Ms),
+    errorLogs: toNumber(errorLogs),
+    deviceEvents: numbers(deviceEvents),
+    baselines: numbers(baselines),
+  };
+}
+
+export class UnknownScopeError extends Error {}
+
+export class CheckpointEngine {
+  private readonly scopes: ReadonlyMap<string, Scope | undefined>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: CheckpointsConfig,
+  ) {
+    this.scopes = resolveScopes(config.scopes);
+  }
+
+  get windowSeconds(): number {
+    return this.config.window / 1000;
+  }
+
+  scopeNames(): string[] {
+    return [...this.scopes.keys()];
+  }
+
+  private scope(name: string): Scope | undefined {
+    if (!this.scopes.has(name)) throw new UnknownScopeError(`unknown scope "${name}" (configured: ${this.scopeNames().join(', ')})`);
+    return this.scopes.get(name);
+  }
+
+  private align(unixSeconds: number): number {
+    return Math.floor(unixSeconds / this.windowSeconds) * this.windowSeconds;
+  }
+
+  private judging(scope: string) {
+    return { scope: this.scope(scope), windowSeconds: this.windowSeconds, baselineWindows: this.config.baseline_windows, minEvents: this.config.min_events, rules: this.config.rules };
+  }
+
+  async completeness(nowMs: number = Date.now()): Promise<Completeness & { completeUntilSeconds: number }> {
+    const { rows } = await this.store.query(sourcesQuery(Math.floor(nowMs / 1000), this.config.stale_after / 1000));
+    const sources = rows.map(([source, kind, watermark, lastSeen, stale]) => ({ source: String(source), kind: String(kind), watermark: isoMs(toNumber(watermark)), lastSeen: isoMs(toNumber(lastSeen)), stale: Boolean(stale) }));
+    const live = rows.length > 0 ? toNumber(rows[0]![6]) : 0;
+    // With no live source at all, nothing is in flight that could still arrive: complete up to now.
+    const completeUntilMs = live > 0 ? toNumber(rows[0]![5]) : nowMs;
+    const completeUntilSeconds = Math.floor(Math.min(completeUntilMs, nowMs) / 1000);
+    return { completeUntil: iso(completeUntilSeconds), completeUntilSeconds, sources, stale: sources.filter((s) => s.stale).map((s) => s.source) };
+  }
+
+  async incidents(scope: string, fromSeconds: number, toSeconds: number, completeUntilSeconds: number): Promise<Incident[]> {
+    const { rows } = await this.store.query(incidentsQuery({ ...this.judging(scope), from: this.align(fromSeconds), to: Math.min(this.align(toSeconds) + this.windowSeconds, completeUntilSeconds + this.windowSeconds), completeUntil: completeUntilSeconds }));
+    return rows.map(([start, end, windows, firstBad, peak, status]) => ({
+      id: `${scope}:${toNumber(start)}`,
+      scope,
+      start: iso(toNumber(start)),
+      end: iso(toNumber(end)),
+      status: status as 'open' | 'resolved',
+      windows: toNumber(windows),
+      peakEntities: toNumber(peak),
+      firstBad: evidence(firstBad as unknown[]),
+    }));
+  }
+
+  /** The checkpoint at or before `beforeSeconds` (aligned down to a window end), with its state. */
+  async checkpoint(scope: string, beforeSeconds: number): Promise<Checkpoint> {
+    const lookbackWindows = Math.ceil(this.config.recompute_range / this.config.window);
+    const { rows } = await this.store.query(checkpointQuery({ ...this.judging(scope), before: this.align(beforeSeconds), stableWindows: this.config.stable_windows, lookbackWindows }));
+    const time = rows.length > 0 ? toNumber(rows[0]![0]) : undefined;
+    const base = { scope, stableWindows: this.config.stable_windows, windowSeconds: this.windowSeconds };
+    if (time === undefined) return { ...base, time: null, state: [] };
+    const state = await this.store.query(stateQuery(this.scope(scope), time, this.config.stable_windows * this.windowSeconds));
+    return {
+      ...base,
+      time: iso(time),
+      state: state.rows.map(([entityKind, entity, versions, configTime, configDescription]) => ({
+        entityKind: String(entityKind),
+        entity: String(entity),
+        versions: versions as string[],
+        ...(entityKind === 'device' ? { config: { time: new Date(`${String(configTime).replace(' ', 'T')}Z`).toISOString(), description: String(configDescription) } } : {}),
+      })),
+    };
+  }
+
+  /** The checkpoint to roll back to right now: before the latest complete window. */
+  async checkpointNow(scope: string, nowMs: number = Date.now()): Promise<Checkpoint & { completeness: Completeness }> {
+    const completeness = await this.completeness(nowMs);
+    return { ...(await this.checkpoint(scope, completeness.completeUntilSeconds)), completeness };
+  }
+
+  async suspects(scope: string, incident: Incident, checkpoint: Checkpoint): Promise<Change[]> {
+    const start = Date.parse(incident.start) / 1000;
+    const from = checkpoint.time ? Date.parse(checkpoint.time) / 1000 : start - this.config.recompute_range / 1000;
+    const { rows } = await this.store.query(
+      suspectsQuery(this.scope(scope), { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity }),
+    );
+    return rows.map(([timeMs, entityKind, entity, kind, title, author, description, version, previousVersion, onFirstBad]) => ({
+      time: isoMs(toNumber(timeMs)),
+      entityKind: String(entityKind),
+      entity: String(entity),
+      kind: String(kind),
+      title: String(title),
+      author: String(author),
+      description: String(description),
+      version: String(version),
+      previousVersion: String(previousVersion),
+      onFirstBad: Boolean(onFirstBad),
+    }));
+  }
+
+  /** An incident with its checkpoint, suspects and per-window evidence. */
+  async detail(incident: Incident): Promise<IncidentDetail> {
+    const start = Date.parse(incident.start) / 1000;
+    const end = Date.parse(incident.end) / 1000;
+    const checkpoint = await this.checkpoint(incident.scope, start);
+    const suspects = await this.suspects(incident.scope, incident, checkpoint);
+    const { rows } = await this.store.query(healthQuery({ ...this.judging(incident.scope), from: start - this.windowSeconds, to: end + this.windowSeconds }));
+    const byWindow = new Map<string, Evidence[]>();
+    for (const row of rows) {
+      const [window, entityKind, entity, , , errorRatio, , p95Ms, , , errorLogs, , deviceEvents, , fired, baselines] = row;
+      const key = new Date(`${String(window).replace(' ', 'T')}Z`).toISOString();
+      const list = byWindow.get(key) ?? [];
+      if ((fired as string[]).length > 0) list.push(evidence([entityKind, entity, fired, errorRatio, p95Ms, errorLogs, deviceEvents, baselines]));
+      byWindow.set(key, list);
+    }
+    return { ...incident, checkpoint, suspects, windows_: [...byWindow].map(([window, bad]) => ({ window, bad })) };
+  }
+
+  /** Finds an incident by id ("<scope>:<start unix s>") in the recompute range. */
+  async findIncident(id: string, nowMs: number = Date.now()): Promise<Incident | undefined> {
+    const separator = id.lastIndexOf(':');
+    const scope = id.slice(0, separator);
+    const start = Number(id.slice(separator + 1));
+    if (separator < 0 || !Number.isInteger(start)) return undefined;
+    const { completeUntilSeconds } = await this.completeness(nowMs);
+    const incidents = await this.incidents(scope, start, completeUntilSeconds, completeUntilSeconds);
+    return incidents.find((incident) => incident.id === id);
+  }
+}
+
+export { DEFAULT_SCOPE };

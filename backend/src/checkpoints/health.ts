@@ -1,0 +1,148 @@
+import type { Query } from '../store/store.js';
+import type { Metric, Rule, Scope } from './config.js';
+import { scopeCondition } from './scopes.js';
+
+// Health rules compiled to SQL, in this one module. The query rolls base windows up into windows
+// of the asked size per entity, gives each window its entity's baseline (the values of its
+// preceding windows, by window functions) and names the rules that fire. ClickHouse does all of it.
+
+export interface HealthQueryOptions {
+  scope: Scope | undefined;
+  windowSeconds: number;
+  /** Windows starting at or after `from` and before `to` (Unix seconds, aligned to the window). */
+  from: number;
+  to: number;
+  baselineWindows: number;
+  minEvents: number;
+  rules: readonly Rule[];
+}
+
+// Ratio and latency metrics mean something only over enough events; counts always do.
+const GUARDS: Partial<Record<Metric, string>> = {
+  error_ratio: 'spans >= {min_events:UInt64}',
+  p50_ms: 'spans >= {min_events:UInt64}',
+  p95_ms: 'spans >= {min_events:UInt64}',
+  p99_ms: 'spans >= {min_events:UInt64}',
+  error_log_ratio: 'logs >= {min_events:UInt64}',
+};
+
+/** The SQL value of a metric in a rolled-up window; device_events.<kind> reads the events map. */
+function metricValue(metric: string): string {
+  // The configuration schema allows only [a-z_] after the dot, so the key is safe in the text.
+  if (metric.startsWith('device_events.')) return `toFloat64(device_events['${metric.slice('device_events.'.length)}'])`;
+  return `toFloat64(${metric})`;
+}
+
+const guardOf = (metric: string): string => GUARDS[metric as Metric] ?? '1';
+const column = (metric: string): string => metric.replace('.', '__');
+
+/** Baseline columns: the preceding judged windows' values of every metric a baseline rule reads. */
+function baselineMetrics(rules: readonly Rule[]): string[] {
+  const metrics = new Set<string>();
+  for (const rule of rules) if (rule.kind === 'baseline' || rule.kind === 'baseline_factor') metrics.add(rule.metric);
+  return [...metrics];
+}
+
+function ruleCondition(rule: Rule, index: number): string {
+  const limit = `{rule_${index}:Float64}`;
+  switch (rule.kind) {
+    case 'threshold':
+      return `${guardOf(rule.metric)} AND ${metricValue(rule.metric)} > ${limit}`;
+    case 'baseline': {
+      const c = column(rule.metric);
+      // A robust deviation: the median absolute deviation, scaled to a normal distribution's sigma.
+      return `${guardOf(rule.metric)} AND length(base_${c}) >= 3 AND ${metricValue(rule.metric)} > greatest({rule_${index}_at_least:Float64}, median_${c} + ${limit} * greatest(1.4826 * mad_${c}, 1e-9))`;
+    }
+    case 'baseline_factor': {
+      const c = column(rule.metric);
+      return `${guardOf(rule.metric)} AND length(base_${c}) >= 3 AND ${metricValue(rule.metric)} > greatest({rule_${index}_at_least:Float64}, ${limit} * median_${c})`;
+    }
+    case 'mann_whitney':
+      return `${guardOf('p50_ms')} AND length(latency_sample) >= 10 AND length(base_sample) >= 30 AND latency_test.2 < ${limit} AND arrayReduce('median', latency_sample) > {rule_${index}_shift:Float64} * arrayReduce('median', base_sample)`;
+  }
+}
+
+function ruleParams(rule: Rule, index: number): Record<string, unknown> {
+  switch (rule.kind) {
+    case 'threshold':
+      return { [`rule_${index}`]: rule.above };
+    case 'baseline':
+      return { [`rule_${index}`]: rule.deviations, [`rule_${index}_at_least`]: rule.at_least };
+    case 'baseline_factor':
+      return { [`rule_${index}`]: rule.factor, [`rule_${index}_at_least`]: rule.at_least };
+    case 'mann_whitney':
+      return { [`rule_${index}`]: rule.p_value, [`rule_${index}_shift`]: rule.min_shift };
+  }
+}
+
+/**
+ * One row per entity and window in [from, to) that has data: its metrics, whether it was judged
+ * (enough events for some rule), the rules that fired, and the baselines (medians) they compared with.
+ */
+export function healthQuery(options: HealthQueryOptions): Query {
+  const { rules } = options;
+  const scope = scopeCondition(options.scope);
+  const baselines = baselineMetrics(rules);
+  const usesMannWhitney = rules.some((r) => r.kind === 'mann_whitney');
+  const frame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN {baseline_windows:UInt32} PRECEDING AND 1 PRECEDING)`;
+  const baseColumns = baselines.map((m) => `groupArrayIf(${metricValue(m)}, ${guardOf(m)}) OVER ${frame} AS base_${column(m)}`);
+  if (usesMannWhitney) baseColumns.push(`arrayFlatten(groupArrayIf(latency_sample, ${guardOf('p50_ms')}) OVER ${frame}) AS base_sample`);
+  const medianColumns = baselines.flatMap((m) => {
+    const c = column(m);
+    return [`arrayReduce('median', base_${c}) AS median_${c}`, `arrayReduce('median', arrayMap(v -> abs(v - median_${c}), base_${c})) AS mad_${c}`];
+  });
+  if (usesMannWhitney) {
+    medianColumns.push(
+      `if(length(latency_sample) >= 10 AND length(base_sample) >= 30, arrayReduce('mannWhitneyUTest(\\'greater\\')', arrayConcat(latency_sample, base_sample), arrayConcat(arrayMap(v -> 0, latency_sample), arrayMap(v -> 1, base_sample))), (0., 1.)) AS latency_test`,
+    );
+  }
+  const fired = rules.map((rule, i) => `if(${ruleCondition(rule, i)}, '${rule.name}', '')`);
+  const judged = [...new Set(rules.map((r) => (r.kind === 'mann_whitney' ? guardOf('p50_ms') : guardOf(r.metric))))];
+  const baselineMap = baselines.length > 0 ? `map(${baselines.map((m) => `'${m}', median_${column(m)}`).join(', ')})` : 'map()';
+  const sql = `
+SELECT window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events,
+    (${judged.join(' OR ')}) AS judged,
+    arrayFilter(name -> name != '', [${fired.join(', ')}]) AS fired,
+    CAST(${baselineMap}, 'Map(String, Float64)') AS baselines
+FROM (
+    SELECT *, ${medianColumns.length > 0 ? medianColumns.join(', ') : '1 AS _no_baselines'}
+    FROM (
+        SELECT *${baseColumns.length > 0 ? `, ${baseColumns.join(', ')}` : ''}
+        FROM (
+            SELECT
+                toStartOfInterval(window_start, toIntervalSecond({window:UInt32})) AS window,
+                entity_kind,
+                entity,
+                sum(spans) AS spans,
+                sum(error_spans) AS error_spans,
+                if(spans > 0, error_spans / spans, 0) AS error_ratio,
+                quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms) AS latency_quantiles,
+                if(spans > 0, latency_quantiles[1], 0) AS p50_ms,
+                if(spans > 0, latency_quantiles[2], 0) AS p95_ms,
+                if(spans > 0, latency_quantiles[3], 0) AS p99_ms,
+                groupArraySampleMerge(100, 1)(latency_sample_ms) AS latency_sample,
+                sum(logs) AS logs,
+                sum(error_logs) AS error_logs,
+                if(logs > 0, error_logs / logs, 0) AS error_log_ratio,
+                sumMap(device_events) AS device_events
+            FROM entity_windows
+            WHERE window_start >= toDateTime({from:UInt32} - {baseline_windows:UInt32} * {window:UInt32}, 'UTC')
+              AND window_start < toDateTime({to:UInt32}, 'UTC')
+              AND ${scope.sql}
+            GROUP BY window, entity_kind, entity
+        )
+    )
+)
+WHERE window >= toDateTime({from:UInt32}, 'UTC')
+ORDER BY window, entity_kind, entity`;
+  const params: Record<string, unknown> = {
+    ...scope.params,
+    window: options.windowSeconds,
+    from: options.from,
+    to: options.to,
+    baseline_windows: options.baselineWindows,
+    min_events: options.minEvents,
+  };
+  rules.forEach((rule, i) => Object.assign(params, ruleParams(rule, i)));
+  return { sql, params };
+}

@@ -1,0 +1,159 @@
+import type { Query } from '../store/store.js';
+import type { Scope } from './config.js';
+import { healthQuery, type HealthQueryOptions } from './health.js';
+import { scopeCondition } from './scopes.js';
+
+// The scope-level questions, each one SQL statement over the health query: incidents
+// (gaps-and-islands over unhealthy windows), the checkpoint before a moment, the state at a
+// checkpoint, the suspects between a checkpoint and an incident, and completeness.
+
+/** The order in which entities that went bad in the same window are named first. */
+const FIRST_BAD_ORDER = `b -> (b.1 != 'service', b.1 != 'device', b.2)`;
+
+export interface IncidentsQueryOptions extends HealthQueryOptions {
+  /** Windows ending after this (Unix s) are not complete: nothing is decided on them. */
+  completeUntil: number;
+}
+
+/**
+ * Maximal runs of complete windows in which some entity of the scope is unhealthy. Each: start,
+ * end, windows, the first entity to go bad with its rules and evidence, the most entities bad in
+ * one window, and whether it is still open (its last window is the latest complete one).
+ */
+export function incidentsQuery(options: IncidentsQueryOptions): Query {
+  const health = healthQuery(options);
+  return {
+    sql: `
+WITH health AS (${health.sql})
+SELECT
+    toUnixTimestamp(min(window)) AS start,
+    toUnixTimestamp(max(window)) + {window:UInt32} AS end,
+    count() AS windows,
+    argMin(first_bad, window) AS first_bad,
+    max(length(bad)) AS peak_entities,
+    if(end >= intDiv({complete_until:UInt32}, {window:UInt32}) * {window:UInt32}, 'open', 'resolved') AS status
+FROM (
+    SELECT window, bad, bad[1] AS first_bad,
+        intDiv(toUnixTimestamp(window), {window:UInt32}) - row_number() OVER (ORDER BY window) AS island
+    FROM (
+        SELECT window,
+            arraySort(${FIRST_BAD_ORDER}, groupArray((entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines))) AS bad
+        FROM health
+        WHERE length(fired) > 0 AND toUnixTimestamp(window) + {window:UInt32} <= {complete_until:UInt32}
+        GROUP BY window
+    )
+)
+GROUP BY island
+ORDER BY start`,
+    params: { ...health.params, complete_until: options.completeUntil },
+  };
+}
+
+export interface CheckpointQueryOptions extends Omit<HealthQueryOptions, 'from' | 'to'> {
+  /** The checkpoint is the end of a window at or before this (Unix s, window-aligned). */
+  before: number;
+  stableWindows: number;
+  /** How many windows back to look. */
+  lookbackWindows: number;
+}
+
+/**
+ * The end of the latest window at or before `before` that closes `stable_windows` windows in a
+ * row with no unhealthy entity in the scope and no change on any of its entities: a state that
+ * soaked. Windows with no data count as healthy. No row when there is none in the lookback.
+ */
+export function checkpointQuery(options: CheckpointQueryOptions): Query {
+  const from = options.before - options.lookbackWindows * options.windowSeconds;
+  const health = healthQuery({ ...options, from, to: options.before });
+  const changeScope = scopeCondition(options.scope, 'change');
+  return {
+    sql: `
+WITH health AS (${health.sql}),
+bad AS (SELECT window, 1 AS is_bad FROM health WHERE length(fired) > 0 GROUP BY window),
+changed AS (
+    SELECT toStartOfInterval(time, toIntervalSecond({window:UInt32})) AS window, 1 AS has_change
+    FROM changes
+    WHERE ${changeScope.sql} AND time >= toDateTime({from:UInt32}, 'UTC') AND time < toDateTime({to:UInt32}, 'UTC')
+    GROUP BY window
+)
+SELECT toUnixTimestamp(max(window)) + {window:UInt32} AS checkpoint
+FROM (
+    SELECT grid.window AS window,
+        sum(bad.is_bad + changed.has_change) OVER stable AS blemishes,
+        count() OVER stable AS windows
+    FROM (SELECT toDateTime({from:UInt32} + number * {window:UInt32}, 'UTC') AS window FROM numbers({lookback:UInt32})) AS grid
+    LEFT JOIN bad ON bad.window = grid.window
+    LEFT JOIN changed ON changed.window = grid.window
+    WINDOW stable AS (ORDER BY grid.window ROWS BETWEEN {stable_windows:UInt32} - 1 PRECEDING AND CURRENT ROW)
+)
+WHERE blemishes = 0 AND windows = {stable_windows:UInt32}
+HAVING count() > 0`,
+    params: { ...health.params, ...changeScope.params, lookback: options.lookbackWindows, stable_windows: options.stableWindows },
+  };
+}
+
+/**
+ * What could be rolled back to at `at` (Unix s): each service's latest version before it, with any
+ * other version still seen in the `soakSeconds` before it (a canary, a partial rollout), and each
+ * device's last config change before it.
+ */
+export function stateQuery(scope: Scope | undefined, at: number, soakSeconds: number): Query {
+  const condition = scopeCondition(scope);
+  return {
+    sql: `
+SELECT entity_kind, entity, versions, config_time, config_description
+FROM (
+    SELECT 'service' AS entity_kind, service AS entity,
+        arraySort(groupArrayIf(version, version = latest OR last_seen >= toDateTime64({at:UInt32} - {soak:UInt32}, 9, 'UTC'))) AS versions,
+        toDateTime64(0, 3, 'UTC') AS config_time, '' AS config_description
+    FROM (
+        SELECT service, version, first_seen, last_seen, argMax(version, first_seen) OVER (PARTITION BY service) AS latest
+        FROM (SELECT service, version, min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM service_versions GROUP BY service, version)
+        WHERE first_seen < toDateTime64({at:UInt32}, 9, 'UTC')
+    )
+    GROUP BY service
+    UNION ALL
+    SELECT 'device', entity, [], max(time), argMax(description, time)
+    FROM change_events
+    WHERE kind = 'config_change' AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
+    GROUP BY entity
+)
+WHERE ${condition.sql}
+ORDER BY entity_kind DESC, entity`,
+    params: { ...condition.params, at, soak: soakSeconds },
+  };
+}
+
+/**
+ * The changes in the scope from the checkpoint to the incident's start plus one window of grace,
+ * ranked: those on the entity that went bad first, then the nearest to the start.
+ */
+export function suspectsQuery(scope: Scope | undefined, options: { checkpoint: number; start: number; windowSeconds: number; firstKind: string; firstEntity: string }): Query {
+  const condition = scopeCondition(scope);
+  return {
+    sql: `
+SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, version, previous_version,
+    (entity_kind = {first_kind:String} AND entity = {first_entity:String}) AS on_first_bad
+FROM changes
+WHERE ${condition.sql}
+  AND time >= toDateTime64({checkpoint:UInt32}, 3, 'UTC')
+  AND time < toDateTime64({start:UInt32} + {window:UInt32}, 3, 'UTC')
+ORDER BY on_first_bad DESC, abs(toUnixTimestamp64Milli(time) - {start:UInt32} * 1000) ASC, entity`,
+    params: { ...condition.params, checkpoint: options.checkpoint, start: options.start, window: options.windowSeconds, first_kind: options.firstKind, first_entity: options.firstEntity },
+  };
+}
+
+/** Every source's latest watermark, whether it is stale (silent for longer than stale_after), and how far windows are complete. */
+export function sourcesQuery(now: number, staleAfterSeconds: number): Query {
+  return {
+    sql: `
+SELECT source, kind, toUnixTimestamp64Milli(watermark) AS watermark_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms,
+    last_seen < toDateTime64({now:UInt32} - {stale_after:UInt32}, 3, 'UTC') AS stale,
+    -- Complete up to the earliest watermark of the sources that are not stale.
+    minIf(watermark_ms, NOT stale) OVER () AS complete_until_ms,
+    countIf(NOT stale) OVER () AS live_sources
+FROM source_watermarks FINAL
+ORDER BY source`,
+    params: { now, stale_after: staleAfterSeconds },
+  };
+}

@@ -1,0 +1,79 @@
+import type { ExportLogsServiceRequest, ExportTraceServiceRequest, KeyValue, Span } from '@rollpoint/proto';
+import Long from 'long';
+import { logRows } from '../ingest/logs.js';
+import { traceRows } from '../ingest/traces.js';
+import type { Store } from '../store/store.js';
+
+// Synthetic telemetry for checkpoint scenarios and benchmarks, written through the real OTLP →
+// row mapping into otel_traces and otel_logs, so the materialized views see what ingest gives them.
+
+const nanos = (ms: number): Long => Long.fromNumber(Math.round(ms), true).multiply(1_000_000);
+const text = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
+
+export interface Traffic {
+  service: string;
+  version: string;
+  host: string;
+  /** [from, to) in Unix ms. */
+  from: number;
+  to: number;
+  spansPerMinute: number;
+  /** Share of spans in error at time t (ms). */
+  errorRate(t: number): number;
+  /** Duration of a span at time t (ms). */
+  latencyMs(t: number): number;
+}
+
+/** Spans of one service over a time range, evenly spread; every n-th is an error as errorRate says. */
+export function trafficRequest(traffic: Traffic): ExportTraceServiceRequest {
+  const spans: Span[] = [];
+  const step = 60000 / traffic.spansPerMinute;
+  let errors = 0;
+  let n = 0;
+  for (let t = traffic.from; t < traffic.to; t += step, n++) {
+    // Errors spread evenly: the running count follows rate × spans so far.
+    const error = Math.floor((n + 1) * traffic.errorRate(t)) > errors;
+    if (error) errors++;
+    const id = Buffer.alloc(16);
+    id.writeDoubleBE(t, 0);
+    id.writeUInt32BE(n, 12);
+    spans.push({
+      traceId: id,
+      spanId: id.subarray(8),
+      name: 'POST /checkout',
+      kind: 2,
+      startTimeUnixNano: nanos(t),
+      endTimeUnixNano: nanos(t + traffic.latencyMs(t)),
+      status: { code: error ? 2 : 1 },
+    });
+  }
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [text('service.name', traffic.service), text('service.version', traffic.version), text('host.name', traffic.host)] },
+        scopeSpans: [{ spans }],
+      },
+    ],
+  };
+}
+
+/** One syslog message or trap from a device, as the agent's receivers shape it. */
+export function deviceEventRequest(device: string, timeMs: number, body: string, eventKind: string | undefined, scope = 'rollpoint/syslog', user?: string): ExportLogsServiceRequest {
+  const attributes = [...(eventKind ? [text('rollpoint.event.kind', eventKind)] : []), ...(user ? [text('user.name', user)] : [])];
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [text('host.name', device)] },
+        scopeLogs: [{ scope: { name: scope }, logRecords: [{ timeUnixNano: nanos(timeMs), observedTimeUnixNano: nanos(timeMs), severityNumber: 9, body: { stringValue: body }, attributes }] }],
+      },
+    ],
+  };
+}
+
+export async function storeTraffic(store: Store, traffic: Traffic): Promise<void> {
+  await store.insert('otel_traces', traceRows(trafficRequest(traffic)));
+}
+
+export async function storeDeviceEvent(store: Store, ...args: Parameters<typeof deviceEventRequest>): Promise<void> {
+  await store.insert('otel_logs', logRows(deviceEventRequest(...args), nanos(args[1])));
+}
