@@ -3,6 +3,8 @@ import { stopGrpcServer, splitEndpoint, type ServerTls } from '@rollpoint/proto'
 import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
 import type { BackendConfig } from './config.js';
+import { CheckpointEngine } from './checkpoints/engine.js';
+import { Recomputer } from './checkpoints/recompute.js';
 import { createIngest } from './ingest/ingest.js';
 import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
@@ -41,7 +43,16 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   await watermarks.start();
   metrics.sources.current = () => watermarks.snapshot();
 
-  const api = await createApiServer({ store, metrics, logger, isReady: () => ready, ...(config.http.api_token ? { apiToken: config.http.api_token } : {}) });
+  const engine = new CheckpointEngine(store, config.checkpoints);
+  const recomputer = new Recomputer(engine, store, { intervalMs: config.checkpoints.recompute_interval, rangeMs: config.checkpoints.recompute_range, logger });
+  const api = await createApiServer({
+    store,
+    metrics,
+    logger,
+    isReady: () => ready,
+    ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
+    checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
+  });
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });
   const httpPort = (api.server.address() as { port: number }).port;
@@ -56,6 +67,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     metrics,
     logger,
   });
+  recomputer.start();
   ready = true;
   logger.info({ grpc: otlp.port, http: httpPort, store: config.storage.chdb.path }, 'rollpoint-backend ready');
 
@@ -65,6 +77,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     async stop() {
       ready = false;
       await stopGrpcServer(otlp.server);
+      await recomputer.stop();
       await watermarks.close();
       await api.close();
       await store.close();

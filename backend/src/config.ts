@@ -1,5 +1,6 @@
 import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/proto';
 import { z } from 'zod';
+import { checkpointsConfigSchema } from './checkpoints/config.js';
 
 // The backend's configuration: loaded and validated once at start, then passed down.
 // Keys are snake_case as in the YAML file, so the docs and the code use the same names.
@@ -62,6 +63,8 @@ export const backendConfigSchema = z.strictObject({
       timeout: durationMs.default(30000),
     })
     .prefault({}),
+  /** Windows, scopes and health rules of the checkpoint engine. */
+  checkpoints: checkpointsConfigSchema,
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
 });
 

@@ -7,3 +7,4 @@ export { logRows } from './ingest/logs.js';
 export { migrate } from './schema/migrations.js';
 export { ChdbStore } from './store/chdb.js';
 export type { Query, QueryResult, Row, Store } from './store/store.js';
+export { trafficRequest } from './checkpoints/scenario-data.js';

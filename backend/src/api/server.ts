@@ -1,8 +1,11 @@
 import { createBearerTokenCheck } from '@rollpoint/proto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { CheckpointEngine } from '../checkpoints/engine.js';
+import type { Recomputer } from '../checkpoints/recompute.js';
 import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
+import { registerCheckpointRoutes } from './checkpoints.js';
 import { registerHealthRoutes } from './health.js';
 import { registerSqlRoute } from './sql.js';
 import { registerStatusRoute } from './status.js';
@@ -15,6 +18,7 @@ export interface ApiContext {
   isReady(): boolean;
   /** The token /api/v1/* requires, when one is set. */
   apiToken?: string;
+  checkpoints: { engine: CheckpointEngine; recomputer: Recomputer; rangeMs: number };
 }
 
 /** The backend's HTTP port: health, the JSON API under /api/v1 and /metrics. */
@@ -37,6 +41,7 @@ export async function createApiServer(context: ApiContext): Promise<FastifyInsta
   registerHealthRoutes(app, context);
   registerSqlRoute(app, context);
   registerStatusRoute(app, context);
+  registerCheckpointRoutes(app, context.checkpoints.engine, context.checkpoints.recomputer, context.checkpoints.rangeMs);
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', context.metrics.registry.contentType);
     return context.metrics.registry.metrics();

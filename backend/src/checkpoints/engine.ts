@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
+import { changesQuery, markerRow, type Marker } from './changes.js';
 import { healthQuery } from './health.js';
 import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery, suspectsQuery } from './queries.js';
 import { resolveScopes } from './scopes.js';
@@ -42,6 +43,7 @@ export interface Checkpoint {
 
 export interface Change {
   time: string;
+  source?: string;
   entityKind: string;
   entity: string;
   kind: string;
@@ -220,6 +222,28 @@ export class CheckpointEngine {
       byWindow.set(key, list);
     }
     return { ...incident, checkpoint, suspects, windows_: [...byWindow].map(([window, bad]) => ({ window, bad })) };
+  }
+
+  /** Changes in a scope, newest first. */
+  async changes(scope: string, fromSeconds: number, toSeconds: number, limit: number): Promise<Change[]> {
+    const { rows } = await this.store.query(changesQuery(this.scope(scope), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
+    return rows.map(([timeMs, entityKind, entity, kind, title, author, description, source, version, previousVersion]) => ({
+      time: isoMs(toNumber(timeMs)),
+      entityKind: String(entityKind),
+      entity: String(entity),
+      kind: String(kind),
+      title: String(title),
+      author: String(author),
+      description: String(description),
+      source: String(source),
+      version: String(version),
+      previousVersion: String(previousVersion),
+      onFirstBad: false,
+    }));
+  }
+
+  async addMarker(marker: Marker): Promise<void> {
+    await this.store.insert('change_events', [markerRow(marker)]);
   }
 
   /** Finds an incident by id ("<scope>:<start unix s>") in the recompute range. */

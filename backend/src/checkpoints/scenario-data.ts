@@ -36,7 +36,7 @@ export function trafficRequest(traffic: Traffic): ExportTraceServiceRequest {
     if (error) errors++;
     const id = Buffer.alloc(16);
     id.writeDoubleBE(t, 0);
-    id.writeUInt32BE(n, 12);
+    id.writeUInt32BE(n + 1, 12); // never an all-zero span id, which OTLP forbids
     spans.push({
       traceId: id,
       spanId: id.subarray(8),

@@ -60,7 +60,7 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     await storeTraffic(store, steady('deploy-checkout', '1.4.3', at(65, 2), at(66)));
     await storeTraffic(store, steady('deploy-checkout', '1.4.3', at(66), at(75), { errorRate: () => 0.23 }));
     await storeTraffic(store, steady('deploy-payments', '2.0.1', at(0), at(75)));
-    await storeDeviceEvent(store, 'deploy-edge', at(58, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change', 'rollpoint/syslog', 'admin');
+    await storeDeviceEvent(store, 'deploy-edge', at(58, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
 
     // The same, with errors from the deploy's own minute.
     await storeTraffic(store, steady('same-checkout', '1.4.2', at(0), at(65, 2)));
@@ -116,6 +116,10 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     expect(detail.checkpoint.state).to.deep.include({ entityKind: 'service', entity: 'deploy-payments', versions: ['2.0.1'] });
     expect(detail.checkpoint.state.find((s) => s.entity === 'deploy-edge')?.config?.time).to.equal(iso(at(58, 10)));
     expect(detail.suspects[0]).to.include({ kind: 'deploy', entity: 'deploy-checkout', version: '1.4.3', previousVersion: '1.4.2', time: iso(at(65, 2)), onFirstBad: true });
+    // Who changed the router is read from its message.
+    const changes = await engine.changes('deploy', T / 1000, now() / 1000, 100);
+    expect(changes.find((c) => c.entity === 'deploy-edge')).to.include({ kind: 'config_change', author: 'admin', source: 'syslog', time: iso(at(58, 10)) });
+    expect(changes.map((c) => c.kind)).to.deep.equal(['deploy', 'config_change', 'deploy', 'deploy']);
   });
 
   it('deploy regression, errors from the deploy’s own minute: same checkpoint, same first suspect', async function () {

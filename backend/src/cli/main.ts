@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/engine.js';
 import type { QueryResult } from '../store/store.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { renderTable } from './table.js';
@@ -50,6 +51,63 @@ program
     }
     print(`backend: ${status.ready ? 'ready' : 'NOT READY'} · store: ${status.store.driver} · schema version ${status.store.schema_version}`);
     print(renderTable(['table', 'rows'], Object.entries(status.tables)));
+  });
+
+const clock = (iso: string | null): string => (iso ? iso.replace('T', ' ').slice(0, 19) : '–');
+const scopeOption = ['--scope <scope>', 'the scope (a set of entities in the backend configuration)', 'default'] as const;
+
+program
+  .command('incidents')
+  .description('incidents of a scope: runs of unhealthy complete windows')
+  .option(...scopeOption)
+  .option('--since <time>', 'ISO time or Unix seconds (default: the backend’s recompute range)')
+  .action(async (options: { scope: string; since?: string }) => {
+    const query = new URLSearchParams({ scope: options.scope, ...(options.since ? { from: options.since } : {}) });
+    const answer = await client().request<{ incidents: Incident[]; completeness: Completeness }>('GET', `/api/v1/incidents?${query}`);
+    if (wantsJson()) return print(JSON.stringify(answer));
+    print(
+      renderTable(
+        ['id', 'start', 'end', 'status', 'first to go bad', 'rules'],
+        answer.incidents.map((i) => [i.id, clock(i.start), clock(i.end), i.status, `${i.firstBad.entityKind} ${i.firstBad.entity}`, i.firstBad.rules.join(', ')]),
+      ),
+    );
+    print(`${answer.incidents.length} incident(s); windows complete until ${clock(answer.completeness.completeUntil)}${answer.completeness.stale.length > 0 ? `; stale sources left out: ${answer.completeness.stale.join(', ')}` : ''}`);
+  });
+
+program
+  .command('checkpoint')
+  .description('where to roll back to: the last state that was healthy and unchanged for long enough')
+  .option(...scopeOption)
+  .option('--at <time>', 'ISO time or Unix seconds (default: now, i.e. the latest complete window)')
+  .action(async (options: { scope: string; at?: string }) => {
+    const query = new URLSearchParams({ scope: options.scope, ...(options.at ? { at: options.at } : {}) });
+    const checkpoint = await client().request<Checkpoint>('GET', `/api/v1/checkpoint?${query}`);
+    if (wantsJson()) return print(JSON.stringify(checkpoint));
+    if (!checkpoint.time) return print(`scope ${checkpoint.scope}: no checkpoint (never healthy and unchanged for ${checkpoint.stableWindows} windows in range)`);
+    print(`scope ${checkpoint.scope}: checkpoint ${clock(checkpoint.time)} (healthy and unchanged for ${checkpoint.stableWindows} × ${checkpoint.windowSeconds} s before it)`);
+    print(renderTable(['kind', 'entity', 'state'], checkpoint.state.map((s) => [s.entityKind, s.entity, s.entityKind === 'device' ? `config of ${clock(s.config?.time ?? null)}` : s.versions.join(', ')])));
+  });
+
+program
+  .command('changes')
+  .description('changes in a scope, newest first: deploys, device config changes, markers')
+  .option(...scopeOption)
+  .option('--since <time>', 'ISO time or Unix seconds')
+  .action(async (options: { scope: string; since?: string }) => {
+    const query = new URLSearchParams({ scope: options.scope, ...(options.since ? { from: options.since } : {}) });
+    const answer = await client().request<{ changes: Change[] }>('GET', `/api/v1/changes?${query}`);
+    if (wantsJson()) return print(JSON.stringify(answer));
+    print(renderTable(['time', 'kind', 'entity', 'what', 'by'], answer.changes.map((c) => [clock(c.time), c.kind, `${c.entityKind} ${c.entity}`, c.title, c.author])));
+  });
+
+program
+  .command('explain')
+  .description('the story of an incident: what went bad, the checkpoint, the suspects')
+  .argument('<incident>', 'an incident id, as `rollpoint incidents` lists them')
+  .action(async (id: string) => {
+    const detail = await client().request<IncidentDetail & { story: string }>('GET', `/api/v1/incidents/${encodeURIComponent(id)}`);
+    if (wantsJson()) return print(JSON.stringify(detail));
+    print(detail.story);
   });
 
 try {

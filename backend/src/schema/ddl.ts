@@ -263,7 +263,8 @@ SELECT
     ResourceAttributes['host.name'] AS entity,
     'config_change' AS kind,
     concat(entity, ' configuration changed') AS title,
-    LogAttributes['user.name'] AS author,
+    -- Who: the record's user.name, else the user the message names ("by admin", "User 'admin'").
+    if(LogAttributes['user.name'] != '', LogAttributes['user.name'], extract(Body, '(?:\\\\bby|\\\\bUser) \\'?([A-Za-z0-9._@-]+)')) AS author,
     Body AS description,
     if(ScopeName = 'rollpoint/snmptrap', 'snmptrap', 'syslog') AS source
 FROM otel_logs
@@ -291,3 +292,35 @@ FROM (
         lagInFrame(version, 1, '') OVER (PARTITION BY service ORDER BY first_seen ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
     FROM (SELECT service, version, min(first_seen) AS first_seen FROM service_versions GROUP BY service, version)
 )`;
+
+/** The incidents found by the latest recompute of each range, for analysts (the API computes afresh). */
+export const incidentsTable = (options: SchemaOptions): string => `
+CREATE TABLE IF NOT EXISTS incidents (
+    id String,
+    scope LowCardinality(String),
+    start DateTime('UTC'),
+    end DateTime('UTC'),
+    status LowCardinality(String),
+    windows UInt32,
+    peak_entities UInt32,
+    first_entity_kind LowCardinality(String),
+    first_entity String,
+    first_rules Array(String),
+    checkpoint Nullable(DateTime('UTC')),
+    suspects Array(String),
+    computed_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(computed_at)
+ORDER BY (scope, start)
+${ttl('start', options)}`;
+
+/** Checkpoints with the state they carry: one per incident, and the scope's checkpoint as of now (incident_id ''). */
+export const checkpointsTable = (options: SchemaOptions): string => `
+CREATE TABLE IF NOT EXISTS checkpoints (
+    scope LowCardinality(String),
+    incident_id String,
+    checkpoint Nullable(DateTime('UTC')),
+    state String,
+    computed_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(computed_at)
+ORDER BY (scope, incident_id)
+${ttl('toDateTime(computed_at)', options)}`;

@@ -2,6 +2,8 @@ import type { Store } from '../store/store.js';
 import {
   changeEventsTable,
   changesView,
+  checkpointsTable,
+  incidentsTable,
   deduplicationWindows,
   deviceConfigChangesView,
   entityWindowsLogsView,
@@ -38,7 +40,7 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'checkpoints: entity windows, service versions, change events and the changes view',
+    name: 'checkpoints: entity windows, service versions, change events, the changes view, incidents and checkpoints',
     statements: (o) => [
       entityWindowsTable(o),
       entityWindowsTracesView(),
@@ -49,6 +51,8 @@ const MIGRATIONS: readonly Migration[] = [
       changeEventsTable(o),
       deviceConfigChangesView(),
       changesView(),
+      incidentsTable(o),
+      checkpointsTable(o),
     ],
   },
 ];

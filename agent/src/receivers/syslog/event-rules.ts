@@ -32,8 +32,11 @@ export const BUILT_IN_EVENT_RULES: readonly EventRule[] = [
   { kind: 'auth_failure', match: /^SEC_LOGIN-4-LOGIN_FAILED:|^SSHD_LOGIN_FAILED:/ },
 ];
 
-/** The kind of the first rule that matches, or undefined. */
+/**
+ * The kind of the first rule that matches, or undefined. Cisco's mnemonic leads with "%" when a
+ * device sends it inside an RFC 5424 message ("- - %SYS-5-CONFIG_I: …"); that "%" is not matched.
+ */
 export function classify(rules: readonly EventRule[], msgId: string | undefined, message: string): EventKind | undefined {
-  const text = msgId ? `${msgId}: ${message}` : message;
+  const text = msgId ? `${msgId}: ${message}` : message.replace(/^%(?=[A-Z])/, '');
   return rules.find((rule) => rule.match.test(text))?.kind;
 }

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { Query, Row } from '../store/store.js';
+import type { Scope } from './config.js';
+import { scopeCondition } from './scopes.js';
+
+// Changes posted by people and pipelines (deploy tools, change management), like Grafana
+// annotations or Honeycomb markers: who changed what, on which entity, when.
+
+export const markerSchema = z.strictObject({
+  /** When the change happened (ISO 8601); default: now. */
+  time: z.iso.datetime({ offset: true }).optional(),
+  entity_kind: z.enum(['service', 'host', 'device']),
+  entity: z.string().min(1).max(256),
+  /** What changed, in a line. */
+  title: z.string().min(1).max(500),
+  /** Who changed it. */
+  author: z.string().max(200).default(''),
+  description: z.string().max(10000).default(''),
+  /** The kind of change; default "marker". */
+  kind: z.string().regex(/^[a-z_]{1,40}$/).default('marker'),
+});
+
+export type Marker = z.output<typeof markerSchema>;
+
+export function markerRow(marker: Marker, nowMs: number = Date.now()): Row {
+  return {
+    time: new Date(marker.time ?? nowMs).toISOString(),
+    entity_kind: marker.entity_kind,
+    entity: marker.entity,
+    kind: marker.kind,
+    title: marker.title,
+    author: marker.author,
+    description: marker.description,
+    source: 'api',
+  };
+}
+
+/** The changes in a scope and time range (Unix s), newest first. */
+export function changesQuery(scope: Scope | undefined, from: number, to: number, limit: number): Query {
+  const condition = scopeCondition(scope);
+  return {
+    sql: `
+SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version
+FROM changes
+WHERE ${condition.sql} AND time >= toDateTime64({from:UInt32}, 3, 'UTC') AND time < toDateTime64({to:UInt32}, 3, 'UTC')
+ORDER BY time DESC, entity
+LIMIT {limit:UInt32}`,
+    params: { ...condition.params, from, to, limit },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Change, Checkpoint, Evidence, IncidentDetail } from './engine.js';
+
+// The readable story of an incident, for `rollpoint explain` and the API: presentation only; every
+// fact in it was computed by the checkpoint SQL.
+
+const RULE_WORDS: Record<string, string> = {
+  error_ratio: 'span error ratio',
+  p50_ms: 'p50 latency',
+  p95_ms: 'p95 latency',
+  p99_ms: 'p99 latency',
+  error_log_ratio: 'error log ratio',
+};
+
+const time = (iso: string): string => iso.slice(11, 19);
+const percent = (ratio: number): string => `${(ratio * 100).toFixed(ratio < 0.01 ? 1 : 0)} %`;
+
+/** Why the first entity went bad, from its evidence: "span error ratio 23 % vs baseline 0.4 %". */
+export function reason(evidence: Evidence): string {
+  const parts: string[] = [];
+  const baseline = (metric: string, format: (n: number) => string): string => (metric in evidence.baselines ? ` vs baseline ${format(evidence.baselines[metric]!)}` : '');
+  const rules = evidence.rules.join(' ');
+  if (/error_ratio/.test(rules)) parts.push(`${RULE_WORDS.error_ratio} ${percent(evidence.errorRatio)}${baseline('error_ratio', percent)}`);
+  if (/p95|latency/.test(rules)) parts.push(`p95 latency ${Math.round(evidence.p95Ms)} ms${baseline('p95_ms', (n) => `${Math.round(n)} ms`)}`);
+  for (const [kind, count] of Object.entries(evidence.deviceEvents)) if (evidence.rules.some((r) => r.includes(kind))) parts.push(`${count} × ${kind}`);
+  if (parts.length === 0) parts.push(`rules ${evidence.rules.join(', ')}`);
+  return parts.join(', ');
+}
+
+function describeState(checkpoint: Checkpoint): string {
+  return checkpoint.state
+    .map((s) => (s.entityKind === 'device' ? `${s.entity} config of ${s.config && s.config.time !== new Date(0).toISOString() ? time(s.config.time) : 'unknown'}` : `${s.entity} ${s.versions.join('/')}`))
+    .join(', ');
+}
+
+function describeChange(change: Change): string {
+  const by = change.author ? ` by ${change.author}` : '';
+  if (change.kind === 'deploy' && change.previousVersion) return `${change.entity} ${change.previousVersion} → ${change.version} at ${time(change.time)}`;
+  if (change.kind === 'config_change') return `${change.entity} config change at ${time(change.time)}${by}`;
+  return `${change.title} (${change.entity}) at ${time(change.time)}${by}`;
+}
+
+export function explain(incident: IncidentDetail): string {
+  const first = incident.firstBad;
+  const lines = [`${first.entity} went unhealthy at ${time(incident.start)} (${reason(first)}); ${incident.status === 'open' ? 'still open' : `resolved at ${time(incident.end)}`}.`];
+  lines.push(
+    incident.checkpoint.time
+      ? `Last checkpoint ${time(incident.checkpoint.time)}: ${describeState(incident.checkpoint) || 'no versions or config recorded'}.`
+      : `No checkpoint: the scope was not healthy and unchanged for ${incident.checkpoint.stableWindows} windows in the range looked at.`,
+  );
+  lines.push(incident.suspects.length > 0 ? `Suspects since then: ${incident.suspects.map(describeChange).join('; ')}.` : 'No changes recorded since then.');
+  return lines.join(' ');
+}

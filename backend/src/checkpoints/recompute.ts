@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import type { CheckpointEngine } from './engine.js';
+
+// Keeps the incidents and checkpoints tables current for analysts: whenever a new window has
+// completed, the recent range is computed again (by the same SQL the API runs) and its rows
+// replace the range's old ones. A full recompute of any range is the same call.
+
+export interface RecomputeResult {
+  from: string;
+  to: string;
+  incidents: number;
+  scopes: number;
+  ms: number;
+}
+
+export class Recomputer {
+  private timer: NodeJS.Timeout | undefined;
+  private lastCompleteUntil = -1;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly engine: CheckpointEngine,
+    private readonly store: Store,
+    private readonly options: { intervalMs: number; rangeMs: number; logger: Logger },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Recomputes the recent range if a window completed since the last time. */
+  async tick(nowMs: number = Date.now()): Promise<void> {
+    const { completeUntilSeconds } = await this.engine.completeness(nowMs);
+    const windowEnd = Math.floor(completeUntilSeconds / this.engine.windowSeconds) * this.engine.windowSeconds;
+    if (windowEnd === this.lastCompleteUntil) return;
+    this.lastCompleteUntil = windowEnd;
+    await this.recompute(completeUntilSeconds - this.options.rangeMs / 1000, completeUntilSeconds, nowMs).catch((err: Error) =>
+      this.options.logger.error({ err: err.message }, 'recomputing incidents and checkpoints failed'),
+    );
+  }
+
+  /** Computes [from, to) (Unix s) for every scope and replaces the range's rows; one at a time. */
+  recompute(fromSeconds: number, toSeconds: number, nowMs: number = Date.now()): Promise<RecomputeResult> {
+    const run = this.running.then(() => this.compute(fromSeconds, toSeconds, nowMs));
+    this.running = run.catch(() => {});
+    return run;
+  }
+
+  private async compute(fromSeconds: number, toSeconds: number, nowMs: number): Promise<RecomputeResult> {
+    const started = performance.now();
+    const { completeUntilSeconds } = await this.engine.completeness(nowMs);
+    const computedAt = new Date(nowMs).toISOString();
+    let count = 0;
+    for (const scope of this.engine.scopeNames()) {
+      const incidents = await this.engine.incidents(scope, fromSeconds, toSeconds, completeUntilSeconds);
+      const details = [];
+      for (const incident of incidents) details.push(await this.engine.detail(incident));
+      const now = await this.engine.checkpoint(scope, completeUntilSeconds);
+      await this.store.query({
+        sql: 'DELETE FROM incidents WHERE scope = {scope:String} AND start >= toDateTime({from:UInt32}, \'UTC\') AND start < toDateTime({to:UInt32}, \'UTC\')',
+        params: { scope, from: Math.floor(fromSeconds), to: Math.ceil(toSeconds) },
+      });
+      if (details.length > 0) {
+        await this.store.insert(
+          'incidents',
+          details.map((d) => ({
+            id: d.id,
+            scope,
+            start: d.start,
+            end: d.end,
+            status: d.status,
+            windows: d.windows,
+            peak_entities: d.peakEntities,
+            first_entity_kind: d.firstBad.entityKind,
+            first_entity: d.firstBad.entity,
+            first_rules: d.firstBad.rules,
+            checkpoint: d.checkpoint.time,
+            suspects: d.suspects.map((s) => s.title),
+            computed_at: computedAt,
+          })),
+        );
+      }
+      await this.store.insert('checkpoints', [
+        ...details.map((d) => ({ scope, incident_id: d.id, checkpoint: d.checkpoint.time, state: JSON.stringify(d.checkpoint.state), computed_at: computedAt })),
+        { scope, incident_id: '', checkpoint: now.time, state: JSON.stringify(now.state), computed_at: computedAt },
+      ]);
+      count += details.length;
+    }
+    const ms = performance.now() - started;
+    this.options.logger.debug({ incidents: count, ms }, 'recomputed incidents and checkpoints');
+    return { from: new Date(fromSeconds * 1000).toISOString(), to: new Date(toSeconds * 1000).toISOString(), incidents: count, scopes: this.engine.scopeNames().length, ms };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
