@@ -8,3 +8,6 @@ export { migrate } from './schema/migrations.js';
 export { ChdbStore } from './store/chdb.js';
 export type { Query, QueryResult, Row, Store } from './store/store.js';
 export { trafficRequest } from './checkpoints/scenario-data.js';
+export { CheckpointEngine } from './checkpoints/engine.js';
+export { checkpointsConfigSchema } from './checkpoints/config.js';
+export { Recomputer } from './checkpoints/recompute.js';

@@ -35,12 +35,12 @@ export function markerRow(marker: Marker, nowMs: number = Date.now()): Row {
   };
 }
 
-/** The changes in a scope and time range (Unix s), newest first. */
+/** The changes in a scope and time range (Unix s), newest first; the columns of suspectsQuery. */
 export function changesQuery(scope: Scope | undefined, from: number, to: number, limit: number): Query {
   const condition = scopeCondition(scope);
   return {
     sql: `
-SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version
+SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version, 0 AS on_first_bad
 FROM changes
 WHERE ${condition.sql} AND time >= toDateTime64({from:UInt32}, 3, 'UTC') AND time < toDateTime64({to:UInt32}, 3, 'UTC')
 ORDER BY time DESC, entity

@@ -81,6 +81,8 @@ export const checkpointsConfigSchema = z
     baseline_windows: z.number().int().min(3).default(30),
     /** Fewer events than this (spans, logs or device events) in a window: not judged; "no data" when none. */
     min_events: z.number().int().nonnegative().default(20),
+    /** Error ratio rules also need this many errors in a window (2 failures in 30 requests is noise, not 6.7 %). */
+    min_errors: z.number().int().nonnegative().default(5),
     /** A source silent for this long is stale: left out of completeness, and named. */
     stale_after: durationMs.default(300000),
     /** Named sets of entities; `default` (everything) is always there. */

@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
 import { changesQuery, markerRow, type Marker } from './changes.js';
-import { healthQuery } from './health.js';
+import { healthInsert, storedHealth } from './health.js';
 import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery, suspectsQuery } from './queries.js';
 import { resolveScopes } from './scopes.js';
 
@@ -43,7 +43,8 @@ export interface Checkpoint {
 
 export interface Change {
   time: string;
-  source?: string;
+  /** Where it was learnt: telemetry (a version first seen), syslog, snmptrap, api. */
+  source: string;
   entityKind: string;
   entity: string;
   kind: string;
@@ -81,7 +82,7 @@ export interface IncidentDetail extends Incident {
   checkpoint: Checkpoint;
   suspects: Change[];
   /** Per window of the incident (and one on each side), the entities that went bad and why. */
-  windows_: Array<{ window: string; bad: Evidence[] }>;
+  evidence: Array<{ window: string; bad: Evidence[] }>;
 }
 
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
@@ -103,6 +104,23 @@ function evidence(tuple: unknown[]): Evidence {
   };
 }
 
+/** A row of changesQuery or suspectsQuery, which share their columns. */
+function toChange([timeMs, entityKind, entity, kind, title, author, description, source, version, previousVersion, onFirstBad]: unknown[]): Change {
+  return {
+    time: isoMs(toNumber(timeMs)),
+    entityKind: String(entityKind),
+    entity: String(entity),
+    kind: String(kind),
+    title: String(title),
+    author: String(author),
+    description: String(description),
+    source: String(source),
+    version: String(version),
+    previousVersion: String(previousVersion),
+    onFirstBad: Boolean(onFirstBad),
+  };
+}
+
 export class UnknownScopeError extends Error {}
 
 export class CheckpointEngine {
@@ -119,6 +137,10 @@ export class CheckpointEngine {
     return this.config.window / 1000;
   }
 
+  get stableWindows(): number {
+    return this.config.stable_windows;
+  }
+
   scopeNames(): string[] {
     return [...this.scopes.keys()];
   }
@@ -132,8 +154,36 @@ export class CheckpointEngine {
     return Math.floor(unixSeconds / this.windowSeconds) * this.windowSeconds;
   }
 
-  private judging(scope: string) {
-    return { scope: this.scope(scope), windowSeconds: this.windowSeconds, baselineWindows: this.config.baseline_windows, minEvents: this.config.min_events, rules: this.config.rules };
+  /** The windows [from, to) (Unix s) whose verdicts window_health holds, as far as this process knows. */
+  private covered: { from: number; to: number } | undefined;
+  private healthWork: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Makes sure window_health holds the verdicts of the windows starting in [from, to), computing
+   * what is missing (`force`: all of it again). Callers pass only complete windows.
+   */
+  ensureHealth(fromSeconds: number, toSeconds: number, force = false): Promise<void> {
+    const run = this.healthWork.then(async () => {
+      const from = this.align(fromSeconds);
+      const to = this.align(toSeconds);
+      if (to <= from) return;
+      const missing: Array<[number, number]> = [];
+      const covered = this.covered;
+      if (force || !covered || to < covered.from || from > covered.to) missing.push([from, to]);
+      else {
+        if (from < covered.from) missing.push([from, covered.from]);
+        if (to > covered.to) missing.push([covered.to, to]);
+      }
+      for (const [a, b] of missing) await this.store.query(healthInsert({ ...this.rules(), from: a, to: b }));
+      // Only a contiguous range is remembered; a range apart from it replaces it.
+      this.covered = covered && !(to < covered.from || from > covered.to) ? { from: Math.min(from, covered.from), to: Math.max(to, covered.to) } : { from, to };
+    });
+    this.healthWork = run.catch(() => {});
+    return run;
+  }
+
+  private rules() {
+    return { windowSeconds: this.windowSeconds, baselineWindows: this.config.baseline_windows, minEvents: this.config.min_events, minErrors: this.config.min_errors, rules: this.config.rules };
   }
 
   async completeness(nowMs: number = Date.now()): Promise<Completeness & { completeUntilSeconds: number }> {
@@ -147,7 +197,10 @@ export class CheckpointEngine {
   }
 
   async incidents(scope: string, fromSeconds: number, toSeconds: number, completeUntilSeconds: number): Promise<Incident[]> {
-    const { rows } = await this.store.query(incidentsQuery({ ...this.judging(scope), from: this.align(fromSeconds), to: Math.min(this.align(toSeconds) + this.windowSeconds, completeUntilSeconds + this.windowSeconds), completeUntil: completeUntilSeconds }));
+    const from = this.align(fromSeconds);
+    const to = Math.min(this.align(toSeconds) + this.windowSeconds, this.align(completeUntilSeconds));
+    await this.ensureHealth(from, to);
+    const { rows } = await this.store.query(incidentsQuery({ scope: this.scope(scope), windowSeconds: this.windowSeconds, from, to, completeUntil: completeUntilSeconds }));
     return rows.map(([start, end, windows, firstBad, peak, status]) => ({
       id: `${scope}:${toNumber(start)}`,
       scope,
@@ -160,11 +213,24 @@ export class CheckpointEngine {
     }));
   }
 
-  /** The checkpoint at or before `beforeSeconds` (aligned down to a window end), with its state. */
+  /**
+   * The checkpoint at or before `beforeSeconds` (aligned down to a window end), with its state.
+   * The search looks a few windows back first and widens eightfold until recompute_range: a
+   * checkpoint is usually near.
+   */
   async checkpoint(scope: string, beforeSeconds: number): Promise<Checkpoint> {
-    const lookbackWindows = Math.ceil(this.config.recompute_range / this.config.window);
-    const { rows } = await this.store.query(checkpointQuery({ ...this.judging(scope), before: this.align(beforeSeconds), stableWindows: this.config.stable_windows, lookbackWindows }));
-    const time = rows.length > 0 ? toNumber(rows[0]![0]) : undefined;
+    const widest = Math.ceil(this.config.recompute_range / this.config.window);
+    let time: number | undefined;
+    const before = this.align(beforeSeconds);
+    for (let lookbackWindows = this.config.stable_windows + 8; time === undefined; lookbackWindows *= 8) {
+      const windows = Math.min(lookbackWindows, widest);
+      await this.ensureHealth(before - windows * this.windowSeconds, before);
+      const { rows } = await this.store.query(
+        checkpointQuery({ scope: this.scope(scope), windowSeconds: this.windowSeconds, before, stableWindows: this.config.stable_windows, lookbackWindows: windows }),
+      );
+      if (rows.length > 0) time = toNumber(rows[0]![0]);
+      if (windows === widest) break;
+    }
     const base = { scope, stableWindows: this.config.stable_windows, windowSeconds: this.windowSeconds };
     if (time === undefined) return { ...base, time: null, state: [] };
     const state = await this.store.query(stateQuery(this.scope(scope), time, this.config.stable_windows * this.windowSeconds));
@@ -192,54 +258,38 @@ export class CheckpointEngine {
     const { rows } = await this.store.query(
       suspectsQuery(this.scope(scope), { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity }),
     );
-    return rows.map(([timeMs, entityKind, entity, kind, title, author, description, version, previousVersion, onFirstBad]) => ({
-      time: isoMs(toNumber(timeMs)),
-      entityKind: String(entityKind),
-      entity: String(entity),
-      kind: String(kind),
-      title: String(title),
-      author: String(author),
-      description: String(description),
-      version: String(version),
-      previousVersion: String(previousVersion),
-      onFirstBad: Boolean(onFirstBad),
-    }));
+    return rows.map(toChange);
+  }
+
+  /** An incident with its checkpoint and suspects. */
+  async resolve(incident: Incident): Promise<Incident & { checkpoint: Checkpoint; suspects: Change[] }> {
+    const checkpoint = await this.checkpoint(incident.scope, Date.parse(incident.start) / 1000);
+    return { ...incident, checkpoint, suspects: await this.suspects(incident.scope, incident, checkpoint) };
   }
 
   /** An incident with its checkpoint, suspects and per-window evidence. */
   async detail(incident: Incident): Promise<IncidentDetail> {
-    const start = Date.parse(incident.start) / 1000;
-    const end = Date.parse(incident.end) / 1000;
-    const checkpoint = await this.checkpoint(incident.scope, start);
-    const suspects = await this.suspects(incident.scope, incident, checkpoint);
-    const { rows } = await this.store.query(healthQuery({ ...this.judging(incident.scope), from: start - this.windowSeconds, to: end + this.windowSeconds }));
+    const resolved = await this.resolve(incident);
+    const from = Date.parse(incident.start) / 1000 - this.windowSeconds;
+    const to = Date.parse(incident.end) / 1000 + this.windowSeconds;
+    const { completeUntilSeconds } = await this.completeness();
+    const until = Math.min(to, this.align(completeUntilSeconds));
+    await this.ensureHealth(from, until);
+    const stored = storedHealth(this.scope(incident.scope));
+    const { rows } = await this.store.query({ sql: `${stored.sql} AND length(fired) > 0 ORDER BY window, entity_kind, entity`, params: { ...stored.params, window: this.windowSeconds, from, to: until } });
     const byWindow = new Map<string, Evidence[]>();
     for (const row of rows) {
       const [window, entityKind, entity, , , errorRatio, , p95Ms, , , errorLogs, , deviceEvents, , fired, baselines] = row;
       const key = new Date(`${String(window).replace(' ', 'T')}Z`).toISOString();
-      const list = byWindow.get(key) ?? [];
-      if ((fired as string[]).length > 0) list.push(evidence([entityKind, entity, fired, errorRatio, p95Ms, errorLogs, deviceEvents, baselines]));
-      byWindow.set(key, list);
+      byWindow.set(key, [...(byWindow.get(key) ?? []), evidence([entityKind, entity, fired, errorRatio, p95Ms, errorLogs, deviceEvents, baselines])]);
     }
-    return { ...incident, checkpoint, suspects, windows_: [...byWindow].map(([window, bad]) => ({ window, bad })) };
+    return { ...resolved, evidence: [...byWindow].map(([window, bad]) => ({ window, bad })) };
   }
 
   /** Changes in a scope, newest first. */
   async changes(scope: string, fromSeconds: number, toSeconds: number, limit: number): Promise<Change[]> {
     const { rows } = await this.store.query(changesQuery(this.scope(scope), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
-    return rows.map(([timeMs, entityKind, entity, kind, title, author, description, source, version, previousVersion]) => ({
-      time: isoMs(toNumber(timeMs)),
-      entityKind: String(entityKind),
-      entity: String(entity),
-      kind: String(kind),
-      title: String(title),
-      author: String(author),
-      description: String(description),
-      source: String(source),
-      version: String(version),
-      previousVersion: String(previousVersion),
-      onFirstBad: false,
-    }));
+    return rows.map(toChange);
   }
 
   async addMarker(marker: Marker): Promise<void> {

@@ -4,7 +4,8 @@ import { scopeCondition } from './scopes.js';
 
 // Health rules compiled to SQL, in this one module. The query rolls base windows up into windows
 // of the asked size per entity, gives each window its entity's baseline (the values of its
-// preceding windows, by window functions) and names the rules that fire. ClickHouse does all of it.
+// preceding windows, by window functions) and names the rules that fire; the verdicts are stored in
+// window_health once a window is complete. ClickHouse does all of it.
 
 export interface HealthQueryOptions {
   scope: Scope | undefined;
@@ -14,16 +15,19 @@ export interface HealthQueryOptions {
   to: number;
   baselineWindows: number;
   minEvents: number;
+  /** Ratio rules also need this many errors in the window. */
+  minErrors: number;
   rules: readonly Rule[];
 }
 
 // Ratio and latency metrics mean something only over enough events; counts always do.
+// An error ratio also needs a few errors: 2 failures in 30 spans is 6.7 %, and noise.
 const GUARDS: Partial<Record<Metric, string>> = {
-  error_ratio: 'spans >= {min_events:UInt64}',
+  error_ratio: 'spans >= {min_events:UInt64} AND error_spans >= {min_errors:UInt64}',
   p50_ms: 'spans >= {min_events:UInt64}',
   p95_ms: 'spans >= {min_events:UInt64}',
   p99_ms: 'spans >= {min_events:UInt64}',
-  error_log_ratio: 'logs >= {min_events:UInt64}',
+  error_log_ratio: 'logs >= {min_events:UInt64} AND error_logs >= {min_errors:UInt64}',
 };
 
 /** The SQL value of a metric in a rolled-up window; device_events.<kind> reads the events map. */
@@ -32,6 +36,8 @@ function metricValue(metric: string): string {
   if (metric.startsWith('device_events.')) return `toFloat64(device_events['${metric.slice('device_events.'.length)}'])`;
   return `toFloat64(${metric})`;
 }
+
+const MANN_WHITNEY_WINDOWS = 5;
 
 const guardOf = (metric: string): string => GUARDS[metric as Metric] ?? '1';
 const column = (metric: string): string => metric.replace('.', '__');
@@ -58,7 +64,7 @@ function ruleCondition(rule: Rule, index: number): string {
       return `${guardOf(rule.metric)} AND length(base_${c}) >= 3 AND ${metricValue(rule.metric)} > greatest({rule_${index}_at_least:Float64}, ${limit} * median_${c})`;
     }
     case 'mann_whitney':
-      return `${guardOf('p50_ms')} AND length(latency_sample) >= 10 AND length(base_sample) >= 30 AND latency_test.2 < ${limit} AND arrayReduce('median', latency_sample) > {rule_${index}_shift:Float64} * arrayReduce('median', base_sample)`;
+      return `latency_test.2 < ${limit} AND p50_ms > {rule_${index}_shift:Float64} * base_p50`;
   }
 }
 
@@ -79,21 +85,32 @@ function ruleParams(rule: Rule, index: number): Record<string, unknown> {
  * One row per entity and window in [from, to) that has data: its metrics, whether it was judged
  * (enough events for some rule), the rules that fired, and the baselines (medians) they compared with.
  */
-export function healthQuery(options: HealthQueryOptions): Query {
+function healthSelect(options: HealthQueryOptions): Query {
   const { rules } = options;
   const scope = scopeCondition(options.scope);
   const baselines = baselineMetrics(rules);
   const usesMannWhitney = rules.some((r) => r.kind === 'mann_whitney');
   const frame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN {baseline_windows:UInt32} PRECEDING AND 1 PRECEDING)`;
   const baseColumns = baselines.map((m) => `groupArrayIf(${metricValue(m)}, ${guardOf(m)}) OVER ${frame} AS base_${column(m)}`);
-  if (usesMannWhitney) baseColumns.push(`arrayFlatten(groupArrayIf(latency_sample, ${guardOf('p50_ms')}) OVER ${frame}) AS base_sample`);
+  // The latency test compares with the last MANN_WHITNEY_WINDOWS judged windows: enough values (up
+  // to 100 a window) for the test, at a tenth of the cost of the whole baseline.
+  const sampleFrame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN ${MANN_WHITNEY_WINDOWS} PRECEDING AND 1 PRECEDING)`;
+  if (usesMannWhitney) {
+    baseColumns.push(`arrayFlatten(groupArrayIf(latency_sample, ${guardOf('p50_ms')}) OVER ${sampleFrame}) AS base_sample`);
+    baseColumns.push(`groupArrayIf(p50_ms, ${guardOf('p50_ms')}) OVER ${sampleFrame} AS base_p50s`);
+  }
   const medianColumns = baselines.flatMap((m) => {
     const c = column(m);
     return [`arrayReduce('median', base_${c}) AS median_${c}`, `arrayReduce('median', arrayMap(v -> abs(v - median_${c}), base_${c})) AS mad_${c}`];
   });
   if (usesMannWhitney) {
     medianColumns.push(
-      `if(length(latency_sample) >= 10 AND length(base_sample) >= 30, arrayReduce('mannWhitneyUTest(\\'greater\\')', arrayConcat(latency_sample, base_sample), arrayConcat(arrayMap(v -> 0, latency_sample), arrayMap(v -> 1, base_sample))), (0., 1.)) AS latency_test`,
+      `arrayReduce('median', base_p50s) AS base_p50`,
+      // The test runs only where the median moved enough for any latency rule to fire: it is the
+      // costliest part of the query, and most windows are nowhere near.
+      `if(${guardOf('p50_ms')} AND length(latency_sample) >= 10 AND length(base_p50s) >= 3 AND length(base_sample) >= 30 AND p50_ms > {mann_whitney_shift:Float64} * base_p50,
+          arrayReduce('mannWhitneyUTest(\\'greater\\')', arrayConcat(latency_sample, base_sample), arrayConcat(arrayMap(v -> 0, latency_sample), arrayMap(v -> 1, base_sample))),
+          (0., 1.)) AS latency_test`,
     );
   }
   const fired = rules.map((rule, i) => `if(${ruleCondition(rule, i)}, '${rule.name}', '')`);
@@ -132,8 +149,9 @@ FROM (
             GROUP BY window, entity_kind, entity
         )
     )
+    -- The baseline-only windows have served the window functions; only the asked ones go on.
+    WHERE window >= toDateTime({from:UInt32}, 'UTC')
 )
-WHERE window >= toDateTime({from:UInt32}, 'UTC')
 ORDER BY window, entity_kind, entity`;
   const params: Record<string, unknown> = {
     ...scope.params,
@@ -142,7 +160,34 @@ ORDER BY window, entity_kind, entity`;
     to: options.to,
     baseline_windows: options.baselineWindows,
     min_events: options.minEvents,
+    min_errors: options.minErrors,
   };
+  const shifts = rules.flatMap((r) => (r.kind === 'mann_whitney' ? [r.min_shift] : []));
+  if (shifts.length > 0) params.mann_whitney_shift = Math.min(...shifts);
   rules.forEach((rule, i) => Object.assign(params, ruleParams(rule, i)));
   return { sql, params };
+}
+
+/** Computes the verdicts of every entity for the windows in [from, to) into window_health, inside ClickHouse. */
+export function healthInsert(options: Omit<HealthQueryOptions, 'scope'>): Query {
+  const select = healthSelect({ ...options, scope: undefined });
+  return {
+    sql: `
+INSERT INTO window_health (window_seconds, window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms,
+    logs, error_logs, error_log_ratio, device_events, judged, fired, baselines, computed_at)
+SELECT {window:UInt32}, *, now64(3) FROM (${select.sql})`,
+    params: select.params,
+  };
+}
+
+/** The stored verdicts of a scope's entities for the windows in [from, to): what the scope questions read. */
+export function storedHealth(scope: Scope | undefined, prefix = 'health'): Query {
+  const condition = scopeCondition(scope, prefix);
+  return {
+    sql: `
+SELECT window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events, judged, fired, baselines
+FROM window_health FINAL
+WHERE window_seconds = {window:UInt32} AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC') AND ${condition.sql}`,
+    params: condition.params,
+  };
 }

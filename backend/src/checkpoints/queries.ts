@@ -1,16 +1,24 @@
 import type { Query } from '../store/store.js';
 import type { Scope } from './config.js';
-import { healthQuery, type HealthQueryOptions } from './health.js';
+import { storedHealth } from './health.js';
 import { scopeCondition } from './scopes.js';
 
-// The scope-level questions, each one SQL statement over the health query: incidents
+// The scope-level questions, each one SQL statement over the stored verdicts (window_health): incidents
 // (gaps-and-islands over unhealthy windows), the checkpoint before a moment, the state at a
 // checkpoint, the suspects between a checkpoint and an incident, and completeness.
 
 /** The order in which entities that went bad in the same window are named first. */
 const FIRST_BAD_ORDER = `b -> (b.1 != 'service', b.1 != 'device', b.2)`;
 
-export interface IncidentsQueryOptions extends HealthQueryOptions {
+interface ScopeRange {
+  scope: Scope | undefined;
+  windowSeconds: number;
+}
+
+export interface IncidentsQueryOptions extends ScopeRange {
+  /** Windows starting in [from, to) (Unix s). */
+  from: number;
+  to: number;
   /** Windows ending after this (Unix s) are not complete: nothing is decided on them. */
   completeUntil: number;
 }
@@ -21,7 +29,7 @@ export interface IncidentsQueryOptions extends HealthQueryOptions {
  * one window, and whether it is still open (its last window is the latest complete one).
  */
 export function incidentsQuery(options: IncidentsQueryOptions): Query {
-  const health = healthQuery(options);
+  const health = storedHealth(options.scope);
   return {
     sql: `
 WITH health AS (${health.sql})
@@ -45,11 +53,11 @@ FROM (
 )
 GROUP BY island
 ORDER BY start`,
-    params: { ...health.params, complete_until: options.completeUntil },
+    params: { ...health.params, window: options.windowSeconds, from: options.from, to: options.to, complete_until: options.completeUntil },
   };
 }
 
-export interface CheckpointQueryOptions extends Omit<HealthQueryOptions, 'from' | 'to'> {
+export interface CheckpointQueryOptions extends ScopeRange {
   /** The checkpoint is the end of a window at or before this (Unix s, window-aligned). */
   before: number;
   stableWindows: number;
@@ -64,7 +72,7 @@ export interface CheckpointQueryOptions extends Omit<HealthQueryOptions, 'from' 
  */
 export function checkpointQuery(options: CheckpointQueryOptions): Query {
   const from = options.before - options.lookbackWindows * options.windowSeconds;
-  const health = healthQuery({ ...options, from, to: options.before });
+  const health = storedHealth(options.scope);
   const changeScope = scopeCondition(options.scope, 'change');
   return {
     sql: `
@@ -88,7 +96,15 @@ FROM (
 )
 WHERE blemishes = 0 AND windows = {stable_windows:UInt32}
 HAVING count() > 0`,
-    params: { ...health.params, ...changeScope.params, lookback: options.lookbackWindows, stable_windows: options.stableWindows },
+    params: {
+      ...health.params,
+      ...changeScope.params,
+      window: options.windowSeconds,
+      from,
+      to: options.before,
+      lookback: options.lookbackWindows,
+      stable_windows: options.stableWindows,
+    },
   };
 }
 
@@ -132,7 +148,7 @@ export function suspectsQuery(scope: Scope | undefined, options: { checkpoint: n
   const condition = scopeCondition(scope);
   return {
     sql: `
-SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, version, previous_version,
+SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version,
     (entity_kind = {first_kind:String} AND entity = {first_entity:String}) AS on_first_bad
 FROM changes
 WHERE ${condition.sql}

@@ -30,33 +30,46 @@ export class Recomputer {
     this.timer.unref();
   }
 
-  /** Recomputes the recent range if a window completed since the last time. */
+  /**
+   * After a window completed, recomputes what it can change: the last few windows, reaching back
+   * to the start of any incident still open. The first tick after a start recomputes the whole
+   * recent range.
+   */
   async tick(nowMs: number = Date.now()): Promise<void> {
     const { completeUntilSeconds } = await this.engine.completeness(nowMs);
     const windowEnd = Math.floor(completeUntilSeconds / this.engine.windowSeconds) * this.engine.windowSeconds;
     if (windowEnd === this.lastCompleteUntil) return;
+    const first = this.lastCompleteUntil < 0;
     this.lastCompleteUntil = windowEnd;
-    await this.recompute(completeUntilSeconds - this.options.rangeMs / 1000, completeUntilSeconds, nowMs).catch((err: Error) =>
-      this.options.logger.error({ err: err.message }, 'recomputing incidents and checkpoints failed'),
-    );
+    let from = completeUntilSeconds - this.options.rangeMs / 1000;
+    if (!first) {
+      const { rows } = await this.store.query({ sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE status = 'open'", params: {} });
+      const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
+      from = Math.max(from, Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * this.engine.windowSeconds));
+    }
+    await this.recompute(from, completeUntilSeconds, nowMs, false).catch((err: Error) => this.options.logger.error({ err: err.message }, 'recomputing incidents and checkpoints failed'));
   }
 
-  /** Computes [from, to) (Unix s) for every scope and replaces the range's rows; one at a time. */
-  recompute(fromSeconds: number, toSeconds: number, nowMs: number = Date.now()): Promise<RecomputeResult> {
-    const run = this.running.then(() => this.compute(fromSeconds, toSeconds, nowMs));
+  /**
+   * Computes [from, to) (Unix s) for every scope and replaces the range's rows, one run at a time.
+   * By default the windows' verdicts are computed again too (late data, changed rules).
+   */
+  recompute(fromSeconds: number, toSeconds: number, nowMs: number = Date.now(), againFromScratch = true): Promise<RecomputeResult> {
+    const run = this.running.then(() => this.compute(fromSeconds, toSeconds, nowMs, againFromScratch));
     this.running = run.catch(() => {});
     return run;
   }
 
-  private async compute(fromSeconds: number, toSeconds: number, nowMs: number): Promise<RecomputeResult> {
+  private async compute(fromSeconds: number, toSeconds: number, nowMs: number, againFromScratch: boolean): Promise<RecomputeResult> {
     const started = performance.now();
     const { completeUntilSeconds } = await this.engine.completeness(nowMs);
+    await this.engine.ensureHealth(fromSeconds, Math.min(toSeconds, completeUntilSeconds), againFromScratch);
     const computedAt = new Date(nowMs).toISOString();
     let count = 0;
     for (const scope of this.engine.scopeNames()) {
       const incidents = await this.engine.incidents(scope, fromSeconds, toSeconds, completeUntilSeconds);
       const details = [];
-      for (const incident of incidents) details.push(await this.engine.detail(incident));
+      for (const incident of incidents) details.push(await this.engine.resolve(incident));
       const now = await this.engine.checkpoint(scope, completeUntilSeconds);
       await this.store.query({
         sql: 'DELETE FROM incidents WHERE scope = {scope:String} AND start >= toDateTime({from:UInt32}, \'UTC\') AND start < toDateTime({to:UInt32}, \'UTC\')',

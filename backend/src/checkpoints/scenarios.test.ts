@@ -137,7 +137,7 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     expect(incident).to.include({ start: iso(at(70)), end: iso(at(72)), peakEntities: 2 });
     expect(incident!.firstBad.entity).to.equal('flap-checkout');
     const detail = await engine.detail(incident!);
-    const bad = detail.windows_.find((w) => w.window === iso(at(70)))!.bad;
+    const bad = detail.evidence.find((w) => w.window === iso(at(70)))!.bad;
     expect(bad.find((e) => e.entity === 'flap-edge')).to.deep.include({ rules: ['link_down'] });
     expect(detail.checkpoint.time).to.equal(iso(at(70)));
     expect(detail.suspects).to.deep.equal([]);

@@ -158,7 +158,8 @@ const deviceScopeList = DEVICE_SCOPES.map((s) => `'${s}'`).join(', ');
 /**
  * Per entity and base window: span count, error spans, latency (t-digest quantile state and a
  * sample for the Mann-Whitney rule, in milliseconds), log counts by severity band and device event
- * counts by rollpoint.event.kind.
+ * counts by rollpoint.event.kind. Sorted by time first, in small granules: every health question
+ * reads a time range (the windows asked for and their baseline), across entities.
  */
 export const entityWindowsTable = (options: SchemaOptions): string => `
 CREATE TABLE IF NOT EXISTS entity_windows (
@@ -175,9 +176,9 @@ CREATE TABLE IF NOT EXISTS entity_windows (
     device_events SimpleAggregateFunction(sumMap, Map(String, UInt64))
 ) ENGINE = AggregatingMergeTree
 PARTITION BY toDate(window_start)
-ORDER BY (entity_kind, entity, window_start)
+ORDER BY (window_start, entity_kind, entity)
 ${ttl('window_start', options)}
-SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`;
+SETTINGS index_granularity = 1024, non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`;
 
 /** Spans: the service and the host that served them. */
 export const entityWindowsTracesView = (): string => `
@@ -324,3 +325,33 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 ) ENGINE = ReplacingMergeTree(computed_at)
 ORDER BY (scope, incident_id)
 ${ttl('toDateTime(computed_at)', options)}`;
+
+/**
+ * Each entity's verdict per window, computed once when the window is complete (by the health SQL)
+ * and read by every scope question: incidents, checkpoints, evidence. Keyed by window size, so a
+ * configuration with another window does not read verdicts made for this one.
+ */
+export const windowHealthTable = (options: SchemaOptions): string => `
+CREATE TABLE IF NOT EXISTS window_health (
+    window_seconds UInt32,
+    window DateTime('UTC'),
+    entity_kind LowCardinality(String),
+    entity String,
+    spans UInt64,
+    error_spans UInt64,
+    error_ratio Float64,
+    p50_ms Float64,
+    p95_ms Float64,
+    p99_ms Float64,
+    logs UInt64,
+    error_logs UInt64,
+    error_log_ratio Float64,
+    device_events Map(String, UInt64),
+    judged Bool,
+    fired Array(String),
+    baselines Map(String, Float64),
+    computed_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(computed_at)
+PARTITION BY toDate(window)
+ORDER BY (window_seconds, window, entity_kind, entity)
+${ttl('window', options)}`;

@@ -17,6 +17,7 @@ import {
   sourceWatermarksTable,
   traceIdTsTable,
   traceIdTsView,
+  windowHealthTable,
   type SchemaOptions,
 } from './ddl.js';
 
@@ -51,6 +52,7 @@ const MIGRATIONS: readonly Migration[] = [
       changeEventsTable(o),
       deviceConfigChangesView(),
       changesView(),
+      windowHealthTable(o),
       incidentsTable(o),
       checkpointsTable(o),
     ],

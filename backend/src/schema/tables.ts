@@ -7,6 +7,7 @@ export type TableName =
   | 'entity_windows'
   | 'service_versions'
   | 'change_events'
+  | 'window_health'
   | 'incidents'
   | 'checkpoints'
   | 'rollpoint_schema_migrations';

@@ -1,0 +1,52 @@
+import { ConfigError, parseConfig } from '@rollpoint/proto';
+import { expect } from 'chai';
+import { backendConfigSchema } from '../config.js';
+import { DEFAULT_RULES } from './config.js';
+import { healthInsert } from './health.js';
+import { patternToRegex, scopeCondition } from './scopes.js';
+
+const problems = (value: unknown): string[] => {
+  try {
+    parseConfig(backendConfigSchema, value);
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+};
+
+describe('checkpoints configuration', function () {
+  it('works with none: 60 s windows, 3 stable windows, the default rules and scope', function () {
+    const config = parseConfig(backendConfigSchema, {});
+    expect(config.checkpoints).to.deep.include({ window: 60000, stable_windows: 3, baseline_windows: 30, min_events: 20, min_errors: 5, stale_after: 300000, scopes: {} });
+    expect(config.checkpoints.rules).to.deep.equal(DEFAULT_RULES);
+  });
+
+  it('names each bad key: a window that is not a multiple of the base, an unknown rule kind or metric, a bad scope', function () {
+    expect(
+      problems({
+        checkpoints: {
+          window: '15s',
+          rules: [{ name: 'x', kind: 'sometimes', metric: 'p95_ms' }, { name: 'y', kind: 'threshold', metric: 'cpu', above: 1 }],
+          scopes: { 'bad scope': { services: ['a'] }, ok: { servers: ['a'] } },
+        },
+      }),
+    ).to.have.members([
+      'checkpoints.window: a multiple of 10s',
+      "checkpoints.rules.0.kind: Invalid discriminator value. Expected 'threshold' | 'baseline' | 'baseline_factor' | 'mann_whitney'",
+      'checkpoints.rules.1.metric: a metric name or device_events.<kind>',
+      'checkpoints.scopes.bad scope: Invalid key in record',
+      'checkpoints.scopes.ok.servers: unknown key',
+    ]);
+  });
+
+  it('keeps scope patterns and rule values out of the SQL text: they travel as query parameters', function () {
+    expect(patternToRegex('web-*.prod')).to.equal('^web\\-.*\\.prod$');
+    const scope = scopeCondition({ services: ["x') OR 1=1 --"], hosts: [], devices: ['edge-*'] });
+    expect(scope.sql).not.to.include('OR 1=1');
+    expect(scope.params).to.deep.equal({ scope_service: ["^x'\\) OR 1=1 \\-\\-$"], scope_device: ['^edge\\-.*$'] });
+    const query = healthInsert({ windowSeconds: 60, from: 0, to: 60, baselineWindows: 30, minEvents: 20, minErrors: 5, rules: DEFAULT_RULES });
+    expect(query.sql).not.to.match(/0\.05|800/);
+    expect(query.params).to.include({ rule_0: 0.05, rule_1: 800 });
+  });
+});
