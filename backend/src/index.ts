@@ -9,5 +9,5 @@ export { ChdbStore } from './store/chdb.js';
 export type { Query, QueryResult, Row, Store } from './store/store.js';
 export { trafficRequest } from './checkpoints/scenario-data.js';
 export { CheckpointEngine } from './checkpoints/engine.js';
-export { checkpointsConfigSchema } from './checkpoints/config.js';
+export { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE } from './checkpoints/config.js';
 export { Recomputer } from './checkpoints/recompute.js';

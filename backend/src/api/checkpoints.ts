@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { markerSchema } from '../checkpoints/changes.js';
+import { windowSchema } from '../checkpoints/config.js';
 import { DEFAULT_SCOPE, UnknownScopeError, type CheckpointEngine } from '../checkpoints/engine.js';
 import { explain } from '../checkpoints/explain.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
@@ -12,12 +13,14 @@ const time = z.union([z.iso.datetime({ offset: true }).transform((s) => Date.par
 
 const rangeQuery = z.strictObject({
   scope: z.string().default(DEFAULT_SCOPE),
+  /** Judge over windows of this size (e.g. 5m) instead of the configured one. */
+  window: windowSchema.optional(),
   from: time.optional(),
   to: time.optional(),
   limit: z.coerce.number().int().positive().max(10000).default(1000),
 });
 
-const checkpointQuery = z.strictObject({ scope: z.string().default(DEFAULT_SCOPE), at: time.optional() });
+const checkpointQuery = z.strictObject({ scope: z.string().default(DEFAULT_SCOPE), at: time.optional(), window: windowSchema.optional() });
 const recomputeBody = z.strictObject({ from: time, to: time }).refine((r) => r.from < r.to, 'from must be before to');
 
 function badRequest(reply: FastifyReply, message: string) {
@@ -44,7 +47,7 @@ export function registerCheckpointRoutes(app: FastifyInstance, engine: Checkpoin
     const completeness = await engine.completeness();
     const to = query.to ?? completeness.completeUntilSeconds;
     const from = query.from ?? to - rangeMs / 1000;
-    const incidents = await engine.incidents(query.scope, from, to, completeness.completeUntilSeconds);
+    const incidents = await engine.withWindow(query.window).incidents(query.scope, from, to, completeness.completeUntilSeconds);
     return { scope: query.scope, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), completeness, incidents: incidents.slice(-query.limit) };
   });
 
@@ -58,8 +61,9 @@ export function registerCheckpointRoutes(app: FastifyInstance, engine: Checkpoin
   app.get('/api/v1/checkpoint', async (request, reply) => {
     const query = parse(checkpointQuery, request.query, reply);
     if (!query) return reply;
-    if (query.at === undefined) return engine.checkpointNow(query.scope);
-    return engine.checkpoint(query.scope, query.at);
+    const judge = engine.withWindow(query.window);
+    if (query.at === undefined) return judge.checkpointNow(query.scope);
+    return judge.checkpoint(query.scope, query.at);
   });
 
   app.get('/api/v1/changes', async (request, reply) => {

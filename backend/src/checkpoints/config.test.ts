@@ -32,7 +32,7 @@ describe('checkpoints configuration', function () {
         },
       }),
     ).to.have.members([
-      'checkpoints.window: a multiple of 10s',
+      'checkpoints.window: a multiple of 10s, at most 1d',
       "checkpoints.rules.0.kind: Invalid discriminator value. Expected 'threshold' | 'baseline' | 'baseline_factor' | 'mann_whitney'",
       'checkpoints.rules.1.metric: a metric name or device_events.<kind>',
       'checkpoints.scopes.bad scope: Invalid key in record',

@@ -80,7 +80,8 @@ export interface Incident {
 
 export interface IncidentDetail extends Incident {
   checkpoint: Checkpoint;
-  suspects: Change[];
+  /** Ranked; each with the windows in which its own entity went bad, and the rules that fired. */
+  suspects: Array<Change & { evidence: Array<{ window: string; rules: string[] }> }>;
   /** Per window of the incident (and one on each side), the entities that went bad and why. */
   evidence: Array<{ window: string; bad: Evidence[] }>;
 }
@@ -131,6 +132,19 @@ export class CheckpointEngine {
     private readonly config: CheckpointsConfig,
   ) {
     this.scopes = resolveScopes(config.scopes);
+  }
+
+  private readonly atOtherWindows = new Map<number, CheckpointEngine>();
+
+  /** The same questions judged over windows of `windowMs` (a multiple of the base); this engine when undefined. */
+  withWindow(windowMs: number | undefined): CheckpointEngine {
+    if (windowMs === undefined || windowMs === this.config.window) return this;
+    let engine = this.atOtherWindows.get(windowMs);
+    if (!engine) {
+      engine = new CheckpointEngine(this.store, { ...this.config, window: windowMs });
+      this.atOtherWindows.set(windowMs, engine);
+    }
+    return engine;
   }
 
   get windowSeconds(): number {
@@ -283,7 +297,12 @@ export class CheckpointEngine {
       const key = new Date(`${String(window).replace(' ', 'T')}Z`).toISOString();
       byWindow.set(key, [...(byWindow.get(key) ?? []), evidence([entityKind, entity, fired, errorRatio, p95Ms, errorLogs, deviceEvents, baselines])]);
     }
-    return { ...resolved, evidence: [...byWindow].map(([window, bad]) => ({ window, bad })) };
+    const perWindow = [...byWindow].map(([window, bad]) => ({ window, bad }));
+    const suspects = resolved.suspects.map((suspect) => ({
+      ...suspect,
+      evidence: perWindow.flatMap(({ window, bad }) => bad.filter((e) => e.entityKind === suspect.entityKind && e.entity === suspect.entity).map((e) => ({ window, rules: e.rules }))),
+    }));
+    return { ...resolved, suspects, evidence: perWindow };
   }
 
   /** Changes in a scope, newest first. */

@@ -47,22 +47,22 @@ export class Recomputer {
       const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
       from = Math.max(from, Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * this.engine.windowSeconds));
     }
-    await this.recompute(from, completeUntilSeconds, nowMs, false).catch((err: Error) => this.options.logger.error({ err: err.message }, 'recomputing incidents and checkpoints failed'));
+    await this.recompute(from, completeUntilSeconds, nowMs, false, completeUntilSeconds).catch((err: Error) => this.options.logger.error({ err: err.message }, 'recomputing incidents and checkpoints failed'));
   }
 
   /**
    * Computes [from, to) (Unix s) for every scope and replaces the range's rows, one run at a time.
    * By default the windows' verdicts are computed again too (late data, changed rules).
    */
-  recompute(fromSeconds: number, toSeconds: number, nowMs: number = Date.now(), againFromScratch = true): Promise<RecomputeResult> {
-    const run = this.running.then(() => this.compute(fromSeconds, toSeconds, nowMs, againFromScratch));
+  recompute(fromSeconds: number, toSeconds: number, nowMs: number = Date.now(), againFromScratch = true, completeUntil?: number): Promise<RecomputeResult> {
+    const run = this.running.then(() => this.compute(fromSeconds, toSeconds, nowMs, againFromScratch, completeUntil));
     this.running = run.catch(() => {});
     return run;
   }
 
-  private async compute(fromSeconds: number, toSeconds: number, nowMs: number, againFromScratch: boolean): Promise<RecomputeResult> {
+  private async compute(fromSeconds: number, toSeconds: number, nowMs: number, againFromScratch: boolean, completeUntil?: number): Promise<RecomputeResult> {
     const started = performance.now();
-    const { completeUntilSeconds } = await this.engine.completeness(nowMs);
+    const completeUntilSeconds = completeUntil ?? (await this.engine.completeness(nowMs)).completeUntilSeconds;
     await this.engine.ensureHealth(fromSeconds, Math.min(toSeconds, completeUntilSeconds), againFromScratch);
     const computedAt = new Date(nowMs).toISOString();
     let count = 0;
@@ -71,10 +71,14 @@ export class Recomputer {
       const details = [];
       for (const incident of incidents) details.push(await this.engine.resolve(incident));
       const now = await this.engine.checkpoint(scope, completeUntilSeconds);
-      await this.store.query({
-        sql: 'DELETE FROM incidents WHERE scope = {scope:String} AND start >= toDateTime({from:UInt32}, \'UTC\') AND start < toDateTime({to:UInt32}, \'UTC\')',
-        params: { scope, from: Math.floor(fromSeconds), to: Math.ceil(toSeconds) },
-      });
+      // Verdicts computed again can move an incident's start: the range's old rows go first. An
+      // incremental pass only extends verdicts, so its incidents keep their (scope, start) key.
+      if (againFromScratch) {
+        await this.store.query({
+          sql: 'DELETE FROM incidents WHERE scope = {scope:String} AND start >= toDateTime({from:UInt32}, \'UTC\') AND start < toDateTime({to:UInt32}, \'UTC\')',
+          params: { scope, from: Math.floor(fromSeconds), to: Math.ceil(toSeconds) },
+        });
+      }
       if (details.length > 0) {
         await this.store.insert(
           'incidents',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
-import { checkpointsConfigSchema, type CheckpointsConfig } from './config.js';
+import { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE, type CheckpointsConfig } from './config.js';
 import { CheckpointEngine } from './engine.js';
 import { storeDeviceEvent, storeTraffic, type Traffic } from './scenario-data.js';
 
@@ -116,6 +116,9 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     expect(detail.checkpoint.state).to.deep.include({ entityKind: 'service', entity: 'deploy-payments', versions: ['2.0.1'] });
     expect(detail.checkpoint.state.find((s) => s.entity === 'deploy-edge')?.config?.time).to.equal(iso(at(58, 10)));
     expect(detail.suspects[0]).to.include({ kind: 'deploy', entity: 'deploy-checkout', version: '1.4.3', previousVersion: '1.4.2', time: iso(at(65, 2)), onFirstBad: true });
+    // Its evidence: the deploy's own service went bad in every window of the incident.
+    expect(detail.suspects[0]!.evidence.map((e) => e.window)).to.deep.equal(Array.from({ length: 9 }, (_, m) => iso(at(66 + m))));
+    expect(detail.suspects[0]!.evidence[0]!.rules).to.include('span_error_ratio');
     // Who changed the router is read from its message.
     const changes = await engine.changes('deploy', T / 1000, now() / 1000, 100);
     expect(changes.find((c) => c.entity === 'deploy-edge')).to.include({ kind: 'config_change', author: 'admin', source: 'syslog', time: iso(at(58, 10)) });
@@ -162,8 +165,19 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     const [incident] = await incidentsOf('drift');
     const start = Date.parse(incident!.start);
     expect(start).to.be.within(at(61), at(64));
-    expect(incident!.firstBad.rules.some((r) => r === 'p95_baseline' || r === 'latency_shift')).to.equal(true);
+    expect(incident!.firstBad.rules).to.include('p95_baseline');
     expect(incident!.firstBad.rules).not.to.include('p95_latency');
+    expect(incident!.firstBad.p95Ms).to.be.below(800);
+  });
+
+  it('the same drift is caught by the Mann-Whitney latency test, when configured', async function () {
+    const statistical = new CheckpointEngine(store, checkpointsConfigSchema.parse({ scopes, rules: [...DEFAULT_RULES.filter((r) => r.kind === 'threshold'), LATENCY_SHIFT_RULE] }));
+    // Verdicts are kept per window size; this engine judges 120 s windows, so it does not reuse the others'.
+    const judge = statistical.withWindow(120_000);
+    const { completeUntilSeconds } = await judge.completeness(now());
+    const [incident] = await judge.incidents('drift', T / 1000, completeUntilSeconds, completeUntilSeconds);
+    expect(Date.parse(incident!.start)).to.be.within(at(60), at(64));
+    expect(incident!.firstBad.rules).to.deep.equal(['latency_shift']);
     expect(incident!.firstBad.p95Ms).to.be.below(800);
   });
 

@@ -150,6 +150,13 @@ ORDER BY source`;
 
 export const BASE_WINDOW_SECONDS = 10;
 
+/**
+ * Latency values kept per window (a uniform sample) for the Mann-Whitney rule. 32 against the
+ * baseline's 80 finds a doubled median at p far below 0.001, and merging samples is a large part of
+ * a recompute's cost (measured: a 100-value sample cost a day's recompute about 3 s at 10 M spans).
+ */
+export const LATENCY_SAMPLE_SIZE = 32;
+
 /** Scopes whose log records come from network gear and servers' syslog: their host is a device. */
 export const DEVICE_SCOPES = ['rollpoint/syslog', 'rollpoint/snmptrap'] as const;
 
@@ -157,7 +164,7 @@ const deviceScopeList = DEVICE_SCOPES.map((s) => `'${s}'`).join(', ');
 
 /**
  * Per entity and base window: span count, error spans, latency (t-digest quantile state and a
- * sample for the Mann-Whitney rule, in milliseconds), log counts by severity band and device event
+ * LATENCY_SAMPLE_SIZE sample for the Mann-Whitney rule, in milliseconds), log counts by severity band and device event
  * counts by rollpoint.event.kind. Sorted by time first, in small granules: every health question
  * reads a time range (the windows asked for and their baseline), across entities.
  */
@@ -169,7 +176,7 @@ CREATE TABLE IF NOT EXISTS entity_windows (
     spans SimpleAggregateFunction(sum, UInt64),
     error_spans SimpleAggregateFunction(sum, UInt64),
     latency_ms AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
-    latency_sample_ms AggregateFunction(groupArraySample(100, 1), Float64),
+    latency_sample_ms AggregateFunction(groupArraySample(${LATENCY_SAMPLE_SIZE}, 1), Float64),
     logs SimpleAggregateFunction(sum, UInt64),
     warn_logs SimpleAggregateFunction(sum, UInt64),
     error_logs SimpleAggregateFunction(sum, UInt64),
@@ -190,7 +197,7 @@ SELECT
     count() AS spans,
     countIf(StatusCode = 'Error') AS error_spans,
     quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS latency_ms,
-    groupArraySampleState(100, 1)(Duration / 1e6) AS latency_sample_ms
+    groupArraySampleState(${LATENCY_SAMPLE_SIZE}, 1)(Duration / 1e6) AS latency_sample_ms
 FROM otel_traces
 ARRAY JOIN [('service', ServiceName), ('host', ResourceAttributes['host.name'])] AS kind_and_name
 WHERE kind_and_name.2 != ''

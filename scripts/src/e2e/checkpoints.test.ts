@@ -61,6 +61,13 @@ describe('checkpoints through the API and the CLI', function () {
     expect(await cli('incidents', '--scope', 'shop', '--since', iso(T))).to.match(/shop:\d+ .*resolved.*service shop-cart.*span_error_ratio/);
   });
 
+  it('judges over another window on request: the same incident in 5-minute windows', async function () {
+    const answer = await fetch(`${backend.url}/api/v1/incidents?scope=shop&window=5m&from=${encodeURIComponent(iso(T))}`);
+    const { incidents } = (await answer.json()) as { incidents: Array<Record<string, unknown>> };
+    expect(incidents.map((i) => [i.start, i.end])).to.deep.equal([[iso(at(20)), iso(at(25))]]);
+    expect((await fetch(`${backend.url}/api/v1/incidents?scope=shop&window=7s`)).status).to.equal(400);
+  });
+
   it('explains it: what went bad, the checkpoint with its versions, the suspects ranked', async function () {
     const story = await cli('explain', `shop:${at(21) / 1000}`);
     expect(story).to.include(`shop-cart went unhealthy at ${iso(at(21)).slice(11, 19)} (span error ratio 40 %`);
