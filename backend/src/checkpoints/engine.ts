@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
 import { changesQuery, markerRow, type Marker } from './changes.js';
-import { healthInsert, storedHealth } from './health.js';
+import { healthDelete, healthInsert, storedHealth } from './health.js';
 import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery, suspectsQuery } from './queries.js';
 import { resolveScopes } from './scopes.js';
 
@@ -188,7 +188,11 @@ export class CheckpointEngine {
         if (from < covered.from) missing.push([from, covered.from]);
         if (to > covered.to) missing.push([covered.to, to]);
       }
-      for (const [a, b] of missing) await this.store.query(healthInsert({ ...this.rules(), from: a, to: b }));
+      for (const [a, b] of missing) {
+        // Verdicts an earlier run (or a recompute) stored for the range go first.
+        await this.store.query(healthDelete(this.windowSeconds, a, b));
+        await this.store.query(healthInsert({ ...this.rules(), from: a, to: b }));
+      }
       // Only a contiguous range is remembered; a range apart from it replaces it.
       this.covered = covered && !(to < covered.from || from > covered.to) ? { from: Math.min(from, covered.from), to: Math.max(to, covered.to) } : { from, to };
     });

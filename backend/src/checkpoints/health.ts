@@ -143,7 +143,7 @@ FROM (
                 if(spans > 0, latency_quantiles[1], 0) AS p50_ms,
                 if(spans > 0, latency_quantiles[2], 0) AS p95_ms,
                 if(spans > 0, latency_quantiles[3], 0) AS p99_ms,
-                groupArraySampleMerge(${LATENCY_SAMPLE_SIZE}, 1)(latency_sample_ms) AS latency_sample,
+                ${usesMannWhitney ? `groupArraySampleMerge(${LATENCY_SAMPLE_SIZE}, 1)(latency_sample_ms) AS latency_sample,` : ''}
                 sum(logs) AS logs,
                 sum(error_logs) AS error_logs,
                 if(logs > 0, error_logs / logs, 0) AS error_log_ratio,
@@ -174,6 +174,14 @@ ORDER BY window, entity_kind, entity`;
   return { sql, params };
 }
 
+/** Removes the verdicts of the windows in [from, to), before they are computed again. */
+export function healthDelete(windowSeconds: number, from: number, to: number): Query {
+  return {
+    sql: "DELETE FROM window_health WHERE window_seconds = {window:UInt32} AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC')",
+    params: { window: windowSeconds, from, to },
+  };
+}
+
 /** Computes the verdicts of every entity for the windows in [from, to) into window_health, inside ClickHouse. */
 export function healthInsert(options: Omit<HealthQueryOptions, 'scope'>): Query {
   const select = healthSelect({ ...options, scope: undefined });
@@ -192,7 +200,7 @@ export function storedHealth(scope: Scope | undefined, prefix = 'health'): Query
   return {
     sql: `
 SELECT window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events, judged, fired, baselines
-FROM window_health FINAL
+FROM window_health
 WHERE window_seconds = {window:UInt32} AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC') AND ${condition.sql}`,
     params: condition.params,
   };

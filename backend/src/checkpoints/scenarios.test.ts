@@ -89,9 +89,10 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     // Four bad minutes, then recovery.
     await storeTraffic(store, steady('recovery-web', '1.0.0', at(0), at(60), { errorRate: (t) => (t >= at(40) && t < at(44) ? 0.5 : 0.004) }));
 
-    // Healthy, then failing from +91 until a minute ago: what a slow agent has not delivered yet.
+    // Healthy, then failing from +91 on: what a slow agent has not delivered yet.
     await storeTraffic(store, steady('late-web', '4.0.0', at(0), at(91)));
-    await storeTraffic(store, steady('late-web', '4.0.0', at(91), Date.now() - MINUTE, { errorRate: () => 0.5 }));
+    // Into the next minutes too, so the latest complete window is always among the failing ones.
+    await storeTraffic(store, steady('late-web', '4.0.0', at(91), Date.now() + 2 * MINUTE, { errorRate: () => 0.5 }));
   });
 
   after(async function () {

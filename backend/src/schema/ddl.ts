@@ -336,7 +336,8 @@ ${ttl('toDateTime(computed_at)', options)}`;
 /**
  * Each entity's verdict per window, computed once when the window is complete (by the health SQL)
  * and read by every scope question: incidents, checkpoints, evidence. Keyed by window size, so a
- * configuration with another window does not read verdicts made for this one.
+ * configuration with another window does not read verdicts made for this one. A range judged again
+ * is deleted first, so reads need no FINAL.
  */
 export const windowHealthTable = (options: SchemaOptions): string => `
 CREATE TABLE IF NOT EXISTS window_health (
@@ -358,7 +359,7 @@ CREATE TABLE IF NOT EXISTS window_health (
     fired Array(String),
     baselines Map(String, Float64),
     computed_at DateTime64(3, 'UTC')
-) ENGINE = ReplacingMergeTree(computed_at)
+) ENGINE = MergeTree
 PARTITION BY toDate(window)
 ORDER BY (window_seconds, window, entity_kind, entity)
 ${ttl('window', options)}`;
