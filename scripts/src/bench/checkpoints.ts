@@ -41,7 +41,7 @@ SELECT
     if(SeverityText = 'ERROR', 17, 9) AS SeverityNumber,
     if(device, '', concat('svc-', toString(number % ${SERVICES}))) AS ServiceName,
     'request handled' AS Body,
-    map('host.name', if(device, concat('dev-', toString(number % ${DEVICES})), concat('host-', toString(number % ${HOSTS})))) AS ResourceAttributes,
+    map('host.name', if(device, concat('dev-', toString(intDiv(number, 10) % ${DEVICES})), concat('host-', toString(number % ${HOSTS})))) AS ResourceAttributes,
     if(device, 'rollpoint/syslog', 'app') AS ScopeName,
     if(device AND cityHash64(number, 6) % 200000 = 0, map('rollpoint.event.kind', if(cityHash64(number, 7) % 2 = 0, 'link_down', 'config_change')), map()) AS LogAttributes
 FROM (SELECT number, number % 10 < 3 AS device FROM numbers(${first}, ${count}))`;
