@@ -23,8 +23,8 @@ const fileSchema = z.strictObject({
     .strictObject({
       /** Names this agent to the backend (its watermark and heartbeats) and on every resource (rollpoint.agent.id). */
       id: z.string().min(1).regex(/^\S+$/, 'no whitespace').default(hostname()),
-      /** Where the agent keeps its disk queues and dead letters. */
-      data_dir: z.string().min(1).default('./data/agent'),
+      /** Where the agent keeps its disk queues and dead letters (beside, not inside, the backend's ./data). */
+      data_dir: z.string().min(1).default('./agent-data'),
     })
     .prefault({}),
   receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {} }),
