@@ -126,6 +126,24 @@ describe('disk queue', () => {
     await (await DiskQueue.open(options())).queue.close();
   });
 
+  it('fails only the batches a failed write concerns, goes on in a new segment, and counts the bytes on disk', async function () {
+    const { queue } = await DiskQueue.open(options({ segmentBytes: 1024 * 1024 }));
+    await fill(queue, 3);
+    // The file under the queue goes away, as with an I/O error: the next write fails.
+    await (queue as unknown as { writer: { close(): Promise<void> } }).writer.close();
+    let failure: unknown;
+    await queue.append({ signal: 'logs', records: 1, watermarkMs: 0, payload: payloadOf(9) }).catch((err: unknown) => (failure = err));
+    expect(failure).to.be.instanceOf(Error);
+    await fill(queue, 2);
+    expect(queue.depth).to.equal(5);
+    const onDisk = segments().reduce((sum, name) => sum + statSync(join(directory, name)).size, 0);
+    expect(queue.bytes).to.equal(onDisk);
+    await queue.close();
+    const reopened = await DiskQueue.open(options());
+    expect(reopened.recovered).to.include({ batches: 5, tornRecords: 0 });
+    await reopened.queue.close();
+  });
+
   it('names the oldest watermark of what is not yet delivered', async () => {
     const { queue } = await DiskQueue.open(options());
     expect(queue.oldestWatermarkMs()).to.equal(undefined);

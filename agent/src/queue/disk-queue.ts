@@ -336,20 +336,25 @@ export class DiskQueue {
   /**
    * Group commit: whatever was appended meanwhile goes in one write and, with fsync, one fsync.
    * Records are placed in segments here, in append order, so rotation never races an append.
+   * Records written before a rotation are settled by it (rotate syncs the finished segment), so a
+   * later failure fails only the records it really concerns.
    */
   private async flushWrites(): Promise<void> {
     while (this.writes.length > 0) {
       const group = this.writes;
       this.writes = [];
       let unwritten: PendingWrite[] = [];
+      let next = 0;
       try {
-        for (const write of group) {
+        for (; next < group.length; next++) {
+          const write = group[next]!;
           const recycle = this.recycleActive && this.active.live === 0;
           if (this.active.size > 0 && (recycle || this.active.size + write.record.length > this.options.segmentBytes)) {
             this.recycleActive = false;
             await this.writer.writev(unwritten.map((w) => w.record));
-            unwritten = [];
             await this.rotate();
+            for (const done of unwritten) done.settle();
+            unwritten = [];
           }
           const segment = this.active;
           write.entry.segment = segment;
@@ -361,30 +366,45 @@ export class DiskQueue {
         }
         await this.writer.writev(unwritten.map((w) => w.record));
         if (this.options.durability === 'fsync') await this.writer.datasync();
-        for (const write of group) write.settle();
+        for (const done of unwritten) done.settle();
       } catch (err) {
-        await this.abandonSegment(group);
-        for (const write of group) write.settle(err as Error);
+        // The placed records not yet settled, and the ones the loop had not reached.
+        const failed = [...unwritten, ...group.slice(next)];
+        await this.abandonSegments(failed);
+        for (const write of failed) write.settle(err as Error);
       }
     }
     this.writing = undefined;
   }
 
   /**
-   * After a failed write (a full disk…) the segment may end in part of a record: appends go on in a
-   * new segment, and the failed batches (whose senders are told) are not counted as live.
+   * After a failed write (a full disk…) a segment may end in part of a record: appends go on in a
+   * new segment, the failed batches (whose senders are told) are not live, and the bytes counted
+   * are what the files really hold.
    */
-  private async abandonSegment(failed: readonly PendingWrite[]): Promise<void> {
+  private async abandonSegments(failed: readonly PendingWrite[]): Promise<void> {
+    const touched = new Set<Segment>([this.active]);
     for (const write of failed) {
-      this.diskBytes -= write.record.length;
-      if (write.entry.ordinal >= 0) write.entry.segment.live--;
+      if (write.entry.ordinal < 0) {
+        // Never placed: only its reservation was counted.
+        this.diskBytes -= write.record.length;
+        continue;
+      }
+      write.entry.segment.live--;
+      touched.add(write.entry.segment);
     }
-    const segment = this.active;
-    this.diskBytes -= segment.size;
-    segment.size = statSync(segment.path).size;
-    this.diskBytes += segment.size;
-    // Ordinals past the failure would no longer match the file: nothing more is appended to it.
-    segment.written = Number.MAX_SAFE_INTEGER;
+    for (const segment of touched) {
+      let actual = 0;
+      try {
+        actual = statSync(segment.path).size;
+      } catch {
+        // Not created at all.
+      }
+      this.diskBytes += actual - segment.size;
+      segment.size = actual;
+      // Ordinals past the failure would no longer match the file: nothing more is appended to it.
+      segment.written = Number.MAX_SAFE_INTEGER;
+    }
     await this.rotate().catch(() => {});
   }
 

@@ -89,6 +89,8 @@ export interface IncidentDetail extends Incident {
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
 const isoMs = (ms: number): string => new Date(ms).toISOString();
 const toNumber = (value: unknown): number => Number(value);
+/** A DateTime as ClickHouse prints it in UTC ("2026-11-30 12:04:00[.000]") as ISO 8601. */
+const utcToIso = (value: unknown): string => new Date(`${String(value).replace(' ', 'T')}Z`).toISOString();
 
 function evidence(tuple: unknown[]): Evidence {
   const [entityKind, entity, rules, errorRatio, p95Ms, errorLogs, deviceEvents, baselines] = tuple;
@@ -259,7 +261,7 @@ export class CheckpointEngine {
         entityKind: String(entityKind),
         entity: String(entity),
         versions: versions as string[],
-        ...(entityKind === 'device' ? { config: { time: new Date(`${String(configTime).replace(' ', 'T')}Z`).toISOString(), description: String(configDescription) } } : {}),
+        ...(entityKind === 'device' ? { config: { time: utcToIso(configTime), description: String(configDescription) } } : {}),
       })),
     };
   }
@@ -298,7 +300,7 @@ export class CheckpointEngine {
     const byWindow = new Map<string, Evidence[]>();
     for (const row of rows) {
       const [window, entityKind, entity, , , errorRatio, , p95Ms, , , errorLogs, , deviceEvents, , fired, baselines] = row;
-      const key = new Date(`${String(window).replace(' ', 'T')}Z`).toISOString();
+      const key = utcToIso(window);
       byWindow.set(key, [...(byWindow.get(key) ?? []), evidence([entityKind, entity, fired, errorRatio, p95Ms, errorLogs, deviceEvents, baselines])]);
     }
     const perWindow = [...byWindow].map(([window, bad]) => ({ window, bad }));

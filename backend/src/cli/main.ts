@@ -54,6 +54,12 @@ program
   });
 
 const clock = (iso: string | null): string => (iso ? iso.replace('T', ' ').slice(0, 19) : '–');
+
+/** GET `path` with the options given (undefined ones left out) as the query. */
+function ask<T>(path: string, params: Record<string, string | undefined>): Promise<T> {
+  const given = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return client().request<T>('GET', `${path}?${new URLSearchParams(given)}`);
+}
 const scopeOption = ['--scope <scope>', 'the scope (a set of entities in the backend configuration)', 'default'] as const;
 
 program
@@ -62,8 +68,7 @@ program
   .option(...scopeOption)
   .option('--since <time>', 'ISO time or Unix seconds (default: the backend’s recompute range)')
   .action(async (options: { scope: string; since?: string }) => {
-    const query = new URLSearchParams({ scope: options.scope, ...(options.since ? { from: options.since } : {}) });
-    const answer = await client().request<{ incidents: Incident[]; completeness: Completeness }>('GET', `/api/v1/incidents?${query}`);
+    const answer = await ask<{ incidents: Incident[]; completeness: Completeness }>('/api/v1/incidents', { scope: options.scope, from: options.since });
     if (wantsJson()) return print(JSON.stringify(answer));
     print(
       renderTable(
@@ -80,8 +85,7 @@ program
   .option(...scopeOption)
   .option('--at <time>', 'ISO time or Unix seconds (default: now, i.e. the latest complete window)')
   .action(async (options: { scope: string; at?: string }) => {
-    const query = new URLSearchParams({ scope: options.scope, ...(options.at ? { at: options.at } : {}) });
-    const checkpoint = await client().request<Checkpoint>('GET', `/api/v1/checkpoint?${query}`);
+    const checkpoint = await ask<Checkpoint>('/api/v1/checkpoint', { scope: options.scope, at: options.at });
     if (wantsJson()) return print(JSON.stringify(checkpoint));
     if (!checkpoint.time) return print(`scope ${checkpoint.scope}: no checkpoint (never healthy and unchanged for ${checkpoint.stableWindows} windows in range)`);
     print(`scope ${checkpoint.scope}: checkpoint ${clock(checkpoint.time)} (healthy and unchanged for ${checkpoint.stableWindows} × ${checkpoint.windowSeconds} s before it)`);
@@ -94,8 +98,7 @@ program
   .option(...scopeOption)
   .option('--since <time>', 'ISO time or Unix seconds')
   .action(async (options: { scope: string; since?: string }) => {
-    const query = new URLSearchParams({ scope: options.scope, ...(options.since ? { from: options.since } : {}) });
-    const answer = await client().request<{ changes: Change[] }>('GET', `/api/v1/changes?${query}`);
+    const answer = await ask<{ changes: Change[] }>('/api/v1/changes', { scope: options.scope, from: options.since });
     if (wantsJson()) return print(JSON.stringify(answer));
     print(renderTable(['time', 'kind', 'entity', 'what', 'by'], answer.changes.map((c) => [clock(c.time), c.kind, `${c.entityKind} ${c.entity}`, c.title, c.author])));
   });

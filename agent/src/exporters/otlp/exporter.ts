@@ -34,12 +34,16 @@ export class OtlpGrpcExporter implements Exporter {
     private readonly context: ComponentContext,
   ) {
     this.sender = new GrpcSender(config);
-    const folder = context.id.replaceAll('/', '_');
-    this.deadLetters = new DeadLetters(config.dead_letter_directory ?? join(context.agent.dataDir, 'dead-letter', folder));
+    this.deadLetters = new DeadLetters(config.dead_letter_directory ?? this.dataFolder('dead-letter'));
+  }
+
+  /** <agent.data_dir>/<kind>/<exporter id>, "otlp/backup" becoming "otlp_backup". */
+  private dataFolder(kind: string): string {
+    return join(this.context.agent.dataDir, kind, this.context.id.replaceAll('/', '_'));
   }
 
   private get queueDirectory(): string {
-    return this.config.sending_queue.directory ?? join(this.context.agent.dataDir, 'queue', this.context.id.replaceAll('/', '_'));
+    return this.config.sending_queue.directory ?? this.dataFolder('queue');
   }
 
   consumer<Req>(signal: Signal<Req>): Consume<Req> {
