@@ -8,8 +8,9 @@ import { Recomputer } from './checkpoints/recompute.js';
 import { createIngest } from './ingest/ingest.js';
 import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
-import { migrate } from './schema/migrations.js';
-import { ChdbStore } from './store/chdb.js';
+import { checkSchemaVersion, migrate } from './schema/migrations.js';
+import { connectStore, openStore, schemaOptionsOf, storeLocation } from './store/open.js';
+import type { Store } from './store/store.js';
 import { createBackendMetrics } from './telemetry/metrics.js';
 
 export interface RunningBackend {
@@ -28,21 +29,16 @@ function readServerTls(tls: NonNullable<BackendConfig['otlp']['grpc']['tls']>): 
   };
 }
 
-/** Opens the store, brings its schema up to date and starts the OTLP and HTTP servers. */
+/**
+ * Serves health at once (/readyz: not ready), reaches the store (waiting while a server cannot be
+ * reached), brings its schema up to date, then takes data: the OTLP server starts last.
+ */
 export async function startBackend(config: BackendConfig, logger: Logger = pino({ level: config.log.level })): Promise<RunningBackend> {
   let ready = false;
   const metrics = createBackendMetrics();
-  const store = new ChdbStore({
-    path: config.storage.chdb.path,
-    readOnlyMaxRows: config.sql.max_rows,
-    readOnlyTimeoutMs: config.sql.timeout,
-  });
-  const applied = await migrate(store, { ttlDays: config.storage.ttl_days });
-  if (applied.length > 0) logger.info({ applied }, 'schema migrations applied');
+  const store = openStore(config);
   const watermarks = new SourceWatermarks(store);
-  await watermarks.start();
   metrics.sources.current = () => watermarks.snapshot();
-
   const engine = new CheckpointEngine(store, config.checkpoints);
   const recomputer = new Recomputer(engine, store, { intervalMs: config.checkpoints.recompute_interval, rangeMs: config.checkpoints.recompute_range, logger });
   const api = await createApiServer({
@@ -56,6 +52,14 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });
   const httpPort = (api.server.address() as { port: number }).port;
+  try {
+    await prepareStore(store, config, logger);
+    await watermarks.start();
+  } catch (err) {
+    await api.close();
+    await store.close();
+    throw err;
+  }
 
   const otlp = await startBackendOtlpServer({
     endpoint: config.otlp.grpc.endpoint,
@@ -69,7 +73,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   });
   recomputer.start();
   ready = true;
-  logger.info({ grpc: otlp.port, http: httpPort, store: config.storage.chdb.path }, 'rollpoint-backend ready');
+  logger.info({ grpc: otlp.port, http: httpPort, store: storeLocation(config.storage) }, 'rollpoint-backend ready');
 
   return {
     grpcPort: otlp.port,
@@ -84,4 +88,17 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       logger.info('rollpoint-backend stopped');
     },
   };
+}
+
+/** Reaches the store, checks its version and creates or checks the schema. */
+async function prepareStore(store: Store, config: BackendConfig, logger: Logger): Promise<void> {
+  const retry = config.storage.clickhouse.connect_retry;
+  const version = await connectStore(store, config.storage, { logger, initialMs: retry.initial_interval, maxMs: retry.max_interval });
+  logger.info({ driver: store.driver, store: storeLocation(config.storage), version }, 'store reached');
+  if (store.driver === 'clickhouse' && !config.storage.clickhouse.create_schema) {
+    await checkSchemaVersion(store);
+    return;
+  }
+  const applied = await migrate(store, schemaOptionsOf(config.storage));
+  if (applied.length > 0) logger.info({ applied }, 'schema migrations applied');
 }

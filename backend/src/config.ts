@@ -5,6 +5,8 @@ import { checkpointsConfigSchema } from './checkpoints/config.js';
 // The backend's configuration: loaded and validated once at start, then passed down.
 // Keys are snake_case as in the YAML file, so the docs and the code use the same names.
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
 
 export const backendConfigSchema = z.strictObject({
@@ -44,11 +46,36 @@ export const backendConfigSchema = z.strictObject({
     .prefault({}),
   storage: z
     .strictObject({
-      driver: z.literal('chdb').default('chdb'),
+      /** chdb: the embedded engine (zero setup); clickhouse: a ClickHouse server or cluster over HTTP(S). */
+      driver: z.enum(['chdb', 'clickhouse']).default('chdb'),
       chdb: z
         .strictObject({
           /** Folder of the embedded ClickHouse data. */
           path: z.string().min(1).default('./data'),
+        })
+        .prefault({}),
+      clickhouse: z
+        .strictObject({
+          /** The server's HTTP(S) interface. */
+          url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:8123' }).default('http://127.0.0.1:8123'),
+          username: z.string().min(1).default('default'),
+          password: z.string().default(''),
+          /** Must exist on the server (rollpoint creates tables, not databases). */
+          database: z.string().regex(IDENTIFIER, 'must be a plain identifier (letters, digits, _)').default('default'),
+          /** CA of the server's certificate, for https URLs signed by a private CA. */
+          tls: z.strictObject({ ca_file: z.string().min(1) }).optional(),
+          /** Longest one request may take, inserts of large batches included. */
+          request_timeout: durationMs.default(60000),
+          /** gzip inserts and answers. */
+          compression: z.boolean().default(true),
+          /** A cluster of the server's remote_servers: DDL ON CLUSTER, Replicated tables, Distributed tables over them. */
+          cluster: z.string().regex(IDENTIFIER, 'must be a plain identifier (letters, digits, _)').optional(),
+          /** false: operators own the DDL (`rollpoint-backend schema --print`); the backend only checks the schema version. */
+          create_schema: z.boolean().default(true),
+          /** Waits between attempts to reach the server at start: from initial_interval, growing to max_interval. */
+          connect_retry: z
+            .strictObject({ initial_interval: durationMs.default(1000), max_interval: durationMs.default(30000) })
+            .prefault({}),
         })
         .prefault({}),
       /** Days to keep telemetry (applied when the tables are created); 0 keeps it forever. */

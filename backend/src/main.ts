@@ -3,6 +3,8 @@ import { runService } from '@rollpoint/proto';
 import { pino, type Logger } from 'pino';
 import { startBackend } from './backend.js';
 import { loadBackendConfig, type BackendConfig } from './config.js';
+import { schemaScript } from './schema/migrations.js';
+import { schemaOptionsOf } from './store/open.js';
 
 await runService<BackendConfig, Logger>({
   name: 'rollpoint-backend',
@@ -10,4 +12,14 @@ await runService<BackendConfig, Logger>({
   load: loadBackendConfig,
   logger: (config) => pino({ level: config.log.level }),
   start: startBackend,
+  commands: (program, load) => {
+    program
+      .command('schema')
+      .description("rollpoint's ClickHouse schema, for operators who own the DDL (storage.clickhouse.create_schema: false)")
+      .requiredOption('--print', 'print the DDL as one script for clickhouse-client --multiquery')
+      .option('-c, --config <file>', 'the configuration whose storage settings (cluster, ttl_days) shape the DDL')
+      .action((options: { config?: string }) => {
+        process.stdout.write(schemaScript(schemaOptionsOf(load(options.config).storage)));
+      });
+  },
 });

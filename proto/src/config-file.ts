@@ -11,7 +11,27 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads a YAML file (an absent path means "all defaults"). */
+// ${env:NAME} as in the Collector's configuration; $${ stays a literal ${.
+const ENV_REFERENCE = /\$(\$?)\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces ${env:NAME} in every string value (after parsing, so a value cannot change the YAML's shape). */
+function expandEnv(value: unknown, path: string, missing: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REFERENCE, (whole, escaped: string, name: string) => {
+      if (escaped) return whole.slice(1);
+      const found = process.env[name];
+      if (found === undefined) missing.push(`${path}: environment variable ${name} is not set`);
+      return found ?? '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => expandEnv(item, `${path}.${i}`, missing));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandEnv(item, path ? `${path}.${key}` : key, missing)]));
+  }
+  return value;
+}
+
+/** Reads a YAML file (an absent path means "all defaults"), expanding ${env:NAME} in its values. */
 export function readYamlFile(path: string | undefined): unknown {
   if (path === undefined) return {};
   let text: string;
@@ -20,11 +40,16 @@ export function readYamlFile(path: string | undefined): unknown {
   } catch (err) {
     throw new ConfigError([`${path}: ${(err as Error).message}`]);
   }
+  let parsed: unknown;
   try {
-    return parseYaml(text) ?? {};
+    parsed = parseYaml(text) ?? {};
   } catch (err) {
     throw new ConfigError([`${path}: not valid YAML: ${(err as Error).message}`]);
   }
+  const missing: string[] = [];
+  const expanded = expandEnv(parsed, '', missing);
+  if (missing.length > 0) throw new ConfigError(missing);
+  return expanded;
 }
 
 const joinPath = (parts: readonly PropertyKey[]): string => parts.map(String).join('.') || '(top level)';

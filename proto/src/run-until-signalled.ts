@@ -45,6 +45,8 @@ export interface ServiceProgram<C, L extends LifecycleLogger> {
   load(path: string | undefined): C;
   logger(config: C): L;
   start(config: C, logger: L): Promise<{ stop(): Promise<void> }>;
+  /** Subcommands beside running the service (e.g. `schema --print`); each gets the same config loader. */
+  commands?: (program: Command, loadOrExit: (path: string | undefined) => C) => void;
 }
 
 /**
@@ -52,20 +54,23 @@ export interface ServiceProgram<C, L extends LifecycleLogger> {
  * printed with its paths and exit status 2, then run until SIGINT or SIGTERM.
  */
 export async function runService<C, L extends LifecycleLogger>(program: ServiceProgram<C, L>): Promise<void> {
-  await new Command(program.name)
+  const loadOrExit = (path: string | undefined): C => {
+    try {
+      return program.load(path);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`${program.name}: ${err.message}\n`);
+      process.exit(2);
+    }
+  };
+  const command = new Command(program.name)
     .description(program.description)
     .option('-c, --config <file>', 'YAML configuration (every setting has a default)')
     .action(async (options: { config?: string }) => {
-      let config: C;
-      try {
-        config = program.load(options.config);
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        process.stderr.write(`${program.name}: ${err.message}\n`);
-        process.exit(2);
-      }
+      const config = loadOrExit(options.config);
       const logger = program.logger(config);
       await runUntilSignalled(logger, () => program.start(config, logger));
-    })
-    .parseAsync();
+    });
+  program.commands?.(command, loadOrExit);
+  await command.parseAsync();
 }

@@ -28,6 +28,11 @@ export async function createApiServer(context: ApiContext): Promise<FastifyInsta
   const app = Fastify({ loggerInstance: logger, bodyLimit: 1024 * 1024 });
   // Analysts post SQL as plain text as often as in JSON.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/api/') && !context.isReady()) {
+      await reply.code(503).send({ error: 'not_ready', message: 'the backend is still reaching its ClickHouse store; see /readyz and its log' });
+    }
+  });
   if (context.apiToken) {
     const check = createBearerTokenCheck({ api: context.apiToken });
     app.addHook('onRequest', async (request, reply) => {

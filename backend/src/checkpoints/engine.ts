@@ -192,8 +192,8 @@ export class CheckpointEngine {
       }
       for (const [a, b] of missing) {
         // Verdicts an earlier run (or a recompute) stored for the range go first.
-        await this.store.query(healthDelete(this.windowSeconds, a, b));
-        await this.store.query(healthInsert({ ...this.rules(), from: a, to: b }));
+        await this.store.command(healthDelete(this.windowSeconds, a, b));
+        await this.store.command(healthInsert({ ...this.rules(), from: a, to: b }));
       }
       // Only a contiguous range is remembered; a range apart from it replaces it.
       this.covered = covered && !(to < covered.from || from > covered.to) ? { from: Math.min(from, covered.from), to: Math.max(to, covered.to) } : { from, to };

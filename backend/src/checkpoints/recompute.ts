@@ -74,7 +74,7 @@ export class Recomputer {
       // Verdicts computed again can move an incident's start: the range's old rows go first. An
       // incremental pass only extends verdicts, so its incidents keep their (scope, start) key.
       if (againFromScratch) {
-        await this.store.query({
+        await this.store.command({
           sql: 'DELETE FROM incidents WHERE scope = {scope:String} AND start >= toDateTime({from:UInt32}, \'UTC\') AND start < toDateTime({to:UInt32}, \'UTC\')',
           params: { scope, from: Math.floor(fromSeconds), to: Math.ceil(toSeconds) },
         });

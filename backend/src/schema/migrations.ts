@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import { StoreError, type Store } from '../store/store.js';
 import {
   changeEventsTable,
   changesView,
@@ -32,29 +32,29 @@ const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'otel_logs and otel_traces (Collector ClickHouse exporter layout)',
-    statements: (o) => [otelLogsTable(o), otelTracesTable(o), traceIdTsTable(o), traceIdTsView()],
+    statements: (o) => [...otelLogsTable(o), ...otelTracesTable(o), ...traceIdTsTable(o), traceIdTsView(o)],
   },
   {
     version: 2,
     name: 'deduplication windows for batch ids; source_watermarks',
-    statements: () => [...deduplicationWindows(), sourceWatermarksTable()],
+    statements: (o) => [...deduplicationWindows(o), ...sourceWatermarksTable(o)],
   },
   {
     version: 3,
     name: 'checkpoints: entity windows, service versions, change events, the changes view, incidents and checkpoints',
     statements: (o) => [
-      entityWindowsTable(o),
-      entityWindowsTracesView(),
-      entityWindowsLogsView(),
-      serviceVersionsTable(o),
-      serviceVersionsView('otel_traces'),
-      serviceVersionsView('otel_logs'),
-      changeEventsTable(o),
-      deviceConfigChangesView(),
-      changesView(),
-      windowHealthTable(o),
-      incidentsTable(o),
-      checkpointsTable(o),
+      ...entityWindowsTable(o),
+      entityWindowsTracesView(o),
+      entityWindowsLogsView(o),
+      ...serviceVersionsTable(o),
+      serviceVersionsView('otel_traces', o),
+      serviceVersionsView('otel_logs', o),
+      ...changeEventsTable(o),
+      deviceConfigChangesView(o),
+      changesView(o),
+      ...windowHealthTable(o),
+      ...incidentsTable(o),
+      ...checkpointsTable(o),
     ],
   },
 ];
@@ -66,7 +66,7 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  * so two backends starting at once, or a crash between a statement and its record, are harmless.
  */
 export async function migrate(store: Store, options: SchemaOptions): Promise<number[]> {
-  await store.command(migrationsTable());
+  for (const statement of migrationsTable(options)) await store.command(statement);
   const { rows } = await store.query({ sql: 'SELECT DISTINCT version FROM rollpoint_schema_migrations', params: {} });
   const applied = new Set(rows.map((row) => Number(row[0])));
   const done: number[] = [];
@@ -77,4 +77,38 @@ export async function migrate(store: Store, options: SchemaOptions): Promise<num
     done.push(migration.version);
   }
   return done;
+}
+
+const quoted = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * The whole schema as one SQL script, each statement ending in ";", with the rows that record the
+ * migrations as applied: what `rollpoint-backend schema --print` gives operators who own the DDL
+ * (`create_schema: false`). clickhouse-client --multiquery runs it.
+ */
+export function schemaScript(options: SchemaOptions): string {
+  const statements = [...migrationsTable(options)];
+  for (const migration of MIGRATIONS) {
+    statements.push(...migration.statements(options));
+    statements.push(`INSERT INTO rollpoint_schema_migrations (version, name) VALUES (${migration.version}, ${quoted(migration.name)})`);
+  }
+  return `${statements.map((statement) => `${statement.trim()};`).join('\n\n')}\n`;
+}
+
+const UNKNOWN_TABLE_CODE = 60;
+
+/** With create_schema false: the schema must already be at SCHEMA_VERSION, or the message says how to get there. */
+export async function checkSchemaVersion(store: Store): Promise<void> {
+  let applied = 0;
+  try {
+    const { rows } = await store.query({ sql: 'SELECT max(version) FROM rollpoint_schema_migrations', params: {} });
+    applied = Number(rows[0]?.[0] ?? 0);
+  } catch (err) {
+    if (!(err instanceof StoreError) || err.code !== UNKNOWN_TABLE_CODE) throw err;
+  }
+  if (applied < SCHEMA_VERSION) {
+    throw new Error(
+      `the database holds rollpoint schema version ${applied}, this backend needs ${SCHEMA_VERSION}; storage.clickhouse.create_schema is false, so apply the DDL yourself: rollpoint-backend schema --print --config <file> | clickhouse-client --multiquery`,
+    );
+  }
 }

@@ -1,8 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { drainPending, Session, type ChdbResult } from 'chdb';
+import { drainPending, Session } from 'chdb';
 import type { TableName } from '../schema/tables.js';
-import { clickhouseErrorCode, insertSettings, StoreError, type Query, type QueryResult, type Row, type Store } from './store.js';
+import {
+  asQuery,
+  clickhouseErrorCode,
+  insertSettings,
+  insertStatement,
+  parseJsonCompact,
+  StoreError,
+  type Query,
+  type QueryResult,
+  type Row,
+  type Settings,
+  type StatementListener,
+  type Store,
+} from './store.js';
 
 export interface ChdbStoreOptions {
   /** Folder holding the data; created when missing. */
@@ -10,12 +23,13 @@ export interface ChdbStoreOptions {
   /** Limits for analysts' statements. */
   readOnlyMaxRows: number;
   readOnlyTimeoutMs: number;
+  /** Told of every statement before it runs. */
+  onStatement?: StatementListener;
 }
 
-interface JsonCompact {
-  meta: Array<{ name: string; type: string }>;
-  data: unknown[][];
-}
+// In-process, parsing threads compete with Node's own; splitting one batch across them costs more
+// than it saves at rollpoint's batch sizes (measured). A server parses on its own cores.
+const EMBEDDED_INSERT_SETTINGS: Settings = { input_format_parallel_parsing: 0 };
 
 const QUOTE_64BIT = '--output_format_json_quote_64bit_integers=1';
 
@@ -33,28 +47,15 @@ async function run<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function toResult(result: ChdbResult): QueryResult {
-  const text = result.text();
-  if (text.trim() === '') return { columns: [], rows: [] };
-  let parsed: Partial<JsonCompact> | undefined;
-  try {
-    parsed = JSON.parse(text) as Partial<JsonCompact>;
-  } catch {
-    // Not JSONCompact: the statement named a FORMAT of its own.
-  }
-  if (!Array.isArray(parsed?.meta) || !Array.isArray(parsed.data)) {
-    throw new StoreError('the statement chose its own output FORMAT; leave FORMAT out, the answer is always JSON {columns, rows}', undefined);
-  }
-  return { columns: parsed.meta, rows: parsed.data };
-}
-
 /** The embedded driver: ClickHouse running inside this process through libchdb. */
 export class ChdbStore implements Store {
   readonly driver = 'chdb';
   private readonly writer: Session;
   private readonly reader: Session;
+  private readonly onStatement: StatementListener;
 
   constructor(options: ChdbStoreOptions) {
+    this.onStatement = options.onStatement ?? (() => {});
     const path = resolve(options.path);
     mkdirSync(path, { recursive: true });
     this.writer = new Session(path, { connectionArgs: [QUOTE_64BIT] });
@@ -71,26 +72,32 @@ export class ChdbStore implements Store {
     });
   }
 
-  command(sql: string): Promise<void> {
+  command(statement: string | Query): Promise<void> {
+    const { sql, params } = asQuery(statement);
+    this.onStatement({ kind: 'command', sql, params });
     return run(async () => {
-      await this.writer.queryAsync(sql);
+      await this.writer.queryBindAsync(sql, params);
     });
   }
 
   insert(table: TableName, rows: readonly Row[], deduplicationToken?: string): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
+    const settings = insertSettings(deduplicationToken);
+    this.onStatement({ kind: 'insert', sql: insertStatement(table), settings, rows: rows.length });
     const payload = Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n'));
     return run(async () => {
-      await this.writer.insert({ table, values: payload, format: 'JSONEachRow', settings: insertSettings(deduplicationToken) });
+      await this.writer.insert({ table, values: payload, format: 'JSONEachRow', settings: { ...settings, ...EMBEDDED_INSERT_SETTINGS } });
     });
   }
 
   query({ sql, params }: Query): Promise<QueryResult> {
-    return run(async () => toResult(await this.writer.queryBindAsync(sql, params, { format: 'JSONCompact' })));
+    this.onStatement({ kind: 'query', sql, params });
+    return run(async () => parseJsonCompact((await this.writer.queryBindAsync(sql, params, { format: 'JSONCompact' })).text()));
   }
 
   queryReadOnly(sql: string): Promise<QueryResult> {
-    return run(async () => toResult(await this.reader.queryAsync(sql, { format: 'JSONCompact' })));
+    this.onStatement({ kind: 'read_only', sql });
+    return run(async () => parseJsonCompact((await this.reader.queryAsync(sql, { format: 'JSONCompact' })).text()));
   }
 
   /** Closes both connections and waits until the engine has really let go of the folder. */

@@ -18,38 +18,82 @@ export interface QueryResult {
  */
 export type Row = Record<string, unknown>;
 
-const INSERT_SETTINGS = {
-  // Reads the ISO 8601 times of Row exactly, zone included.
-  date_time_input_format: 'best_effort',
-  // Splitting one batch across threads costs more than it saves at rollpoint's batch sizes (measured).
-  input_format_parallel_parsing: 0,
-} as const;
+interface JsonCompact {
+  meta: Array<{ name: string; type: string }>;
+  data: unknown[][];
+}
+
+/** Reads an answer in ClickHouse's JSONCompact format; a statement without rows (DDL, INSERT … SELECT) answers nothing. */
+export function parseJsonCompact(text: string): QueryResult {
+  if (text.trim() === '') return { columns: [], rows: [] };
+  let parsed: Partial<JsonCompact> | undefined;
+  try {
+    parsed = JSON.parse(text) as Partial<JsonCompact>;
+  } catch {
+    // Not JSONCompact: the statement named a FORMAT of its own.
+  }
+  if (!Array.isArray(parsed?.meta) || !Array.isArray(parsed.data)) {
+    throw new StoreError('the statement chose its own output FORMAT; leave FORMAT out, the answer is always JSON {columns, rows}', undefined);
+  }
+  return { columns: parsed.meta, rows: parsed.data };
+}
+
+export type Settings = Record<string, string | number>;
+
+// Reads the ISO 8601 times of Row exactly, zone included.
+const INSERT_SETTINGS: Settings = { date_time_input_format: 'best_effort' };
 
 /** Settings an insert runs with, whatever the driver. */
-export const insertSettings = (deduplicationToken: string | undefined): Record<string, string | number> =>
+export const insertSettings = (deduplicationToken: string | undefined): Settings =>
   deduplicationToken === undefined ? INSERT_SETTINGS : { ...INSERT_SETTINGS, insert_deduplication_token: deduplicationToken };
+
+/**
+ * What a driver hands to ClickHouse, as it hands it: the statement text, its query parameters and
+ * settings, and for an insert the table and row count. Both drivers report every statement to an
+ * optional listener, which is how a test proves they send the same SQL.
+ */
+export interface Statement {
+  kind: 'command' | 'insert' | 'query' | 'read_only';
+  sql: string;
+  params?: Record<string, unknown>;
+  settings?: Settings;
+  rows?: number;
+}
+
+export type StatementListener = (statement: Statement) => void;
+
+/** A command's text and parameters, whichever way it was given. */
+export const asQuery = (statement: string | Query): Query => (typeof statement === 'string' ? { sql: statement, params: {} } : statement);
+
+/** The statement of an insert of JSON rows into `table` (the text both client libraries build). */
+export const insertStatement = (table: TableName): string => `INSERT INTO ${table} FORMAT JSONEachRow`;
 
 /** A statement ClickHouse refused; `code` is ClickHouse's error code, e.g. 164 for READONLY. */
 export class StoreError extends Error {
+  /** The server could not be reached (refused, reset, timed out): it may come back. */
+  readonly unreachable: boolean;
+
   constructor(
     message: string,
     readonly code: number | undefined,
+    { unreachable = false }: { unreachable?: boolean } = {},
   ) {
     super(message);
     this.name = 'StoreError';
+    this.unreachable = unreachable;
   }
 }
 
 export const READONLY_ERROR_CODE = 164;
 
 /**
- * The seam between rollpoint and ClickHouse. Drivers: chdb (embedded engine, the default) and,
- * later, a ClickHouse server through @clickhouse/client. The SQL they receive is the same text.
+ * The seam between rollpoint and ClickHouse. Drivers: chdb (the embedded engine, the default) and
+ * clickhouse (a server or cluster through @clickhouse/client). The SQL they receive is the same text.
  */
 export interface Store {
   readonly driver: string;
-  /** Runs a statement that returns nothing (DDL). */
-  command(sql: string): Promise<void>;
+  /** Runs a statement that returns nothing: DDL, DELETE, INSERT … SELECT. */
+  command(statement: string | Query): Promise<void>;
   /**
    * Inserts rows in one INSERT. With `deduplicationToken`, an insert repeating the token of one of
    * the table's recent inserts is dropped (ClickHouse's insert_deduplication_token): a retried
@@ -63,7 +107,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const CLICKHOUSE_CODE = /Code: (\d+)\./;
+// "Code: 60. DB::Exception: …" since 20.x; "Code: 193, e.displayText() = …" before.
+const CLICKHOUSE_CODE = /Code: (\d+)[.,]/;
 
 /** The ClickHouse error code inside an exception text, if any. */
 export function clickhouseErrorCode(message: string): number | undefined {

@@ -1,0 +1,135 @@
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import type { TableName } from '../schema/tables.js';
+import {
+  asQuery,
+  clickhouseErrorCode,
+  insertSettings,
+  insertStatement,
+  parseJsonCompact,
+  StoreError,
+  type Query,
+  type QueryResult,
+  type Row,
+  type Settings,
+  type StatementListener,
+  type Store,
+} from './store.js';
+
+export interface ClickHouseStoreOptions {
+  /** http(s)://host:port of the server's HTTP interface. */
+  url: string;
+  username: string;
+  password: string;
+  database: string;
+  /** PEM of the CA that signed the server's certificate, for https URLs. */
+  ca?: Buffer;
+  requestTimeoutMs: number;
+  /** gzip request bodies (inserts) and responses. */
+  compression: boolean;
+  /** Settings of every statement on this connection (a cluster's synchronous distributed inserts). */
+  settings?: Settings;
+  /** Limits for analysts' statements. */
+  readOnlyMaxRows: number;
+  readOnlyTimeoutMs: number;
+  /** Told of every statement before it is sent. */
+  onStatement?: StatementListener;
+}
+
+// Errors of the socket rather than of ClickHouse: the server may come back, so callers retry.
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
+
+function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+  const message = err instanceof Error ? err.message : '';
+  return /^Timeout error|socket hang up/i.test(message);
+}
+
+function toStoreError(err: unknown): StoreError {
+  const message = err instanceof Error ? err.message : String(err);
+  // The client parses the code out of a current server's error text; an old server's format it leaves whole.
+  const parsed = (err as { code?: unknown }).code;
+  const code = typeof parsed === 'string' && /^\d+$/.test(parsed) ? Number(parsed) : clickhouseErrorCode(message);
+  return new StoreError(message, code, { unreachable: isUnreachable(err) });
+}
+
+async function run<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toStoreError(err);
+  }
+}
+
+/** The server driver: a ClickHouse server or cluster over HTTP(S), through @clickhouse/client. */
+export class ClickHouseStore implements Store {
+  readonly driver = 'clickhouse';
+  private readonly client: ClickHouseClient;
+  private readonly readOnlySettings: ClickHouseSettings;
+  private readonly onStatement: StatementListener;
+
+  constructor(options: ClickHouseStoreOptions) {
+    this.onStatement = options.onStatement ?? (() => {});
+    this.client = createClient({
+      url: options.url,
+      username: options.username,
+      password: options.password,
+      database: options.database,
+      request_timeout: options.requestTimeoutMs,
+      compression: { request: options.compression, response: options.compression },
+      ...(options.ca ? { tls: { ca_cert: options.ca } } : {}),
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...options.settings },
+      application: 'rollpoint',
+      // Errors reach rollpoint's own log through the promises; the client's console lines would repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+    // readonly=1 comes last: after it the server refuses to change any setting.
+    this.readOnlySettings = {
+      max_result_rows: String(options.readOnlyMaxRows),
+      result_overflow_mode: 'throw',
+      max_execution_time: Math.max(1, Math.ceil(options.readOnlyTimeoutMs / 1000)),
+      readonly: '1',
+    };
+  }
+
+  command(statement: string | Query): Promise<void> {
+    const { sql, params } = asQuery(statement);
+    this.onStatement({ kind: 'command', sql, params });
+    return run(async () => {
+      await this.client.command({ query: sql, query_params: params });
+    });
+  }
+
+  insert(table: TableName, rows: readonly Row[], deduplicationToken?: string): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    const settings = insertSettings(deduplicationToken);
+    this.onStatement({ kind: 'insert', sql: insertStatement(table), settings, rows: rows.length });
+    return run(async () => {
+      await this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow', clickhouse_settings: settings });
+    });
+  }
+
+  query({ sql, params }: Query): Promise<QueryResult> {
+    this.onStatement({ kind: 'query', sql, params });
+    return run(() => this.select(sql, params));
+  }
+
+  queryReadOnly(sql: string): Promise<QueryResult> {
+    this.onStatement({ kind: 'read_only', sql });
+    return run(() => this.select(sql, {}, this.readOnlySettings));
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private async select(sql: string, params: Record<string, unknown>, settings?: ClickHouseSettings): Promise<QueryResult> {
+    const result = await this.client.query({
+      query: sql,
+      format: 'JSONCompact',
+      ...(Object.keys(params).length > 0 ? { query_params: params } : {}),
+      ...(settings ? { clickhouse_settings: settings } : {}),
+    });
+    return parseJsonCompact(await result.text());
+  }
+}
