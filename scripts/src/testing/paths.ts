@@ -8,3 +8,4 @@ export const CLI_MAIN = `${REPO_ROOT}backend/dist/cli/main.js`;
 export const START_MAIN = `${REPO_ROOT}scripts/dist/start.js`;
 export const SDK_APP = `${REPO_ROOT}scripts/dist/testing/sdk-app.js`;
 export const DEMO_SERVICE = `${REPO_ROOT}scripts/dist/testing/demo-service.js`;
+export const CLICKHOUSE_HTTP = `${REPO_ROOT}scripts/dist/testing/clickhouse-http.js`;

@@ -111,6 +111,8 @@ export interface BackendOptions {
   extra?: Record<string, unknown>;
   /** The API token the helpers send (when the backend requires one). */
   apiToken?: string;
+  /** Wait for /readyz (default); false returns once the process is started. */
+  waitReady?: boolean;
 }
 
 export async function startBackendProcess(options: BackendOptions = {}): Promise<BackendProcess> {
@@ -129,7 +131,7 @@ export async function startBackendProcess(options: BackendOptions = {}): Promise
   const auth: Record<string, string> = options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {};
   const managed = spawnNode(BACKEND_MAIN, ['--config', configPath], {}, [folder]);
   const url = `http://127.0.0.1:${httpPort}`;
-  await waitUntil(() => isOk(`${url}/readyz`), 'the backend to be ready', 60000, managed);
+  if (options.waitReady ?? true) await waitUntil(() => isOk(`${url}/readyz`), 'the backend to be ready', 60000, managed);
   return {
     ...managed,
     grpcPort,

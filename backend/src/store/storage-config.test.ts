@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, parseConfig } from '@rollpoint/proto';
+import { expect } from 'chai';
+import { backendConfigSchema, loadBackendConfig } from '../config.js';
+import { compareVersions, schemaOptionsOf } from './open.js';
+
+const problems = (value: unknown): string[] => {
+  try {
+    parseConfig(backendConfigSchema, value);
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+};
+
+describe('storage configuration', function () {
+  it('defaults to the embedded engine; the server driver has defaults a local server answers to', function () {
+    const { storage } = parseConfig(backendConfigSchema, {});
+    expect(storage.driver).to.equal('chdb');
+    expect(storage.clickhouse).to.deep.include({ url: 'http://127.0.0.1:8123', username: 'default', password: '', database: 'default', compression: true, create_schema: true, request_timeout: 60000 });
+    expect(schemaOptionsOf(storage)).to.deep.equal({ ttlDays: 30 });
+  });
+
+  it('names each bad server setting', function () {
+    expect(problems({ storage: { driver: 'postgres', clickhouse: { url: 'ftp://x', database: 'a-b', cluster: 'x y', request_timeout: 'soon' } } })).to.have.members([
+      'storage.driver: Invalid option: expected one of "chdb"|"clickhouse"',
+      'storage.clickhouse.url: must be an http:// or https:// URL, e.g. http://127.0.0.1:8123',
+      'storage.clickhouse.database: must be a plain identifier (letters, digits, _)',
+      'storage.clickhouse.cluster: must be a plain identifier (letters, digits, _)',
+      'storage.clickhouse.request_timeout: "soon" is not a duration (e.g. 200ms, 5s, 1m)',
+    ]);
+  });
+
+  it('a cluster shapes the DDL only on the server driver', function () {
+    const clustered = parseConfig(backendConfigSchema, { storage: { driver: 'clickhouse', clickhouse: { cluster: 'rollpoint' }, ttl_days: 7 } });
+    expect(schemaOptionsOf(clustered.storage)).to.deep.equal({ ttlDays: 7, cluster: 'rollpoint' });
+    const embedded = parseConfig(backendConfigSchema, { storage: { clickhouse: { cluster: 'rollpoint' } } });
+    expect(schemaOptionsOf(embedded.storage)).to.deep.equal({ ttlDays: 30 });
+  });
+
+  it('expands ${env:NAME} in values (the password from the environment), and names a variable that is not set', function () {
+    const folder = mkdtempSync(join(tmpdir(), 'rollpoint-config-'));
+    try {
+      const path = join(folder, 'backend.yaml');
+      writeFileSync(path, 'storage:\n  driver: clickhouse\n  clickhouse:\n    password: "${env:ROLLPOINT_TEST_PASSWORD}"\n    username: "literal $${env:NOT_EXPANDED}"\n');
+      process.env.ROLLPOINT_TEST_PASSWORD = 'from: the "environment"';
+      const config = loadBackendConfig(path);
+      expect(config.storage.clickhouse.password).to.equal('from: the "environment"');
+      expect(config.storage.clickhouse.username).to.equal('literal ${env:NOT_EXPANDED}');
+      delete process.env.ROLLPOINT_TEST_PASSWORD;
+      expect(() => loadBackendConfig(path)).to.throw(ConfigError, 'storage.clickhouse.password: environment variable ROLLPOINT_TEST_PASSWORD is not set');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('compares server versions numerically', function () {
+    expect(compareVersions('18.16.1', '23.8')).to.be.below(0);
+    expect(compareVersions('23.8.2.7', '23.8')).to.be.above(0);
+    expect(compareVersions('23.10.1', '23.8')).to.be.above(0);
+    expect(compareVersions('23.8', '23.8')).to.equal(0);
+    expect(compareVersions('26.7.2.1', '23.8')).to.be.above(0);
+  });
+});

@@ -1,0 +1,229 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  ChdbStore,
+  checkpointsConfigSchema,
+  CheckpointEngine,
+  ClickHouseStore,
+  migrate,
+  MIN_SERVER_VERSION,
+  storeDeviceEvent,
+  storeTraffic,
+  trafficRequest,
+  type Statement,
+  type Store,
+  type Traffic,
+} from '@rollpoint/backend';
+import { traces } from '@rollpoint/proto';
+import { expect } from 'chai';
+import { startDebianClickHouse, startEmbeddedEngineServer, TEST_PASSWORD, TEST_USER, type ClickHouseServer } from '../testing/clickhouse-servers.js';
+import { rawExport } from '../testing/grpc.js';
+import { BACKEND_MAIN } from '../testing/paths.js';
+import { freePort } from '../testing/ports.js';
+import { startBackendProcess, tempFolder, waitUntil, type BackendProcess } from '../testing/processes.js';
+
+// The server driver (@clickhouse/client over HTTP) against real servers on loopback: Debian's
+// ClickHouse 18.16 for what an old server must be told, and ClickHouse 26 (chdb's engine behind
+// ClickHouse's HTTP interface, see testing/clickhouse-http.ts) for the schema, ingest and the
+// checkpoint SQL, which that old server cannot run.
+
+const serverStorage = (server: { url: string }, extra: Record<string, unknown> = {}) => ({
+  storage: {
+    driver: 'clickhouse',
+    clickhouse: { url: server.url, username: TEST_USER, password: TEST_PASSWORD, connect_retry: { initial_interval: '200ms', max_interval: '1s' }, ...extra },
+  },
+});
+
+const serverStore = (server: { url: string }, onStatement?: (s: Statement) => void, password = TEST_PASSWORD) =>
+  new ClickHouseStore({
+    url: server.url,
+    username: TEST_USER,
+    password,
+    database: 'default',
+    requestTimeoutMs: 10000,
+    compression: true,
+    readOnlyMaxRows: 3,
+    readOnlyTimeoutMs: 10000,
+    ...(onStatement ? { onStatement } : {}),
+  });
+
+describe("server driver against Debian's ClickHouse 18.16", function () {
+  this.timeout(120000);
+  let server: ClickHouseServer;
+  before(async () => {
+    server = await startDebianClickHouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('round-trips inserts and selects through the driver on a table the old server supports', async function () {
+    const store = serverStore(server);
+    try {
+      await store.command('CREATE TABLE round_trip (id UInt32, name String, at DateTime, big UInt64) ENGINE = MergeTree ORDER BY id');
+      const rows = [
+        { id: 1, name: 'plain', at: '2026-11-30T05:00:00Z', big: '18446744073709551615' },
+        { id: 2, name: "quote ' and \\ backslash, ünïcode", at: '2026-11-30T06:00:01+01:00', big: '1' },
+      ];
+      // No deduplication token: 18.16 predates insert_deduplication_token.
+      await store.insert('round_trip' as never, rows);
+      const result = await store.query({ sql: 'SELECT id, name, toString(at), big FROM round_trip ORDER BY id', params: {} });
+      expect(result.rows).to.deep.equal([
+        [1, 'plain', '2026-11-30 05:00:00', '18446744073709551615'],
+        [2, "quote ' and \\ backslash, ünïcode", '2026-11-30 05:00:01', '1'],
+      ]);
+      // Analysts' statements run read-only with a row limit, enforced by the server.
+      const refusedWrite = await store.queryReadOnly("INSERT INTO round_trip VALUES (3, 'x', now(), 0)").catch((e: Error & { code?: number }) => e);
+      expect(refusedWrite).to.have.property('code', 164);
+      const tooMany = await store.queryReadOnly('SELECT number FROM system.numbers LIMIT 10').catch((e: Error & { code?: number }) => e);
+      expect(tooMany).to.have.property('code', 396);
+    } finally {
+      await store.command('DROP TABLE IF EXISTS round_trip');
+      await store.close();
+    }
+  });
+
+  const refusedAtStart = async (extra: Record<string, unknown>): Promise<string> => {
+    const backend = await startBackendProcess({ waitReady: false, extra: serverStorage(server, extra) });
+    expect(await backend.exited).to.equal(1);
+    return backend.output();
+  };
+
+  it(`refuses the server at start, naming its version and ${MIN_SERVER_VERSION}`, async function () {
+    const output = await refusedAtStart({});
+    expect(output).to.include(`ClickHouse at ${server.url} is version 18.16.1; rollpoint needs ${MIN_SERVER_VERSION} or newer`);
+  });
+
+  it('a wrong password stops the start with a message saying what to check', async function () {
+    const output = await refusedAtStart({ password: 'not-the-password' });
+    expect(output).to.include(`refused user '${TEST_USER}' (wrong password or unknown user): check storage.clickhouse.username and password`);
+    expect(output).to.include('Wrong password');
+  });
+
+  it('an unknown database stops the start with a message saying how to create it', async function () {
+    const output = await refusedAtStart({ database: 'no_such_db' });
+    expect(output).to.include("database 'no_such_db' does not exist on ClickHouse");
+    expect(output).to.include('CREATE DATABASE no_such_db');
+  });
+});
+
+const MINUTE = 60_000;
+// A fixed hour two hours ago, so both drivers get the same statements, parameters included.
+const T = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
+const at = (minutes: number, seconds = 0): number => T + minutes * MINUTE + seconds * 1000;
+const steady = (service: string, version: string, from: number, to: number, extra: Partial<Traffic> = {}): Traffic => ({
+  service,
+  version,
+  host: `${service}-host`,
+  from,
+  to,
+  spansPerMinute: 60,
+  errorRate: () => 0.004,
+  latencyMs: () => 40,
+  ...extra,
+});
+
+/** The same operations on either driver: schema, ingest, the checkpoint SQL. */
+async function operations(store: Store) {
+  await migrate(store, { ttlDays: 30 });
+  await storeTraffic(store, steady('checkout', '1.4.2', at(0), at(45, 2)));
+  await storeTraffic(store, steady('checkout', '1.4.3', at(45, 2), at(55), { errorRate: (t) => (t >= at(46) ? 0.3 : 0.004) }));
+  await storeDeviceEvent(store, 'edge-1', at(40, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
+  const engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({}));
+  const until = at(55) / 1000;
+  const incidents = await engine.incidents('default', T / 1000, until, until);
+  const checkpoint = await engine.checkpoint('default', until);
+  const changes = await engine.changes('default', T / 1000, until, 100);
+  const analyst = await store.queryReadOnly("SELECT ServiceName, count() FROM otel_traces GROUP BY ServiceName");
+  return { incidents, checkpoint, changes, analyst };
+}
+
+describe('server driver against ClickHouse 26 (the embedded engine behind the HTTP interface)', function () {
+  this.timeout(180000);
+
+  it('both drivers receive identical statements for the same operations, and give the same answers', async function () {
+    const folder = tempFolder('same-sql');
+    const embeddedStatements: Statement[] = [];
+    const embedded = new ChdbStore({ path: join(folder, 'embedded'), readOnlyMaxRows: 3, readOnlyTimeoutMs: 10000, onStatement: (s) => embeddedStatements.push(s) });
+    const embeddedAnswers = await operations(embedded).finally(() => embedded.close());
+
+    const wireLog = join(folder, 'wire.jsonl');
+    const server = await startEmbeddedEngineServer({ statementLog: wireLog });
+    const serverStatements: Statement[] = [];
+    const remote = serverStore(server, (s) => serverStatements.push(s));
+    try {
+      const serverAnswers = await operations(remote);
+      expect(serverStatements).to.have.length.above(30);
+      expect(serverStatements).to.deep.equal(embeddedStatements);
+      expect(serverAnswers).to.deep.equal(embeddedAnswers);
+      expect(embeddedAnswers.incidents).to.have.length(1);
+      expect(embeddedAnswers.checkpoint.time).to.equal(new Date(at(45)).toISOString());
+
+      // What reached the wire is what the driver reported (the client library appends the FORMAT).
+      const wire = readFileSync(wireLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { sql: string });
+      expect(wire.map((w) => w.sql.replace(/ \nFORMAT JSONCompact$/, ''))).to.deep.equal(serverStatements.map((s) => s.sql.trim()));
+    } finally {
+      await remote.close();
+      await server.stop();
+    }
+  });
+
+  it('create_schema false: a database without the schema is refused; the printed schema, applied by the operator, is accepted', async function () {
+    const server = await startEmbeddedEngineServer();
+    const store = serverStore(server);
+    try {
+      const refused = await startBackendProcess({ waitReady: false, extra: serverStorage(server, { create_schema: false }) });
+      expect(await refused.exited).to.equal(1);
+      expect(refused.output()).to.include('storage.clickhouse.create_schema is false, so apply the DDL yourself: rollpoint-backend schema --print');
+
+      const script = execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print'], { encoding: 'utf8' });
+      for (const statement of script.split(/;\n(?:\n|$)/).filter((s) => s.trim() !== '')) await store.command(statement);
+      const backend = await startBackendProcess({ extra: serverStorage(server, { create_schema: false }) });
+      await backend.stop();
+      expect(backend.output()).not.to.include('schema migrations applied');
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+
+  it('a backend on the server driver waits for an unreachable server, stores OTLP, and a lost server fails exports with UNAVAILABLE without losing acknowledged data', async function () {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const backend: BackendProcess = await startBackendProcess({ waitReady: false, extra: serverStorage({ url }) });
+    let server: (ClickHouseServer & { dataDir: string }) | undefined;
+    try {
+      // Not reachable: not ready, the API says so, and the log shows the retries.
+      await waitUntil(async () => (backend.output().match(/ClickHouse unreachable; retrying/g) ?? []).length >= 2, 'two connection attempts', 30000, backend);
+      expect((await fetch(`${backend.url}/readyz`)).status).to.equal(503);
+      expect((await fetch(`${backend.url}/api/v1/incidents`)).status).to.equal(503);
+
+      const dataDir = tempFolder('clickhouse-data');
+      server = await startEmbeddedEngineServer({ port, dataDir });
+      await waitUntil(async () => (await fetch(`${backend.url}/readyz`)).ok, 'the backend to be ready', 30000, backend);
+
+      const exportSpans = (n: number) => rawExport(backend.grpcPort, traces.grpcMethod, traces.encode(trafficRequest(steady(`svc-${n}`, '1.0.0', at(0), at(10)))), { 'rollpoint-batch-id': `batch-${n}` });
+      const sent = await exportSpans(1);
+      expect(sent.code).to.equal(grpc.status.OK);
+
+      // The server dies: exports fail with UNAVAILABLE, which senders retry from their queues.
+      await server.stop('SIGKILL');
+      const refused = await exportSpans(2);
+      expect(refused.code).to.equal(grpc.status.UNAVAILABLE);
+
+      // Back with the same data: the retry is stored, the first batch is still there, once each.
+      server = await startEmbeddedEngineServer({ port, dataDir });
+      expect((await exportSpans(2)).code).to.equal(grpc.status.OK);
+      const rows = await backend.sql('SELECT ServiceName AS service, count() AS spans FROM otel_traces GROUP BY service ORDER BY service');
+      expect(rows).to.deep.equal([
+        { service: 'svc-1', spans: '600' },
+        { service: 'svc-2', spans: '600' },
+      ]);
+    } finally {
+      await backend.stop();
+      await server?.stop();
+    }
+  });
+});

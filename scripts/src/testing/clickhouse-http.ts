@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// ClickHouse's HTTP interface in front of the ClickHouse engine that chdb embeds (26.x), for the
+// server driver's tests: the only ClickHouse server package this machine can install is 18.16,
+// too old for the schema. The engine is real; only the HTTP framing is ours, and just the part
+// @clickhouse/client uses: /ping, basic authentication, the `query`, `database`, `param_*` and
+// settings URL parameters, gzip bodies, and errors as text with X-ClickHouse-Exception-Code.
+// Every statement received is appended to a log file as a JSON line, so a test can compare what
+// reached the wire with what the embedded driver ran.
+//
+// Usage: node clickhouse-http.js <data folder> <port> <user> <password> [statement log]
+import { appendFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { Session } from 'chdb';
+
+const [dataDir, portText, user, password, statementLog] = process.argv.slice(2);
+if (!dataDir || !portText || !user || password === undefined) {
+  process.stderr.write('usage: clickhouse-http <data folder> <port> <user> <password> [statement log]\n');
+  process.exit(2);
+}
+
+// URL parameters that are not settings.
+const NOT_SETTINGS = new Set(['query', 'database', 'query_id', 'default_format', 'session_id', 'role', 'enable_http_compression']);
+const INSERT = /^INSERT INTO (\w+) FORMAT (\w+)$/;
+
+// One connection per set of settings: chdb takes settings per connection, and readonly=1 must
+// hold for the whole statement, as it does on a server.
+const sessions = new Map<string, Session>();
+function sessionFor(settings: Record<string, string>): Session {
+  const args = Object.entries(settings).map(([name, value]) => `--${name}=${value}`);
+  const key = args.join(' ');
+  let session = sessions.get(key);
+  if (!session) {
+    session = new Session(dataDir!, { connectionArgs: args });
+    sessions.set(key, session);
+  }
+  return session;
+}
+
+// The inverse of the text escaping both client libraries apply to a parameter value, so chdb,
+// which escapes again, hands the engine the same text the client sent.
+const UNESCAPE: Record<string, string> = { '\\': '\\', '0': '\0', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const unescapeParam = (text: string): string => text.replace(/\\([\\0bfnrt])/g, (_all, c: string) => UNESCAPE[c]!);
+
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status = 500,
+  ) {
+    super(message);
+  }
+}
+
+function authenticate(request: IncomingMessage): void {
+  const basic = /^Basic (.+)$/.exec(request.headers.authorization ?? '');
+  const [name, key] = basic ? Buffer.from(basic[1]!, 'base64').toString().split(/:(.*)/s) : [request.headers['x-clickhouse-user'], request.headers['x-clickhouse-key']];
+  if (name !== user || (key ?? '') !== password) {
+    throw new HttpError(516, `Code: 516. DB::Exception: ${String(name)}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`, 401);
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  return request.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+}
+
+async function execute(request: IncomingMessage): Promise<Buffer> {
+  authenticate(request);
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const database = url.searchParams.get('database') ?? 'default';
+  if (database !== 'default') throw new HttpError(81, `Code: 81. DB::Exception: Database ${database} does not exist. (UNKNOWN_DATABASE)`, 404);
+  const params: Record<string, string> = {};
+  const settings: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    if (name.startsWith('param_')) params[name.slice('param_'.length)] = unescapeParam(value);
+    else if (!NOT_SETTINGS.has(name)) settings[name] = value;
+  }
+  const body = await readBody(request);
+  const inUrl = url.searchParams.get('query');
+  const insert = inUrl === null ? null : INSERT.exec(inUrl);
+  const sql = insert ? inUrl! : [inUrl, body.toString()].filter((part) => part).join('\n');
+  if (statementLog) appendFileSync(statementLog, `${JSON.stringify({ sql, params, settings })}\n`);
+  if (insert) {
+    const { output_format_json_quote_64bit_integers: _, ...insertSettings } = settings;
+    await sessionFor({}).insert({ table: insert[1]!, values: body, format: insert[2] as 'JSONEachRow', settings: insertSettings });
+    return Buffer.alloc(0);
+  }
+  const result = await sessionFor(settings).queryBindAsync(sql, params, { format: 'JSONCompact' });
+  return Buffer.from(result.bytes());
+}
+
+function answer(response: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=UTF-8', ...headers });
+  response.end(body);
+}
+
+const server = createServer((request, response) => {
+  if (request.url === '/ping') return answer(response, 200, 'Ok.\n');
+  execute(request).then(
+    (body) => answer(response, 200, body),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      const code = err instanceof HttpError ? err.code : Number(/Code: (\d+)/.exec(message)?.[1] ?? 1002);
+      answer(response, err instanceof HttpError ? err.status : 500, `${message}\n`, { 'x-clickhouse-exception-code': String(code) });
+    },
+  );
+});
+server.listen(Number(portText), '127.0.0.1', () => process.stdout.write(`listening on 127.0.0.1:${portText}\n`));
