@@ -20,7 +20,7 @@ import { traces } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { startDebianClickHouse, startEmbeddedEngineServer, TEST_PASSWORD, TEST_USER, type ClickHouseServer } from '../testing/clickhouse-servers.js';
 import { rawExport } from '../testing/grpc.js';
-import { BACKEND_MAIN } from '../testing/paths.js';
+import { BACKEND_MAIN, REPO_ROOT } from '../testing/paths.js';
 import { freePort } from '../testing/ports.js';
 import { startBackendProcess, tempFolder, waitUntil, type BackendProcess } from '../testing/processes.js';
 
@@ -44,7 +44,7 @@ const serverStore = (server: { url: string }, onStatement?: (s: Statement) => vo
     database: 'default',
     requestTimeoutMs: 10000,
     compression: true,
-    readOnlyMaxRows: 3,
+    readOnlyMaxRows: 1000,
     readOnlyTimeoutMs: 10000,
     ...(onStatement ? { onStatement } : {}),
   });
@@ -77,7 +77,7 @@ describe("server driver against Debian's ClickHouse 18.16", function () {
       // Analysts' statements run read-only with a row limit, enforced by the server.
       const refusedWrite = await store.queryReadOnly("INSERT INTO round_trip VALUES (3, 'x', now(), 0)").catch((e: Error & { code?: number }) => e);
       expect(refusedWrite).to.have.property('code', 164);
-      const tooMany = await store.queryReadOnly('SELECT number FROM system.numbers LIMIT 10').catch((e: Error & { code?: number }) => e);
+      const tooMany = await store.queryReadOnly('SELECT number FROM system.numbers LIMIT 1001').catch((e: Error & { code?: number }) => e);
       expect(tooMany).to.have.property('code', 396);
     } finally {
       await store.command('DROP TABLE IF EXISTS round_trip');
@@ -125,6 +125,12 @@ const steady = (service: string, version: string, from: number, to: number, extr
   ...extra,
 });
 
+/** The SQL blocks of docs/QUERIES.md. */
+function analystQueries(): string[] {
+  const page = readFileSync(join(REPO_ROOT, 'docs/QUERIES.md'), 'utf8');
+  return [...page.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+}
+
 /** The same operations on either driver: schema, ingest, the checkpoint SQL. */
 async function operations(store: Store) {
   await migrate(store, { ttlDays: 30 });
@@ -136,7 +142,9 @@ async function operations(store: Store) {
   const incidents = await engine.incidents('default', T / 1000, until, until);
   const checkpoint = await engine.checkpoint('default', until);
   const changes = await engine.changes('default', T / 1000, until, 100);
-  const analyst = await store.queryReadOnly("SELECT ServiceName, count() FROM otel_traces GROUP BY ServiceName");
+  // Every query of docs/QUERIES.md, as an analyst runs it.
+  const analyst = [];
+  for (const sql of analystQueries()) analyst.push(await store.queryReadOnly(sql));
   return { incidents, checkpoint, changes, analyst };
 }
 
@@ -146,7 +154,7 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
   it('both drivers receive identical statements for the same operations, and give the same answers', async function () {
     const folder = tempFolder('same-sql');
     const embeddedStatements: Statement[] = [];
-    const embedded = new ChdbStore({ path: join(folder, 'embedded'), readOnlyMaxRows: 3, readOnlyTimeoutMs: 10000, onStatement: (s) => embeddedStatements.push(s) });
+    const embedded = new ChdbStore({ path: join(folder, 'embedded'), readOnlyMaxRows: 1000, readOnlyTimeoutMs: 10000, onStatement: (s) => embeddedStatements.push(s) });
     const embeddedAnswers = await operations(embedded).finally(() => embedded.close());
 
     const wireLog = join(folder, 'wire.jsonl');
@@ -160,6 +168,12 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       expect(serverAnswers).to.deep.equal(embeddedAnswers);
       expect(embeddedAnswers.incidents).to.have.length(1);
       expect(embeddedAnswers.checkpoint.time).to.equal(new Date(at(45)).toISOString());
+      // The analysts' queries found the data: versions, devices, changes.
+      expect(embeddedAnswers.analyst).to.have.length(analystQueries().length).and.to.have.length.above(8);
+      const [byVersion, , devices, , , changes] = embeddedAnswers.analyst;
+      expect(byVersion!.rows.map((row) => row[2])).to.include.members(['1.4.2', '1.4.3']);
+      expect(devices!.rows.map((row) => row[1])).to.include('edge-1');
+      expect(changes!.rows.map((row) => row[3])).to.include.members(['deploy', 'config_change']);
 
       // What reached the wire is what the driver reported (the client library appends the FORMAT).
       const wire = readFileSync(wireLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { sql: string });
