@@ -70,6 +70,17 @@ export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, prefix
   return result.data;
 }
 
+/** The problems `parseConfig` finds in `raw`, none when it is valid (for tests and tools). */
+export function configProblems<S extends z.ZodType>(schema: S, raw: unknown): readonly string[] {
+  try {
+    parseConfig(schema, raw);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
 /** A duration as the Collector writes them ("200ms", "5s", "1m30s") or a number of milliseconds. */
 export const durationMs = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;

@@ -24,6 +24,19 @@ export interface Traffic {
   latencyMs(t: number): number;
 }
 
+/** A healthy service: 120 spans a minute, 0.4 % errors, 40 ms; `extra` changes any of it. */
+export const steadyTraffic = (service: string, version: string, from: number, to: number, extra: Partial<Traffic> = {}): Traffic => ({
+  service,
+  version,
+  host: `${service}-host`,
+  from,
+  to,
+  spansPerMinute: 120,
+  errorRate: () => 0.004,
+  latencyMs: () => 40,
+  ...extra,
+});
+
 /** Spans of one service over a time range, evenly spread; every n-th is an error as errorRate says. */
 export function trafficRequest(traffic: Traffic): ExportTraceServiceRequest {
   const spans: Span[] = [];

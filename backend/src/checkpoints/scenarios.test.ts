@@ -6,7 +6,7 @@ import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
 import { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE, type CheckpointsConfig } from './config.js';
 import { CheckpointEngine } from './engine.js';
-import { storeDeviceEvent, storeTraffic, type Traffic } from './scenario-data.js';
+import { steadyTraffic, storeDeviceEvent, storeTraffic } from './scenario-data.js';
 
 // Scenarios with a known answer, stored through the real row mapping into the embedded ClickHouse:
 // each asserts the incident's start, the checkpoint, its versions and the first suspect. Each
@@ -18,17 +18,7 @@ const T = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
 const at = (minutes: number, seconds = 0): number => T + minutes * MINUTE + seconds * 1000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-const steady = (service: string, version: string, from: number, to: number, extra: Partial<Traffic> = {}): Traffic => ({
-  service,
-  version,
-  host: `${service}-host`,
-  from,
-  to,
-  spansPerMinute: 120,
-  errorRate: () => 0.004,
-  latencyMs: () => 40,
-  ...extra,
-});
+const steady = steadyTraffic;
 
 describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
   this.timeout(120000);

@@ -15,6 +15,7 @@ import {
   type Settings,
   type StatementListener,
   type Store,
+  withStoreErrors,
 } from './store.js';
 
 export interface ChdbStoreOptions {
@@ -39,13 +40,7 @@ function toStoreError(err: unknown): StoreError {
   return new StoreError(message, code);
 }
 
-async function run<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw toStoreError(err);
-  }
-}
+const run = <T>(work: () => Promise<T>): Promise<T> => withStoreErrors(work, toStoreError);
 
 /** The embedded driver: ClickHouse running inside this process through libchdb. */
 export class ChdbStore implements Store {

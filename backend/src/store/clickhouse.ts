@@ -13,6 +13,7 @@ import {
   type Settings,
   type StatementListener,
   type Store,
+  withStoreErrors,
 } from './store.js';
 
 export interface ClickHouseStoreOptions {
@@ -53,13 +54,7 @@ function toStoreError(err: unknown): StoreError {
   return new StoreError(message, code, { unreachable: isUnreachable(err) });
 }
 
-async function run<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw toStoreError(err);
-  }
-}
+const run = <T>(work: () => Promise<T>): Promise<T> => withStoreErrors(work, toStoreError);
 
 /** The server driver: a ClickHouse server or cluster over HTTP(S), through @clickhouse/client. */
 export class ClickHouseStore implements Store {

@@ -1,20 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, parseConfig } from '@rollpoint/proto';
+import { ConfigError, configProblems, parseConfig } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { backendConfigSchema, loadBackendConfig } from '../config.js';
 import { compareVersions, schemaOptionsOf } from './open.js';
 
-const problems = (value: unknown): string[] => {
-  try {
-    parseConfig(backendConfigSchema, value);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-};
+const problems = (value: unknown): readonly string[] => configProblems(backendConfigSchema, value);
 
 describe('storage configuration', function () {
   it('defaults to the embedded engine; the server driver has defaults a local server answers to', function () {

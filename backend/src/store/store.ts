@@ -86,6 +86,15 @@ export class StoreError extends Error {
 
 export const READONLY_ERROR_CODE = 164;
 
+/** Runs a driver's call, turning what its library throws into a StoreError with `convert`. */
+export async function withStoreErrors<T>(work: () => Promise<T>, convert: (err: unknown) => StoreError): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw convert(err);
+  }
+}
+
 /**
  * The seam between rollpoint and ClickHouse. Drivers: chdb (the embedded engine, the default) and
  * clickhouse (a server or cluster through @clickhouse/client). The SQL they receive is the same text.

@@ -9,12 +9,12 @@ import {
   ClickHouseStore,
   migrate,
   MIN_SERVER_VERSION,
+  steadyTraffic,
   storeDeviceEvent,
   storeTraffic,
   trafficRequest,
   type Statement,
   type Store,
-  type Traffic,
 } from '@rollpoint/backend';
 import { traces } from '@rollpoint/proto';
 import { expect } from 'chai';
@@ -113,17 +113,7 @@ const MINUTE = 60_000;
 // A fixed hour two hours ago, so both drivers get the same statements, parameters included.
 const T = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
 const at = (minutes: number, seconds = 0): number => T + minutes * MINUTE + seconds * 1000;
-const steady = (service: string, version: string, from: number, to: number, extra: Partial<Traffic> = {}): Traffic => ({
-  service,
-  version,
-  host: `${service}-host`,
-  from,
-  to,
-  spansPerMinute: 60,
-  errorRate: () => 0.004,
-  latencyMs: () => 40,
-  ...extra,
-});
+const steady = steadyTraffic;
 
 /** The SQL blocks of docs/QUERIES.md. */
 function analystQueries(): string[] {
@@ -232,8 +222,8 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       expect((await exportSpans(2)).code).to.equal(grpc.status.OK);
       const rows = await backend.sql('SELECT ServiceName AS service, count() AS spans FROM otel_traces GROUP BY service ORDER BY service');
       expect(rows).to.deep.equal([
-        { service: 'svc-1', spans: '600' },
-        { service: 'svc-2', spans: '600' },
+        { service: 'svc-1', spans: '1200' },
+        { service: 'svc-2', spans: '1200' },
       ]);
     } finally {
       await backend.stop();
