@@ -26,7 +26,9 @@ export class Recomputer {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    // A store that cannot be reached (a server lost mid-run) fails a tick; the next one tries again.
+    const tick = () => this.tick().catch((err: Error) => this.options.logger.error({ err: err.message }, 'recomputing incidents and checkpoints failed'));
+    this.timer = setInterval(() => void tick(), this.options.intervalMs);
     this.timer.unref();
   }
 
@@ -47,7 +49,7 @@ export class Recomputer {
       const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
       from = Math.max(from, Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * this.engine.windowSeconds));
     }
-    await this.recompute(from, completeUntilSeconds, nowMs, false, completeUntilSeconds).catch((err: Error) => this.options.logger.error({ err: err.message }, 'recomputing incidents and checkpoints failed'));
+    await this.recompute(from, completeUntilSeconds, nowMs, false, completeUntilSeconds);
   }
 
   /**

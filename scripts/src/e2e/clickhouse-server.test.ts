@@ -196,7 +196,8 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
   it('a backend on the server driver waits for an unreachable server, stores OTLP, and a lost server fails exports with UNAVAILABLE without losing acknowledged data', async function () {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const backend: BackendProcess = await startBackendProcess({ waitReady: false, extra: serverStorage({ url }) });
+    // Recomputing every 200 ms, so the loop meets the lost server too.
+    const backend: BackendProcess = await startBackendProcess({ waitReady: false, extra: { ...serverStorage({ url }), checkpoints: { recompute_interval: '200ms' } } });
     let server: (ClickHouseServer & { dataDir: string }) | undefined;
     try {
       // Not reachable: not ready, the API says so, and the log shows the retries.
@@ -216,6 +217,7 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       await server.stop('SIGKILL');
       const refused = await exportSpans(2);
       expect(refused.code).to.equal(grpc.status.UNAVAILABLE);
+      await waitUntil(async () => backend.output().includes('recomputing incidents and checkpoints failed'), 'a recompute to fail', 10000, backend);
 
       // Back with the same data: the retry is stored, the first batch is still there, once each.
       server = await startEmbeddedEngineServer({ port, dataDir });
