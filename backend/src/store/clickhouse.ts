@@ -46,12 +46,15 @@ function isUnreachable(err: unknown): boolean {
   return /^Timeout error|socket hang up/i.test(message);
 }
 
+// Node's codes for a certificate it does not trust: SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ….
+const isCertificateError = (err: unknown): boolean => /CERT|SIGNATURE|ERR_TLS/.test(String((err as { code?: unknown }).code ?? ''));
+
 function toStoreError(err: unknown): StoreError {
   const message = err instanceof Error ? err.message : String(err);
   // The client parses the code out of a current server's error text; an old server's format it leaves whole.
   const parsed = (err as { code?: unknown }).code;
   const code = typeof parsed === 'string' && /^\d+$/.test(parsed) ? Number(parsed) : clickhouseErrorCode(message);
-  return new StoreError(message, code, { unreachable: isUnreachable(err) });
+  return new StoreError(message, code, { unreachable: isUnreachable(err), tls: isCertificateError(err) });
 }
 
 const run = <T>(work: () => Promise<T>): Promise<T> => withStoreErrors(work, toStoreError);

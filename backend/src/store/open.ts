@@ -71,6 +71,11 @@ export function compareVersions(a: string, b: string): number {
 /** Turns a first answer that refuses us into a message that says what to fix. */
 function refusal(err: StoreError, storage: StorageConfig): StoreRefusedError {
   const where = storeLocation(storage);
+  if (err.tls) {
+    return new StoreRefusedError(
+      `TLS to ClickHouse at ${where} failed (${firstLine(err.message)}): set storage.clickhouse.tls.ca_file to the CA that signed the server's certificate`,
+    );
+  }
   if (err.code !== undefined && AUTHENTICATION_CODES.has(err.code)) {
     return new StoreRefusedError(
       `ClickHouse at ${where} refused user '${storage.clickhouse.username}' (wrong password or unknown user): check storage.clickhouse.username and password. The server said: ${firstLine(err.message)}`,

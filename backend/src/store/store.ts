@@ -72,15 +72,18 @@ export const insertStatement = (table: TableName): string => `INSERT INTO ${tabl
 export class StoreError extends Error {
   /** The server could not be reached (refused, reset, timed out): it may come back. */
   readonly unreachable: boolean;
+  /** The server's certificate was not trusted. */
+  readonly tls: boolean;
 
   constructor(
     message: string,
     readonly code: number | undefined,
-    { unreachable = false }: { unreachable?: boolean } = {},
+    { unreachable = false, tls = false }: { unreachable?: boolean; tls?: boolean } = {},
   ) {
     super(message);
     this.name = 'StoreError';
     this.unreachable = unreachable;
+    this.tls = tls;
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -22,6 +22,7 @@ import { startDebianClickHouse, startEmbeddedEngineServer, TEST_PASSWORD, TEST_U
 import { rawExport } from '../testing/grpc.js';
 import { BACKEND_MAIN, REPO_ROOT } from '../testing/paths.js';
 import { freePort } from '../testing/ports.js';
+import { createTestPki } from '../testing/tls.js';
 import { startBackendProcess, tempFolder, waitUntil, type BackendProcess } from '../testing/processes.js';
 
 // The server driver (@clickhouse/client over HTTP) against real servers on loopback: Debian's
@@ -190,6 +191,23 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
     } finally {
       await store.close();
       await server.stop();
+    }
+  });
+
+  it('over HTTPS: the server is trusted with tls.ca_file, and refused with a message naming it without', async function () {
+    const folder = tempFolder('clickhouse-tls');
+    const pki = await createTestPki(folder);
+    const server = await startEmbeddedEngineServer({ tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } });
+    try {
+      const untrusting = await startBackendProcess({ waitReady: false, extra: serverStorage(server) });
+      expect(await untrusting.exited).to.equal(1);
+      expect(untrusting.output()).to.include(`TLS to ClickHouse at ${server.url} failed`).and.include('set storage.clickhouse.tls.ca_file');
+      const trusting = await startBackendProcess({ extra: serverStorage(server, { tls: { ca_file: pki.caFile } }) });
+      await trusting.stop();
+      expect(trusting.output()).not.to.include('"level":50');
+    } finally {
+      await server.stop();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

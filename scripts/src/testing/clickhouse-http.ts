@@ -8,8 +8,10 @@
 // reached the wire with what the embedded driver ran.
 //
 // Usage: node clickhouse-http.js <data folder> <port> <user> <password> [statement log]
-import { appendFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+// With TLS_CERT_FILE and TLS_KEY_FILE in the environment it serves HTTPS.
+import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { Session } from 'chdb';
 
@@ -97,7 +99,7 @@ function answer(response: ServerResponse, status: number, body: Buffer | string,
   response.end(body);
 }
 
-const server = createServer((request, response) => {
+const handle: RequestListener = (request, response) => {
   if (request.url === '/ping') return answer(response, 200, 'Ok.\n');
   execute(request).then(
     (body) => answer(response, 200, body),
@@ -107,5 +109,7 @@ const server = createServer((request, response) => {
       answer(response, err instanceof HttpError ? err.status : 500, `${message}\n`, { 'x-clickhouse-exception-code': String(code) });
     },
   );
-});
+};
+const { TLS_CERT_FILE, TLS_KEY_FILE } = process.env;
+const server = TLS_CERT_FILE && TLS_KEY_FILE ? createTlsServer({ cert: readFileSync(TLS_CERT_FILE), key: readFileSync(TLS_KEY_FILE) }, handle) : createServer(handle);
 server.listen(Number(portText), '127.0.0.1', () => process.stdout.write(`listening on 127.0.0.1:${portText}\n`));

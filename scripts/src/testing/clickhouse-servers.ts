@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { spawnManaged, spawnNode, tempFolder, waitUntil, type ManagedProcess } from './processes.js';
@@ -18,6 +19,16 @@ export const TEST_PASSWORD = 'test-password-1234';
 async function ready(process: ManagedProcess, url: string): Promise<void> {
   await waitUntil(async () => (await fetch(`${url}/ping`)).ok, 'ClickHouse to answer /ping', 60000, process);
 }
+
+/** A TCP port that answers: for a server whose certificate fetch() would not trust. */
+const listening = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
 
 /**
  * Debian's clickhouse-server (18.16, the only server package this machine can install; installed by
@@ -69,13 +80,17 @@ export async function startDebianClickHouse(): Promise<ClickHouseServer> {
 }
 
 /** The ClickHouse engine of chdb (26.x) behind ClickHouse's HTTP interface (see clickhouse-http.ts). */
-export async function startEmbeddedEngineServer(options: { dataDir?: string; port?: number; statementLog?: string } = {}): Promise<ClickHouseServer & { dataDir: string }> {
+export async function startEmbeddedEngineServer(
+  options: { dataDir?: string; port?: number; statementLog?: string; tls?: { certFile: string; keyFile: string } } = {},
+): Promise<ClickHouseServer & { dataDir: string }> {
   const folder = tempFolder('clickhouse-http');
   const dataDir = options.dataDir ?? join(folder, 'data');
   const port = options.port ?? (await freePort());
   const args = [dataDir, String(port), TEST_USER, TEST_PASSWORD, ...(options.statementLog ? [options.statementLog] : [])];
-  const server = spawnNode(CLICKHOUSE_HTTP, args, {}, [folder]);
-  const url = `http://127.0.0.1:${port}`;
-  await ready(server, url);
+  const tlsEnv = options.tls ? { TLS_CERT_FILE: options.tls.certFile, TLS_KEY_FILE: options.tls.keyFile } : {};
+  const server = spawnNode(CLICKHOUSE_HTTP, args, tlsEnv, [folder]);
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  if (options.tls) await waitUntil(() => listening(port), 'ClickHouse to listen', 60000, server);
+  else await ready(server, url);
   return { ...server, url, user: TEST_USER, password: TEST_PASSWORD, dataDir };
 }
