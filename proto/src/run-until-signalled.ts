@@ -65,6 +65,8 @@ export async function runService<C, L extends LifecycleLogger>(program: ServiceP
   };
   const command = new Command(program.name)
     .description(program.description)
+    // A subcommand's own options (its --config) are its own, not taken by the service's.
+    .enablePositionalOptions()
     .option('-c, --config <file>', 'YAML configuration (every setting has a default)')
     .action(async (options: { config?: string }) => {
       const config = loadOrExit(options.config);

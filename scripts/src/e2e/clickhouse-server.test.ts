@@ -23,7 +23,7 @@ import { rawExport } from '../testing/grpc.js';
 import { BACKEND_MAIN, REPO_ROOT } from '../testing/paths.js';
 import { freePort } from '../testing/ports.js';
 import { createTestPki } from '../testing/tls.js';
-import { startBackendProcess, tempFolder, waitUntil, type BackendProcess } from '../testing/processes.js';
+import { startBackendProcess, tempFolder, waitUntil, writeConfig, type BackendProcess } from '../testing/processes.js';
 
 // The server driver (@clickhouse/client over HTTP) against real servers on loopback: Debian's
 // ClickHouse 18.16 for what an old server must be told, and ClickHouse 26 (chdb's engine behind
@@ -191,6 +191,18 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
     } finally {
       await store.close();
       await server.stop();
+    }
+  });
+
+  it('schema --print follows the configuration it is given: a cluster gets ON CLUSTER DDL, TTL its days', function () {
+    const folder = tempFolder('schema-print');
+    try {
+      const config = writeConfig(folder, 'backend.yaml', { storage: { driver: 'clickhouse', clickhouse: { cluster: 'analytics' }, ttl_days: 9 } });
+      const script = execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print', '--config', config], { encoding: 'utf8' });
+      expect(script).to.include('CREATE TABLE IF NOT EXISTS otel_logs ON CLUSTER analytics AS otel_logs_local').and.include('toIntervalDay(9)');
+      expect(execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print'], { encoding: 'utf8' })).not.to.include('ON CLUSTER');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 
