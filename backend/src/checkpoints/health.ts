@@ -194,14 +194,23 @@ SELECT {window:UInt32}, *, now64(3) FROM (${select.sql})`,
   };
 }
 
-/** The stored verdicts of a scope's entities for the windows in [from, to): what the scope questions read. */
+/**
+ * The stored verdicts of a scope's entities for the windows in [from, to): what the scope questions
+ * read. Backends behind one store may judge the same range at once (each deletes, then inserts), so
+ * a window can hold two verdicts of an entity: the latest one counts.
+ */
 export function storedHealth(scope: Scope | undefined, prefix = 'health'): Query {
   const condition = scopeCondition(scope, prefix);
   return {
     sql: `
-SELECT window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events, judged, fired, baselines
-FROM window_health
-WHERE window_seconds = {window:UInt32} AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC') AND ${condition.sql}`,
+SELECT * FROM (
+    SELECT window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events, judged, fired, baselines
+    FROM window_health
+    WHERE window_seconds = {window:UInt32} AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC') AND ${condition.sql}
+    ORDER BY computed_at DESC
+    LIMIT 1 BY window, entity_kind, entity
+)
+WHERE 1`,
     params: condition.params,
   };
 }

@@ -172,6 +172,18 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     expect(incident!.firstBad.p95Ms).to.be.below(800);
   });
 
+  it('two backends judging the same windows at once leave two verdicts a window: the answers stay the same', async function () {
+    const before = await incidentsOf('deploy');
+    const [first, second] = [new CheckpointEngine(store, config), new CheckpointEngine(store, config)];
+    const until = (await engine.completeness(now())).completeUntilSeconds;
+    // Both delete the range, then both insert it: what two backends' recompute loops can do.
+    await Promise.all([first.ensureHealth(T / 1000, until, true), second.ensureHealth(T / 1000, until, true)]);
+    const { rows } = await store.query({ sql: 'SELECT count(), uniqExact(window, entity_kind, entity) FROM window_health WHERE window_seconds = 60', params: {} });
+    expect(Number(rows[0]![0])).to.equal(2 * Number(rows[0]![1]));
+    expect(await incidentsOf('deploy')).to.deep.equal(before);
+    expect((await engine.detail(before[0]!)).evidence).to.deep.equal((await first.detail(before[0]!)).evidence);
+  });
+
   it('recovery closes an incident: resolved, ending with the last bad window', async function () {
     const [incident, ...others] = await incidentsOf('recovery');
     expect(others).to.deep.equal([]);
