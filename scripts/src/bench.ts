@@ -24,7 +24,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 say(`rollpoint bench: ${RUNS} runs of ${TOTAL.toLocaleString('en')} spans (${REQUESTS} requests × ${SPANS_PER_REQUEST}) …`);
 const decoding = await measureDecoding();
 say(`protobuf decode: static ${decoding.staticMs.toFixed(0)} ms, reflection ${decoding.reflectionMs.toFixed(0)} ms`);
-const storeTimes = await measureStore();
+const { times: storeTimes, bytesPerSpan } = await measureStore();
 const storeRate = perSecond(TOTAL, median(storeTimes));
 say(`store insert (ceiling): ${storeRate.toLocaleString('en')} spans/s`);
 const pipelineTimes = await measurePipeline();
@@ -51,7 +51,7 @@ say(`syslog: ${TCP_MESSAGES.toLocaleString('en')} messages over TCP, then UDP at
 const syslogRollpoint = await measureRollpoint();
 say(`rollpoint syslog: ${JSON.stringify(syslogRollpoint)}`);
 const syslogRsyslog = rsyslogAvailable() ? await measureRsyslog() : undefined;
-const stages = await measureSyslogStages();
+const { costs: stages, bytesPerLogRecord } = await measureSyslogStages();
 
 say('SNMP traps: UDP at rising rates through rollpoint and snmptrapd …');
 const traps = await measureTraps(existsSync(SNMPTRAPD));
@@ -97,6 +97,20 @@ runs. Agent, backend and load generator share the same ${cpus().length} cores in
 | agent → backend → store (end to end) | ${pipelineRate.toLocaleString('en')} | ${(median(pipelineTimes) / 1000).toFixed(2)} s |
 | store insert alone (ceiling) | ${storeRate.toLocaleString('en')} | ${(median(storeTimes) / 1000).toFixed(2)} s |
 | **ratio end to end / ceiling** | **${((pipelineRate / storeRate) * 100).toFixed(0)} %** | |
+
+## Disk per row
+
+What the rows of these benchmarks take on disk once their parts are merged (the schema's ZSTD and
+Delta codecs, \`OPTIMIZE TABLE … FINAL\`, then \`system.parts\`): the pipeline's spans (${SPANS_PER_REQUEST}
+a request, four attributes, an event on one in ten) and syslog lines of about 150 bytes (nginx
+access lines, ${(8192 * 26).toLocaleString('en')} of them). Real attributes vary more; the query to
+measure yours is in docs/DEPLOYMENT.md.
+
+| table | bytes per row |
+| --- | ---: |
+| \`otel_traces\` (a span) | ${(bytesPerSpan.otel_traces ?? 0).toFixed(1)} |
+| \`otel_traces_trace_id_ts\` (a trace) | ${(bytesPerSpan.otel_traces_trace_id_ts ?? 0).toFixed(1)} |
+| \`otel_logs\` (a syslog line) | ${bytesPerLogRecord.toFixed(1)} |
 
 ## Delivery: the disk queue's durability modes, and recovering a backlog
 

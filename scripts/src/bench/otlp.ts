@@ -7,6 +7,7 @@ import { ChdbStore, migrate, traceRows, type Row } from '@rollpoint/backend';
 import { traces, type ExportTraceServiceRequest, type Span } from '@rollpoint/proto';
 import Long from 'long';
 import { rawExport } from '../testing/grpc.js';
+import { bytesPerRow } from './disk.js';
 import { REPO_ROOT } from '../testing/paths.js';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil } from '../testing/processes.js';
 
@@ -94,8 +95,11 @@ export async function measurePipeline(): Promise<number[]> {
   }
 }
 
-/** Inserts the same rows straight into the store, in batches of the agent's default size (8192). */
-export async function measureStore(): Promise<number[]> {
+/**
+ * Inserts the same rows straight into the store, in batches of the agent's default size (8192);
+ * then the disk they take per span.
+ */
+export async function measureStore(): Promise<{ times: number[]; bytesPerSpan: Record<string, number> }> {
   const folder = tempFolder('bench');
   const store = new ChdbStore({ path: folder, readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
   try {
@@ -107,7 +111,7 @@ export async function measureStore(): Promise<number[]> {
       for (let i = 0; i < rows.length; i += 8192) await store.insert('otel_traces', rows.slice(i, i + 8192));
       times.push(performance.now() - started);
     }
-    return times;
+    return { times, bytesPerSpan: await bytesPerRow(store, ['otel_traces', 'otel_traces_trace_id_ts']) };
   } finally {
     await store.close();
     rmSync(folder, { recursive: true, force: true });

@@ -2,13 +2,14 @@ import { rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUILT_IN_EVENT_RULES, parseSyslog, toLogRecord } from '@rollpoint/agent';
 import { ChdbStore, logRows, migrate } from '@rollpoint/backend';
-import { logs } from '@rollpoint/proto';
+import { logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
 import Long from 'long';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil } from '../testing/processes.js';
 import { startRsyslogReceiver } from '../testing/rsyslog.js';
 import { measureCpu } from './cpu.js';
+import { bytesPerRow } from './disk.js';
 import { lineCount, zeroLossRate } from './udp.js';
 
 // Syslog throughput: rollpoint's agent (parsing every message into OTLP, shipping it to the backend,
@@ -109,7 +110,23 @@ export interface StageCosts {
  * Where the time goes: the stages one message passes through, timed in this process on 8192
  * messages (the agent's batch size), after a warm-up round.
  */
-export async function measureSyslogStages(): Promise<StageCosts> {
+/** What the agent makes of syslog lines received over TCP: one Export request. */
+function logsRequest(texts: readonly string[], receivedAtMs: number): ExportLogsServiceRequest {
+  const records = texts.map(
+    (text) =>
+      toLogRecord(
+        { text, truncated: false, peerAddress: '127.0.0.1', transport: 'tcp', receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n },
+        parseSyslog(text, { timezone: 'UTC', receivedAtMs }),
+        BUILT_IN_EVENT_RULES,
+      ).record,
+  );
+  return { resourceLogs: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: 'web-1' } }] }, scopeLogs: [{ logRecords: records }] }] };
+}
+
+/** Batches of 8192 lines stored after the timed rounds, for the disk figure. */
+const DISK_BATCHES = 24;
+
+export async function measureSyslogStages(): Promise<{ costs: StageCosts; bytesPerLogRecord: number }> {
   const count = 8192;
   const texts = Array.from({ length: count }, (_, i) => line(i));
   const perMessage = (ms: number) => (ms * 1000) / count;
@@ -125,16 +142,7 @@ export async function measureSyslogStages(): Promise<StageCosts> {
     let costs: StageCosts = {};
     for (let round = 0; round < 2; round++) {
       const receivedAtMs = Date.now();
-      const [records, parse] = timed(() =>
-        texts.map((text) =>
-          toLogRecord(
-            { text, truncated: false, peerAddress: '127.0.0.1', transport: 'tcp', receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n },
-            parseSyslog(text, { timezone: 'UTC', receivedAtMs }),
-            BUILT_IN_EVENT_RULES,
-          ).record,
-        ),
-      );
-      const request = { resourceLogs: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: 'web-1' } }] }, scopeLogs: [{ logRecords: records }] }] };
+      const [request, parse] = timed(() => logsRequest(texts, receivedAtMs));
       const [bytes, encode] = timed(() => logs.encode(request));
       const [zipped, gzip] = timed(() => gzipSync(bytes));
       const [, gunzip] = timed(() => gunzipSync(zipped));
@@ -153,7 +161,14 @@ export async function measureSyslogStages(): Promise<StageCosts> {
         'backend: JSONEachRow + ClickHouse insert': perMessage(insert),
       };
     }
-    return costs;
+    // More of the same lines, untimed, so the disk per record is that of a sizeable merged part.
+    for (let batch = 1; batch <= DISK_BATCHES; batch++) {
+      const receivedAtMs = Date.now();
+      const request = logsRequest(texts.map((_, i) => line(batch * count + i)), receivedAtMs);
+      await store.insert('otel_logs', logRows(request, Long.fromNumber(receivedAtMs, true).multiply(1_000_000)));
+    }
+    const disk = await bytesPerRow(store, ['otel_logs']);
+    return { costs, bytesPerLogRecord: disk.otel_logs ?? 0 };
   } finally {
     await store.close();
     rmSync(folder, { recursive: true, force: true });
