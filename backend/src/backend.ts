@@ -31,7 +31,7 @@ function readServerTls(tls: NonNullable<BackendConfig['otlp']['grpc']['tls']>): 
 /** Opens the store, brings its schema up to date and starts the OTLP and HTTP servers. */
 export async function startBackend(config: BackendConfig, logger: Logger = pino({ level: config.log.level })): Promise<RunningBackend> {
   let ready = false;
-  const metrics = createBackendMetrics();
+  const metrics = createBackendMetrics({ staleAfterMs: config.checkpoints.stale_after });
   const store = new ChdbStore({
     path: config.storage.chdb.path,
     readOnlyMaxRows: config.sql.max_rows,
@@ -45,6 +45,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
 
   const engine = new CheckpointEngine(store, config.checkpoints);
   const recomputer = new Recomputer(engine, store, { intervalMs: config.checkpoints.recompute_interval, rangeMs: config.checkpoints.recompute_range, logger });
+  metrics.scopes.current = () => recomputer.summary();
   const api = await createApiServer({
     store,
     metrics,
@@ -63,7 +64,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     bearerTokens: config.otlp.grpc.bearer_tokens,
     maxInFlightMib: config.otlp.grpc.max_in_flight_mib,
     ...(config.otlp.grpc.tls ? { tls: readServerTls(config.otlp.grpc.tls) } : {}),
-    ingest: createIngest(store, watermarks),
+    ingest: createIngest(store, watermarks, metrics),
     metrics,
     logger,
   });

@@ -7,7 +7,7 @@ export { logRows } from './ingest/logs.js';
 export { migrate } from './schema/migrations.js';
 export { ChdbStore } from './store/chdb.js';
 export type { Query, QueryResult, Row, Store } from './store/store.js';
-export { trafficRequest } from './checkpoints/scenario-data.js';
+export { appLogsRequest, deviceEventRequest, trafficRequest } from './checkpoints/scenario-data.js';
 export { CheckpointEngine } from './checkpoints/engine.js';
 export { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE } from './checkpoints/config.js';
 export { Recomputer } from './checkpoints/recompute.js';

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { CheckpointEngine } from './engine.js';
+import { scopeSummaryQuery } from './stored.js';
 
 // Keeps the incidents and checkpoints tables current for analysts: whenever a new window has
 // completed, the recent range is computed again (by the same SQL the API runs) and its rows
@@ -12,6 +13,14 @@ export interface RecomputeResult {
   incidents: number;
   scopes: number;
   ms: number;
+}
+
+/** What the recompute stored for a scope: its open incidents and its latest checkpoint. */
+export interface ScopeSummary {
+  scope: string;
+  openIncidents: number;
+  /** Unix seconds; null when no checkpoint was found. */
+  checkpointSeconds: number | null;
 }
 
 export class Recomputer {
@@ -108,6 +117,12 @@ export class Recomputer {
     const ms = performance.now() - started;
     this.options.logger.debug({ incidents: count, ms }, 'recomputed incidents and checkpoints');
     return { from: new Date(fromSeconds * 1000).toISOString(), to: new Date(toSeconds * 1000).toISOString(), incidents: count, scopes: this.engine.scopeNames().length, ms };
+  }
+
+  /** Each scope's open incidents and latest checkpoint, as the recomputes stored them. */
+  async summary(): Promise<ScopeSummary[]> {
+    const { rows } = await this.store.query(scopeSummaryQuery(this.engine.scopeNames()));
+    return rows.map(([scope, open, checkpoint]) => ({ scope: String(scope), openIncidents: Number(open), checkpointSeconds: checkpoint === null ? null : Number(checkpoint) }));
   }
 
   async stop(): Promise<void> {
