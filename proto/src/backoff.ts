@@ -1,4 +1,4 @@
-/** The retry_on_failure settings. */
+/** Retry settings, as in the Collector's retry_on_failure (the agent's exporter, the backend's webhooks). */
 export interface BackoffSettings {
   initial_interval: number;
   max_interval: number;
