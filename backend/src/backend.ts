@@ -11,6 +11,7 @@ import { startBackendOtlpServer } from './otlp/server.js';
 import { migrate } from './schema/migrations.js';
 import { ChdbStore } from './store/chdb.js';
 import { createBackendMetrics } from './telemetry/metrics.js';
+import { WebhookNotifier } from './webhooks/notifier.js';
 
 export interface RunningBackend {
   grpcPort: number;
@@ -44,7 +45,14 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   metrics.sources.current = () => watermarks.snapshot();
 
   const engine = new CheckpointEngine(store, config.checkpoints);
-  const recomputer = new Recomputer(engine, store, { intervalMs: config.checkpoints.recompute_interval, rangeMs: config.checkpoints.recompute_range, logger });
+  const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
+  await webhooks.start();
+  const recomputer = new Recomputer(engine, store, {
+    intervalMs: config.checkpoints.recompute_interval,
+    rangeMs: config.checkpoints.recompute_range,
+    logger,
+    notify: (incidents) => webhooks.notify(incidents),
+  });
   metrics.scopes.current = () => recomputer.summary();
   const api = await createApiServer({
     store,
@@ -53,6 +61,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     isReady: () => ready,
     ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
+    webhooks,
   });
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });
@@ -79,6 +88,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       ready = false;
       await stopGrpcServer(otlp.server);
       await recomputer.stop();
+      await webhooks.stop();
       await watermarks.close();
       await api.close();
       await store.close();

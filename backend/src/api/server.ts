@@ -5,6 +5,7 @@ import type { CheckpointEngine } from '../checkpoints/engine.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
 import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
+import type { WebhookNotifier } from '../webhooks/notifier.js';
 import { registerCheckpointRoutes } from './checkpoints.js';
 import { registerHealthRoutes } from './health.js';
 import { registerSqlRoute } from './sql.js';
@@ -19,6 +20,7 @@ export interface ApiContext {
   /** The token /api/v1/* requires, when one is set. */
   apiToken?: string;
   checkpoints: { engine: CheckpointEngine; recomputer: Recomputer; rangeMs: number };
+  webhooks: WebhookNotifier;
 }
 
 /** The backend's HTTP port: health, the JSON API under /api/v1 and /metrics. */

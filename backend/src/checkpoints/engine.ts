@@ -78,8 +78,13 @@ export interface Incident {
   firstBad: Evidence;
 }
 
-export interface IncidentDetail extends Incident {
+/** An incident with its checkpoint and suspects. */
+export interface ResolvedIncident extends Incident {
   checkpoint: Checkpoint;
+  suspects: Change[];
+}
+
+export interface IncidentDetail extends ResolvedIncident {
   /** Ranked; each with the windows in which its own entity went bad, and the rules that fired. */
   suspects: Array<Change & { evidence: Array<{ window: string; rules: string[] }> }>;
   /** Per window of the incident (and one on each side), the entities that went bad and why. */
@@ -282,7 +287,7 @@ export class CheckpointEngine {
   }
 
   /** An incident with its checkpoint and suspects. */
-  async resolve(incident: Incident): Promise<Incident & { checkpoint: Checkpoint; suspects: Change[] }> {
+  async resolve(incident: Incident): Promise<ResolvedIncident> {
     const checkpoint = await this.checkpoint(incident.scope, Date.parse(incident.start) / 1000);
     return { ...incident, checkpoint, suspects: await this.suspects(incident.scope, incident, checkpoint) };
   }

@@ -363,3 +363,24 @@ CREATE TABLE IF NOT EXISTS window_health (
 PARTITION BY toDate(window)
 ORDER BY (window_seconds, window, entity_kind, entity)
 ${ttl('window', options)}`;
+
+/**
+ * Webhook notifications that reached their end: delivered (never sent again, across restarts too)
+ * or failed after the last attempt (shown by `rollpoint status`). One row per notification.
+ */
+export const webhookDeliveriesTable = (options: SchemaOptions): string => `
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    time DateTime64(3, 'UTC'),
+    webhook String,
+    delivery_id String,
+    incident_id String,
+    scope LowCardinality(String),
+    event LowCardinality(String),
+    outcome LowCardinality(String),
+    attempts UInt32,
+    http_status UInt16,
+    error String
+) ENGINE = MergeTree
+PARTITION BY toDate(time)
+ORDER BY (webhook, time)
+${ttl('toDateTime(time)', options)}`;
