@@ -5,9 +5,10 @@ import { rawExport } from './grpc.js';
 import { waitUntil, type BackendProcess } from './processes.js';
 
 // A deploy regression with a known answer, sent straight to a backend over OTLP/gRPC (one source:
-// 127.0.0.1): shop-cart 2.0.0 → 2.1.0 at +25:05, errors +26…+31, a feature-flag marker at +25:45
-// by ana, the router's config change at +25:30 and a link flap at +27. And a second scope, `late`,
-// failing from +35 into the next minutes: its incident is still open.
+// 127.0.0.1): shop-cart 2.0.0 → 2.1.0 at +25:05, errors +26…+31 (and p95 900 ms from +28, with
+// error logs), a feature-flag marker at +25:45 by ana, the router's config change at +25:30 and a
+// link flap at +27. And a second scope, `late`, failing from +35 into the next minutes: its
+// incident is still open.
 
 const MINUTE = 60_000;
 
@@ -45,9 +46,9 @@ export async function sendIncidentScenario(backend: BackendProcess, auth: Record
     deviceEventRequest('shop-edge', at(27, 10), '%LINK-3-UPDOWN: Interface Gi0/1, changed state to down', 'link_down'),
     deviceEventRequest('shop-edge', at(27, 40), '%LINK-3-UPDOWN: Interface Gi0/1, changed state to up', 'link_up'),
     appLogsRequest('shop-cart', 'shop-web-1', [
-      ...Array.from({ length: 12 }, (_, i) => ({ timeMs: at(27, i * 5), body: 'payment declined: upstream timeout', severityNumber: 17 })),
-      ...Array.from({ length: 3 }, (_, i) => ({ timeMs: at(27, 2 + i * 10), body: 'basket service unavailable', severityNumber: 17 })),
-      { timeMs: at(27, 30), body: 'retrying payment', severityNumber: 9 },
+      ...Array.from({ length: 12 }, (_, i) => ({ timeMs: at(28, i * 5), body: 'payment declined: upstream timeout', severityNumber: 17 })),
+      ...Array.from({ length: 3 }, (_, i) => ({ timeMs: at(28, 2 + i * 10), body: 'basket service unavailable', severityNumber: 17 })),
+      { timeMs: at(28, 30), body: 'retrying payment', severityNumber: 9 },
     ]),
   ];
   for (const request of spanRequests) {
