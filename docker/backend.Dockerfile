@@ -43,6 +43,8 @@ COPY --from=deps /app/ ./
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/proto/opentelemetry proto/opentelemetry
 COPY --from=build /app/backend/dist backend/dist
+# the timeline page's static files (served at /)
+COPY --from=build /app/backend/web backend/web
 # A default configuration; docker-compose mounts its own over it.
 COPY docker/backend.yaml /etc/rollpoint/backend.yaml
 # The code stays root-owned and read-only; the backend (user "node", uid 1000) writes only its

@@ -51,6 +51,7 @@ export async function sendIncidentScenario(backend: BackendProcess, auth: Record
       { timeMs: at(28, 30), body: 'retrying payment', severityNumber: 9 },
     ]),
   ];
+  const sending = Date.now();
   for (const request of spanRequests) {
     const answer = await rawExport(backend.grpcPort, traces.grpcMethod, traces.encode(request));
     if (answer.code !== status.OK) throw new Error(`sending spans failed: ${answer.details}`);
@@ -69,6 +70,9 @@ export async function sendIncidentScenario(backend: BackendProcess, auth: Record
   const logRecords = logRequests.reduce((n, r) => n + r.resourceLogs![0]!.scopeLogs![0]!.logRecords!.length, 0);
   await waitUntil(async () => Number((await backend.sql('SELECT count() AS n FROM otel_traces'))[0]!.n) === spans, 'the spans to be stored');
   await waitUntil(async () => Number((await backend.sql('SELECT count() AS n FROM otel_logs'))[0]!.n) === logRecords, 'the log records to be stored');
+  // The watermark of the last export (`late` runs into the future: capped at the moment it was sent)
+  // is written to source_watermarks within a second; completeness reads it from there.
+  await waitUntil(async () => Number((await backend.sql('SELECT toUnixTimestamp64Milli(max(watermark)) AS ms FROM source_watermarks FINAL'))[0]!.ms) >= sending, 'the watermark to be stored');
   // Stores the incidents and checkpoints now, as the periodic recompute would after the next window.
   const recompute = await fetch(`${backend.url}/api/v1/recompute`, {
     method: 'POST',
