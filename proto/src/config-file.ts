@@ -45,6 +45,12 @@ export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, prefix
   return result.data;
 }
 
+/** What parseConfig would refuse `raw` for, one line per bad path; none when it is valid. */
+export function configProblems(schema: z.ZodType, raw: unknown): string[] {
+  const result = schema.safeParse(raw);
+  return result.success ? [] : describeIssues(result.error.issues);
+}
+
 /** A duration as the Collector writes them ("200ms", "5s", "1m30s") or a number of milliseconds. */
 export const durationMs = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;

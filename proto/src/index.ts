@@ -15,7 +15,7 @@ export type {
 } from './otlp.js';
 export { anyValueCase, setAttribute } from './attributes.js';
 export type { AnyValueCase } from './attributes.js';
-export { ConfigError, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
+export { ConfigError, configProblems, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
 export { hexToId, idToHex } from './ids.js';
 export { logs, METRICS_GRPC_METHOD, rawExportService, traces } from './signals.js';
 export type { Signal, SignalName } from './signals.js';

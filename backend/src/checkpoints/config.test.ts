@@ -1,19 +1,11 @@
-import { ConfigError, parseConfig } from '@rollpoint/proto';
+import { configProblems, parseConfig } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { backendConfigSchema } from '../config.js';
 import { DEFAULT_RULES } from './config.js';
 import { healthInsert } from './health.js';
 import { patternToRegex, scopeCondition } from './scopes.js';
 
-const problems = (value: unknown): string[] => {
-  try {
-    parseConfig(backendConfigSchema, value);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-};
+const problems = (value: unknown): string[] => configProblems(backendConfigSchema, value);
 
 describe('checkpoints configuration', function () {
   it('works with none: 60 s windows, 3 stable windows, the default rules and scope', function () {
