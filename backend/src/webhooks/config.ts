@@ -1,4 +1,4 @@
-import { durationMs } from '@rollpoint/proto';
+import { backoffSettingsSchema, durationMs } from '@rollpoint/proto';
 import { z } from 'zod';
 
 // The `webhooks` section of the backend configuration: where incident notifications are POSTed.
@@ -19,12 +19,8 @@ export const webhookSchema = z
     /** Longest wait for one POST's answer. */
     timeout: durationMs.default(5000),
     /** Retries of failed POSTs (timeouts, connection errors, 408, 429, 5xx): exponential backoff with jitter. */
-    retry_on_failure: z
-      .strictObject({
-        initial_interval: durationMs.default(1000),
-        max_interval: durationMs.default(60000),
-        multiplier: z.number().min(1).default(2),
-        randomization_factor: z.number().min(0).max(1).default(0.2),
+    retry_on_failure: backoffSettingsSchema({ initial_interval: 1000, max_interval: 60000, multiplier: 2, randomization_factor: 0.2 })
+      .extend({
         /** POSTs of one notification, the first included; then it counts as failed. */
         max_attempts: z.number().int().positive().default(8),
       })
