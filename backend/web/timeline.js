@@ -118,7 +118,7 @@ function baseOptions(width, height, timeline, withValues) {
 function drawIncidents(u, timeline, overlay, top) {
   for (const incident of timeline.incidents) {
     const band = top
-      ? el('div', { class: 'overlay incident-band clickable', dataset: { incident: incident.id }, title: `incident ${incident.id}: ${clock(incident.start)}–${clock(incident.end)} UTC, ${incident.status}; click for the story`, onclick: () => showIncident(incident.id) }, el('span', { class: 'band-label' }, `incident · ${incident.status}`))
+      ? el('div', { class: 'overlay incident-band clickable', dataset: { incident: incident.id }, title: `incident ${incident.id}: ${clock(incident.start)}–${clock(incident.end)} UTC, ${incident.status}; click for the story`, onclick: () => explainFailure(showIncident(incident.id)) }, el('span', { class: 'band-label' }, `incident · ${incident.status}`))
       : el('div', { class: 'overlay incident-band', dataset: { incident: incident.id } });
     overlay.append(place(u, band, seconds(incident.start), seconds(incident.end)));
     if (!incident.checkpoint.time) continue;
@@ -195,7 +195,7 @@ function entityLane(timeline, lane, width) {
     const left = chart.cursor.left;
     if (left === undefined || left < 0) return;
     const start = Math.floor(chart.posToVal(left, 'x') / step) * step;
-    void showWindow(start, step, chart);
+    explainFailure(showWindow(start, step, chart));
   });
   charts.push(chart);
   return node;
@@ -213,6 +213,11 @@ function render(timeline) {
 
 function selectBand(id) {
   for (const band of document.querySelectorAll('.incident-band')) band.classList.toggle('selected', band.dataset.incident === id);
+}
+
+/** Shows in the details panel why a click's request failed. */
+function explainFailure(promise) {
+  promise.catch((err) => $('#details').replaceChildren(el('p', { class: 'hint' }, err instanceof Unauthorized ? 'The API token was refused.' : `error: ${err.message}`)));
 }
 
 async function showIncident(id) {
@@ -297,7 +302,7 @@ function init() {
   addEventListener('resize', () => {
     for (const chart of charts) chart.setSize({ width: $('#lanes').clientWidth, height: chart.height });
   });
-  void load().then(() => params.has('incident') && showIncident(params.get('incident')));
+  void load().then(() => params.has('incident') && explainFailure(showIncident(params.get('incident'))));
 }
 
 init();
