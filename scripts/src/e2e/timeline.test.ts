@@ -122,6 +122,13 @@ describe('the timeline page (headless Chromium)', function () {
     expect(slowest).to.match(/^900POST \/checkoutshop-cart/);
   });
 
+  it('follows the last hour by default, with the token kept from the last visit', async function () {
+    await page.goto(`${backend.url}/?scope=shop`);
+    await page.waitForSelector('body[data-state="ready"]');
+    expect(await page.inputValue('#range')).to.equal('3600');
+    expect(await page.locator('.lane[data-lane="changes"] .incident-band').getAttribute('data-incident')).to.equal(`shop:${scenario.at(26) / 1000}`);
+  });
+
   it('refuses bad parameters with a 400 that names them', async function () {
     const get = (path: string) => fetch(`${backend.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const bad = await get('/api/v1/timeline?scope=shop&from=yesterday');
