@@ -43,6 +43,8 @@ COPY --from=deps /app/ ./
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/proto/opentelemetry proto/opentelemetry
 COPY --from=build /app/backend/dist backend/dist
+# the timeline page's static files (served at /)
+COPY --from=build /app/backend/web backend/web
 # A default configuration (embedded storage in the volume, listening on 0.0.0.0); compose mounts its own.
 COPY docker/backend.yaml /etc/rollpoint/backend.yaml
 # `rollpoint status`, `rollpoint sql …` inside the container (`docker exec <container> rollpoint status`).

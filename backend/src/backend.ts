@@ -12,6 +12,7 @@ import { checkSchemaVersion, migrate } from './schema/migrations.js';
 import { connectStore, openStore, schemaOptionsOf, storeLocation } from './store/open.js';
 import type { Store } from './store/store.js';
 import { createBackendMetrics } from './telemetry/metrics.js';
+import { WebhookNotifier } from './webhooks/notifier.js';
 
 export interface RunningBackend {
   grpcPort: number;
@@ -35,12 +36,19 @@ function readServerTls(tls: NonNullable<BackendConfig['otlp']['grpc']['tls']>): 
  */
 export async function startBackend(config: BackendConfig, logger: Logger = pino({ level: config.log.level })): Promise<RunningBackend> {
   let ready = false;
-  const metrics = createBackendMetrics();
+  const metrics = createBackendMetrics({ staleAfterMs: config.checkpoints.stale_after });
   const store = openStore(config);
   const watermarks = new SourceWatermarks(store);
   metrics.sources.current = () => watermarks.snapshot();
   const engine = new CheckpointEngine(store, config.checkpoints);
-  const recomputer = new Recomputer(engine, store, { intervalMs: config.checkpoints.recompute_interval, rangeMs: config.checkpoints.recompute_range, logger });
+  const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
+  const recomputer = new Recomputer(engine, store, {
+    intervalMs: config.checkpoints.recompute_interval,
+    rangeMs: config.checkpoints.recompute_range,
+    logger,
+    notify: (incidents) => webhooks.notify(incidents),
+  });
+  metrics.scopes.current = () => recomputer.summary();
   const api = await createApiServer({
     store,
     metrics,
@@ -48,6 +56,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     isReady: () => ready,
     ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
+    webhooks,
   });
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });
@@ -55,6 +64,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   try {
     await prepareStore(store, config, logger);
     await watermarks.start();
+    await webhooks.start();
   } catch (err) {
     await api.close();
     await store.close();
@@ -67,7 +77,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     bearerTokens: config.otlp.grpc.bearer_tokens,
     maxInFlightMib: config.otlp.grpc.max_in_flight_mib,
     ...(config.otlp.grpc.tls ? { tls: readServerTls(config.otlp.grpc.tls) } : {}),
-    ingest: createIngest(store, watermarks),
+    ingest: createIngest(store, watermarks, metrics),
     metrics,
     logger,
   });
@@ -82,6 +92,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       ready = false;
       await stopGrpcServer(otlp.server);
       await recomputer.stop();
+      await webhooks.stop();
       await watermarks.close();
       await api.close();
       await store.close();

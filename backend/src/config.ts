@@ -1,6 +1,7 @@
 import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/proto';
 import { z } from 'zod';
-import { checkpointsConfigSchema } from './checkpoints/config.js';
+import { checkpointsConfigSchema, DEFAULT_SCOPE } from './checkpoints/config.js';
+import { webhooksConfigSchema } from './webhooks/config.js';
 
 // The backend's configuration: loaded and validated once at start, then passed down.
 // Keys are snake_case as in the YAML file, so the docs and the code use the same names.
@@ -42,6 +43,8 @@ export const backendConfigSchema = z.strictObject({
       endpoint: endpoint.default('127.0.0.1:14318'),
       /** Token that /api/v1/* requires as "authorization: Bearer <token>"; health and /metrics stay open. */
       api_token: z.string().min(16, 'must be at least 16 characters').optional(),
+      /** How people reach this port (behind a proxy, say); links in webhook notifications start with it. Default: http://<endpoint>. */
+      external_url: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
   storage: z
@@ -93,6 +96,15 @@ export const backendConfigSchema = z.strictObject({
   /** Windows, scopes and health rules of the checkpoint engine. */
   checkpoints: checkpointsConfigSchema,
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
+  /** Where notifications go when an incident opens, its checkpoint is known and it resolves. */
+  webhooks: webhooksConfigSchema.default([]),
+}).superRefine((config, ctx) => {
+  const scopes = new Set([DEFAULT_SCOPE, ...Object.keys(config.checkpoints.scopes)]);
+  config.webhooks.forEach((webhook, i) =>
+    webhook.scopes.forEach((scope, j) => {
+      if (!scopes.has(scope)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'scopes', j], message: `unknown scope "${scope}" (configured: ${[...scopes].join(', ')})` });
+    }),
+  );
 });
 
 export type BackendConfig = z.output<typeof backendConfigSchema>;

@@ -9,7 +9,7 @@ export { ChdbStore } from './store/chdb.js';
 export type { Query, QueryResult, Row, Statement, Store } from './store/store.js';
 export { ClickHouseStore } from './store/clickhouse.js';
 export { MIN_SERVER_VERSION } from './store/open.js';
-export { steadyTraffic, storeDeviceEvent, storeTraffic, trafficRequest, type Traffic } from './checkpoints/scenario-data.js';
+export { appLogsRequest, deviceEventRequest, steadyTraffic, storeDeviceEvent, storeTraffic, trafficRequest, type Traffic } from './checkpoints/scenario-data.js';
 export { CheckpointEngine } from './checkpoints/engine.js';
 export { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE } from './checkpoints/config.js';
 export { Recomputer } from './checkpoints/recompute.js';

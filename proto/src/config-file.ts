@@ -70,15 +70,10 @@ export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, prefix
   return result.data;
 }
 
-/** The problems `parseConfig` finds in `raw`, none when it is valid (for tests and tools). */
-export function configProblems<S extends z.ZodType>(schema: S, raw: unknown): readonly string[] {
-  try {
-    parseConfig(schema, raw);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
+/** What parseConfig would refuse `raw` for, one line per bad path; none when it is valid. */
+export function configProblems(schema: z.ZodType, raw: unknown): string[] {
+  const result = schema.safeParse(raw);
+  return result.success ? [] : describeIssues(result.error.issues);
 }
 
 /** A duration as the Collector writes them ("200ms", "5s", "1m30s") or a number of milliseconds. */

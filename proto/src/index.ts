@@ -29,3 +29,5 @@ export { isPermanent, isRetryableGrpcCode, PermanentError, RetryLaterError } fro
 export { AGENT_ID_HEADER, BATCH_ID_HEADER, exportMetaFrom, WATERMARK_HEADER } from './export-meta.js';
 export type { ExportMeta } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';
+export { backoffDelayMs, backoffSettingsSchema } from './backoff.js';
+export type { BackoffSettings } from './backoff.js';

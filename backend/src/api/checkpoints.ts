@@ -1,15 +1,14 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { markerSchema } from '../checkpoints/changes.js';
 import { windowSchema } from '../checkpoints/config.js';
 import { DEFAULT_SCOPE, UnknownScopeError, type CheckpointEngine } from '../checkpoints/engine.js';
 import { explain } from '../checkpoints/explain.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
+import { parse, time } from './params.js';
 
 // The checkpoint API: incidents, one incident with its checkpoint, suspects and story, the
 // checkpoint of a scope at a moment, changes (listed and posted), and a recompute on demand.
-
-const time = z.union([z.iso.datetime({ offset: true }).transform((s) => Date.parse(s) / 1000), z.coerce.number().int().positive()]);
 
 const rangeQuery = z.strictObject({
   scope: z.string().default(DEFAULT_SCOPE),
@@ -22,18 +21,6 @@ const rangeQuery = z.strictObject({
 
 const checkpointQuery = z.strictObject({ scope: z.string().default(DEFAULT_SCOPE), at: time.optional(), window: windowSchema.optional() });
 const recomputeBody = z.strictObject({ from: time, to: time }).refine((r) => r.from < r.to, 'from must be before to');
-
-function badRequest(reply: FastifyReply, message: string) {
-  return reply.code(400).send({ error: 'bad_request', message });
-}
-
-/** Parses with `schema`, or answers 400 naming the problem. */
-function parse<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  void badRequest(reply, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return undefined;
-}
 
 export function registerCheckpointRoutes(app: FastifyInstance, engine: CheckpointEngine, recomputer: Recomputer, rangeMs: number): void {
   app.setErrorHandler((error, _request, reply) => {

@@ -5,10 +5,13 @@ import type { CheckpointEngine } from '../checkpoints/engine.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
 import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
+import { registerUiRoutes } from '../ui/routes.js';
+import type { WebhookNotifier } from '../webhooks/notifier.js';
 import { registerCheckpointRoutes } from './checkpoints.js';
 import { registerHealthRoutes } from './health.js';
 import { registerSqlRoute } from './sql.js';
 import { registerStatusRoute } from './status.js';
+import { registerTimelineRoutes } from './timeline.js';
 
 export interface ApiContext {
   store: Store;
@@ -19,9 +22,10 @@ export interface ApiContext {
   /** The token /api/v1/* requires, when one is set. */
   apiToken?: string;
   checkpoints: { engine: CheckpointEngine; recomputer: Recomputer; rangeMs: number };
+  webhooks: WebhookNotifier;
 }
 
-/** The backend's HTTP port: health, the JSON API under /api/v1 and /metrics. */
+/** The backend's HTTP port: health, the JSON API under /api/v1, /metrics and the timeline page at /. */
 export async function createApiServer(context: ApiContext): Promise<FastifyInstance> {
   // At warn level the per-request info lines stay quiet; errors still reach the log.
   const logger = context.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
@@ -47,6 +51,8 @@ export async function createApiServer(context: ApiContext): Promise<FastifyInsta
   registerSqlRoute(app, context);
   registerStatusRoute(app, context);
   registerCheckpointRoutes(app, context.checkpoints.engine, context.checkpoints.recomputer, context.checkpoints.rangeMs);
+  registerTimelineRoutes(app, context.checkpoints.engine);
+  await registerUiRoutes(app);
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', context.metrics.registry.contentType);
     return context.metrics.registry.metrics();

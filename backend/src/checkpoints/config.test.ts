@@ -5,7 +5,7 @@ import { DEFAULT_RULES } from './config.js';
 import { healthInsert } from './health.js';
 import { patternToRegex, scopeCondition } from './scopes.js';
 
-const problems = (value: unknown): readonly string[] => configProblems(backendConfigSchema, value);
+const problems = (value: unknown): string[] => configProblems(backendConfigSchema, value);
 
 describe('checkpoints configuration', function () {
   it('works with none: 60 s windows, 3 stable windows, the default rules and scope', function () {

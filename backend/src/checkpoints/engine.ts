@@ -4,6 +4,7 @@ import { changesQuery, markerRow, type Marker } from './changes.js';
 import { healthDelete, healthInsert, storedHealth } from './health.js';
 import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery, suspectsQuery } from './queries.js';
 import { resolveScopes } from './scopes.js';
+import { lanesQuery, slowestSpansQuery, topErrorsQuery } from './timeline.js';
 
 // Runs the checkpoint SQL and shapes its answers; every judgement is made by ClickHouse.
 
@@ -78,12 +79,32 @@ export interface Incident {
   firstBad: Evidence;
 }
 
-export interface IncidentDetail extends Incident {
+/** An incident with its checkpoint and suspects. */
+export interface ResolvedIncident extends Incident {
   checkpoint: Checkpoint;
+  suspects: Change[];
+}
+
+export interface IncidentDetail extends ResolvedIncident {
   /** Ranked; each with the windows in which its own entity went bad, and the rules that fired. */
   suspects: Array<Change & { evidence: Array<{ window: string; rules: string[] }> }>;
   /** Per window of the incident (and one on each side), the entities that went bad and why. */
   evidence: Array<{ window: string; bad: Evidence[] }>;
+}
+
+/** One entity's judged windows, for the timeline page. */
+export interface Lane {
+  entityKind: string;
+  entity: string;
+  windows: Array<{ start: number; spans: number; errorRatio: number; p95Ms: number; logs: number; errorLogs: number; deviceEvents: Record<string, number>; fired: string[] }>;
+}
+
+/** What happened in one window of a scope: its top error messages and slowest spans. */
+export interface WindowDetail {
+  start: string;
+  end: string;
+  errors: Array<{ message: string; count: number; entities: string[] }>;
+  slowest: Array<{ service: string; name: string; durationMs: number; time: string; traceId: string; status: string }>;
 }
 
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
@@ -92,9 +113,11 @@ const toNumber = (value: unknown): number => Number(value);
 /** A DateTime as ClickHouse prints it in UTC ("2026-11-30 12:04:00[.000]") as ISO 8601. */
 const utcToIso = (value: unknown): string => new Date(`${String(value).replace(' ', 'T')}Z`).toISOString();
 
+/** A ClickHouse Map of numbers (64-bit ones come as text) as numbers. */
+const counts = (map: unknown): Record<string, number> => Object.fromEntries(Object.entries((map ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Number(v)]));
+
 function evidence(tuple: unknown[]): Evidence {
   const [entityKind, entity, rules, errorRatio, p95Ms, errorLogs, deviceEvents, baselines] = tuple;
-  const numbers = (map: unknown): Record<string, number> => Object.fromEntries(Object.entries((map ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Number(v)]));
   return {
     entityKind: String(entityKind),
     entity: String(entity),
@@ -102,8 +125,8 @@ function evidence(tuple: unknown[]): Evidence {
     errorRatio: toNumber(errorRatio),
     p95Ms: toNumber(p95Ms),
     errorLogs: toNumber(errorLogs),
-    deviceEvents: numbers(deviceEvents),
-    baselines: numbers(baselines),
+    deviceEvents: counts(deviceEvents),
+    baselines: counts(baselines),
   };
 }
 
@@ -282,7 +305,7 @@ export class CheckpointEngine {
   }
 
   /** An incident with its checkpoint and suspects. */
-  async resolve(incident: Incident): Promise<Incident & { checkpoint: Checkpoint; suspects: Change[] }> {
+  async resolve(incident: Incident): Promise<ResolvedIncident> {
     const checkpoint = await this.checkpoint(incident.scope, Date.parse(incident.start) / 1000);
     return { ...incident, checkpoint, suspects: await this.suspects(incident.scope, incident, checkpoint) };
   }
@@ -319,6 +342,52 @@ export class CheckpointEngine {
 
   async addMarker(marker: Marker): Promise<void> {
     await this.store.insert('change_events', [markerRow(marker)]);
+  }
+
+  /** The judged windows of the scope's entities in [from, to) (Unix s; complete ones only), the most troubled entities first. */
+  async lanes(scope: string, fromSeconds: number, toSeconds: number, completeUntilSeconds: number, maxEntities: number): Promise<Lane[]> {
+    const from = this.align(fromSeconds);
+    const to = Math.min(this.align(toSeconds) + this.windowSeconds, this.align(completeUntilSeconds));
+    await this.ensureHealth(from, to);
+    const { rows } = await this.store.query(lanesQuery(this.scope(scope), this.windowSeconds, from, to, maxEntities));
+    const lanes = new Map<string, Lane>();
+    for (const [entityKind, entity, start, spans, errorRatio, p95Ms, logs, errorLogs, deviceEvents, fired] of rows) {
+      const key = `${entityKind}\n${entity}`;
+      const lane = lanes.get(key) ?? { entityKind: String(entityKind), entity: String(entity), windows: [] };
+      lanes.set(key, lane);
+      lane.windows.push({
+        start: toNumber(start),
+        spans: toNumber(spans),
+        errorRatio: toNumber(errorRatio),
+        p95Ms: toNumber(p95Ms),
+        logs: toNumber(logs),
+        errorLogs: toNumber(errorLogs),
+        deviceEvents: counts(deviceEvents),
+        fired: fired as string[],
+      });
+    }
+    return [...lanes.values()];
+  }
+
+  /** The window starting at `startSeconds` (aligned down): its top error messages and slowest spans, `limit` of each. */
+  async windowDetail(scope: string, startSeconds: number, limit: number): Promise<WindowDetail> {
+    const from = this.align(startSeconds);
+    const to = from + this.windowSeconds;
+    const errors = await this.store.query(topErrorsQuery(this.scope(scope), from, to, limit));
+    const slowest = await this.store.query(slowestSpansQuery(this.scope(scope), from, to, limit));
+    return {
+      start: iso(from),
+      end: iso(to),
+      errors: errors.rows.map(([message, count, entities]) => ({ message: String(message), count: toNumber(count), entities: entities as string[] })),
+      slowest: slowest.rows.map(([service, name, durationMs, timeMs, traceId, status]) => ({
+        service: String(service),
+        name: String(name),
+        durationMs: toNumber(durationMs),
+        time: isoMs(toNumber(timeMs)),
+        traceId: String(traceId),
+        status: String(status),
+      })),
+    };
   }
 
   /** Finds an incident by id ("<scope>:<start unix s>") in the recompute range. */

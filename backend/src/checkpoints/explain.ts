@@ -1,4 +1,4 @@
-import type { Change, Checkpoint, Evidence, IncidentDetail } from './engine.js';
+import type { Change, Checkpoint, Evidence, ResolvedIncident } from './engine.js';
 
 // The readable story of an incident, for `rollpoint explain` and the API: presentation only; every
 // fact in it was computed by the checkpoint SQL.
@@ -26,20 +26,20 @@ export function reason(evidence: Evidence): string {
   return parts.join(', ');
 }
 
-function describeState(checkpoint: Checkpoint): string {
+export function describeState(checkpoint: Checkpoint): string {
   return checkpoint.state
     .map((s) => (s.entityKind === 'device' ? `${s.entity} config of ${s.config && s.config.time !== new Date(0).toISOString() ? time(s.config.time) : 'unknown'}` : `${s.entity} ${s.versions.join('/')}`))
     .join(', ');
 }
 
-function describeChange(change: Change): string {
+export function describeChange(change: Change): string {
   const by = change.author ? ` by ${change.author}` : '';
   if (change.kind === 'deploy' && change.previousVersion) return `${change.entity} ${change.previousVersion} → ${change.version} at ${time(change.time)}`;
   if (change.kind === 'config_change') return `${change.entity} config change at ${time(change.time)}${by}`;
   return `${change.title} (${change.entity}) at ${time(change.time)}${by}`;
 }
 
-export function explain(incident: IncidentDetail): string {
+export function explain(incident: ResolvedIncident): string {
   const first = incident.firstBad;
   const lines = [`${first.entity} went unhealthy at ${time(incident.start)} (${reason(first)}); ${incident.status === 'open' ? 'still open' : `resolved at ${time(incident.end)}`}.`];
   lines.push(

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
-import type { CheckpointEngine } from './engine.js';
+import type { CheckpointEngine, ResolvedIncident } from './engine.js';
+import { scopeSummaryQuery } from './stored.js';
 
 // Keeps the incidents and checkpoints tables current for analysts: whenever a new window has
 // completed, the recent range is computed again (by the same SQL the API runs) and its rows
@@ -14,6 +15,14 @@ export interface RecomputeResult {
   ms: number;
 }
 
+/** What the recompute stored for a scope: its open incidents and its latest checkpoint. */
+export interface ScopeSummary {
+  scope: string;
+  openIncidents: number;
+  /** Unix seconds; null when no checkpoint was found. */
+  checkpointSeconds: number | null;
+}
+
 export class Recomputer {
   private timer: NodeJS.Timeout | undefined;
   private lastCompleteUntil = -1;
@@ -22,7 +31,13 @@ export class Recomputer {
   constructor(
     private readonly engine: CheckpointEngine,
     private readonly store: Store,
-    private readonly options: { intervalMs: number; rangeMs: number; logger: Logger },
+    private readonly options: {
+      intervalMs: number;
+      rangeMs: number;
+      logger: Logger;
+      /** Told each run's incidents (every scope's, open and resolved), once they are stored: the webhooks. */
+      notify?: (incidents: readonly ResolvedIncident[]) => void;
+    },
   ) {}
 
   start(): void {
@@ -67,7 +82,7 @@ export class Recomputer {
     const completeUntilSeconds = completeUntil ?? (await this.engine.completeness(nowMs)).completeUntilSeconds;
     await this.engine.ensureHealth(fromSeconds, Math.min(toSeconds, completeUntilSeconds), againFromScratch);
     const computedAt = new Date(nowMs).toISOString();
-    let count = 0;
+    const found: ResolvedIncident[] = [];
     for (const scope of this.engine.scopeNames()) {
       const incidents = await this.engine.incidents(scope, fromSeconds, toSeconds, completeUntilSeconds);
       const details = [];
@@ -105,11 +120,18 @@ export class Recomputer {
         ...details.map((d) => ({ scope, incident_id: d.id, checkpoint: d.checkpoint.time, state: JSON.stringify(d.checkpoint.state), computed_at: computedAt })),
         { scope, incident_id: '', checkpoint: now.time, state: JSON.stringify(now.state), computed_at: computedAt },
       ]);
-      count += details.length;
+      found.push(...details);
     }
+    this.options.notify?.(found);
     const ms = performance.now() - started;
-    this.options.logger.debug({ incidents: count, ms }, 'recomputed incidents and checkpoints');
-    return { from: new Date(fromSeconds * 1000).toISOString(), to: new Date(toSeconds * 1000).toISOString(), incidents: count, scopes: this.engine.scopeNames().length, ms };
+    this.options.logger.debug({ incidents: found.length, ms }, 'recomputed incidents and checkpoints');
+    return { from: new Date(fromSeconds * 1000).toISOString(), to: new Date(toSeconds * 1000).toISOString(), incidents: found.length, scopes: this.engine.scopeNames().length, ms };
+  }
+
+  /** Each scope's open incidents and latest checkpoint, as the recomputes stored them. */
+  async summary(): Promise<ScopeSummary[]> {
+    const { rows } = await this.store.query(scopeSummaryQuery(this.engine.scopeNames()));
+    return rows.map(([scope, open, checkpoint]) => ({ scope: String(scope), openIncidents: Number(open), checkpointSeconds: checkpoint === null ? null : Number(checkpoint) }));
   }
 
   async stop(): Promise<void> {

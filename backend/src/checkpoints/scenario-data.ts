@@ -83,6 +83,18 @@ export function deviceEventRequest(device: string, timeMs: number, body: string,
   };
 }
 
+/** An application's log records (one service on one host), as an OpenTelemetry SDK sends them. */
+export function appLogsRequest(service: string, host: string, records: ReadonlyArray<{ timeMs: number; body: string; severityNumber: number }>): ExportLogsServiceRequest {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [text('service.name', service), text('host.name', host)] },
+        scopeLogs: [{ logRecords: records.map((r) => ({ timeUnixNano: nanos(r.timeMs), observedTimeUnixNano: nanos(r.timeMs), severityNumber: r.severityNumber, body: { stringValue: r.body } })) }],
+      },
+    ],
+  };
+}
+
 export async function storeTraffic(store: Store, traffic: Traffic): Promise<void> {
   await store.insert('otel_traces', traceRows(trafficRequest(traffic)));
 }

@@ -15,6 +15,7 @@ interface Status {
   ready: boolean;
   store: { driver: string; schema_version: number };
   tables: Record<string, number>;
+  webhooks: Array<{ name: string; delivered: number; failed: number; pending: number; recentFailures: Array<{ time: string; incidentId: string; event: string; attempts: number; error: string }> }>;
 }
 
 const print = (text: string): void => {
@@ -42,7 +43,7 @@ program
 
 program
   .command('status')
-  .description('backend health and rows per table')
+  .description('backend health, rows per table and webhook deliveries')
   .action(async () => {
     const status = await client().request<Status>('GET', '/api/v1/status');
     if (wantsJson()) {
@@ -51,6 +52,10 @@ program
     }
     print(`backend: ${status.ready ? 'ready' : 'NOT READY'} · store: ${status.store.driver} · schema version ${status.store.schema_version}`);
     print(renderTable(['table', 'rows'], Object.entries(status.tables)));
+    if (status.webhooks.length === 0) return;
+    print(renderTable(['webhook', 'delivered', 'failed', 'pending'], status.webhooks.map((w) => [w.name, w.delivered, w.failed, w.pending])));
+    const failures = status.webhooks.flatMap((w) => w.recentFailures.map((f) => [w.name, clock(f.time), f.incidentId, f.event, f.attempts, f.error]));
+    if (failures.length > 0) print(`recent webhook failures:\n${renderTable(['webhook', 'time', 'incident', 'event', 'attempts', 'error'], failures)}`);
   });
 
 const clock = (iso: string | null): string => (iso ? iso.replace('T', ' ').slice(0, 19) : '–');

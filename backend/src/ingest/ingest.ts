@@ -1,9 +1,11 @@
-import type { Consume, ExportLogsServiceRequest, ExportTraceServiceRequest } from '@rollpoint/proto';
+import type { Consume, ExportLogsServiceRequest, ExportMeta, ExportTraceServiceRequest } from '@rollpoint/proto';
 import Long from 'long';
-import type { Store } from '../store/store.js';
+import type { TableName } from '../schema/tables.js';
+import type { Row, Store } from '../store/store.js';
+import type { BackendMetrics } from '../telemetry/metrics.js';
 import { logRows } from './logs.js';
 import { traceRows } from './traces.js';
-import { latestTimestampMs, type SourceWatermarks } from './watermarks.js';
+import { latestTimestampMs, sourceOf, type SourceWatermarks } from './watermarks.js';
 
 export interface Ingest {
   traces: Consume<ExportTraceServiceRequest>;
@@ -14,20 +16,21 @@ const nowNanos = (): Long => Long.fromNumber(Date.now(), true).multiply(1_000_00
 
 /**
  * Maps each Export request to rows and stores them in one insert per request, with the sender's
- * batch id as the deduplication token; then notes the source's watermark. An empty request (an
- * agent's heartbeat) only does the latter.
+ * batch id as the deduplication token; then notes the source's watermark and counts the rows per
+ * source. An empty request (an agent's heartbeat) only does the watermark.
  */
-export function createIngest(store: Store, watermarks: SourceWatermarks): Ingest {
+export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics): Ingest {
+  const storeRows = async (signal: 'traces' | 'logs', table: TableName, rows: Row[], meta: ExportMeta | undefined) => {
+    if (rows.length > 0) {
+      const stopTimer = metrics.insertSeconds.startTimer();
+      await store.insert(table, rows, meta?.batchId);
+      stopTimer();
+      metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, rows.length);
+    }
+    watermarks.observe(meta, latestTimestampMs(rows));
+  };
   return {
-    traces: async (request, meta) => {
-      const rows = traceRows(request);
-      await store.insert('otel_traces', rows, meta?.batchId);
-      watermarks.observe(meta, latestTimestampMs(rows));
-    },
-    logs: async (request, meta) => {
-      const rows = logRows(request, nowNanos());
-      await store.insert('otel_logs', rows, meta?.batchId);
-      watermarks.observe(meta, latestTimestampMs(rows));
-    },
+    traces: (request, meta) => storeRows('traces', 'otel_traces', traceRows(request), meta),
+    logs: (request, meta) => storeRows('logs', 'otel_logs', logRows(request, nowNanos()), meta),
   };
 }

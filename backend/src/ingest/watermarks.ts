@@ -20,6 +20,9 @@ const peerHost = (peer: string | undefined): string | undefined => (peer === und
 
 const isoMs = (ms: number): string => new Date(ms).toISOString();
 
+/** Who sent an export: the agent's id, else the sender's token name, else its address. */
+export const sourceOf = (meta: ExportMeta | undefined): string => meta?.agentId ?? meta?.sender ?? peerHost(meta?.peer) ?? 'unknown';
+
 export class SourceWatermarks {
   private readonly sources = new Map<string, SourceState>();
   private readonly changed = new Set<string>();
@@ -44,7 +47,7 @@ export class SourceWatermarks {
   /** Notes a stored export: who sent it, and the latest event time in it (Unix ms), if any. */
   observe(meta: ExportMeta | undefined, latestEventMs: number | undefined, now: number = Date.now()): void {
     const agent = meta?.agentId;
-    const source = agent ?? meta?.sender ?? peerHost(meta?.peer) ?? 'unknown';
+    const source = sourceOf(meta);
     const reported = agent !== undefined ? meta?.watermarkMs : latestEventMs;
     const state = this.sources.get(source) ?? { kind: agent !== undefined ? 'agent' : 'sender', watermarkMs: 0, lastSeenMs: 0 };
     if (reported !== undefined) state.watermarkMs = Math.max(state.watermarkMs, Math.min(reported, now));

@@ -497,3 +497,31 @@ ${ttl('window', options)}`,
     },
     options,
   );
+
+/**
+ * Webhook notifications that reached their end: delivered (never sent again, across restarts too)
+ * or failed after the last attempt (shown by `rollpoint status`). One row per notification.
+ */
+export const webhookDeliveriesTable = (options: SchemaOptions): string[] =>
+  createTable(
+    {
+      name: 'webhook_deliveries',
+      engine: 'MergeTree',
+      columns: `
+    time DateTime64(3, 'UTC'),
+    webhook String,
+    delivery_id String,
+    incident_id String,
+    scope LowCardinality(String),
+    event LowCardinality(String),
+    outcome LowCardinality(String),
+    attempts UInt32,
+    http_status UInt16,
+    error String`,
+      layout: `
+PARTITION BY toDate(time)
+ORDER BY (webhook, time)
+${ttl('toDateTime(time)', options)}`,
+    },
+    options,
+  );

@@ -17,6 +17,7 @@ import {
   sourceWatermarksTable,
   traceIdTsTable,
   traceIdTsView,
+  webhookDeliveriesTable,
   windowHealthTable,
   type SchemaOptions,
 } from './ddl.js';
@@ -56,6 +57,11 @@ const MIGRATIONS: readonly Migration[] = [
       ...incidentsTable(o),
       ...checkpointsTable(o),
     ],
+  },
+  {
+    version: 4,
+    name: 'webhook_deliveries',
+    statements: (o) => webhookDeliveriesTable(o),
   },
 ];
 

@@ -10,6 +10,7 @@ export type TableName =
   | 'window_health'
   | 'incidents'
   | 'checkpoints'
+  | 'webhook_deliveries'
   | 'rollpoint_schema_migrations';
 
 /** The tables whose sizes `rollpoint status` reports. */

@@ -1,12 +1,17 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ScopeSummary } from '../checkpoints/recompute.js';
 import type { SourceState } from '../ingest/watermarks.js';
 
-/** The backend's own metrics, served at /metrics in the Prometheus text format. */
-export function createBackendMetrics() {
+/**
+ * The backend's own metrics, served at /metrics in the Prometheus text format. A source is stale
+ * once silent for `staleAfterMs` (checkpoints.stale_after), as completeness judges it.
+ */
+export function createBackendMetrics(options: { staleAfterMs: number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rollpoint_backend_' });
   const sources: { current?: () => ReadonlyMap<string, Readonly<SourceState>> } = {};
-  const sourceGauge = (name: string, help: string, read: (state: Readonly<SourceState>) => number) =>
+  const scopes: { current?: () => Promise<ScopeSummary[]> } = {};
+  const sourceGauge = (name: string, help: string, read: (state: Readonly<SourceState>, nowMs: number) => number) =>
     new Gauge({
       name: `rollpoint_backend_source_${name}`,
       help,
@@ -14,15 +19,61 @@ export function createBackendMetrics() {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [source, state] of sources.current?.() ?? []) this.set({ source, kind: state.kind }, read(state));
+        const now = Date.now();
+        for (const [source, state] of sources.current?.() ?? []) this.set({ source, kind: state.kind }, read(state, now));
       },
     });
   sourceGauge('watermark_timestamp_seconds', "Each source's watermark: an agent's reported one, a direct sender's latest event time.", (s) => s.watermarkMs / 1000);
   sourceGauge('last_seen_timestamp_seconds', 'When each source last exported (data or heartbeat).', (s) => s.lastSeenMs / 1000);
+  sourceGauge('staleness_seconds', 'Seconds since each source last exported.', (s, now) => Math.max(0, now - s.lastSeenMs) / 1000);
+  sourceGauge('stale', '1 when a source has been silent longer than checkpoints.stale_after (left out of completeness).', (s, now) => (now - s.lastSeenMs > options.staleAfterMs ? 1 : 0));
+  const scopeGauge = (name: string, help: string, read: (s: ScopeSummary, nowSeconds: number) => number | null) =>
+    new Gauge({
+      name: `rollpoint_backend_${name}`,
+      help,
+      labelNames: ['scope'],
+      registers: [registry],
+      async collect() {
+        const rows = (await scopes.current?.()) ?? [];
+        this.reset();
+        for (const row of rows) {
+          const value = read(row, Date.now() / 1000);
+          if (value !== null) this.set({ scope: row.scope }, value);
+        }
+      },
+    });
+  scopeGauge('open_incidents', 'Incidents still open per scope, as the latest recompute stored them.', (s) => s.openIncidents);
+  scopeGauge('checkpoint_age_seconds', "Seconds since each scope's latest checkpoint (absent while none is found).", (s, now) => (s.checkpointSeconds === null ? null : now - s.checkpointSeconds));
   return {
     registry,
     /** The sources the watermark gauges read. */
     sources,
+    /** The per-scope summary the incident and checkpoint gauges read. */
+    scopes,
+    ingestedRecords: new Counter({
+      name: 'rollpoint_backend_ingested_records_total',
+      help: 'Spans and log records stored, per signal and source (agent id, token name or sender address).',
+      labelNames: ['signal', 'source'] as const,
+      registers: [registry],
+    }),
+    insertSeconds: new Histogram({
+      name: 'rollpoint_backend_insert_duration_seconds',
+      help: 'Time to store one Export request (spans or log records) in ClickHouse.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'rollpoint_backend_webhook_deliveries_total',
+      help: 'Webhook notifications per webhook, event and outcome (delivered, or failed after the last attempt).',
+      labelNames: ['webhook', 'event', 'outcome'] as const,
+      registers: [registry],
+    }),
+    webhookAttemptFailures: new Counter({
+      name: 'rollpoint_backend_webhook_attempt_failures_total',
+      help: 'Webhook POSTs that failed (timeout, connection error, non-2xx answer), retried or not.',
+      labelNames: ['webhook'] as const,
+      registers: [registry],
+    }),
     acceptedRecords: new Counter({
       name: 'rollpoint_backend_accepted_records_total',
       help: 'Spans and log records stored.',

@@ -1,4 +1,4 @@
-import { durationMs, endpoint } from '@rollpoint/proto';
+import { backoffSettingsSchema, durationMs, endpoint } from '@rollpoint/proto';
 import { z } from 'zod';
 
 export const otlpExporterConfigSchema = z.preprocess(
@@ -46,15 +46,7 @@ export const otlpExporterConfigSchema = z.preprocess(
       })
       .prefault({}),
     /** Retries of retryable failures: exponential backoff with jitter, for as long as it takes. */
-    retry_on_failure: z
-      .strictObject({
-        initial_interval: durationMs.default(1000),
-        max_interval: durationMs.default(30000),
-        multiplier: z.number().min(1).default(1.5),
-        /** Each delay is drawn from ±this fraction around the nominal one. */
-        randomization_factor: z.number().min(0).max(1).default(0.5),
-      })
-      .prefault({}),
+    retry_on_failure: backoffSettingsSchema({ initial_interval: 1000, max_interval: 30000, multiplier: 1.5, randomization_factor: 0.5 }).prefault({}),
     /** Where batches the backend refused for good are written, with the reason. Default: <agent.data_dir>/dead-letter/<exporter id>. */
     dead_letter_directory: z.string().min(1).optional(),
     /** With nothing to send for this long, an empty export carries the agent's heartbeat and watermark. */

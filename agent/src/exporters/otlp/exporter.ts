@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logs, RetryLaterError, traces, type Consume, type Signal } from '@rollpoint/proto';
+import { backoffDelayMs, logs, RetryLaterError, traces, type Consume, type Signal } from '@rollpoint/proto';
 import type { ComponentContext, Exporter } from '../../component.js';
 import { DeadLetters } from '../../queue/dead-letter.js';
 import { DiskQueue, QueueFullError, type QueuedBatch } from '../../queue/disk-queue.js';
-import { backoffDelayMs } from './backoff.js';
 import type { OtlpExporterConfig } from './config.js';
 import { GrpcSender, SendFailure } from './grpc-sender.js';
 

@@ -1,0 +1,66 @@
+import { DEVICE_SCOPES } from '../schema/ddl.js';
+import type { Query } from '../store/store.js';
+import type { Scope } from './config.js';
+import { storedHealth } from './health.js';
+import { scopeCondition } from './scopes.js';
+
+// The timeline page's questions: each entity's per-window health over a range (its lanes), and for
+// one window the most frequent error messages and the slowest spans, read from the raw tables.
+
+/** Per entity and window in [from, to): the lane values, ordered by entity then window. */
+export function lanesQuery(scope: Scope | undefined, windowSeconds: number, from: number, to: number, maxEntities: number): Query {
+  const health = storedHealth(scope);
+  return {
+    sql: `
+WITH health AS (${health.sql})
+SELECT entity_kind, entity, toUnixTimestamp(window), spans, error_ratio, p95_ms, logs, error_logs, device_events, fired
+FROM health
+WHERE (entity_kind, entity) IN (
+    SELECT entity_kind, entity FROM health GROUP BY entity_kind, entity
+    ORDER BY sum(length(fired)) DESC, entity_kind != 'service', entity LIMIT {max_entities:UInt32}
+)
+ORDER BY entity_kind != 'service', entity_kind, entity, window`,
+    params: { ...health.params, window: windowSeconds, from, to, max_entities: maxEntities },
+  };
+}
+
+const deviceScopes = DEVICE_SCOPES.map((s) => `'${s}'`).join(', ');
+
+/**
+ * A lambda test of a scope on a record's entities: (entity_kind, entity) pairs as the entity_windows
+ * views derive them, so the raw records match the windows they were counted in.
+ */
+function inScope(scope: Scope | undefined, kinds: string, names: string): Query {
+  const condition = scopeCondition(scope);
+  return { sql: `arrayExists((entity_kind, entity) -> entity != '' AND ${condition.sql}, ${kinds}, ${names})`, params: condition.params };
+}
+
+/** The most frequent error messages (severity ERROR and above) of a scope's entities in [from, to). */
+export function topErrorsQuery(scope: Scope | undefined, from: number, to: number, limit: number): Query {
+  const device = `ScopeName IN (${deviceScopes})`;
+  const condition = inScope(scope, `if(${device}, ['device'], ['service', 'host'])`, `if(${device}, [ResourceAttributes['host.name']], [ServiceName, ResourceAttributes['host.name']])`);
+  return {
+    sql: `
+SELECT Body AS message, count() AS n, groupUniqArray(3)(if(ServiceName != '', ServiceName, ResourceAttributes['host.name'])) AS entities
+FROM otel_logs
+WHERE TimestampTime >= toDateTime({from:UInt32}, 'UTC') AND TimestampTime < toDateTime({to:UInt32}, 'UTC') AND SeverityNumber >= 17 AND ${condition.sql}
+GROUP BY message
+ORDER BY n DESC, message
+LIMIT {limit:UInt32}`,
+    params: { ...condition.params, from, to, limit },
+  };
+}
+
+/** The slowest spans of a scope's services and hosts in [from, to). */
+export function slowestSpansQuery(scope: Scope | undefined, from: number, to: number, limit: number): Query {
+  const condition = inScope(scope, "['service', 'host']", "[ServiceName, ResourceAttributes['host.name']]");
+  return {
+    sql: `
+SELECT ServiceName, SpanName, Duration / 1e6 AS duration_ms, toUnixTimestamp64Milli(Timestamp) AS time_ms, TraceId, StatusCode
+FROM otel_traces
+WHERE Timestamp >= toDateTime64({from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({to:UInt32}, 9, 'UTC') AND ${condition.sql}
+ORDER BY Duration DESC
+LIMIT {limit:UInt32}`,
+    params: { ...condition.params, from, to, limit },
+  };
+}

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelayMs } from '@rollpoint/proto';
+import type { Logger } from 'pino';
+import type { ResolvedIncident } from '../checkpoints/engine.js';
+import type { Store } from '../store/store.js';
+import type { BackendMetrics } from '../telemetry/metrics.js';
+import { incidentMessage, type IncidentEvent } from './alertmanager.js';
+import type { WebhookConfig } from './config.js';
+import { deliveredIdsQuery, deliveryStatusQuery } from './deliveries.js';
+import { postSigned } from './post.js';
+
+// Tells the webhooks about incidents as the recompute finds them: `opened` and `checkpoint` for an
+// open incident, `resolved` once it ends (only for incidents whose opening was announced: one that
+// opened and resolved while the backend was down is not announced after the fact). Each webhook has
+// one queue, sent in order; a notification is retried with backoff, and once delivered it is
+// recorded in webhook_deliveries and never sent again, across restarts too.
+
+interface Notification {
+  webhook: WebhookConfig;
+  incident: ResolvedIncident;
+  event: IncidentEvent;
+  deliveryId: string;
+}
+
+export interface WebhookStatus {
+  name: string;
+  delivered: number;
+  failed: number;
+  /** Notifications waiting or being retried in this process. */
+  pending: number;
+  recentFailures: Array<{ time: string; incidentId: string; event: string; attempts: number; httpStatus: number; error: string }>;
+}
+
+/** The same for every attempt and every restart, so a receiver can drop a repeat. */
+const deliveryId = (webhook: string, incident: string, event: IncidentEvent): string => createHash('sha256').update(`${webhook}\n${incident}\n${event}`).digest('hex').slice(0, 32);
+
+export class WebhookNotifier {
+  /** Delivered, as recorded in webhook_deliveries. */
+  private readonly delivered = new Set<string>();
+  /** Queued by this process, whatever came of it. */
+  private readonly queued = new Set<string>();
+  private readonly queues = new Map<string, Notification[]>();
+  private readonly draining = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly options: { webhooks: readonly WebhookConfig[]; store: Store; metrics: BackendMetrics; logger: Logger; externalUrl: string },
+  ) {}
+
+  /** Reads what was delivered before. */
+  async start(): Promise<void> {
+    if (this.options.webhooks.length === 0) return;
+    const { rows } = await this.options.store.query(deliveredIdsQuery());
+    for (const [id] of rows) this.delivered.add(String(id));
+  }
+
+  /** Queues what the webhooks have not been told about `incidents` (a recompute's findings, open or resolved). */
+  notify(incidents: readonly ResolvedIncident[]): void {
+    if (this.stopping.signal.aborted) return;
+    for (const webhook of this.options.webhooks) {
+      for (const incident of incidents) {
+        if (webhook.scopes.length > 0 && !webhook.scopes.includes(incident.scope)) continue;
+        const known = (event: IncidentEvent) => {
+          const id = deliveryId(webhook.name, incident.id, event);
+          return this.delivered.has(id) || this.queued.has(id);
+        };
+        const events: IncidentEvent[] = incident.status === 'open' ? ['opened', 'checkpoint'] : known('opened') ? ['checkpoint', 'resolved'] : [];
+        for (const event of events.filter((e) => !known(e))) this.enqueue({ webhook, incident, event, deliveryId: deliveryId(webhook.name, incident.id, event) });
+      }
+    }
+  }
+
+  private enqueue(notification: Notification): void {
+    const name = notification.webhook.name;
+    this.queued.add(notification.deliveryId);
+    const queue = this.queues.get(name) ?? [];
+    this.queues.set(name, queue);
+    queue.push(notification);
+    if (!this.draining.has(name)) this.draining.set(name, this.drain(queue).finally(() => this.draining.delete(name)));
+  }
+
+  private async drain(queue: Notification[]): Promise<void> {
+    while (queue.length > 0 && !this.stopping.signal.aborted) {
+      await this.deliver(queue[0]!);
+      queue.shift();
+    }
+  }
+
+  private async deliver({ webhook, incident, event, deliveryId }: Notification): Promise<void> {
+    const { metrics, logger } = this.options;
+    const body = JSON.stringify(incidentMessage(incident, event, webhook.name, this.options.externalUrl));
+    const about = { webhook: webhook.name, incident: incident.id, event, delivery: deliveryId };
+    for (let attempt = 1; ; attempt++) {
+      const result = await postSigned({ url: webhook.url, body, deliveryId, event, timeoutMs: webhook.timeout, ...(webhook.secret ? { secret: webhook.secret } : {}) });
+      if (result.ok) {
+        this.delivered.add(deliveryId);
+        metrics.webhookDeliveries.inc({ webhook: webhook.name, event, outcome: 'delivered' });
+        await this.record(incident, event, deliveryId, webhook.name, 'delivered', attempt, result.httpStatus, '');
+        return;
+      }
+      metrics.webhookAttemptFailures.inc({ webhook: webhook.name });
+      // Stopping leaves it unrecorded: the next start sends it if the incident still calls for it.
+      if (this.stopping.signal.aborted) return;
+      if (!result.retryable || attempt >= webhook.retry_on_failure.max_attempts) {
+        metrics.webhookDeliveries.inc({ webhook: webhook.name, event, outcome: 'failed' });
+        logger.error({ ...about, attempts: attempt, error: result.error }, 'webhook notification failed; giving up');
+        await this.record(incident, event, deliveryId, webhook.name, 'failed', attempt, result.httpStatus, result.error);
+        return;
+      }
+      const delayMs = backoffDelayMs(webhook.retry_on_failure, attempt - 1);
+      logger.warn({ ...about, attempt, error: result.error, retryInMs: delayMs }, 'webhook notification failed; retrying');
+      await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => {});
+    }
+  }
+
+  private async record(incident: ResolvedIncident, event: IncidentEvent, deliveryId: string, webhook: string, outcome: 'delivered' | 'failed', attempts: number, httpStatus: number, error: string) {
+    const row = { time: new Date().toISOString(), webhook, delivery_id: deliveryId, incident_id: incident.id, scope: incident.scope, event, outcome, attempts, http_status: httpStatus, error };
+    await this.options.store.insert('webhook_deliveries', [row]).catch((err: Error) => this.options.logger.error({ err: err.message, webhook, delivery: deliveryId }, 'recording a webhook delivery failed'));
+  }
+
+  /** Resolves once every queued notification has been delivered or given up. */
+  async idle(): Promise<void> {
+    while (this.draining.size > 0) await Promise.all(this.draining.values());
+  }
+
+  /** Per webhook: what was delivered and failed (from webhook_deliveries), and what is pending. */
+  async status(recentFailures = 5): Promise<WebhookStatus[]> {
+    if (this.options.webhooks.length === 0) return [];
+    const { rows } = await this.options.store.query(deliveryStatusQuery(recentFailures));
+    const stored = new Map(rows.map((row) => [String(row[0]), row]));
+    return this.options.webhooks.map(({ name }) => {
+      const [, delivered, failed, recent] = stored.get(name) ?? [name, 0, 0, []];
+      return {
+        name,
+        delivered: Number(delivered),
+        failed: Number(failed),
+        pending: this.queues.get(name)?.length ?? 0,
+        recentFailures: (recent as unknown[][]).map(([time, incidentId, event, attempts, httpStatus, error]) => ({
+          time: new Date(Number(time)).toISOString(),
+          incidentId: String(incidentId),
+          event: String(event),
+          attempts: Number(attempts),
+          httpStatus: Number(httpStatus),
+          error: String(error),
+        })),
+      };
+    });
+  }
+
+  /** Stops retrying and sending; what was not delivered is sent after the next start, if still due. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.idle();
+  }
+}

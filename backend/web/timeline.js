@@ -1,0 +1,308 @@
+// The timeline page: one uPlot chart per entity (its judged windows), all on one time axis, with
+// incidents, checkpoints, changes and device events drawn over them as positioned elements. Every
+// number comes from the backend's API; the page only draws. Times are UTC, as in the stories.
+/* global uPlot */
+
+const TOKEN_KEY = 'rollpoint.token';
+const REFRESH_MS = 30000;
+const AXIS_SIZE = 56;
+const LANE_HEIGHT = 120;
+const CHANGES_HEIGHT = 64;
+
+const $ = (selector) => document.querySelector(selector);
+const params = new URLSearchParams(location.search);
+let refreshTimer;
+let charts = [];
+
+// A token given in the address is kept in this browser and taken out of the address.
+if (params.has('token')) {
+  localStorage.setItem(TOKEN_KEY, params.get('token'));
+  params.delete('token');
+  history.replaceState(null, '', `?${params}`);
+}
+
+class Unauthorized extends Error {}
+
+async function api(path) {
+  const token = localStorage.getItem(TOKEN_KEY);
+  const response = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (response.status === 401) throw new Unauthorized();
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
+  return body;
+}
+
+const seconds = (iso) => Date.parse(iso) / 1000;
+const clock = (iso) => iso.slice(11, 19);
+const el = (tag, attributes = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  node.append(...children.filter((c) => c !== undefined && c !== null));
+  return node;
+};
+
+/** "shop-cart 2.0.0, shop-edge config of 12:03:10": what rolling back to a checkpoint restores. */
+function restoreText(checkpoint) {
+  return checkpoint.state
+    .map((s) => (s.entityKind === 'device' ? `${s.entity} config of ${s.config && !s.config.time.startsWith('1970') ? clock(s.config.time) : 'unknown'}` : `${s.entity} ${s.versions.join('/')}`))
+    .join(', ');
+}
+
+function changeText(change) {
+  const what = change.kind === 'deploy' && change.previousVersion ? `${change.entity} ${change.previousVersion} → ${change.version}` : `${change.title} (${change.entity})`;
+  return `${clock(change.time)} UTC · ${what}${change.author ? ` · by ${change.author}` : ''} · from ${change.source}${change.description ? `\n${change.description}` : ''}`;
+}
+
+const changeKey = (c) => `${c.time}|${c.entityKind}|${c.entity}|${c.title}`;
+
+/** The range asked for, from the controls: [from, to] in Unix seconds, and whether it follows now. */
+function range() {
+  const choice = $('#range').value;
+  if (choice !== 'custom') {
+    const to = Date.now() / 1000;
+    return { from: to - Number(choice), to, live: true };
+  }
+  return { from: seconds(`${$('#from').value}Z`), to: seconds(`${$('#to').value}Z`), live: false };
+}
+
+function remember() {
+  const next = new URLSearchParams({ scope: $('#scope').value });
+  const { from, to, live } = range();
+  if (live) next.set('range', $('#range').value);
+  else {
+    next.set('from', new Date(from * 1000).toISOString());
+    next.set('to', new Date(to * 1000).toISOString());
+  }
+  history.replaceState(null, '', `?${next}`);
+}
+
+/** Positions on the shared time axis, from a drawn chart (all charts have the same plot width). */
+function place(u, node, fromSeconds, toSeconds) {
+  const left = u.valToPos(fromSeconds, 'x');
+  node.style.left = `${left}px`;
+  if (toSeconds !== undefined) node.style.width = `${Math.max(2, u.valToPos(toSeconds, 'x') - left)}px`;
+  return node;
+}
+
+/** The same y axes on every chart (fixed sizes), so every plot area spans the same pixels of the page. */
+function axes(withValues) {
+  const quiet = withValues ? {} : { stroke: 'transparent', ticks: { show: false }, grid: { show: false } };
+  const x = withValues ? { values: [[60, '{HH}:{mm}', null, null, null, null, null, null, 0]], size: 30 } : { values: () => [], size: 4, grid: { show: false }, ticks: { show: false } };
+  return [
+    x,
+    { scale: '%', size: AXIS_SIZE, stroke: '#d62728', values: (_, ticks) => ticks.map((t) => `${t}%`), ...quiet },
+    { scale: 'ms', side: 1, size: AXIS_SIZE, stroke: '#1f77b4', grid: { show: false }, ...quiet },
+  ];
+}
+
+function baseOptions(width, height, timeline, withValues) {
+  return {
+    width,
+    height,
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+    scales: { x: { time: true, range: () => [seconds(timeline.from), seconds(timeline.to)] }, '%': { range: (_, __, max) => [0, Math.max(5, max * 1.1)] }, ms: { range: (_, __, max) => [0, Math.max(50, max * 1.1)] }, n: { range: (_, __, max) => [0, Math.max(5, max * 1.2)] } },
+    axes: axes(withValues),
+    cursor: { sync: { key: 'rollpoint' }, drag: { x: false, y: false }, points: { show: false } },
+    legend: { show: false },
+  };
+}
+
+/**
+ * Incidents as bands and their checkpoints as lines, on every lane. The bands of the changes lane
+ * (`top`) open the incident's story; on an entity's lane a click picks the window under it.
+ */
+function drawIncidents(u, timeline, overlay, top) {
+  for (const incident of timeline.incidents) {
+    const band = top
+      ? el('div', { class: 'overlay incident-band clickable', dataset: { incident: incident.id }, title: `incident ${incident.id}: ${clock(incident.start)}–${clock(incident.end)} UTC, ${incident.status}; click for the story`, onclick: () => explainFailure(showIncident(incident.id)) }, el('span', { class: 'band-label' }, `incident · ${incident.status}`))
+      : el('div', { class: 'overlay incident-band', dataset: { incident: incident.id } });
+    overlay.append(place(u, band, seconds(incident.start), seconds(incident.end)));
+    if (!incident.checkpoint.time) continue;
+    overlay.append(place(u, el('div', { class: 'overlay checkpoint-line', dataset: { incident: incident.id, time: incident.checkpoint.time } }), seconds(incident.checkpoint.time)));
+    if (top) overlay.append(place(u, el('div', { class: 'checkpoint-label', dataset: { incident: incident.id } }, `checkpoint ${clock(incident.checkpoint.time)} · restore ${restoreText(incident.checkpoint) || 'no versions recorded'}`), seconds(incident.checkpoint.time)));
+  }
+}
+
+function drawChanges(u, timeline, overlay, changes) {
+  const suspects = new Set(timeline.incidents.flatMap((i) => i.suspects.map(changeKey)));
+  for (const change of changes) {
+    const suspect = suspects.has(changeKey(change));
+    overlay.append(place(u, el('div', { class: `change-marker${suspect ? ' suspect' : ''}`, title: `${suspect ? 'SUSPECT · ' : ''}${changeText(change)}`, dataset: { time: change.time, entity: change.entity, kind: change.kind } }), seconds(change.time)));
+  }
+}
+
+function drawDeviceEvents(u, lane, windowSeconds, overlay) {
+  for (const w of lane.windows) {
+    const events = Object.entries(w.deviceEvents);
+    if (events.length === 0) continue;
+    const text = events.map(([kind, n]) => `${n} × ${kind}`).join(', ');
+    overlay.append(place(u, el('div', { class: 'device-marker', title: `${clock(new Date(w.start * 1000).toISOString())} UTC: ${text}`, dataset: { window: String(w.start) } }, '▲'), w.start + windowSeconds / 2));
+  }
+}
+
+/** Draws the overlays again after every redraw (resize, cursor sync does not redraw). */
+function overlayHook(draw) {
+  return (u) => {
+    u.root.querySelector('.overlays')?.remove();
+    const overlay = el('div', { class: 'overlays' });
+    draw(u, overlay);
+    u.over.append(overlay);
+  };
+}
+
+function changesLane(timeline, width) {
+  const node = el('div', { class: 'lane changes', dataset: { lane: 'changes' } }, el('div', { class: 'name' }, 'changes'));
+  const data = [[seconds(timeline.from), seconds(timeline.to)], [null, null], [null, null]];
+  const options = { ...baseOptions(width, CHANGES_HEIGHT, timeline, false), series: [{}, { scale: '%' }, { scale: 'ms' }], hooks: { draw: [overlayHook((u, overlay) => (drawIncidents(u, timeline, overlay, true), drawChanges(u, timeline, overlay, timeline.changes)))] } };
+  charts.push(new uPlot(options, data, node));
+  return node;
+}
+
+function entityLane(timeline, lane, width) {
+  const node = el('div', { class: 'lane', dataset: { entity: lane.entity, kind: lane.entityKind } }, el('div', { class: 'name' }, lane.entity, ' ', el('small', {}, lane.entityKind)));
+  const step = timeline.windowSeconds;
+  const first = Math.floor(seconds(timeline.from) / step) * step;
+  const xs = [];
+  for (let t = first; t < seconds(timeline.to); t += step) xs.push(t);
+  const byStart = new Map(lane.windows.map((w) => [w.start, w]));
+  const column = (read) => xs.map((t) => (byStart.has(t) ? read(byStart.get(t)) : null));
+  const data = [xs, column((w) => (w.spans > 0 ? w.errorRatio * 100 : null)), column((w) => (w.spans > 0 ? w.p95Ms : null)), column((w) => w.errorLogs || null)];
+  const stepped = uPlot.paths.stepped({ align: 1 });
+  const options = {
+    ...baseOptions(width, LANE_HEIGHT, timeline, true),
+    series: [
+      {},
+      { label: 'error ratio %', scale: '%', stroke: '#d62728', fill: 'rgba(214,39,40,0.08)', width: 1.5, paths: stepped },
+      { label: 'p95 ms', scale: 'ms', stroke: '#1f77b4', width: 1.5, paths: stepped },
+      { label: 'error logs', scale: 'n', stroke: '#ff7f0e', fill: 'rgba(255,127,14,0.35)', paths: uPlot.paths.bars({ align: 1, size: [0.8, 40] }) },
+    ],
+    hooks: {
+      draw: [
+        overlayHook((u, overlay) => {
+          drawIncidents(u, timeline, overlay, false);
+          drawChanges(u, timeline, overlay, timeline.changes.filter((c) => c.entity === lane.entity && c.entityKind === lane.entityKind));
+          drawDeviceEvents(u, lane, step, overlay);
+        }),
+      ],
+    },
+  };
+  const chart = new uPlot(options, data, node);
+  chart.over.addEventListener('click', () => {
+    const left = chart.cursor.left;
+    if (left === undefined || left < 0) return;
+    const start = Math.floor(chart.posToVal(left, 'x') / step) * step;
+    explainFailure(showWindow(start, step, chart));
+  });
+  charts.push(chart);
+  return node;
+}
+
+function render(timeline) {
+  for (const chart of charts) chart.destroy();
+  charts = [];
+  const lanes = $('#lanes');
+  const width = lanes.clientWidth || 900;
+  lanes.replaceChildren(changesLane(timeline, width), ...timeline.lanes.map((lane) => entityLane(timeline, lane, width)));
+  if (timeline.lanes.length === 0) lanes.append(el('p', { class: 'hint' }, 'No judged windows for this scope in this range.'));
+  $('#status').textContent = `windows of ${timeline.windowSeconds}s · complete until ${clock(timeline.completeUntil)} UTC · ${timeline.incidents.length} incident(s)`;
+}
+
+function selectBand(id) {
+  for (const band of document.querySelectorAll('.incident-band')) band.classList.toggle('selected', band.dataset.incident === id);
+}
+
+/** Shows in the details panel why a click's request failed. */
+function explainFailure(promise) {
+  promise.catch((err) => $('#details').replaceChildren(el('p', { class: 'hint' }, err instanceof Unauthorized ? 'The API token was refused.' : `error: ${err.message}`)));
+}
+
+async function showIncident(id) {
+  selectBand(id);
+  const details = $('#details');
+  details.replaceChildren(el('p', { class: 'hint' }, `loading ${id}…`));
+  const incident = await api(`/api/v1/incidents/${encodeURIComponent(id)}`);
+  const suspects = incident.suspects.map((s) =>
+    el('li', { class: 'suspect' }, changeText(s), s.evidence.length > 0 ? el('div', { class: 'hint' }, `its entity was bad in ${s.evidence.length} window(s) from ${clock(s.evidence[0].window)}`) : undefined),
+  );
+  details.replaceChildren(
+    el('h2', {}, `Incident ${incident.id}`),
+    el('p', {}, `${clock(incident.start)}–${clock(incident.end)} UTC · ${incident.status} · ${incident.windows} window(s) · first bad: ${incident.firstBad.entityKind} ${incident.firstBad.entity} (${incident.firstBad.rules.join(', ')})`),
+    el('p', { class: 'story' }, incident.story),
+    el('h3', {}, 'Checkpoint'),
+    el('p', { class: 'checkpoint' }, incident.checkpoint.time ? `${clock(incident.checkpoint.time)} UTC — restore ${restoreText(incident.checkpoint) || 'no versions recorded'}` : 'none found'),
+    el('h3', {}, `Suspects (${incident.suspects.length})`),
+    suspects.length > 0 ? el('ol', { class: 'suspects' }, ...suspects) : el('p', { class: 'hint' }, 'No changes since the checkpoint.'),
+  );
+}
+
+async function showWindow(start, step, chart) {
+  for (const node of document.querySelectorAll('.window-highlight')) node.remove();
+  chart.over.append(place(chart, el('div', { class: 'overlay window-highlight' }), start, start + step));
+  const details = $('#details');
+  const iso = new Date(start * 1000).toISOString();
+  details.replaceChildren(el('p', { class: 'hint' }, `loading the window ${clock(iso)}…`));
+  const window = await api(`/api/v1/timeline/window?${new URLSearchParams({ scope: $('#scope').value, start: iso, window: `${step}s` })}`);
+  const table = (head, rows) => el('table', {}, el('tr', {}, ...head.map((h) => el('th', {}, h))), ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, String(c))))));
+  details.replaceChildren(
+    el('h2', {}, `Window ${clock(window.start)}–${clock(window.end)} UTC`),
+    el('h3', {}, 'Top error messages'),
+    window.errors.length > 0 ? table(['count', 'message', 'from'], window.errors.map((e) => [e.count, e.message, e.entities.join(', ')])) : el('p', { class: 'hint' }, 'No error logs.'),
+    el('h3', {}, 'Slowest spans'),
+    window.slowest.length > 0 ? table(['ms', 'span', 'service', 'status'], window.slowest.map((s) => [Math.round(s.durationMs), s.name, s.service, s.status])) : el('p', { class: 'hint' }, 'No spans.'),
+  );
+  details.dataset.window = iso;
+}
+
+async function load() {
+  clearTimeout(refreshTimer);
+  const { from, to, live } = range();
+  try {
+    const timeline = await api(`/api/v1/timeline?${new URLSearchParams({ scope: $('#scope').value || params.get('scope') || 'default', from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString() })}`);
+    $('#token-form').hidden = true;
+    const scope = $('#scope');
+    if (scope.options.length !== timeline.scopes.length) scope.replaceChildren(...timeline.scopes.map((s) => el('option', { value: s }, s)));
+    scope.value = timeline.scope;
+    render(timeline);
+    document.body.dataset.state = 'ready';
+  } catch (err) {
+    if (err instanceof Unauthorized) {
+      $('#token-form').hidden = false;
+      document.body.dataset.state = 'token';
+      return;
+    }
+    $('#status').textContent = `error: ${err.message}`;
+    document.body.dataset.state = 'error';
+  }
+  if (live) refreshTimer = setTimeout(load, REFRESH_MS);
+}
+
+function init() {
+  const toInput = (iso) => iso.slice(0, 16);
+  $('#range').value = params.has('from') ? 'custom' : params.get('range') ?? '3600';
+  $('#from').value = toInput(params.get('from') ?? new Date(Date.now() - 3600_000).toISOString());
+  $('#to').value = toInput(params.get('to') ?? new Date().toISOString());
+  if (params.has('scope')) $('#scope').append(el('option', { value: params.get('scope') }, params.get('scope')));
+  document.body.classList.toggle('custom-range', $('#range').value === 'custom');
+  for (const control of ['#scope', '#range', '#from', '#to']) {
+    $(control).addEventListener('change', () => {
+      document.body.classList.toggle('custom-range', $('#range').value === 'custom');
+      remember();
+      void load();
+    });
+  }
+  $('#token-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    localStorage.setItem(TOKEN_KEY, $('#token').value);
+    void load();
+  });
+  addEventListener('resize', () => {
+    for (const chart of charts) chart.setSize({ width: $('#lanes').clientWidth, height: chart.height });
+  });
+  void load().then(() => params.has('incident') && explainFailure(showIncident(params.get('incident'))));
+}
+
+init();
