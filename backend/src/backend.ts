@@ -5,6 +5,7 @@ import { createApiServer } from './api/server.js';
 import type { BackendConfig } from './config.js';
 import { CheckpointEngine } from './checkpoints/engine.js';
 import { Recomputer } from './checkpoints/recompute.js';
+import { Arrivals } from './ingest/arrivals.js';
 import { createIngest } from './ingest/ingest.js';
 import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
@@ -42,7 +43,9 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   metrics.sources.current = () => watermarks.snapshot();
   const engine = new CheckpointEngine(store, config.checkpoints);
   const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
+  const arrivals = new Arrivals();
   const recomputer = new Recomputer(engine, store, {
+    arrivals,
     intervalMs: config.checkpoints.recompute_interval,
     rangeMs: config.checkpoints.recompute_range,
     logger,
@@ -77,7 +80,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     bearerTokens: config.otlp.grpc.bearer_tokens,
     maxInFlightMib: config.otlp.grpc.max_in_flight_mib,
     ...(config.otlp.grpc.tls ? { tls: readServerTls(config.otlp.grpc.tls) } : {}),
-    ingest: createIngest(store, watermarks, metrics),
+    ingest: createIngest(store, watermarks, metrics, arrivals),
     metrics,
     logger,
   });

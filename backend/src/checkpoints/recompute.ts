@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Arrivals } from '../ingest/arrivals.js';
 import type { Store } from '../store/store.js';
 import type { CheckpointEngine, ResolvedIncident } from './engine.js';
 import { scopeSummaryQuery } from './stored.js';
@@ -35,6 +36,8 @@ export class Recomputer {
       intervalMs: number;
       rangeMs: number;
       logger: Logger;
+      /** Event times stored since the last tick: late ones make their windows be judged again. */
+      arrivals?: Arrivals;
       /** Told each run's incidents (every scope's, open and resolved), once they are stored: the webhooks. */
       notify?: (incidents: readonly ResolvedIncident[]) => void;
     },
@@ -50,20 +53,38 @@ export class Recomputer {
   /**
    * After a window completed, recomputes what it can change: the last few windows, reaching back
    * to the start of any incident still open. The first tick after a start recomputes the whole
-   * recent range.
+   * recent range. Data stored since the last tick for windows already judged (late data) has
+   * those windows judged again, from the start of any incident they fall in.
    */
   async tick(nowMs: number = Date.now()): Promise<void> {
+    const arrivedFromMs = this.options.arrivals?.take();
     const { completeUntilSeconds } = await this.engine.completeness(nowMs);
     const windowEnd = Math.floor(completeUntilSeconds / this.engine.windowSeconds) * this.engine.windowSeconds;
-    if (windowEnd === this.lastCompleteUntil) return;
     const first = this.lastCompleteUntil < 0;
+    const late = !first && arrivedFromMs !== undefined && arrivedFromMs / 1000 < this.lastCompleteUntil;
+    if (windowEnd === this.lastCompleteUntil && !late) return;
     this.lastCompleteUntil = windowEnd;
-    let from = completeUntilSeconds - this.options.rangeMs / 1000;
-    if (!first) {
-      const { rows } = await this.store.query({ sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE status = 'open'", params: {} });
-      const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
-      from = Math.max(from, Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * this.engine.windowSeconds));
+    const rangeFrom = completeUntilSeconds - this.options.rangeMs / 1000;
+    if (first) {
+      await this.recompute(rangeFrom, completeUntilSeconds, nowMs, false, completeUntilSeconds);
+      return;
     }
+    if (late) {
+      const lateFrom = Math.max(rangeFrom, Math.floor(arrivedFromMs / 1000));
+      // An incident the late windows fall in is recomputed whole, or it would be cut in two.
+      const { rows } = await this.store.query({
+        sql: 'SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE start <= toDateTime({at:UInt32}, \'UTC\') AND `end` > toDateTime({at:UInt32}, \'UTC\')',
+        params: { at: lateFrom },
+      });
+      const incidentStart = Number(rows[0]?.[0] ?? 0);
+      const from = Math.max(rangeFrom, incidentStart > 0 ? Math.min(lateFrom, incidentStart) : lateFrom);
+      this.options.logger.info({ from: new Date(from * 1000).toISOString() }, 'late data: judging its windows again');
+      await this.recompute(from, completeUntilSeconds, nowMs, true, completeUntilSeconds);
+      return;
+    }
+    const { rows } = await this.store.query({ sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE status = 'open'", params: {} });
+    const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
+    const from = Math.max(rangeFrom, Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * this.engine.windowSeconds));
     await this.recompute(from, completeUntilSeconds, nowMs, false, completeUntilSeconds);
   }
 

@@ -102,3 +102,31 @@ describe('checkpoints through the API and the CLI', function () {
     expect(((await bad.json()) as { message: string }).message).to.match(/entity_kind/).and.match(/title/);
   });
 });
+
+describe('late data: windows already judged are judged again', function () {
+  this.timeout(120000);
+
+  it('a backlog of failing spans for windows judged healthy opens the incident it shows', async function () {
+    const backend = await startBackendProcess({ extra: { checkpoints: { recompute_interval: '200ms' } } });
+    try {
+      const traffic = { host: 'late-web-1', spansPerMinute: 60, latencyMs: () => 30, service: 'late-cart', version: '1.0.0' };
+      const send = async (from: number, to: number, errorRate: number) => {
+        const request = trafficRequest({ ...traffic, from, to, errorRate: () => errorRate });
+        expect((await rawExport(backend.grpcPort, traces.grpcMethod, traces.encode(request))).code).to.equal(status.OK);
+      };
+      await send(at(0), Date.now(), 0.005);
+      // The loop has judged the half hour (healthy): the scope has a checkpoint and no incident.
+      await waitUntil(async () => (await backend.metrics()).includes('rollpoint_backend_checkpoint_age_seconds{scope="default"}'), 'a first recompute', 30000, backend);
+      const incidents = async () => ((await (await fetch(`${backend.url}/api/v1/incidents?from=${iso(T)}`)).json()) as { incidents: Array<{ start: string }> }).incidents;
+      expect(await incidents()).to.deep.equal([]);
+
+      // What another sender held back arrives now: the minutes 10 to 14 were failing.
+      await send(at(10), at(14), 0.5);
+      await waitUntil(async () => (await incidents()).some((incident) => incident.start === iso(at(10))), 'the late windows to be judged again', 30000, backend);
+      const [incident] = await incidents();
+      expect(incident).to.include({ start: iso(at(10)), end: iso(at(14)), status: 'resolved' });
+    } finally {
+      await backend.stop();
+    }
+  });
+});
