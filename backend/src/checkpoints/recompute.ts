@@ -27,6 +27,9 @@ export interface ScopeSummary {
 export class Recomputer {
   private timer: NodeJS.Timeout | undefined;
   private lastCompleteUntil = -1;
+  /** The earliest event time stored for windows already judged, until they are judged again. */
+  private lateFromMs: number | undefined;
+  private lastLateRunMs = 0;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -53,15 +56,19 @@ export class Recomputer {
   /**
    * After a window completed, recomputes what it can change: the last few windows, reaching back
    * to the start of any incident still open. The first tick after a start recomputes the whole
-   * recent range. Data stored since the last tick for windows already judged (late data) has
-   * those windows judged again, from the start of any incident they fall in.
+   * recent range. Data stored for windows already judged (late data) has those windows judged
+   * again, from the start of any incident they fall in — at most once a window's length, so a
+   * device whose clock lags, whose every message is late, costs one pass a window.
    */
   async tick(nowMs: number = Date.now()): Promise<void> {
-    const arrivedFromMs = this.options.arrivals?.take();
     const { completeUntilSeconds } = await this.engine.completeness(nowMs);
     const windowEnd = Math.floor(completeUntilSeconds / this.engine.windowSeconds) * this.engine.windowSeconds;
     const first = this.lastCompleteUntil < 0;
-    const late = !first && arrivedFromMs !== undefined && arrivedFromMs / 1000 < this.lastCompleteUntil;
+    const arrivedFromMs = this.options.arrivals?.take();
+    if (!first && arrivedFromMs !== undefined && arrivedFromMs / 1000 < this.lastCompleteUntil) {
+      this.lateFromMs = Math.min(this.lateFromMs ?? arrivedFromMs, arrivedFromMs);
+    }
+    const late = this.lateFromMs !== undefined && nowMs - this.lastLateRunMs >= this.engine.windowSeconds * 1000;
     if (windowEnd === this.lastCompleteUntil && !late) return;
     this.lastCompleteUntil = windowEnd;
     const rangeFrom = completeUntilSeconds - this.options.rangeMs / 1000;
@@ -70,7 +77,9 @@ export class Recomputer {
       return;
     }
     if (late) {
-      const lateFrom = Math.max(rangeFrom, Math.floor(arrivedFromMs / 1000));
+      const lateFrom = Math.max(rangeFrom, Math.floor(this.lateFromMs! / 1000));
+      this.lateFromMs = undefined;
+      this.lastLateRunMs = nowMs;
       // An incident the late windows fall in is recomputed whole, or it would be cut in two.
       const { rows } = await this.store.query({
         sql: 'SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE start <= toDateTime({at:UInt32}, \'UTC\') AND `end` > toDateTime({at:UInt32}, \'UTC\')',
