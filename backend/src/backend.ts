@@ -10,7 +10,7 @@ import { createIngest } from './ingest/ingest.js';
 import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
 import { checkSchemaVersion, migrate } from './schema/migrations.js';
-import { connectStore, openStore, schemaOptionsOf, storeLocation } from './store/open.js';
+import { connectStore, openStore, retryWhileUnreachable, schemaOptionsOf, storeLocation } from './store/open.js';
 import type { Store } from './store/store.js';
 import { createBackendMetrics } from './telemetry/metrics.js';
 import { WebhookNotifier } from './webhooks/notifier.js';
@@ -51,7 +51,8 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     logger,
     notify: (incidents) => webhooks.notify(incidents),
   });
-  metrics.scopes.current = () => recomputer.summary();
+  // Read from the store: only once it is reached and its schema in place.
+  metrics.scopes.current = async () => (ready ? recomputer.summary() : []);
   const api = await createApiServer({
     store,
     metrics,
@@ -104,15 +105,20 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   };
 }
 
-/** Reaches the store, checks its version and creates or checks the schema. */
+/**
+ * Reaches the store, checks its version and creates or checks the schema. A server lost meanwhile
+ * (or a cluster's DDL outlasting the request timeout) is waited for: every DDL statement is
+ * idempotent, so the schema step is simply run again.
+ */
 async function prepareStore(store: Store, config: BackendConfig, logger: Logger): Promise<void> {
-  const retry = config.storage.clickhouse.connect_retry;
-  const version = await connectStore(store, config.storage, { logger, initialMs: retry.initial_interval, maxMs: retry.max_interval });
-  logger.info({ driver: store.driver, store: storeLocation(config.storage), version }, 'store reached');
+  const { connect_retry: backoff } = config.storage.clickhouse;
+  const retry = { logger, location: storeLocation(config.storage), initialMs: backoff.initial_interval, maxMs: backoff.max_interval };
+  const version = await connectStore(store, config.storage, retry);
+  logger.info({ driver: store.driver, store: retry.location, version }, 'store reached');
   if (store.driver === 'clickhouse' && !config.storage.clickhouse.create_schema) {
-    await checkSchemaVersion(store);
+    await retryWhileUnreachable('the schema check', () => checkSchemaVersion(store), retry);
     return;
   }
-  const applied = await migrate(store, schemaOptionsOf(config.storage));
+  const applied = await retryWhileUnreachable('the schema migrations', () => migrate(store, schemaOptionsOf(config.storage)), retry);
   if (applied.length > 0) logger.info({ applied }, 'schema migrations applied');
 }

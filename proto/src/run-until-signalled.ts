@@ -10,21 +10,19 @@ export interface LifecycleLogger {
 
 /**
  * Starts a service and keeps it running until SIGINT or SIGTERM, then stops it gracefully; a
- * second signal exits at once. A failure to start is logged and exits with status 1.
+ * second signal exits at once. A signal while it is still starting (waiting for its store, say)
+ * exits at once: nothing has been taken in yet. A failure to start is logged and exits with
+ * status 1. The handlers are in place from the start because in a container the process is PID 1,
+ * which ignores a signal it has no handler for.
  */
 export async function runUntilSignalled(logger: LifecycleLogger, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
-  let service: { stop(): Promise<void> };
-  try {
-    service = await start();
-  } catch (err) {
-    logger.fatal({ err }, 'could not start');
-    process.exit(1);
-  }
+  let service: { stop(): Promise<void> } | undefined;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    if (service === undefined) process.exit(0);
     service.stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -35,6 +33,12 @@ export async function runUntilSignalled(logger: LifecycleLogger, start: () => Pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  try {
+    service = await start();
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    process.exit(1);
+  }
 }
 
 /** How `runService` builds and starts one of rollpoint's processes. */

@@ -30,6 +30,7 @@ export class Recomputer {
   /** The earliest event time stored for windows already judged, until they are judged again. */
   private lateFromMs: number | undefined;
   private lastLateRunMs = 0;
+  private ticking = false;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -61,40 +62,55 @@ export class Recomputer {
    * device whose clock lags, whose every message is late, costs one pass a window.
    */
   async tick(nowMs: number = Date.now()): Promise<void> {
+    // A tick slower than the interval (a large late range) is not overlapped by the next.
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tickOnce(nowMs);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickOnce(nowMs: number): Promise<void> {
     const { completeUntilSeconds } = await this.engine.completeness(nowMs);
-    const windowEnd = Math.floor(completeUntilSeconds / this.engine.windowSeconds) * this.engine.windowSeconds;
+    const window = this.engine.windowSeconds;
+    const windowEnd = Math.floor(completeUntilSeconds / window) * window;
     const first = this.lastCompleteUntil < 0;
     const arrivedFromMs = this.options.arrivals?.take();
     if (!first && arrivedFromMs !== undefined && arrivedFromMs / 1000 < this.lastCompleteUntil) {
       this.lateFromMs = Math.min(this.lateFromMs ?? arrivedFromMs, arrivedFromMs);
     }
-    const late = this.lateFromMs !== undefined && nowMs - this.lastLateRunMs >= this.engine.windowSeconds * 1000;
+    const late = !first && this.lateFromMs !== undefined && nowMs - this.lastLateRunMs >= window * 1000;
     if (windowEnd === this.lastCompleteUntil && !late) return;
-    this.lastCompleteUntil = windowEnd;
     const rangeFrom = completeUntilSeconds - this.options.rangeMs / 1000;
-    if (first) {
-      await this.recompute(rangeFrom, completeUntilSeconds, nowMs, false, completeUntilSeconds);
-      return;
-    }
+    let from = rangeFrom;
     if (late) {
-      const lateFrom = Math.max(rangeFrom, Math.floor(this.lateFromMs! / 1000));
+      from = Math.floor(this.lateFromMs! / 1000 / window) * window;
+      this.options.logger.info({ from: new Date(from * 1000).toISOString() }, 'late data: judging its windows again');
+    } else if (!first) {
+      const { rows } = await this.store.query({ sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE status = 'open'", params: {} });
+      const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
+      from = Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * window);
+    }
+    if (!first) from = await this.incidentStartAt(Math.max(rangeFrom, from));
+    await this.recompute(Math.max(rangeFrom, from), completeUntilSeconds, nowMs, late, completeUntilSeconds);
+    // Only once the pass has succeeded: a failed one is tried again by the next tick.
+    this.lastCompleteUntil = windowEnd;
+    if (late) {
       this.lateFromMs = undefined;
       this.lastLateRunMs = nowMs;
-      // An incident the late windows fall in is recomputed whole, or it would be cut in two.
-      const { rows } = await this.store.query({
-        sql: 'SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE start <= toDateTime({at:UInt32}, \'UTC\') AND `end` > toDateTime({at:UInt32}, \'UTC\')',
-        params: { at: lateFrom },
-      });
-      const incidentStart = Number(rows[0]?.[0] ?? 0);
-      const from = Math.max(rangeFrom, incidentStart > 0 ? Math.min(lateFrom, incidentStart) : lateFrom);
-      this.options.logger.info({ from: new Date(from * 1000).toISOString() }, 'late data: judging its windows again');
-      await this.recompute(from, completeUntilSeconds, nowMs, true, completeUntilSeconds);
-      return;
     }
-    const { rows } = await this.store.query({ sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE status = 'open'", params: {} });
-    const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
-    const from = Math.max(rangeFrom, Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * this.engine.windowSeconds));
-    await this.recompute(from, completeUntilSeconds, nowMs, false, completeUntilSeconds);
+  }
+
+  /** `at`, or the start of the stored incident `at` falls in or directly follows: a range recomputed from inside an incident would cut it in two. */
+  private async incidentStartAt(at: number): Promise<number> {
+    const { rows } = await this.store.query({
+      sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE start <= toDateTime({at:UInt32}, 'UTC') AND `end` >= toDateTime({at:UInt32}, 'UTC')",
+      params: { at: Math.floor(at) },
+    });
+    const start = Number(rows[0]?.[0] ?? 0);
+    return start > 0 ? Math.min(at, start) : at;
   }
 
   /**

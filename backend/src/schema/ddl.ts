@@ -9,6 +9,11 @@ export interface SchemaOptions {
   ttlDays: number;
   /** A cluster of the server's remote_servers: every statement runs ON CLUSTER with Replicated engines. */
   cluster?: string;
+  /**
+   * The database, named in a cluster's Distributed tables: an ON CLUSTER statement runs on the
+   * other servers in their default database, where currentDatabase() would name the wrong one.
+   */
+  database?: string;
 }
 
 /**
@@ -31,8 +36,11 @@ const SHARDING_KEYS: Partial<Record<TableName, string>> = {
 };
 
 /** The table that holds the rows of `table`: on a cluster, a sharded table's local part. */
-export const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
+const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
   cluster !== undefined && SHARDING_KEYS[table] !== undefined ? `${table}_local` : table;
+
+/** How DDL names a table: on a cluster with its database, which the other servers would not assume. */
+const ref = (name: string, { cluster, database }: SchemaOptions): string => (cluster === undefined ? name : `${database ?? 'default'}.${name}`);
 
 const onCluster = ({ cluster }: SchemaOptions): string => (cluster === undefined ? '' : ` ON CLUSTER ${cluster}`);
 
@@ -61,14 +69,15 @@ function createTable({ name, engine, version, columns, layout }: TableSpec, opti
   const [path, replica] =
     shardingKey === undefined ? [`/clickhouse/tables/all/{database}/${stored}`, '{shard}-{replica}'] : [`/clickhouse/tables/{shard}/{database}/${stored}`, '{replica}'];
   const args = [`'${path}'`, `'${replica}'`, ...(version ? [version] : [])].join(', ');
-  const local = `\nCREATE TABLE IF NOT EXISTS ${stored}${onCluster(options)} (${columns}\n) ENGINE = Replicated${engine}(${args})${layout}`;
+  const local = `\nCREATE TABLE IF NOT EXISTS ${ref(stored, options)}${onCluster(options)} (${columns}\n) ENGINE = Replicated${engine}(${args})${layout}`;
   if (shardingKey === undefined) return [local];
-  return [local, `\nCREATE TABLE IF NOT EXISTS ${name}${onCluster(options)} AS ${stored}\nENGINE = Distributed(${cluster}, currentDatabase(), ${stored}, ${shardingKey})`];
+  const database = options.database ?? 'default';
+  return [local, `\nCREATE TABLE IF NOT EXISTS ${ref(name, options)}${onCluster(options)} AS ${ref(stored, options)}\nENGINE = Distributed(${cluster}, '${database}', ${stored}, ${shardingKey})`];
 }
 
 /** A materialized view from `source` into `target`, on one node or on every shard of a cluster. */
 const createView = (name: string, source: TableName, target: TableName, select: (source: string) => string, options: SchemaOptions): string =>
-  `\nCREATE MATERIALIZED VIEW IF NOT EXISTS ${name}${onCluster(options)} TO ${storedName(target, options)} AS\n${select(storedName(source, options))}`;
+  `\nCREATE MATERIALIZED VIEW IF NOT EXISTS ${ref(name, options)}${onCluster(options)} TO ${ref(storedName(target, options), options)} AS\n${select(ref(storedName(source, options), options))}`;
 
 const ttl = (column: string, { ttlDays }: SchemaOptions): string =>
   ttlDays > 0 ? `TTL ${column} + toIntervalDay(${Math.trunc(ttlDays)})` : '';
@@ -214,7 +223,7 @@ export const DEDUPLICATION_WINDOW = 10000;
 const INGESTED_TABLES = ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts'] as const;
 
 export const deduplicationWindows = (options: SchemaOptions): string[] =>
-  INGESTED_TABLES.map((table) => `ALTER TABLE ${storedName(table, options)}${onCluster(options)} MODIFY SETTING ${deduplicationWindowSetting(options)}`);
+  INGESTED_TABLES.map((table) => `ALTER TABLE ${ref(storedName(table, options), options)}${onCluster(options)} MODIFY SETTING ${deduplicationWindowSetting(options)}`);
 
 /** Replicated tables deduplicate through Keeper, with a window of their own. */
 const deduplicationWindowSetting = ({ cluster }: SchemaOptions): string =>
@@ -396,9 +405,9 @@ WHERE LogAttributes['rollpoint.event.kind'] = 'config_change' AND ResourceAttrib
 
 /** Every change: deploys (a version first seen, with the one before it), config changes, markers. */
 export const changesView = (options: SchemaOptions): string => `
-CREATE VIEW IF NOT EXISTS changes${onCluster(options)} AS
+CREATE VIEW IF NOT EXISTS ${ref('changes', options)}${onCluster(options)} AS
 SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
-FROM change_events
+FROM ${ref('change_events', options)}
 UNION ALL
 SELECT
     toDateTime64(first_seen, 3, 'UTC') AS time,
@@ -414,7 +423,7 @@ SELECT
 FROM (
     SELECT service, version, first_seen,
         lagInFrame(version, 1, '') OVER (PARTITION BY service ORDER BY first_seen ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
-    FROM (SELECT service, version, min(first_seen) AS first_seen FROM service_versions GROUP BY service, version)
+    FROM (SELECT service, version, min(first_seen) AS first_seen FROM ${ref('service_versions', options)} GROUP BY service, version)
 )`;
 
 /** The incidents found by the latest recompute of each range, for analysts (the API computes afresh). */

@@ -38,32 +38,34 @@ describe('schema script', function () {
   });
 
   it('for a cluster: every statement parses, runs ON CLUSTER, and only Replicated and Distributed engines', async function () {
-    const statements = statementsOf(schemaScript({ ttlDays: 30, cluster: 'rollpoint' }));
+    const statements = statementsOf(schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' }));
     for (const statement of statements) {
       await store.query({ sql: 'SELECT formatQuery({statement:String})', params: { statement } });
-      if (!statement.startsWith('INSERT')) expect(statement).to.match(/^\S+ (TABLE|MATERIALIZED VIEW|VIEW) (IF NOT EXISTS )?\w+ ON CLUSTER rollpoint /);
+      if (!statement.startsWith('INSERT')) expect(statement).to.match(/^\S+ (TABLE|MATERIALIZED VIEW|VIEW) (IF NOT EXISTS )?telemetry\.\w+ ON CLUSTER rollpoint /);
     }
     const engines = statements.flatMap((s) => [...s.matchAll(/ENGINE = (\w+)/g)].map((m) => m[1]!));
     expect(new Set(engines)).to.deep.equal(new Set(['ReplicatedMergeTree', 'ReplicatedAggregatingMergeTree', 'ReplicatedReplacingMergeTree', 'Distributed']));
   });
 
   it('for a cluster: sharded tables keep their names as Distributed tables, views read and write the shards’ local tables', function () {
-    const script = schemaScript({ ttlDays: 30, cluster: 'rollpoint' });
+    const script = schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' });
     for (const table of ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'entity_windows', 'service_versions', 'change_events']) {
-      expect(script).to.include(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER rollpoint (`);
+      expect(script).to.include(`CREATE TABLE IF NOT EXISTS telemetry.${table}_local ON CLUSTER rollpoint (`);
       expect(script).to.include(`'/clickhouse/tables/{shard}/{database}/${table}_local', '{replica}'`);
-      expect(script).to.match(new RegExp(`CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER rollpoint AS ${table}_local\\nENGINE = Distributed\\(rollpoint, currentDatabase\\(\\), ${table}_local, cityHash64\\(`));
+      expect(script).to.match(new RegExp(`CREATE TABLE IF NOT EXISTS telemetry\\.${table} ON CLUSTER rollpoint AS telemetry\\.${table}_local\\nENGINE = Distributed\\(rollpoint, 'telemetry', ${table}_local, cityHash64\\(`));
     }
     // The backend's own tables: one copy on every node, so DELETE and FINAL stay local.
     for (const table of ['window_health', 'incidents', 'checkpoints', 'source_watermarks', 'rollpoint_schema_migrations']) {
       expect(script).to.include(`'/clickhouse/tables/all/{database}/${table}', '{shard}-{replica}'`);
     }
-    const views = [...script.matchAll(/MATERIALIZED VIEW IF NOT EXISTS \w+ ON CLUSTER rollpoint TO (\w+) AS\n[\s\S]*?\nFROM (\w+)/g)].map((m) => [m[1], m[2]]);
+    const views = [...script.matchAll(/MATERIALIZED VIEW IF NOT EXISTS telemetry\.\w+ ON CLUSTER rollpoint TO telemetry\.(\w+) AS\n[\s\S]*?\nFROM telemetry\.(\w+)/g)].map((m) => [m[1], m[2]]);
     expect(views).to.have.length(6);
     for (const [target, source] of views) {
       expect(target).to.match(/_local$/);
       expect(source).to.match(/_local$/);
     }
     expect(script).to.include('replicated_deduplication_window = 10000').and.not.include('non_replicated_deduplication_window');
+    // The changes view reads the Distributed tables of the same database on every server.
+    expect(script).to.include('FROM telemetry.change_events').and.include('FROM telemetry.service_versions GROUP BY');
   });
 });

@@ -20,11 +20,17 @@ type StorageConfig = BackendConfig['storage'];
 /** The options the DDL is generated with. */
 export const schemaOptionsOf = (storage: StorageConfig): SchemaOptions => ({
   ttlDays: storage.ttl_days,
-  ...(storage.driver === 'clickhouse' && storage.clickhouse.cluster !== undefined ? { cluster: storage.clickhouse.cluster } : {}),
+  ...(storage.driver === 'clickhouse' && storage.clickhouse.cluster !== undefined ? { cluster: storage.clickhouse.cluster, database: storage.clickhouse.database } : {}),
 });
 
-/** Where the store is, for log lines and messages. */
-export const storeLocation = (storage: StorageConfig): string => (storage.driver === 'chdb' ? storage.chdb.path : storage.clickhouse.url);
+/** Where the store is, for log lines and messages: a URL without any credentials written into it. */
+export function storeLocation(storage: StorageConfig): string {
+  if (storage.driver === 'chdb') return storage.chdb.path;
+  const url = new URL(storage.clickhouse.url);
+  url.username = '';
+  url.password = '';
+  return url.toString().replace(/\/$/, '');
+}
 
 /** The configured driver; nothing is contacted until the first statement. */
 export function openStore(config: Pick<BackendConfig, 'storage' | 'sql'>, onStatement?: StatementListener): Store {
@@ -90,11 +96,28 @@ function refusal(err: StoreError, storage: StorageConfig): StoreRefusedError {
 
 const firstLine = (text: string): string => text.split('\n')[0]!.trim();
 
-export interface ConnectOptions {
+export interface RetryOptions {
   logger: Logger;
+  /** Where the store is, for the log. */
+  location: string;
   /** Waits between attempts while the server cannot be reached: from initialMs, doubling up to maxMs. */
   initialMs: number;
   maxMs: number;
+}
+
+/** Runs `work` until it succeeds or fails otherwise than by an unreachable server, waiting with backoff between attempts. */
+export async function retryWhileUnreachable<T>(what: string, work: () => Promise<T>, { logger, location, initialMs, maxMs }: RetryOptions): Promise<T> {
+  let waitMs = initialMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof StoreError) || !err.unreachable) throw err;
+      logger.warn({ store: location, attempt, retry_in_ms: waitMs, err: firstLine(err.message) }, `ClickHouse unreachable; retrying ${what}`);
+      await sleep(waitMs);
+      waitMs = Math.min(maxMs, waitMs * 2);
+    }
+  }
 }
 
 /**
@@ -102,24 +125,15 @@ export interface ConnectOptions {
  * server older than MIN_SERVER_VERSION, wrong credentials or an unknown database with a message
  * naming what to fix. Returns the version.
  */
-export async function connectStore(store: Store, storage: StorageConfig, { logger, initialMs, maxMs }: ConnectOptions): Promise<string> {
-  let waitMs = initialMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const { rows } = await store.query({ sql: 'SELECT version()', params: {} });
-      const version = String(rows[0]?.[0] ?? '');
-      if (compareVersions(version, MIN_SERVER_VERSION) < 0) {
-        throw new StoreRefusedError(
-          `ClickHouse at ${storeLocation(storage)} is version ${version}; rollpoint needs ${MIN_SERVER_VERSION} or newer (its schema uses lightweight DELETE, Map columns, window functions and insert deduplication tokens): upgrade the server`,
-        );
-      }
-      return version;
-    } catch (err) {
-      if (!(err instanceof StoreError)) throw err;
-      if (!err.unreachable) throw refusal(err, storage);
-      logger.warn({ store: storeLocation(storage), attempt, retry_in_ms: waitMs, err: firstLine(err.message) }, 'ClickHouse unreachable; retrying');
-      await sleep(waitMs);
-      waitMs = Math.min(maxMs, waitMs * 2);
-    }
+export async function connectStore(store: Store, storage: StorageConfig, retry: RetryOptions): Promise<string> {
+  const { rows } = await retryWhileUnreachable('the first query', () => store.query({ sql: 'SELECT version()', params: {} }), retry).catch((err: unknown) => {
+    throw err instanceof StoreError ? refusal(err, storage) : err;
+  });
+  const version = String(rows[0]?.[0] ?? '');
+  if (compareVersions(version, MIN_SERVER_VERSION) < 0) {
+    throw new StoreRefusedError(
+      `ClickHouse at ${storeLocation(storage)} is version ${version}; rollpoint needs ${MIN_SERVER_VERSION} or newer (its schema uses lightweight DELETE, Map columns, window functions and insert deduplication tokens): upgrade the server`,
+    );
   }
+  return version;
 }

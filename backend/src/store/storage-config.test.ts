@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, configProblems, parseConfig } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { backendConfigSchema, loadBackendConfig } from '../config.js';
-import { compareVersions, schemaOptionsOf } from './open.js';
+import { compareVersions, schemaOptionsOf, storeLocation } from './open.js';
 
 const problems = (value: unknown): readonly string[] => configProblems(backendConfigSchema, value);
 
@@ -28,7 +28,7 @@ describe('storage configuration', function () {
 
   it('a cluster shapes the DDL only on the server driver', function () {
     const clustered = parseConfig(backendConfigSchema, { storage: { driver: 'clickhouse', clickhouse: { cluster: 'rollpoint' }, ttl_days: 7 } });
-    expect(schemaOptionsOf(clustered.storage)).to.deep.equal({ ttlDays: 7, cluster: 'rollpoint' });
+    expect(schemaOptionsOf(clustered.storage)).to.deep.equal({ ttlDays: 7, cluster: 'rollpoint', database: 'default' });
     const embedded = parseConfig(backendConfigSchema, { storage: { clickhouse: { cluster: 'rollpoint' } } });
     expect(schemaOptionsOf(embedded.storage)).to.deep.equal({ ttlDays: 30 });
   });
@@ -47,6 +47,11 @@ describe('storage configuration', function () {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('names the server in messages without the credentials a URL may carry', function () {
+    const { storage } = parseConfig(backendConfigSchema, { storage: { driver: 'clickhouse', clickhouse: { url: 'https://rollpoint:s3cret@ch.example.net:8443' } } });
+    expect(storeLocation(storage)).to.equal('https://ch.example.net:8443');
   });
 
   it('compares server versions numerically', function () {

@@ -1,6 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ScopeSummary } from '../checkpoints/recompute.js';
 import type { SourceState } from '../ingest/watermarks.js';
+
+/** Longest a scrape waits for the per-scope figures, which come from the store. */
+const SCOPE_READ_TIMEOUT_MS = 3000;
 
 /**
  * The backend's own metrics, served at /metrics in the Prometheus text format. A source is stale
@@ -34,7 +38,10 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
       labelNames: ['scope'],
       registers: [registry],
       async collect() {
-        const rows = (await scopes.current?.()) ?? [];
+        // A store that cannot answer (starting, or a server lost) leaves the gauge empty within a
+        // few seconds; the rest of the scrape stands.
+        const summary = scopes.current?.().catch(() => undefined);
+        const rows = (await Promise.race([summary, sleep(SCOPE_READ_TIMEOUT_MS, undefined, { ref: false })])) ?? [];
         this.reset();
         for (const row of rows) {
           const value = read(row, Date.now() / 1000);

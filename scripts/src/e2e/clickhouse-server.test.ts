@@ -199,7 +199,7 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
     try {
       const config = writeConfig(folder, 'backend.yaml', { storage: { driver: 'clickhouse', clickhouse: { cluster: 'analytics' }, ttl_days: 9 } });
       const script = execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print', '--config', config], { encoding: 'utf8' });
-      expect(script).to.include('CREATE TABLE IF NOT EXISTS otel_logs ON CLUSTER analytics AS otel_logs_local').and.include('toIntervalDay(9)');
+      expect(script).to.include("CREATE TABLE IF NOT EXISTS default.otel_logs ON CLUSTER analytics AS default.otel_logs_local\nENGINE = Distributed(analytics, 'default', otel_logs_local").and.include('toIntervalDay(9)');
       expect(execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print'], { encoding: 'utf8' })).not.to.include('ON CLUSTER');
     } finally {
       rmSync(folder, { recursive: true, force: true });
@@ -223,6 +223,12 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
     }
   });
 
+  it('SIGTERM while the backend waits for an unreachable server ends it at once, cleanly', async function () {
+    const backend = await startBackendProcess({ waitReady: false, extra: serverStorage({ url: `http://127.0.0.1:${await freePort()}` }) });
+    await waitUntil(async () => backend.output().includes('ClickHouse unreachable; retrying'), 'a connection attempt', 30000, backend);
+    expect(await backend.stop('SIGTERM')).to.equal(0);
+  });
+
   it('a backend on the server driver waits for an unreachable server, stores OTLP, and a lost server fails exports with UNAVAILABLE without losing acknowledged data', async function () {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -234,6 +240,8 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       await waitUntil(async () => (backend.output().match(/ClickHouse unreachable; retrying/g) ?? []).length >= 2, 'two connection attempts', 30000, backend);
       expect((await fetch(`${backend.url}/readyz`)).status).to.equal(503);
       expect((await fetch(`${backend.url}/api/v1/incidents`)).status).to.equal(503);
+      // /metrics answers meanwhile: what does not come from the store is there.
+      expect(await backend.metrics()).to.include('rollpoint_backend_grpc_requests_total');
 
       const dataDir = tempFolder('clickhouse-data');
       server = await startEmbeddedEngineServer({ port, dataDir });
@@ -247,6 +255,7 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       await server.stop('SIGKILL');
       const refused = await exportSpans(2);
       expect(refused.code).to.equal(grpc.status.UNAVAILABLE);
+      expect(await backend.metrics()).to.include('rollpoint_backend_ingested_records_total{signal="traces"');
       await waitUntil(async () => backend.output().includes('recomputing incidents and checkpoints failed'), 'a recompute to fail', 10000, backend);
 
       // Back with the same data: the retry is stored, the first batch is still there, once each.

@@ -39,10 +39,12 @@ function sessionFor(settings: Record<string, string>): Session {
   return session;
 }
 
-// The inverse of the text escaping both client libraries apply to a parameter value, so chdb,
-// which escapes again, hands the engine the same text the client sent.
-const UNESCAPE: Record<string, string> = { '\\': '\\', '0': '\0', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-const unescapeParam = (text: string): string => text.replace(/\\([\\0bfnrt])/g, (_all, c: string) => UNESCAPE[c]!);
+// The inverse of the text escaping @clickhouse/client applies to a parameter value (it escapes
+// quotes too), so chdb, which escapes again, hands the engine the value the client meant. A quote
+// inside an Array(String) parameter cannot be carried this way; rollpoint's array parameters
+// (table names, scope patterns) have none.
+const UNESCAPE: Record<string, string> = { '\\': '\\', "'": "'", '0': '\0', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const unescapeParam = (text: string): string => text.replace(/\\([\\'0bfnrt])/g, (_all, c: string) => UNESCAPE[c]!);
 
 class HttpError extends Error {
   constructor(
