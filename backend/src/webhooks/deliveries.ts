@@ -7,6 +7,12 @@ export const deliveredIdsQuery = (): Query => ({
   params: {},
 });
 
+/** Whether one notification was delivered, by this backend or another on the same store. */
+export const wasDeliveredQuery = (deliveryId: string): Query => ({
+  sql: "SELECT count() FROM webhook_deliveries WHERE delivery_id = {id:String} AND outcome = 'delivered'",
+  params: { id: deliveryId },
+});
+
 /** Per webhook: notifications delivered and failed, and the latest failures. */
 export const deliveryStatusQuery = (recentFailures: number): Query => ({
   sql: `

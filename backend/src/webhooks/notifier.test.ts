@@ -149,6 +149,17 @@ describe('webhooks (Alertmanager format, real receivers on loopback)', function 
     expect(delivered().map((r) => r.body.commonAnnotations.event)).to.deep.equal(['opened', 'checkpoint', 'resolved']);
   });
 
+  it('a second backend on the same store, started before those deliveries, does not send them again', async function () {
+    const before = flaky.received.length;
+    // Not started: its memory of deliveries is as empty as that of a backend started earlier.
+    const other = new WebhookNotifier({ webhooks: webhooks().slice(0, 1), store, metrics, logger, externalUrl: 'http://rollpoint.example:14318' });
+    // Its recompute sees the incident open (its clock at +33:30): opened and checkpoint are due.
+    await new Recomputer(engine, store, { intervalMs: 60000, rangeMs: config.recompute_range, logger, notify: (incidents) => other.notify(incidents) }).recompute(at(0) / 1000, at(33, 30) / 1000, at(33, 30));
+    await other.idle();
+    await other.stop();
+    expect(flaky.received.length).to.equal(before);
+  });
+
   it('counts and shows failures: a receiver answering 400 is not retried, one failure per notification', async function () {
     // 400 is final: each of the three notifications was POSTed once.
     expect(refusing.received.map((r) => r.body.commonAnnotations.event)).to.deep.equal(['opened', 'checkpoint', 'resolved']);

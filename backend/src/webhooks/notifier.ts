@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import { incidentMessage, type IncidentEvent } from './alertmanager.js';
 import type { WebhookConfig } from './config.js';
-import { deliveredIdsQuery, deliveryStatusQuery } from './deliveries.js';
+import { deliveredIdsQuery, deliveryStatusQuery, wasDeliveredQuery } from './deliveries.js';
 import { postSigned } from './post.js';
 
 // Tells the webhooks about incidents as the recompute finds them: `opened` and `checkpoint` for an
@@ -91,6 +91,10 @@ export class WebhookNotifier {
     const { metrics, logger } = this.options;
     const body = JSON.stringify(incidentMessage(incident, event, webhook.name, this.options.externalUrl));
     const about = { webhook: webhook.name, incident: incident.id, event, delivery: deliveryId };
+    if (await this.deliveredByAnother(deliveryId)) {
+      this.delivered.add(deliveryId);
+      return;
+    }
     for (let attempt = 1; ; attempt++) {
       const result = await postSigned({ url: webhook.url, body, deliveryId, event, timeoutMs: webhook.timeout, ...(webhook.secret ? { secret: webhook.secret } : {}) });
       if (result.ok) {
@@ -112,6 +116,17 @@ export class WebhookNotifier {
       logger.warn({ ...about, attempt, error: result.error, retryInMs: delayMs }, 'webhook notification failed; retrying');
       await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => {});
     }
+  }
+
+  /**
+   * Several backends on one store each run the recompute and so each queue the same notifications:
+   * one delivered by another since this one started is not sent again. (Two sending at the very
+   * same moment can still both send; the delivery id header lets a receiver drop the repeat.) A
+   * store that cannot answer does not hold the notification back.
+   */
+  private async deliveredByAnother(deliveryId: string): Promise<boolean> {
+    const answer = await this.options.store.query(wasDeliveredQuery(deliveryId)).catch(() => undefined);
+    return Number(answer?.rows[0]?.[0] ?? 0) > 0;
   }
 
   private async record(incident: ResolvedIncident, event: IncidentEvent, deliveryId: string, webhook: string, outcome: 'delivered' | 'failed', attempts: number, httpStatus: number, error: string) {
