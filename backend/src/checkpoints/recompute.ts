@@ -89,8 +89,7 @@ export class Recomputer {
       from = Math.floor(this.lateFromMs! / 1000 / window) * window;
       this.options.logger.info({ from: new Date(from * 1000).toISOString() }, 'late data: judging its windows again');
     } else if (!first) {
-      const { rows } = await this.store.query({ sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE status = 'open'", params: {} });
-      const openSince = rows.length > 0 && Number(rows[0]![0]) > 0 ? Number(rows[0]![0]) : Infinity;
+      const openSince = (await this.earliestIncidentStart("status = 'open'", {})) ?? Infinity;
       from = Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * window);
     }
     if (!first) from = await this.incidentStartAt(Math.max(rangeFrom, from));
@@ -105,12 +104,15 @@ export class Recomputer {
 
   /** `at`, or the start of the stored incident `at` falls in or directly follows: a range recomputed from inside an incident would cut it in two. */
   private async incidentStartAt(at: number): Promise<number> {
-    const { rows } = await this.store.query({
-      sql: "SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE start <= toDateTime({at:UInt32}, 'UTC') AND `end` >= toDateTime({at:UInt32}, 'UTC')",
-      params: { at: Math.floor(at) },
-    });
+    const start = await this.earliestIncidentStart("start <= toDateTime({at:UInt32}, 'UTC') AND `end` >= toDateTime({at:UInt32}, 'UTC')", { at: Math.floor(at) });
+    return start === undefined ? at : Math.min(at, start);
+  }
+
+  /** The earliest start (Unix s) of the stored incidents matching `condition`, if any. */
+  private async earliestIncidentStart(condition: string, params: Record<string, unknown>): Promise<number | undefined> {
+    const { rows } = await this.store.query({ sql: `SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE ${condition}`, params });
     const start = Number(rows[0]?.[0] ?? 0);
-    return start > 0 ? Math.min(at, start) : at;
+    return start > 0 ? start : undefined;
   }
 
   /**

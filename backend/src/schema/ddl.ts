@@ -39,8 +39,13 @@ const SHARDING_KEYS: Partial<Record<TableName, string>> = {
 const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
   cluster !== undefined && SHARDING_KEYS[table] !== undefined ? `${table}_local` : table;
 
+const databaseOf = ({ database }: SchemaOptions): string => database ?? 'default';
+
 /** How DDL names a table: on a cluster with its database, which the other servers would not assume. */
-const ref = (name: string, { cluster, database }: SchemaOptions): string => (cluster === undefined ? name : `${database ?? 'default'}.${name}`);
+const ref = (name: string, options: SchemaOptions): string => (options.cluster === undefined ? name : `${databaseOf(options)}.${name}`);
+
+/** How DDL names the table that holds the rows of `table`. */
+const storedRef = (table: TableName, options: SchemaOptions): string => ref(storedName(table, options), options);
 
 const onCluster = ({ cluster }: SchemaOptions): string => (cluster === undefined ? '' : ` ON CLUSTER ${cluster}`);
 
@@ -69,15 +74,14 @@ function createTable({ name, engine, version, columns, layout }: TableSpec, opti
   const [path, replica] =
     shardingKey === undefined ? [`/clickhouse/tables/all/{database}/${stored}`, '{shard}-{replica}'] : [`/clickhouse/tables/{shard}/{database}/${stored}`, '{replica}'];
   const args = [`'${path}'`, `'${replica}'`, ...(version ? [version] : [])].join(', ');
-  const local = `\nCREATE TABLE IF NOT EXISTS ${ref(stored, options)}${onCluster(options)} (${columns}\n) ENGINE = Replicated${engine}(${args})${layout}`;
+  const local = `\nCREATE TABLE IF NOT EXISTS ${storedRef(name, options)}${onCluster(options)} (${columns}\n) ENGINE = Replicated${engine}(${args})${layout}`;
   if (shardingKey === undefined) return [local];
-  const database = options.database ?? 'default';
-  return [local, `\nCREATE TABLE IF NOT EXISTS ${ref(name, options)}${onCluster(options)} AS ${ref(stored, options)}\nENGINE = Distributed(${cluster}, '${database}', ${stored}, ${shardingKey})`];
+  return [local, `\nCREATE TABLE IF NOT EXISTS ${ref(name, options)}${onCluster(options)} AS ${storedRef(name, options)}\nENGINE = Distributed(${cluster}, '${databaseOf(options)}', ${stored}, ${shardingKey})`];
 }
 
 /** A materialized view from `source` into `target`, on one node or on every shard of a cluster. */
 const createView = (name: string, source: TableName, target: TableName, select: (source: string) => string, options: SchemaOptions): string =>
-  `\nCREATE MATERIALIZED VIEW IF NOT EXISTS ${ref(name, options)}${onCluster(options)} TO ${ref(storedName(target, options), options)} AS\n${select(ref(storedName(source, options), options))}`;
+  `\nCREATE MATERIALIZED VIEW IF NOT EXISTS ${ref(name, options)}${onCluster(options)} TO ${storedRef(target, options)} AS\n${select(storedRef(source, options))}`;
 
 const ttl = (column: string, { ttlDays }: SchemaOptions): string =>
   ttlDays > 0 ? `TTL ${column} + toIntervalDay(${Math.trunc(ttlDays)})` : '';
@@ -223,7 +227,7 @@ export const DEDUPLICATION_WINDOW = 10000;
 const INGESTED_TABLES = ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts'] as const;
 
 export const deduplicationWindows = (options: SchemaOptions): string[] =>
-  INGESTED_TABLES.map((table) => `ALTER TABLE ${ref(storedName(table, options), options)}${onCluster(options)} MODIFY SETTING ${deduplicationWindowSetting(options)}`);
+  INGESTED_TABLES.map((table) => `ALTER TABLE ${storedRef(table, options)}${onCluster(options)} MODIFY SETTING ${deduplicationWindowSetting(options)}`);
 
 /** Replicated tables deduplicate through Keeper, with a window of their own. */
 const deduplicationWindowSetting = ({ cluster }: SchemaOptions): string =>

@@ -5,7 +5,7 @@ import type { BackendConfig } from '../config.js';
 import type { SchemaOptions } from '../schema/ddl.js';
 import { ChdbStore } from './chdb.js';
 import { ClickHouseStore } from './clickhouse.js';
-import { StoreError, type StatementListener, type Store } from './store.js';
+import { StoreError, type Store } from './store.js';
 
 /**
  * The oldest ClickHouse rollpoint runs on. The schema itself needs 23.3 (lightweight DELETE of
@@ -33,9 +33,9 @@ export function storeLocation(storage: StorageConfig): string {
 }
 
 /** The configured driver; nothing is contacted until the first statement. */
-export function openStore(config: Pick<BackendConfig, 'storage' | 'sql'>, onStatement?: StatementListener): Store {
+export function openStore(config: Pick<BackendConfig, 'storage' | 'sql'>): Store {
   const { storage, sql } = config;
-  const limits = { readOnlyMaxRows: sql.max_rows, readOnlyTimeoutMs: sql.timeout, ...(onStatement ? { onStatement } : {}) };
+  const limits = { readOnlyMaxRows: sql.max_rows, readOnlyTimeoutMs: sql.timeout };
   if (storage.driver === 'chdb') return new ChdbStore({ path: storage.chdb.path, ...limits });
   const server = storage.clickhouse;
   return new ClickHouseStore({
@@ -53,7 +53,7 @@ export function openStore(config: Pick<BackendConfig, 'storage' | 'sql'>, onStat
 }
 
 /** A store that cannot be used as configured; retrying will not help. */
-export class StoreRefusedError extends Error {
+class StoreRefusedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreRefusedError';
