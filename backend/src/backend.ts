@@ -75,13 +75,17 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     throw err;
   }
 
+  const ingest = createIngest(store, watermarks, metrics, arrivals, {
+    buffer: { maxRows: config.storage.insert_batch.send_batch_size, maxDelayMs: config.storage.insert_batch.timeout },
+    workers: config.otlp.grpc.decode_workers,
+  });
   const otlp = await startBackendOtlpServer({
     endpoint: config.otlp.grpc.endpoint,
     maxRecvMsgSizeMib: config.otlp.grpc.max_recv_msg_size_mib,
     bearerTokens: config.otlp.grpc.bearer_tokens,
     maxInFlightMib: config.otlp.grpc.max_in_flight_mib,
     ...(config.otlp.grpc.tls ? { tls: readServerTls(config.otlp.grpc.tls) } : {}),
-    ingest: createIngest(store, watermarks, metrics, arrivals),
+    ingest,
     metrics,
     logger,
   });
@@ -95,6 +99,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     async stop() {
       ready = false;
       await stopGrpcServer(otlp.server);
+      await ingest.close();
       await recomputer.stop();
       await webhooks.stop();
       await watermarks.close();

@@ -23,6 +23,11 @@ export const backendConfigSchema = z.strictObject({
           max_in_flight_mib: z.number().positive().default(256),
           /** Who may export: {agent-name: token}, each sent as "authorization: Bearer <token>". Empty: anyone. */
           bearer_tokens: z.record(z.string().min(1), z.string().min(16, 'must be at least 16 characters')).default({}),
+          /**
+           * Threads that decode Exports into rows, beside the one serving gRPC and driving the inserts;
+           * 0 decodes on that thread.
+           */
+          decode_workers: z.number().int().nonnegative().max(64).default(1),
           /** TLS for OTLP/gRPC; with client_ca_file and require_client_cert, mutual TLS. Absent: plaintext. */
           tls: z
             .strictObject({
@@ -79,6 +84,17 @@ export const backendConfigSchema = z.strictObject({
           connect_retry: z
             .strictObject({ initial_interval: durationMs.default(1000), max_interval: durationMs.default(30000) })
             .prefault({}),
+        })
+        .prefault({}),
+      /**
+       * Exports from every sender are coalesced into one insert per table, written when it holds
+       * send_batch_size rows or timeout after its first rows arrived (names as in the Collector's
+       * batch processor); a sender is answered once the insert holding its records is stored.
+       */
+      insert_batch: z
+        .strictObject({
+          send_batch_size: z.number().int().positive().default(50000),
+          timeout: durationMs.default(200),
         })
         .prefault({}),
       /** Days to keep telemetry (applied when the tables are created); 0 keeps it forever. */

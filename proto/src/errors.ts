@@ -11,6 +11,14 @@ export class PermanentError extends Error {
   }
 }
 
+/** Bytes that are not a well-formed OTLP request: truncated, a bad wire type, invalid UTF-8 in a string field. */
+export class UndecodableError extends PermanentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UndecodableError';
+  }
+}
+
 /**
  * A refusal for load that says when to come back: OTLP servers answer it with RESOURCE_EXHAUSTED
  * carrying RetryInfo (gRPC) or 429 with Retry-After (HTTP), the form OTLP senders honour.

@@ -4,7 +4,7 @@ import { splitEndpoint } from './config-file.js';
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
 import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
 import type { Rejection } from './validate.js';
-import { isPermanent, RetryLaterError } from './errors.js';
+import { isPermanent, RetryLaterError, UndecodableError } from './errors.js';
 import { exportMetaFrom, type ExportMeta } from './export-meta.js';
 import { encodeRpcStatus } from './rpc-status.js';
 
@@ -13,6 +13,19 @@ import { encodeRpcStatus } from './rpc-status.js';
  * sent it, where a server knows (processors pass requests on without it).
  */
 export type Consume<Req> = (request: Req, meta?: ExportMeta) => Promise<void>;
+
+/** What a consumer of undecoded Exports took: the records stored and those it refused. */
+export interface Accepted {
+  records: number;
+  rejection: Rejection;
+}
+
+/**
+ * Takes an Export's protobuf bytes as they arrived: decodes, validates and stores them itself (the
+ * backend's write path, which goes from bytes to columns without a decoded request in between).
+ * Throws UndecodableError for bytes that are no valid request.
+ */
+export type ConsumeEncoded = (bytes: Uint8Array, meta: ExportMeta) => Promise<Accepted>;
 
 /** Hooks through which the agent and the backend count and log what their OTLP servers do. */
 export interface ExportObserver {
@@ -31,6 +44,8 @@ export interface OtlpGrpcServerOptions {
   maxRecvMsgBytes: number;
   traces?: Consume<ExportTraceServiceRequest>;
   logs?: Consume<ExportLogsServiceRequest>;
+  /** Consumers of undecoded Exports, instead of `traces` and `logs`. */
+  encoded?: { traces: ConsumeEncoded; logs: ConsumeEncoded };
   observer: ExportObserver;
   /**
    * Who may export: given the call's metadata, the name of the sender it proves to be, or undefined
@@ -65,7 +80,7 @@ function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
  * once the data was passed on; a failure downstream answers UNAVAILABLE, which senders retry, unless
  * the data itself was refused (INVALID_ARGUMENT: retrying would not help).
  */
-function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options: OtlpGrpcServerOptions, load: InFlight): handleUnaryCall<Buffer, Buffer> {
+function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req> | { encoded: ConsumeEncoded }, options: OtlpGrpcServerOptions, load: InFlight): handleUnaryCall<Buffer, Buffer> {
   const { observer, authenticate } = options;
   return (call, callback) => {
     const sender = authenticate?.(call.metadata);
@@ -85,19 +100,38 @@ function exportHandler<Req>(signal: Signal<Req>, consume: Consume<Req>, options:
       load.bytes -= size;
       done(error, value);
     };
+    const undecodable = (err: Error) => callback({ code: status.INVALID_ARGUMENT, details: `undecodable OTLP ${signal.name} request: ${err.message}` });
+    const meta = exportMetaFrom(call.metadata, call.getPeer(), sender);
+    const answer = (rejection: Rejection) => callback(null, Buffer.from(signal.encodeResponse(rejection)));
+    const fail = (error: Error) => (error instanceof UndecodableError ? undecodable(error) : callback(failureStatus(signal, error)));
+    if (typeof consume !== 'function') {
+      acceptEncoded(signal, call.request, meta, consume.encoded, observer).then(answer, fail);
+      return;
+    }
     let request: Req;
     try {
       request = signal.decode(call.request);
     } catch (err) {
-      callback({ code: status.INVALID_ARGUMENT, details: `undecodable OTLP ${signal.name} request: ${(err as Error).message}` });
+      undecodable(err as Error);
       return;
     }
-    const meta = exportMetaFrom(call.metadata, call.getPeer(), sender);
-    acceptExport(signal, request, (r) => consume(r, meta), observer).then(
-      (rejection) => callback(null, Buffer.from(signal.encodeResponse(rejection))),
-      (error: Error) => callback(failureStatus(signal, error)),
-    );
+    acceptExport(signal, request, (r) => consume(r, meta), observer).then(answer, fail);
   };
+}
+
+/** acceptExport for a consumer of undecoded Exports, which validates them itself. */
+async function acceptEncoded<Req>(signal: Signal<Req>, bytes: Uint8Array, meta: ExportMeta, consume: ConsumeEncoded, observer: ExportObserver): Promise<Rejection> {
+  let accepted: Accepted;
+  try {
+    accepted = await consume(bytes, meta);
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (!(error instanceof UndecodableError)) observer.failed(signal.name, error);
+    throw error;
+  }
+  if (accepted.rejection.rejected > 0) observer.rejected(signal.name, accepted.rejection);
+  observer.accepted(signal.name, accepted.records);
+  return accepted.rejection;
 }
 
 /**
@@ -174,11 +208,13 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
   });
   const notHere = (what: string) => unimplemented(`this rollpoint endpoint does not take ${what}`);
   const load: InFlight = { bytes: 0 };
+  const tracesConsumer = options.encoded ? { encoded: options.encoded.traces } : options.traces;
+  const logsConsumer = options.encoded ? { encoded: options.encoded.logs } : options.logs;
   server.addService(rawExportService(traces.grpcMethod), {
-    Export: options.traces ? exportHandler(traces, options.traces, options, load) : notHere('traces'),
+    Export: tracesConsumer ? exportHandler(traces, tracesConsumer, options, load) : notHere('traces'),
   });
   server.addService(rawExportService(logs.grpcMethod), {
-    Export: options.logs ? exportHandler(logs, options.logs, options, load) : notHere('logs'),
+    Export: logsConsumer ? exportHandler(logs, logsConsumer, options, load) : notHere('logs'),
   });
   server.addService(rawExportService(METRICS_GRPC_METHOD), {
     Export: unimplemented('rollpoint stores traces and logs, not metrics: send metrics to a metrics backend'),

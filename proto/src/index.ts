@@ -1,6 +1,5 @@
-export { ExportLogsServiceRequest, ExportLogsServiceResponse, ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp.js';
+export { AnyValue, ExportLogsServiceRequest, ExportLogsServiceResponse, ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp.js';
 export type {
-  AnyValue,
   InstrumentationScope,
   KeyValue,
   LogRecord,
@@ -19,13 +18,14 @@ export { ConfigError, configProblems, describeIssues, durationMs, endpoint, pars
 export { hexToId, idToHex } from './ids.js';
 export { logs, METRICS_GRPC_METHOD, rawExportService, traces } from './signals.js';
 export type { Signal, SignalName } from './signals.js';
+export { idProblem, rejection, severityProblem } from './validate.js';
 export type { Rejection } from './validate.js';
 export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server.js';
-export type { Consume, ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';
+export type { Accepted, Consume, ConsumeEncoded, ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';
 export { runService, runUntilSignalled } from './run-until-signalled.js';
 export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
 export { encodeRpcStatus, retryDelayMsOf } from './rpc-status.js';
-export { isPermanent, isRetryableGrpcCode, PermanentError, RetryLaterError } from './errors.js';
+export { isPermanent, isRetryableGrpcCode, PermanentError, RetryLaterError, UndecodableError } from './errors.js';
 export { AGENT_ID_HEADER, BATCH_ID_HEADER, exportMetaFrom, WATERMARK_HEADER } from './export-meta.js';
 export type { ExportMeta } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';

@@ -40,6 +40,9 @@ export const ExportLogsServiceResponse = message<Otlp['collector']['logs']['v1']
   'opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse',
 );
 
+/** A single AnyValue, for the rare nested values the backend decodes on their own. */
+export const AnyValue = message<Otlp['common']['v1']['AnyValue']>('opentelemetry.proto.common.v1.AnyValue');
+
 export type ExportTraceServiceRequest = opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.$Properties;
 export type ExportLogsServiceRequest = opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties;
 export type ResourceSpans = opentelemetry.proto.trace.v1.ResourceSpans.$Properties;

@@ -8,18 +8,26 @@ export interface Rejection {
 
 export const NOTHING_REJECTED: Rejection = { rejected: 0, errorMessage: '' };
 
-const size = (id: Uint8Array | null | undefined): number => id?.length ?? 0;
-const allZero = (id: Uint8Array | null | undefined): boolean => !!id && id.every((b) => b === 0);
-
-function requiredId(id: Uint8Array | null | undefined, field: string, bytes: number): string | undefined {
-  if (size(id) !== bytes) return `${field} must be ${bytes} bytes, got ${size(id)}`;
-  if (allZero(id)) return `${field} must not be all zeros`;
-  return undefined;
+/**
+ * What is wrong with the id in bytes[start, stop), if anything: it must be `size` bytes and not all
+ * zeros; an optional id may also be absent. Works on a byte range so that the backend can check ids
+ * in an Export's bytes without decoding them.
+ */
+export function idProblem(bytes: Uint8Array, start: number, stop: number, field: string, size: number, optional: boolean): string | undefined {
+  const length = stop - start;
+  if (length === 0 && optional) return undefined;
+  if (length !== size) return `${field} must be ${size} bytes, got ${length}`;
+  for (let i = start; i < stop; i++) if (bytes[i] !== 0) return undefined;
+  return `${field} must not be all zeros`;
 }
 
-function optionalId(id: Uint8Array | null | undefined, field: string, bytes: number): string | undefined {
-  return size(id) === 0 ? undefined : requiredId(id, field, bytes);
-}
+const NO_ID = new Uint8Array(0);
+
+const requiredId = (id: Uint8Array | null | undefined, field: string, bytes: number): string | undefined =>
+  idProblem(id ?? NO_ID, 0, id?.length ?? 0, field, bytes, false);
+
+const optionalId = (id: Uint8Array | null | undefined, field: string, bytes: number): string | undefined =>
+  idProblem(id ?? NO_ID, 0, id?.length ?? 0, field, bytes, true);
 
 function spanProblem(span: Span): string | undefined {
   return (
@@ -32,11 +40,17 @@ function spanProblem(span: Span): string | undefined {
 
 const MAX_SEVERITY_NUMBER = 24;
 
+/** What is wrong with a log record's severity_number, if anything. */
+export const severityProblem = (severity: number): string | undefined =>
+  severity < 0 || severity > MAX_SEVERITY_NUMBER ? `severity_number must be 0 to ${MAX_SEVERITY_NUMBER}, got ${severity}` : undefined;
+
 function logRecordProblem(record: LogRecord): string | undefined {
-  const severity = record.severityNumber ?? 0;
-  if (severity < 0 || severity > MAX_SEVERITY_NUMBER) return `severity_number must be 0 to 24, got ${severity}`;
-  return optionalId(record.traceId, 'trace_id', 16) ?? optionalId(record.spanId, 'span_id', 8);
+  return severityProblem(record.severityNumber ?? 0) ?? optionalId(record.traceId, 'trace_id', 16) ?? optionalId(record.spanId, 'span_id', 8);
 }
+
+/** The report of `rejected` records of kind `noun` ("spans"), the first for `firstReason`. */
+export const rejection = (rejected: number, firstReason: string | undefined, noun: string): Rejection =>
+  rejected === 0 ? NOTHING_REJECTED : { rejected, errorMessage: `${rejected} ${noun} rejected: ${firstReason}` };
 
 /** Removes, in place, every record `problem` objects to; says how many and why (the first reason). */
 function rejectWhere<T>(groups: Array<{ items: T[] | null | undefined; keep(items: T[]): void }>, problem: (item: T) => string | undefined, noun: string): Rejection {
@@ -53,7 +67,7 @@ function rejectWhere<T>(groups: Array<{ items: T[] | null | undefined; keep(item
     });
     if (kept.length !== group.items.length) group.keep(kept);
   }
-  return rejected === 0 ? NOTHING_REJECTED : { rejected, errorMessage: `${rejected} ${noun} rejected: ${first}` };
+  return rejection(rejected, first, noun);
 }
 
 /** Drops spans with malformed ids (OTLP requires 16-byte trace ids and 8-byte span ids). */

@@ -1,11 +1,10 @@
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest, KeyValue, Span } from '@rollpoint/proto';
 import Long from 'long';
-import { logRows } from '../ingest/logs.js';
-import { traceRows } from '../ingest/traces.js';
+import { storeExport } from '../ingest/store-export.js';
 import type { Store } from '../store/store.js';
 
 // Synthetic telemetry for checkpoint scenarios and benchmarks, written through the real OTLP →
-// row mapping into otel_traces and otel_logs, so the materialized views see what ingest gives them.
+// write path's encoding into otel_traces and otel_logs, so the materialized views see what ingest gives them.
 
 const nanos = (ms: number): Long => Long.fromNumber(Math.round(ms), true).multiply(1_000_000);
 const text = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
@@ -96,9 +95,9 @@ export function appLogsRequest(service: string, host: string, records: ReadonlyA
 }
 
 export async function storeTraffic(store: Store, traffic: Traffic): Promise<void> {
-  await store.insert('otel_traces', traceRows(trafficRequest(traffic)));
+  await storeExport(store, { signal: 'traces', request: trafficRequest(traffic) });
 }
 
 export async function storeDeviceEvent(store: Store, ...args: Parameters<typeof deviceEventRequest>): Promise<void> {
-  await store.insert('otel_logs', logRows(deviceEventRequest(...args), nanos(args[1])));
+  await storeExport(store, { signal: 'logs', request: deviceEventRequest(...args) }, { receivedAtNanos: BigInt(Math.round(args[1])) * 1_000_000n });
 }

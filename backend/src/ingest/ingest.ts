@@ -1,39 +1,69 @@
-import type { Consume, ExportLogsServiceRequest, ExportMeta, ExportTraceServiceRequest } from '@rollpoint/proto';
-import Long from 'long';
-import type { TableName } from '../schema/tables.js';
-import type { Row, Store } from '../store/store.js';
+import type { ConsumeEncoded, ExportMeta, SignalName } from '@rollpoint/proto';
 import type { BackendMetrics } from '../telemetry/metrics.js';
-import { logRows } from './logs.js';
-import { traceRows } from './traces.js';
+import type { Store } from '../store/store.js';
 import type { Arrivals } from './arrivals.js';
-import { earliestTimestampMs, latestTimestampMs, sourceOf, type SourceWatermarks } from './watermarks.js';
+import { EncodePool } from './encode-pool.js';
+import { TableBuffer, type BufferSettings, type InsertObserver } from './table-buffer.js';
+import { INGEST_TABLES } from './store-export.js';
+import { sourceOf, type SourceWatermarks } from './watermarks.js';
 
 export interface Ingest {
-  traces: Consume<ExportTraceServiceRequest>;
-  logs: Consume<ExportLogsServiceRequest>;
+  traces: ConsumeEncoded;
+  logs: ConsumeEncoded;
+  /** Stores what is buffered, then stops the encode workers. */
+  close(): Promise<void>;
 }
 
-const nowNanos = (): Long => Long.fromNumber(Date.now(), true).multiply(1_000_000);
+export interface IngestSettings {
+  buffer: BufferSettings;
+  /** Threads that encode Exports; 0 encodes on the main thread. */
+  workers: number;
+}
+
+const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 /**
- * Maps each Export request to rows and stores them in one insert per request, with the sender's
- * batch id as the deduplication token; then notes the source's watermark, the earliest event time
- * stored (for late data) and counts the rows per source. An empty request (an agent's heartbeat)
- * only does the watermark.
+ * The write path: each Export's bytes are encoded (on the encode pool) into its table's rows in one
+ * pass that also yields its event-time range and rejected records; the rows join the table's
+ * buffer, which coalesces every sender's into one insert; once that insert stored them, the
+ * source's watermark, the earliest event time (for late data) and the per-source counts are noted
+ * and the sender is answered. An Export without records (an agent's heartbeat) only does the
+ * watermark.
  */
-export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics, arrivals: Arrivals): Ingest {
-  const storeRows = async (signal: 'traces' | 'logs', table: TableName, rows: Row[], meta: ExportMeta | undefined) => {
-    if (rows.length > 0) {
-      const stopTimer = metrics.insertSeconds.startTimer();
-      await store.insert(table, rows, meta?.batchId);
-      stopTimer();
-      metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, rows.length);
-      arrivals.note(earliestTimestampMs(rows));
-    }
-    watermarks.observe(meta, latestTimestampMs(rows));
+export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics, arrivals: Arrivals, settings: IngestSettings): Ingest {
+  const pool = new EncodePool(settings.workers);
+  const observer: InsertObserver = {
+    inserted: (table, rows, seconds) => {
+      metrics.insertSeconds.observe(seconds);
+      metrics.inserts.inc({ table });
+      metrics.insertedRows.inc({ table }, rows);
+    },
+    duplicates: (table, batches) => metrics.duplicateBatches.inc({ table }, batches),
   };
+  const buffers: Record<SignalName, TableBuffer> = {
+    logs: new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, settings.buffer, observer),
+    traces: new TableBuffer(store, INGEST_TABLES.traces.table, INGEST_TABLES.traces.columns, settings.buffer, observer),
+  };
+  const consume =
+    (signal: SignalName): ConsumeEncoded =>
+    async (bytes: Uint8Array, meta: ExportMeta) => {
+      const encoded = await pool.encode({ signal, bytes, batchId: meta.batchId ?? '', receivedAtNanos: nowNanos() });
+      if (encoded.count > 0) {
+        const stored = await buffers[signal].add(encoded.rows, encoded.count, meta.batchId);
+        if (stored) {
+          metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, encoded.count);
+          arrivals.note(encoded.earliestMs);
+        }
+      }
+      watermarks.observe(meta, encoded.latestMs);
+      return { records: encoded.count, rejection: encoded.rejection };
+    };
   return {
-    traces: (request, meta) => storeRows('traces', 'otel_traces', traceRows(request), meta),
-    logs: (request, meta) => storeRows('logs', 'otel_logs', logRows(request, nowNanos()), meta),
+    traces: consume('traces'),
+    logs: consume('logs'),
+    async close() {
+      await Promise.all([buffers.logs.flush(), buffers.traces.flush()]);
+      await pool.close();
+    },
   };
 }

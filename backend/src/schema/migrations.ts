@@ -4,6 +4,9 @@ import {
   changesView,
   checkpointsTable,
   incidentsTable,
+  ingestedBatchesTable,
+  otelLogsIngest,
+  otelTracesIngest,
   deduplicationWindows,
   deviceConfigChangesView,
   entityWindowsLogsView,
@@ -62,6 +65,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: 'webhook_deliveries',
     statements: (o) => webhookDeliveriesTable(o),
+  },
+  {
+    version: 5,
+    name: 'coalesced ingest: otel_logs_ingest and otel_traces_ingest (Null tables with views into the signal tables) and the ingested_batches ledger',
+    statements: (o) => [...ingestedBatchesTable(o), ...otelLogsIngest(o), ...otelTracesIngest(o)],
   },
 ];
 

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import Long from 'long';
-import { logRows } from '../ingest/logs.js';
-import { traceRows } from '../ingest/traces.js';
+import { storeExport, type SignalRequest } from '../ingest/store-export.js';
 import { SourceWatermarks } from '../ingest/watermarks.js';
 import { tableRowCountsQuery } from '../schema/introspection.js';
 import { migrate, SCHEMA_VERSION } from '../schema/migrations.js';
@@ -61,17 +60,17 @@ describe('chdb store and schema', function () {
 
   it('stores mapped rows exactly, nanoseconds and 64-bit values included', async function () {
     const traceId = new Uint8Array(16).fill(0xab);
-    await store.insert(
-      'otel_traces',
-      traceRows({
+    await storeExport(store, {
+      signal: 'traces',
+      request: {
         resourceSpans: [
           {
             resource: { attributes: [{ key: 'service.name', value: { stringValue: 'store-test' } }] },
             scopeSpans: [{ spans: [{ traceId, spanId: new Uint8Array(8).fill(1), name: 'exact', startTimeUnixNano: now.add(1), endTimeUnixNano: now.add(1_000_000_002), status: { code: 2 } }] }],
           },
         ],
-      }),
-    );
+      },
+    });
     const { rows } = await store.query({
       sql: "SELECT toUnixTimestamp64Nano(Timestamp), Duration, StatusCode, ServiceName, TraceId FROM otel_traces WHERE SpanName = 'exact'",
       params: {},
@@ -82,7 +81,7 @@ describe('chdb store and schema', function () {
   });
 
   it('gives a log record without times the time it was received', async function () {
-    await store.insert('otel_logs', logRows({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'timeless' } }] }] }] }, now));
+    await storeExport(store, { signal: 'logs', request: { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'timeless' } }] }] }] } }, { receivedAtNanos: BigInt(now.toString()) });
     const { rows } = await store.query({ sql: "SELECT toUnixTimestamp64Nano(Timestamp) FROM otel_logs WHERE Body = 'timeless'", params: {} });
     expect(rows).to.deep.equal([[now.toString()]]);
   });
@@ -120,9 +119,9 @@ describe('chdb store and schema', function () {
     const day = Long.fromNumber(86_400_000, true).multiply(1_000_000);
     const traceId = new Uint8Array(16).fill(0xcd);
     const span = (name: string, start: Long) => ({ traceId, spanId: new Uint8Array(8).fill(2), name, startTimeUnixNano: start, endTimeUnixNano: start.add(5) });
-    const rows = traceRows({ resourceSpans: [{ scopeSpans: [{ spans: [span('retried', now), span('retried', now.subtract(day))] }] }] });
-    for (let attempt = 0; attempt < 3; attempt++) await store.insert('otel_traces', rows, 'batch-1');
-    await store.insert('otel_traces', rows, 'batch-2');
+    const request: SignalRequest = { signal: 'traces', request: { resourceSpans: [{ scopeSpans: [{ spans: [span('retried', now), span('retried', now.subtract(day))] }] }] } };
+    for (let attempt = 0; attempt < 3; attempt++) await storeExport(store, request, { deduplicationToken: 'batch-1' });
+    await storeExport(store, request, { deduplicationToken: 'batch-2' });
     const count = async (sql: string) => (await store.query({ sql, params: { id: 'cd'.repeat(16) } })).rows;
     expect(await count("SELECT count() FROM otel_traces WHERE SpanName = 'retried'")).to.deep.equal([['4']]);
     expect(await count('SELECT count() FROM otel_traces_trace_id_ts WHERE TraceId = {id:String}')).to.deep.equal([['2']]);

@@ -1,13 +1,18 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import type { TableName } from '../schema/tables.js';
 import {
   asQuery,
   clickhouseErrorCode,
   insertSettings,
+  rowBinaryInsertSettings,
   insertStatement,
   parseJsonCompact,
+  rowBinaryInsertStatement,
+  type RowBinaryInsert,
   StoreError,
   type Query,
   type QueryResult,
@@ -26,11 +31,35 @@ export interface ChdbStoreOptions {
   readOnlyTimeoutMs: number;
   /** Told of every statement before it runs. */
   onStatement?: StatementListener;
+  /** Folder for the files RowBinary inserts are read from; default: /dev/shm where it exists, else the system's temporary folder. */
+  spoolDir?: string;
 }
 
 // In-process, parsing threads compete with Node's own; splitting one batch across them costs more
 // than it saves at rollpoint's batch sizes (measured). A server parses on its own cores.
 const EMBEDDED_INSERT_SETTINGS: Settings = { input_format_parallel_parsing: 0 };
+
+/** /dev/shm (memory, no disk write) where the machine has it writable, else the system's temporary folder. */
+function defaultSpoolDir(): string {
+  try {
+    if (statSync('/dev/shm').isDirectory()) {
+      accessSync('/dev/shm', constants.W_OK);
+      return '/dev/shm';
+    }
+  } catch {
+    // No /dev/shm here.
+  }
+  return tmpdir();
+}
+
+const sqlString = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+const settingsClause = (settings: Settings): string =>
+  Object.entries(settings)
+    .map(([name, value]) => `${name} = ${typeof value === 'number' ? value : sqlString(value)}`)
+    .join(', ');
+
+let spooled = 0;
 
 const QUOTE_64BIT = '--output_format_json_quote_64bit_integers=1';
 
@@ -48,9 +77,11 @@ export class ChdbStore implements Store {
   private readonly writer: Session;
   private readonly reader: Session;
   private readonly onStatement: StatementListener;
+  private readonly spoolDir: string;
 
   constructor(options: ChdbStoreOptions) {
     this.onStatement = options.onStatement ?? (() => {});
+    this.spoolDir = options.spoolDir ?? defaultSpoolDir();
     const path = resolve(options.path);
     mkdirSync(path, { recursive: true });
     this.writer = new Session(path, { connectionArgs: [QUOTE_64BIT] });
@@ -82,6 +113,33 @@ export class ChdbStore implements Store {
     const payload = Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n'));
     return run(async () => {
       await this.writer.insert({ table, values: payload, format: 'JSONEachRow', settings: { ...settings, ...EMBEDDED_INSERT_SETTINGS } });
+    });
+  }
+
+  /**
+   * The rows go to a file in the spool folder and the engine reads them with FROM INFILE: chdb takes
+   * only text formats from memory, and RowBinary costs the engine far less to read than any of them
+   * (docs/BENCHMARKS.md).
+   */
+  insertRowBinary(insert: RowBinaryInsert): Promise<void> {
+    if (insert.rows === 0) return Promise.resolve();
+    const settings = rowBinaryInsertSettings(insert.deduplicationToken);
+    this.onStatement({ kind: 'insert', sql: rowBinaryInsertStatement(insert), settings, rows: insert.rows });
+    const file = join(this.spoolDir, `rollpoint-${process.pid}-${++spooled}.rowbinary`);
+    return run(async () => {
+      const handle = await open(file, 'w', 0o600);
+      try {
+        await handle.writev(insert.chunks as Uint8Array[]);
+      } finally {
+        await handle.close();
+      }
+      try {
+        await this.writer.queryAsync(
+          `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) FROM INFILE ${sqlString(file)} SETTINGS ${settingsClause(settings)} FORMAT RowBinary`,
+        );
+      } finally {
+        await unlink(file).catch(() => {});
+      }
     });
   }
 

@@ -1,11 +1,15 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { Readable } from 'node:stream';
 import type { TableName } from '../schema/tables.js';
 import {
   asQuery,
   clickhouseErrorCode,
   insertSettings,
+  rowBinaryInsertSettings,
   insertStatement,
   parseJsonCompact,
+  rowBinaryInsertStatement,
+  type RowBinaryInsert,
   StoreError,
   type Query,
   type QueryResult,
@@ -104,6 +108,19 @@ export class ClickHouseStore implements Store {
     this.onStatement({ kind: 'insert', sql: insertStatement(table), settings, rows: rows.length });
     return run(async () => {
       await this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow', clickhouse_settings: settings });
+    });
+  }
+
+  /** The rows are the request's body, streamed from their chunks (gzipped when compression is on). */
+  insertRowBinary(insert: RowBinaryInsert): Promise<void> {
+    if (insert.rows === 0) return Promise.resolve();
+    const settings = rowBinaryInsertSettings(insert.deduplicationToken);
+    const sql = rowBinaryInsertStatement(insert);
+    this.onStatement({ kind: 'insert', sql, settings, rows: insert.rows });
+    return run(async () => {
+      const { stream } = await this.client.exec({ query: sql, values: Readable.from(insert.chunks), clickhouse_settings: settings });
+      // An insert answers nothing; the socket goes back to the pool once the answer is read.
+      for await (const chunk of stream) void chunk;
     });
   }
 

@@ -43,9 +43,33 @@ export type Settings = Record<string, string | number>;
 // Reads the ISO 8601 times of Row exactly, zone included.
 const INSERT_SETTINGS: Settings = { date_time_input_format: 'best_effort' };
 
-/** Settings an insert runs with, whatever the driver. */
+/** Settings an insert of JSON rows runs with, whatever the driver. */
 export const insertSettings = (deduplicationToken: string | undefined): Settings =>
   deduplicationToken === undefined ? INSERT_SETTINGS : { ...INSERT_SETTINGS, insert_deduplication_token: deduplicationToken };
+
+/**
+ * Settings of the write path's inserts. async_insert is off: ClickHouse 26 turns it on by default,
+ * and then an insert may be acknowledged before its rows are in a part, while rollpoint answers
+ * senders only once their rows are stored (and coalesces inserts itself).
+ */
+export const rowBinaryInsertSettings = (deduplicationToken: string): Settings => ({ async_insert: 0, insert_deduplication_token: deduplicationToken });
+
+/**
+ * Rows already encoded in ClickHouse's RowBinary format, in the order of `columns`: the write path's
+ * inserts. `chunks` are written one after the other, as one insert.
+ */
+export interface RowBinaryInsert {
+  table: TableName;
+  columns: readonly string[];
+  chunks: readonly Uint8Array[];
+  rows: number;
+  /** Names this insert for ClickHouse's deduplication: the same insert repeated is stored once. */
+  deduplicationToken: string;
+}
+
+/** The statement of a RowBinary insert, as both drivers report it (the rows follow it). */
+export const rowBinaryInsertStatement = ({ table, columns }: Pick<RowBinaryInsert, 'table' | 'columns'>): string =>
+  `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`;
 
 /**
  * What a driver hands to ClickHouse, as it hands it: the statement text, its query parameters and
@@ -112,6 +136,8 @@ export interface Store {
    * batch is stored once.
    */
   insert(table: TableName, rows: readonly Row[], deduplicationToken?: string): Promise<void>;
+  /** Inserts encoded rows in one INSERT: the write path's coalesced inserts. */
+  insertRowBinary(insert: RowBinaryInsert): Promise<void>;
   /** Runs one of rollpoint's own queries. */
   query(query: Query): Promise<QueryResult>;
   /** Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()). */

@@ -65,8 +65,26 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
     }),
     insertSeconds: new Histogram({
       name: 'rollpoint_backend_insert_duration_seconds',
-      help: 'Time to store one Export request (spans or log records) in ClickHouse.',
+      help: 'Time of one coalesced insert (the rows of many Exports) into ClickHouse.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    inserts: new Counter({
+      name: 'rollpoint_backend_inserts_total',
+      help: 'Coalesced inserts written, per table.',
+      labelNames: ['table'] as const,
+      registers: [registry],
+    }),
+    insertedRows: new Counter({
+      name: 'rollpoint_backend_inserted_rows_total',
+      help: 'Rows written by coalesced inserts, per table.',
+      labelNames: ['table'] as const,
+      registers: [registry],
+    }),
+    duplicateBatches: new Counter({
+      name: 'rollpoint_backend_duplicate_batches_total',
+      help: 'Batches acknowledged without storing them again: the ledger showed them stored (a retry after a lost acknowledgement).',
+      labelNames: ['table'] as const,
       registers: [registry],
     }),
     webhookDeliveries: new Counter({

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { ChdbStore, migrate, traceRows, type Row } from '@rollpoint/backend';
+import { ChdbStore, encodeExport, INGEST_TABLES, migrate } from '@rollpoint/backend';
 import { traces, type ExportTraceServiceRequest, type Span } from '@rollpoint/proto';
 import Long from 'long';
 import { rawExport } from '../testing/grpc.js';
@@ -106,9 +106,12 @@ export async function measureStore(): Promise<{ times: number[]; bytesPerSpan: R
     await migrate(store, { ttlDays: 30 });
     const times: number[] = [];
     for (let run = 0; run < RUNS; run++) {
-      const rows: Row[] = makeRequests(RUNS + run).flatMap((bytes) => traceRows(traces.decode(bytes)));
+      const encoded = makeRequests(RUNS + run).map((bytes) => encodeExport({ signal: 'traces', bytes, batchId: '', receivedAtNanos: 0n }));
       const started = performance.now();
-      for (let i = 0; i < rows.length; i += 8192) await store.insert('otel_traces', rows.slice(i, i + 8192));
+      for (let i = 0; i < encoded.length; i += 20) {
+        const group = encoded.slice(i, i + 20);
+        await store.insertRowBinary({ ...INGEST_TABLES.traces, chunks: group.map((e) => e.rows), rows: group.reduce((n, e) => n + e.count, 0), deduplicationToken: `store-${run}-${i}` });
+      }
       times.push(performance.now() - started);
     }
     return { times, bytesPerSpan: await bytesPerRow(store, ['otel_traces', 'otel_traces_trace_id_ts']) };

@@ -1,9 +1,8 @@
 import { rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUILT_IN_EVENT_RULES, parseSyslog, toLogRecord } from '@rollpoint/agent';
-import { ChdbStore, logRows, migrate } from '@rollpoint/backend';
+import { ChdbStore, encodeExport, INGEST_TABLES, migrate } from '@rollpoint/backend';
 import { logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
-import Long from 'long';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil } from '../testing/processes.js';
@@ -146,26 +145,26 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; bytesP
       const [bytes, encode] = timed(() => logs.encode(request));
       const [zipped, gzip] = timed(() => gzipSync(bytes));
       const [, gunzip] = timed(() => gunzipSync(zipped));
-      const [decoded, decode] = timed(() => logs.decode(bytes));
-      const [rows, map] = timed(() => logRows(decoded, Long.fromNumber(receivedAtMs, true).multiply(1_000_000)));
+      const receivedAtNanos = BigInt(receivedAtMs) * 1_000_000n;
+      const [encoded, toRows] = timed(() => encodeExport({ signal: 'logs', bytes, batchId: '', receivedAtNanos }));
       const started = performance.now();
-      await store.insert('otel_logs', rows);
+      await store.insertRowBinary({ ...INGEST_TABLES.logs, chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `stages-${receivedAtMs}` });
       const insert = performance.now() - started;
       costs = {
         'agent: parse + build OTLP record': perMessage(parse),
         'agent: protobuf encode': perMessage(encode),
         'agent: gzip': perMessage(gzip),
         'backend: gunzip': perMessage(gunzip),
-        'backend: protobuf decode': perMessage(decode),
-        'backend: OTLP → row': perMessage(map),
-        'backend: JSONEachRow + ClickHouse insert': perMessage(insert),
+        'backend: OTLP bytes → RowBinary row, one pass': perMessage(toRows),
+        'backend: RowBinary insert into ClickHouse': perMessage(insert),
       };
     }
     // More of the same lines, untimed, so the disk per record is that of a sizeable merged part.
     for (let batch = 1; batch <= DISK_BATCHES; batch++) {
       const receivedAtMs = Date.now();
       const request = logsRequest(texts.map((_, i) => line(batch * count + i)), receivedAtMs);
-      await store.insert('otel_logs', logRows(request, Long.fromNumber(receivedAtMs, true).multiply(1_000_000)));
+      const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(request), batchId: '', receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n });
+      await store.insertRowBinary({ ...INGEST_TABLES.logs, chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `disk-${batch}` });
     }
     const disk = await bytesPerRow(store, ['otel_logs']);
     return { costs, bytesPerLogRecord: disk.otel_logs ?? 0 };

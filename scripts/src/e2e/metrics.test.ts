@@ -58,13 +58,24 @@ describe('/metrics in the Prometheus text format', function () {
     expect(value('rollpoint_backend_rejected_records_total', { signal: 'traces' })).to.equal(1);
   });
 
-  it('times every insert', function () {
-    const inserts = sample('rollpoint_backend_insert_duration_seconds');
+  it('times every coalesced insert and counts inserts and the rows they wrote, per table', function () {
     expect(families.find((f) => f.name === 'rollpoint_backend_insert_duration_seconds')?.type).to.equal('HISTOGRAM');
-    // The malformed request's other span was stored too: one more insert.
-    expect(Number(inserts?.count)).to.equal(scenario.traceExports + 1 + scenario.logExports);
-    expect(Number(inserts?.buckets?.['+Inf'])).to.equal(Number(inserts?.count));
-    expect(Number(inserts?.sum)).to.be.greaterThan(0);
+    // The malformed request's other span was stored too.
+    const tables: Array<[string, number, number]> = [
+      ['otel_traces_ingest', scenario.spans + 1, scenario.traceExports + 1],
+      ['otel_logs_ingest', scenario.logRecords, scenario.logExports],
+    ];
+    let inserts = 0;
+    for (const [table, rows, exports] of tables) {
+      // Coalesced: at least one insert, at most one per Export.
+      expect(value('rollpoint_backend_inserts_total', { table }), table).to.be.within(1, exports);
+      expect(value('rollpoint_backend_inserted_rows_total', { table }), table).to.equal(rows);
+      inserts += value('rollpoint_backend_inserts_total', { table });
+    }
+    const timed = sample('rollpoint_backend_insert_duration_seconds');
+    expect(Number(timed?.count)).to.equal(inserts);
+    expect(Number(timed?.buckets?.['+Inf'])).to.equal(inserts);
+    expect(Number(timed?.sum)).to.be.greaterThan(0);
   });
 
   it('shows the source watermark and staleness', function () {

@@ -3,15 +3,17 @@
 // server driver's tests: the only ClickHouse server package this machine can install is 18.16,
 // too old for the schema. The engine is real; only the HTTP framing is ours, and just the part
 // @clickhouse/client uses: /ping, basic authentication, the `query`, `database`, `param_*` and
-// settings URL parameters, gzip bodies, and errors as text with X-ClickHouse-Exception-Code.
+// settings URL parameters, gzip bodies (JSONEachRow inserts and RowBinary ones with a column list), and errors as text with X-ClickHouse-Exception-Code.
 // Every statement received is appended to a log file as a JSON line, so a test can compare what
 // reached the wire with what the embedded driver ran.
 //
 // Usage: node clickhouse-http.js <data folder> <port> <user> <password> [statement log]
 // With TLS_CERT_FILE and TLS_KEY_FILE in the environment it serves HTTPS.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Session } from 'chdb';
 
@@ -24,6 +26,8 @@ if (!dataDir || !portText || !user || password === undefined) {
 // URL parameters that are not settings.
 const NOT_SETTINGS = new Set(['query', 'database', 'query_id', 'default_format', 'session_id', 'role', 'enable_http_compression']);
 const INSERT = /^INSERT INTO (\w+) FORMAT (\w+)$/;
+const ROW_BINARY_INSERT = /^INSERT INTO (\w+) \(([^)]*)\) FORMAT RowBinary$/;
+let bodies = 0;
 
 // One connection per set of settings: chdb takes settings per connection, and readonly=1 must
 // hold for the whole statement, as it does on a server.
@@ -85,11 +89,25 @@ async function execute(request: IncomingMessage): Promise<Buffer> {
   const body = await readBody(request);
   const inUrl = url.searchParams.get('query');
   const insert = inUrl === null ? null : INSERT.exec(inUrl);
-  const sql = insert ? inUrl! : [inUrl, body.toString()].filter((part) => part).join('\n');
+  const rowBinary = inUrl === null ? null : ROW_BINARY_INSERT.exec(inUrl);
+  const sql = insert || rowBinary ? inUrl! : [inUrl, body.toString()].filter((part) => part).join('\n');
   if (statementLog) appendFileSync(statementLog, `${JSON.stringify({ sql, params, settings })}\n`);
   if (insert) {
     const { output_format_json_quote_64bit_integers: _, ...insertSettings } = settings;
     await sessionFor({}).insert({ table: insert[1]!, values: body, format: insert[2] as 'JSONEachRow', settings: insertSettings });
+    return Buffer.alloc(0);
+  }
+  if (rowBinary) {
+    // chdb reads binary rows from a file only; the settings go with the statement.
+    const file = join(tmpdir(), `clickhouse-http-${process.pid}-${++bodies}.rowbinary`);
+    writeFileSync(file, body);
+    const { output_format_json_quote_64bit_integers: _, ...insertSettings } = settings;
+    const clause = Object.entries(insertSettings).map(([name, value]) => `${name} = '${value.replace(/'/g, "\\'")}'`).join(', ');
+    try {
+      await sessionFor({}).queryAsync(`INSERT INTO ${rowBinary[1]} (${rowBinary[2]}) FROM INFILE '${file}'${clause ? ` SETTINGS ${clause}` : ''} FORMAT RowBinary`);
+    } finally {
+      rmSync(file, { force: true });
+    }
     return Buffer.alloc(0);
   }
   const result = await sessionFor(settings).queryBindAsync(sql, params, { format: 'JSONCompact' });

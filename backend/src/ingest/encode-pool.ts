@@ -1,0 +1,78 @@
+import { Worker } from 'node:worker_threads';
+import { encodeExport, type EncodeJob } from './encode.js';
+import type { WorkerAnswer, WorkerRequest } from './encode-worker.js';
+import type { EncodedExport } from './wire/encoded-export.js';
+import { UndecodableError } from '@rollpoint/proto';
+
+interface Waiting {
+  resolve(encoded: EncodedExport): void;
+  reject(error: Error): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  waiting: Map<number, Waiting>;
+}
+
+/**
+ * Encodes Exports on `workers` threads, so decoding and mapping use every core while the main
+ * thread serves gRPC and drives the inserts; with 0 workers, on the calling thread. A worker that
+ * dies fails the Exports it held (senders retry) and is replaced.
+ */
+export class EncodePool {
+  private readonly workers: PoolWorker[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(workers: number) {
+    for (let i = 0; i < workers; i++) this.workers.push(this.spawn());
+  }
+
+  encode(job: EncodeJob): Promise<EncodedExport> {
+    if (this.workers.length === 0) {
+      try {
+        return Promise.resolve(encodeExport(job));
+      } catch (err) {
+        return Promise.reject(err instanceof UndecodableError ? err : new UndecodableError((err as Error).message));
+      }
+    }
+    const target = this.workers.reduce((a, b) => (b.waiting.size < a.waiting.size ? b : a));
+    const id = this.nextId++;
+    // A copy of exactly the request's bytes, moved to the worker (grpc-js's buffer may share memory with others).
+    const bytes = new Uint8Array(job.bytes);
+    const request: WorkerRequest = { id, job: { ...job, bytes } };
+    return new Promise<EncodedExport>((resolve, reject) => {
+      target.waiting.set(id, { resolve, reject });
+      target.worker.postMessage(request, [bytes.buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+  }
+
+  private spawn(): PoolWorker {
+    const worker = new Worker(new URL('./encode-worker.js', import.meta.url));
+    const entry: PoolWorker = { worker, waiting: new Map() };
+    worker.unref();
+    worker.on('message', (answer: WorkerAnswer) => {
+      const waiting = entry.waiting.get(answer.id);
+      if (!waiting) return;
+      entry.waiting.delete(answer.id);
+      if ('error' in answer) waiting.reject(new UndecodableError(answer.error));
+      else waiting.resolve({ ...answer.encoded, rows: Buffer.from(answer.encoded.rows.buffer, answer.encoded.rows.byteOffset, answer.encoded.rows.byteLength) });
+    });
+    worker.on('error', (err) => this.replace(entry, err));
+    worker.on('exit', (code) => this.replace(entry, new Error(`encode worker exited with code ${code}`)));
+    return entry;
+  }
+
+  private replace(entry: PoolWorker, error: Error): void {
+    for (const waiting of entry.waiting.values()) waiting.reject(error);
+    entry.waiting.clear();
+    const at = this.workers.indexOf(entry);
+    if (at < 0 || this.closed) return;
+    this.workers[at] = this.spawn();
+  }
+}
