@@ -81,18 +81,3 @@ export class SourceWatermarks {
     await this.flush();
   }
 }
-
-/** The latest Timestamp among rows (ISO 8601 texts of one format, so they compare as strings), in Unix ms. */
-export const latestTimestampMs = (rows: readonly Row[]): number | undefined => extremeTimestampMs(rows, (a, b) => a > b);
-
-export const earliestTimestampMs = (rows: readonly Row[]): number | undefined => extremeTimestampMs(rows, (a, b) => a < b);
-
-/** The rows' latest or earliest Timestamp (ISO text with nine fraction digits, so text order is time order), in ms. */
-function extremeTimestampMs(rows: readonly Row[], beyond: (a: string, b: string) => boolean): number | undefined {
-  let extreme: string | undefined;
-  for (const row of rows) {
-    const time = row.Timestamp as string;
-    if (extreme === undefined || beyond(time, extreme)) extreme = time;
-  }
-  return extreme === undefined ? undefined : Date.parse(`${extreme.slice(0, 23)}Z`);
-}

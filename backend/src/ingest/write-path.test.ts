@@ -1,0 +1,264 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { logs, traces, UndecodableError, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { expect } from 'chai';
+import Long from 'long';
+import { migrate } from '../schema/migrations.js';
+import { ChdbStore } from '../store/chdb.js';
+import type { Statement } from '../store/store.js';
+import { encodeExport } from './encode.js';
+import { EncodePool } from './encode-pool.js';
+import { INGEST_TABLES, storeExport } from './store-export.js';
+import { TableBuffer, type InsertObserver } from './table-buffer.js';
+
+// The write path on the real engine: what the one-pass encoder stores for hand-made protobuf (fields
+// in any order, every AnyValue kind, repeated keys, times at the edges), and how the table buffer
+// coalesces Exports, acknowledges them and keeps a retried batch from being stored twice.
+
+// Protobuf by hand, so the tests can write what common encoders never do (fields out of order).
+const varint = (n: number | bigint): Buffer => {
+  const out: number[] = [];
+  let v = BigInt.asUintN(64, BigInt(n));
+  do {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v > 0n ? byte | 0x80 : byte);
+  } while (v > 0n);
+  return Buffer.from(out);
+};
+const tag = (field: number, wireType: number) => varint((field << 3) | wireType);
+const ld = (field: number, ...parts: Array<Buffer | string>) => {
+  const body = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+  return Buffer.concat([tag(field, 2), varint(body.length), body]);
+};
+const vi = (field: number, n: number | bigint) => Buffer.concat([tag(field, 0), varint(n)]);
+const f64 = (field: number, n: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt.asUintN(64, n));
+  return Buffer.concat([tag(field, 1), b]);
+};
+const dbl = (field: number, x: number) => {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(x);
+  return Buffer.concat([tag(field, 1), b]);
+};
+const f32 = (field: number, n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return Buffer.concat([tag(field, 5), b]);
+};
+const str = (s: string) => ld(1, s);
+const kv = (key: string, value: Buffer) => Buffer.concat([ld(2, value), ld(1, key)]);
+
+const T = 1_764_500_000_123_456_789n;
+
+describe('write path: one pass from OTLP bytes to rows', function () {
+  let store: ChdbStore;
+  const statements: Statement[] = [];
+  const path = mkdtempSync(join(tmpdir(), 'rollpoint-write-path-'));
+  const q = async (sql: string) => (await store.query({ sql, params: {} })).rows;
+
+  before(async function () {
+    store = new ChdbStore({ path, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000, onStatement: (s) => statements.push(s) });
+    await migrate(store, { ttlDays: 0 });
+  });
+  after(async function () {
+    await store.close();
+    rmSync(path, { recursive: true, force: true });
+  });
+
+  const insertEncoded = async (signal: 'logs' | 'traces', bytes: Uint8Array, batchId = '') => {
+    const encoded = encodeExport({ signal, bytes, batchId, receivedAtNanos: T });
+    await store.insertRowBinary({ ...INGEST_TABLES[signal], chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `t-${Math.random()}` });
+    return encoded;
+  };
+
+  it('reads fields in any order, skips unknown ones, and stores every AnyValue kind as the Collector exporter does', async function () {
+    const record = Buffer.concat([
+      ld(12, 'evt'),
+      ld(6, kv('n', vi(3, -5))),
+      ld(5, str('hello')),
+      ld(6, kv('dup', str('first'))),
+      vi(99, 7), // unknown field
+      f64(1, T),
+      ld(6, kv('d', dbl(4, 0.1))),
+      vi(2, 17),
+      ld(6, kv('bytes', ld(7, Buffer.from([0, 255])))),
+      ld(3, 'ERROR'),
+      ld(6, kv('dup', str('second'))),
+      ld(6, kv('arr', ld(5, ld(1, vi(3, 1)), ld(1, str('two')), ld(1, vi(2, 1))))),
+      ld(6, kv('kv', ld(6, ld(1, kv('z', dbl(4, 1.5))), ld(1, kv('a', ld(5)))))),
+      ld(6, kv('big', dbl(4, 1e21))),
+      f32(8, 0x101),
+      ld(9, Buffer.alloc(16, 0xab)),
+    ]);
+    const scope = Buffer.concat([ld(2, '1.2'), ld(1, 'scope-x'), ld(3, kv('s', str('v')))]);
+    const resource = Buffer.concat([ld(1, kv('service.name', str('svc'))), ld(1, kv('b', vi(3, 2))), ld(1, kv('a', vi(2, 1)))]);
+    // schema_url before the groups, the resource after them.
+    const group = Buffer.concat([ld(3, 'https://schema/r'), ld(2, ld(2, record), ld(3, 'https://schema/s'), ld(1, scope)), ld(1, resource)]);
+    const encoded = await insertEncoded('logs', ld(1, group));
+    expect(encoded.count).to.equal(1);
+    expect(encoded.latestMs).to.equal(Number(T / 1_000_000n));
+    const rows = await q(`SELECT toUnixTimestamp64Nano(Timestamp), toString(TimestampTime), TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body,
+      ResourceSchemaUrl, ResourceAttributes, ScopeSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, LogAttributes, EventName FROM otel_logs WHERE EventName = 'evt'`);
+    expect(rows).to.deep.equal([
+      [
+        T.toString(),
+        '2025-11-30 10:53:20',
+        'ab'.repeat(16),
+        '',
+        1,
+        'ERROR',
+        17,
+        'svc',
+        'hello',
+        'https://schema/r',
+        { a: 'true', b: '2', 'service.name': 'svc' },
+        'https://schema/s',
+        'scope-x',
+        '1.2',
+        { s: 'v' },
+        { arr: '[1,"two",true]', big: '1e+21', bytes: 'AP8=', d: '0.1', dup: 'second', kv: '{"a":[],"z":1.5}', n: '-5' },
+        'evt',
+      ],
+    ]);
+    // The ledger view skipped the row without a batch id.
+    expect(await q('SELECT count() FROM ingested_batches')).to.deep.equal([['0']]);
+  });
+
+  it('takes the event time, else the observed time, else the receive time, and clamps times past 2106', async function () {
+    const record = (body: string, ...times: Buffer[]) => ld(2, ...times, ld(5, str(body)));
+    await insertEncoded('logs', ld(1, ld(2, record('t-event', f64(1, T), f64(11, T + 5n)), record('t-observed', f64(11, T + 5n)), record('t-received'), record('t-late', f64(1, (1n << 64n) - 1n)))));
+    const rows = await q("SELECT Body, toUnixTimestamp64Nano(Timestamp) FROM otel_logs WHERE Body LIKE 't-%' ORDER BY Body");
+    expect(rows).to.deep.equal([
+      ['t-event', T.toString()],
+      ['t-late', '4294967295999999999'],
+      ['t-observed', (T + 5n).toString()],
+      ['t-received', T.toString()],
+    ]);
+  });
+
+  it('leaves out malformed records and says why, keeping the rest', async function () {
+    const request: ExportLogsServiceRequest = {
+      resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'kept' } }, { body: { stringValue: 'bad' }, spanId: Buffer.alloc(3, 1) }, { severityNumber: 30 as never }] }] }],
+    };
+    const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(request), batchId: '', receivedAtNanos: T });
+    expect(encoded.count).to.equal(1);
+    expect(encoded.rejection).to.deep.equal({ rejected: 2, errorMessage: '2 log records rejected: span_id must be 8 bytes, got 3' });
+  });
+
+  it('refuses truncated bytes, bad wire types and invalid UTF-8 as undecodable', function () {
+    const good = Buffer.from(logs.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'héllo' } }] }] }] }));
+    const invalidUtf8 = Buffer.from(good);
+    invalidUtf8[invalidUtf8.indexOf(Buffer.from('h')) + 1] = 0xff;
+    for (const bytes of [good.subarray(0, good.length - 3), Buffer.from([0x0f, 0x01]), invalidUtf8, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])]) {
+      expect(() => encodeExport({ signal: 'logs', bytes, batchId: '', receivedAtNanos: T }), bytes.toString('hex')).to.throw(UndecodableError);
+    }
+  });
+
+  it('stores spans: kinds, status, duration (never wrapped), events and links, the time range for watermarks', async function () {
+    const traceId = Buffer.alloc(16, 0xcd);
+    const span = (name: string, start: bigint, end: bigint, ...more: Buffer[]) =>
+      ld(2, f64(8, end), ld(5, name), ld(1, traceId), ld(2, Buffer.alloc(8, 1)), f64(7, start), ...more);
+    const event = Buffer.concat([ld(2, 'retry'), f64(1, T + 1n), ld(3, kv('attempt', vi(3, 2)))]);
+    const link = Buffer.concat([ld(1, Buffer.alloc(16, 0xee)), ld(2, Buffer.alloc(8, 0xef)), ld(3, 'st=1')]);
+    const bytes = ld(
+      1,
+      ld(1, ld(1, kv('service.name', str('span-svc')))),
+      ld(2, span('s-ok', T, T + 1_500_000n, vi(6, 2), ld(15, vi(3, 2), ld(2, 'boom')), ld(11, event), ld(13, link), ld(4, Buffer.alloc(8, 9))), span('s-backwards', T + 10n, T, vi(6, 9))),
+    );
+    const encoded = await insertEncoded('traces', bytes);
+    expect([encoded.count, encoded.earliestMs, encoded.latestMs]).to.deep.equal([2, Number(T / 1_000_000n), Number(T / 1_000_000n)]);
+    const rows = await q(`SELECT SpanName, SpanKind, ServiceName, ParentSpanId, Duration, StatusCode, StatusMessage, Events.Name, Events.Attributes, toString(Events.Timestamp), Links.TraceId, Links.SpanId, Links.TraceState
+      FROM otel_traces WHERE SpanName LIKE 's-%' ORDER BY SpanName`);
+    expect(rows).to.deep.equal([
+      ['s-backwards', 'Unspecified', 'span-svc', '', '0', 'Unset', '', [], [], '[]', [], [], []],
+      ['s-ok', 'Server', 'span-svc', '09'.repeat(8), '1500000', 'Error', 'boom', ['retry'], [{ attempt: '2' }], "['2025-11-30 10:53:20.123456790']", ['ee'.repeat(16)], ['ef'.repeat(8)], ['st=1']],
+    ]);
+    const bad = traces.encode({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: Buffer.alloc(8, 1), links: [{ traceId, spanId: Buffer.alloc(2, 1) }] }] }] }] });
+    expect(encodeExport({ signal: 'traces', bytes: bad, batchId: '', receivedAtNanos: T }).rejection.errorMessage).to.equal('1 spans rejected: link span_id must be 8 bytes, got 2');
+  });
+
+  it('encodes on worker threads what it encodes inline, and answers undecodable bytes from a worker', async function () {
+    const pool = new EncodePool(2);
+    try {
+      const bytes = traces.encode({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 1), name: 'pooled', startTimeUnixNano: Long.fromString(T.toString(), true) }] }] }] });
+      const job = { signal: 'traces' as const, bytes, batchId: 'b-1', receivedAtNanos: T };
+      const fromWorker = await pool.encode(job);
+      expect(fromWorker).to.deep.equal(encodeExport(job));
+      expect(Buffer.isBuffer(fromWorker.rows)).to.equal(true);
+      const refused = await pool.encode({ ...job, bytes: Buffer.from([0x0a, 0x05, 0x01]) }).catch((e: unknown) => e);
+      expect(refused).to.be.instanceOf(UndecodableError);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  describe('table buffer', function () {
+    const seen: string[] = [];
+    const observer: InsertObserver = { inserted: () => seen.push('inserted'), duplicates: (_t, n) => seen.push(`duplicates ${n}`) };
+    const logsExport = (body: string, n = 3) => {
+      const request: ExportLogsServiceRequest = {
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: `svc-${body}` } }] },
+            scopeLogs: [{ logRecords: Array.from({ length: n }, (_, i) => ({ body: { stringValue: `${body}-${i}` } })) }],
+          },
+        ],
+      };
+      return logs.encode(request);
+    };
+    const add = (buffer: TableBuffer, body: string, batchId?: string) => {
+      const encoded = encodeExport({ signal: 'logs', bytes: logsExport(body), batchId: batchId ?? '', receivedAtNanos: T });
+      return buffer.add(encoded.rows, encoded.count, batchId);
+    };
+    const inserts = () => statements.filter((s) => s.kind === 'insert' && s.sql.startsWith('INSERT INTO otel_logs_ingest')).length;
+    const stored = async (prefix: string) => Number((await q(`SELECT count() FROM otel_logs WHERE startsWith(Body, '${prefix}')`))[0]![0]);
+
+    it('coalesces Exports from many senders into one insert, answering each once it is stored', async function () {
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 100 }, observer);
+      const before = inserts();
+      const answered: boolean[] = await Promise.all(Array.from({ length: 20 }, (_, i) => add(buffer, `coalesced-${i}`, `c-${i}`)));
+      expect(answered).to.deep.equal(Array(20).fill(true));
+      expect(inserts() - before).to.equal(1);
+      expect(await stored('coalesced-')).to.equal(60);
+      expect(await q("SELECT count() FROM ingested_batches WHERE startsWith(batch_id, 'c-')")).to.deep.equal([['20']]);
+    });
+
+    it('writes as soon as the buffer holds send_batch_size rows', async function () {
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 6, maxDelayMs: 60_000 }, observer);
+      const before = inserts();
+      await Promise.all([add(buffer, 'full-a'), add(buffer, 'full-b')]);
+      expect(inserts() - before).to.equal(1);
+    });
+
+    it('stores a batch retried inside a different coalesced insert once, and a batch repeated while buffered once', async function () {
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 50 }, observer);
+      const first = await Promise.all([add(buffer, 'retry-a', 'r-a'), add(buffer, 'retry-b', 'r-b')]);
+      // The acknowledgement of r-a was lost: the agent sends it again, now beside r-c and r-d (a repeat of itself while waiting).
+      const second = await Promise.all([add(buffer, 'retry-a', 'r-a'), add(buffer, 'retry-c', 'r-c'), add(buffer, 'retry-d', 'r-d'), add(buffer, 'retry-d', 'r-d')]);
+      expect(first).to.deep.equal([true, true]);
+      expect(second).to.deep.equal([false, true, true, true]);
+      expect(seen).to.include('duplicates 1');
+      for (const body of ['retry-a', 'retry-b', 'retry-c', 'retry-d']) expect(await stored(body), body).to.equal(3);
+      // What the views derive from the rows counts each batch once too.
+      expect(await q("SELECT sum(logs) FROM entity_windows WHERE entity_kind = 'service' AND startsWith(entity, 'svc-retry-')")).to.deep.equal([['12']]);
+    });
+
+    it('fails every Export of a failed insert, so that their senders retry; the next insert is written', async function () {
+      const broken = new TableBuffer(store, 'no_such_table' as never, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20 }, observer);
+      const outcomes = await Promise.allSettled([add(broken, 'lost-a'), add(broken, 'lost-b')]);
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20 }, observer);
+      expect(await add(buffer, 'after-failure')).to.equal(true);
+      await buffer.flush();
+    });
+
+    it('stores what storeExport is given as the write path does', async function () {
+      await storeExport(store, { signal: 'logs', request: { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'direct' } }] }] }] } }, { batchId: 'direct-1' });
+      expect(await stored('direct')).to.equal(1);
+      expect(await q("SELECT count() FROM ingested_batches WHERE batch_id = 'direct-1'")).to.deep.equal([['1']]);
+    });
+  });
+});
