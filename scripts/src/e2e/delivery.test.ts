@@ -229,7 +229,7 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
     }
   });
 
-  it('an acknowledgement lost after the insert: the retried batch is stored once (the batch id is the deduplication token)', async function () {
+  it('an acknowledgement lost after the insert: the retried batch is stored once (the ledger of batch ids knows it)', async function () {
     const backend = await startBackendProcess();
     const proxy = await startLossyProxy(backend.grpcPort);
     const agent = await startAgentProcess({
@@ -256,9 +256,31 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
       expect(metricValue(await agent.metrics(), RETRIED_SPANS)).to.equal(SPANS_PER_EXPORT);
       const stored = await storedSpans(backend, 'lostack');
       expect({ rows: stored.rows, distinct: stored.distinct }).to.deep.equal({ rows: SPANS_PER_EXPORT, distinct: SPANS_PER_EXPORT });
+      expect(metricValue(await backend.metrics(), 'rollpoint_backend_duplicate_batches_total{table="otel_traces_ingest"}')).to.equal(1);
     } finally {
       await agent.stop();
       await proxy.close();
+      await backend.stop();
+    }
+  });
+
+  it('one batch retried inside two different coalesced inserts is stored once', async function () {
+    // A long timeout and no quiet flush (fewer rows than that takes): the Exports sent together share an insert.
+    const backend = await startBackendProcess({ extra: { storage: { insert_batch: { timeout: '300ms' } } } });
+    try {
+      const inserts = async () => metricValue(await backend.metrics(), 'rollpoint_backend_inserts_total{table="otel_traces_ingest"}');
+      const exportBatch = (prefix: string, batchId: string) => rawExport(backend.grpcPort, traces.grpcMethod, spanExport(prefix, 1), { 'rollpoint-batch-id': batchId });
+      const first = await Promise.all([exportBatch('twice', 'retried-batch'), exportBatch('beside-first', 'other-1')]);
+      expect(await inserts()).to.equal(1);
+      const second = await Promise.all([exportBatch('twice', 'retried-batch'), exportBatch('beside-second', 'other-2')]);
+      expect(await inserts()).to.equal(2);
+      expect([...first, ...second].map((answer) => answer.code)).to.deep.equal([status.OK, status.OK, status.OK, status.OK]);
+      for (const prefix of ['twice', 'beside-first', 'beside-second']) {
+        const stored = await storedSpans(backend, prefix);
+        expect({ prefix, rows: stored.rows, distinct: stored.distinct }).to.deep.equal({ prefix, rows: SPANS_PER_EXPORT, distinct: SPANS_PER_EXPORT });
+      }
+      expect(metricValue(await backend.metrics(), 'rollpoint_backend_duplicate_batches_total{table="otel_traces_ingest"}')).to.equal(1);
+    } finally {
       await backend.stop();
     }
   });
