@@ -2,10 +2,12 @@ import { Worker } from 'node:worker_threads';
 import { encodeExport, type EncodeJob } from './encode.js';
 import type { WorkerAnswer, WorkerRequest } from './encode-worker.js';
 import type { EncodedExport } from './wire/encoded-export.js';
+
+type Encoded = EncodedExport & { batchId: string };
 import { UndecodableError } from '@rollpoint/proto';
 
 interface Waiting {
-  resolve(encoded: EncodedExport): void;
+  resolve(encoded: Encoded): void;
   reject(error: Error): void;
 }
 
@@ -28,7 +30,7 @@ export class EncodePool {
     for (let i = 0; i < workers; i++) this.workers.push(this.spawn());
   }
 
-  encode(job: EncodeJob): Promise<EncodedExport> {
+  encode(job: EncodeJob): Promise<Encoded> {
     if (this.workers.length === 0) {
       try {
         return Promise.resolve(encodeExport(job));
@@ -41,7 +43,7 @@ export class EncodePool {
     // A copy of exactly the request's bytes, moved to the worker (grpc-js's buffer may share memory with others).
     const bytes = new Uint8Array(job.bytes);
     const request: WorkerRequest = { id, job: { ...job, bytes } };
-    return new Promise<EncodedExport>((resolve, reject) => {
+    return new Promise<Encoded>((resolve, reject) => {
       target.waiting.set(id, { resolve, reject });
       target.worker.postMessage(request, [bytes.buffer]);
     });

@@ -49,7 +49,7 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
     async (bytes: Uint8Array, meta: ExportMeta) => {
       const encoded = await pool.encode({ signal, bytes, batchId: meta.batchId ?? '', receivedAtNanos: nowNanos() });
       if (encoded.count > 0) {
-        const stored = await buffers[signal].add(encoded.rows, encoded.count, meta.batchId);
+        const stored = await buffers[signal].add(encoded.rows, encoded.count, encoded.batchId);
         if (stored) {
           metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, encoded.count);
           arrivals.note(encoded.earliestMs);

@@ -5,6 +5,7 @@
 // rows go from the Export's bytes into this buffer without becoming objects in between.
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const SHORT_COPY = 96;
 
 export class RowBinaryWriter {
   private buffer: Buffer;
@@ -53,7 +54,10 @@ export class RowBinaryWriter {
   raw(bytes: Uint8Array, start = 0, stop = bytes.length): void {
     const size = stop - start;
     this.reserve(size);
-    this.buffer.set(bytes.subarray(start, stop), this.length);
+    const { buffer } = this;
+    // Short runs (most attribute keys and values) copy faster by hand than through a subarray view.
+    if (size < SHORT_COPY) for (let i = start, at = this.length; i < stop; i++, at++) buffer[at] = bytes[i]!;
+    else buffer.set(bytes.subarray(start, stop), this.length);
     this.length += size;
   }
 
