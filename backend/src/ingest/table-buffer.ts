@@ -26,7 +26,7 @@ export interface InsertObserver {
  * Exports, which never holds enough rows: both keep to a few inserts a second.
  */
 const QUIET_MS = 5;
-const QUIET_MIN_ROWS = 1000;
+const QUIET_MIN_ROWS = 5000;
 
 interface Pending {
   batchId: string | undefined;

@@ -1,0 +1,92 @@
+import { cpus } from 'node:os';
+import { logs, traces } from '@rollpoint/proto';
+import { logExports, measureEngineInsert, measureIngest, spanExports, type IngestResult, type SendPlan } from './write-path.js';
+
+// `npm run bench`'s write-path section: the backend alone against its ceiling, with 1 and 2 decode workers.
+
+const BIG = { exports: 200, records: 1000 };
+const SMALL = { exports: 2000, records: 100, clients: 50 };
+const SPANS = { exports: 300, spans: 500 };
+const TRICKLE = { perSecond: 2000, seconds: 5, records: 10 };
+export const WORKER_COUNTS = [1, 2];
+
+interface Case {
+  name: string;
+  records: number;
+  plan: SendPlan;
+}
+
+export interface WritePathResult {
+  engine: { logs10k: number; logs50k: number; spans10k: number };
+  cases: string[];
+  runs: Array<{ workers: number; results: IngestResult[] }>;
+}
+
+export async function measureWritePath(say: (line: string) => void): Promise<WritePathResult> {
+  const big = logExports(BIG.exports, BIG.records, 1);
+  const small = logExports(SMALL.exports, SMALL.records, 2);
+  const spans = spanExports(SPANS.exports, SPANS.spans, 3);
+  const trickle = logExports(TRICKLE.perSecond * TRICKLE.seconds, TRICKLE.records, 4);
+  const engine = {
+    logs10k: await measureEngineInsert('logs', big, 10_000),
+    logs50k: await measureEngineInsert('logs', big, 50_000),
+    spans10k: await measureEngineInsert('traces', spans, 10_000),
+  };
+  say(`engine alone: ${JSON.stringify(engine)}`);
+  const cases: Case[] = [
+    { name: `log records, exports of ${BIG.records}, 8 in flight`, records: BIG.exports * BIG.records, plan: { method: logs.grpcMethod, exports: big, clients: 8, inFlight: 8 } },
+    { name: `log records, exports of ${BIG.records}, 32 in flight`, records: BIG.exports * BIG.records, plan: { method: logs.grpcMethod, exports: big, clients: 8, inFlight: 32 } },
+    {
+      name: `log records, exports of ${SMALL.records} from ${SMALL.clients} senders, one in flight each`,
+      records: SMALL.exports * SMALL.records,
+      plan: { method: logs.grpcMethod, exports: small, clients: SMALL.clients, inFlight: SMALL.clients },
+    },
+    { name: `spans, exports of ${SPANS.spans}, 8 in flight`, records: SPANS.exports * SPANS.spans, plan: { method: traces.grpcMethod, exports: spans, clients: 8, inFlight: 8 } },
+    { name: `spans, exports of ${SPANS.spans}, 32 in flight`, records: SPANS.exports * SPANS.spans, plan: { method: traces.grpcMethod, exports: spans, clients: 8, inFlight: 32 } },
+    {
+      name: `${TRICKLE.perSecond.toLocaleString('en')} small exports a second (${TRICKLE.records} log records each) for ${TRICKLE.seconds} s`,
+      records: trickle.length * TRICKLE.records,
+      plan: { method: logs.grpcMethod, exports: trickle, clients: 20, inFlight: 400, ratePerSecond: TRICKLE.perSecond },
+    },
+  ];
+  const runs: WritePathResult['runs'] = [];
+  for (const workers of WORKER_COUNTS) {
+    const results = await measureIngest(
+      cases.map((c) => c.plan),
+      workers,
+      cases.map((c) => c.records),
+    );
+    say(`write path, ${workers} decode worker(s): ${JSON.stringify(results)}`);
+    runs.push({ workers, results });
+  }
+  return { engine, cases: cases.map((c) => c.name), runs };
+}
+
+const number = (n: number): string => Math.round(n).toLocaleString('en');
+
+export function writePathSection({ engine, cases, runs }: WritePathResult): string {
+  const header = `| load | ${runs.map((r) => `${r.workers} decode worker${r.workers === 1 ? '' : 's'}: records/s stored (per backend CPU-second)`).join(' | ')} | inserts/s into the table |`;
+  const rows = cases.map((name, i) => {
+    const cells = runs.map((r) => `${number(r.results[i]!.recordsPerSecond)} (${number(r.results[i]!.recordsPerCpuSecond)})`);
+    const inserts = Math.max(...Object.values(runs[0]!.results[i]!.insertsPerSecond));
+    return `| ${name} | ${cells.join(' | ')} | ${inserts.toFixed(1)} |`;
+  });
+  return `## The backend's write path alone
+
+OTLP/gRPC Exports from a raw gRPC client in the bench process (encoded beforehand, each with its own
+\`rollpoint-batch-id\`), stored by a backend on the embedded engine with its default settings
+(\`storage.insert_batch\`: 50,000 rows or 200 ms, or at once when its senders have gone quiet). A
+sender is answered once the coalesced insert holding its records has succeeded, so throughput is
+what is in flight over how long an insert cycle takes. Log records are syslog-shaped (an nginx line,
+six attributes, a device resource), spans HTTP-server-like. "Inserts/s" is
+\`rollpoint_backend_inserts_total\` of the table over the run (1 worker). Sender and backend share
+the ${cpus().length} cores.
+
+The ceiling: the engine's own insert of the same rows, already encoded, in RowBinary, from one
+process with nothing else running: log records ${number(engine.logs10k)}/s in inserts of 10,000 rows, ${number(engine.logs50k)}/s in inserts of 50,000;
+spans ${number(engine.spans10k)}/s in inserts of 10,000.
+
+${header}
+| --- | ${runs.map(() => '---:').join(' | ')} | ---: |
+${rows.join('\n')}`;
+}
