@@ -1,4 +1,5 @@
 import { idProblem, severityProblem } from '@rollpoint/proto';
+import type { InsertColumn } from '../store/store.js';
 import { AttributeList, writeAnyValue } from './wire/attributes.js';
 import { ExportTally, type EncodedExport } from './wire/encoded-export.js';
 import { walkExport, type ResourceContext, type ScopeContext } from './wire/export-walker.js';
@@ -6,28 +7,29 @@ import { checkUtf8, FIXED32, FIXED64, LENGTH_DELIMITED, ProtobufReader, VARINT }
 import { RowBinaryWriter } from './wire/row-binary-writer.js';
 
 /**
- * The columns an otel_logs row is inserted with, in RowBinary order: the Collector exporter's
- * (TimestampTime is its DEFAULT), after the batch id that the insert's ledger view records.
+ * The columns an otel_logs row is inserted with, in RowBinary order, with their types as RowBinary
+ * carries them (LowCardinality as plain String): the Collector exporter's (TimestampTime is its
+ * DEFAULT), after the batch id that the insert's ledger view records.
  */
-export const LOG_COLUMNS = [
-  'BatchId',
-  'Timestamp',
-  'TraceId',
-  'SpanId',
-  'TraceFlags',
-  'SeverityText',
-  'SeverityNumber',
-  'ServiceName',
-  'Body',
-  'ResourceSchemaUrl',
-  'ResourceAttributes',
-  'ScopeSchemaUrl',
-  'ScopeName',
-  'ScopeVersion',
-  'ScopeAttributes',
-  'LogAttributes',
-  'EventName',
-] as const;
+export const LOG_COLUMNS: readonly InsertColumn[] = [
+  { name: 'BatchId', type: 'String' },
+  { name: 'Timestamp', type: 'DateTime64(9)' },
+  { name: 'TraceId', type: 'String' },
+  { name: 'SpanId', type: 'String' },
+  { name: 'TraceFlags', type: 'UInt8' },
+  { name: 'SeverityText', type: 'String' },
+  { name: 'SeverityNumber', type: 'UInt8' },
+  { name: 'ServiceName', type: 'String' },
+  { name: 'Body', type: 'String' },
+  { name: 'ResourceSchemaUrl', type: 'String' },
+  { name: 'ResourceAttributes', type: 'Map(String, String)' },
+  { name: 'ScopeSchemaUrl', type: 'String' },
+  { name: 'ScopeName', type: 'String' },
+  { name: 'ScopeVersion', type: 'String' },
+  { name: 'ScopeAttributes', type: 'Map(String, String)' },
+  { name: 'LogAttributes', type: 'Map(String, String)' },
+  { name: 'EventName', type: 'String' },
+];
 
 // LogRecord's fields (logs.proto).
 const TIME = 1;

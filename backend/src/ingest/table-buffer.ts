@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TableName } from '../schema/tables.js';
-import type { Store } from '../store/store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { InsertColumn, Store } from '../store/store.js';
 import { storedBatchesQuery } from './batch-ledger.js';
 
 export interface BufferSettings {
@@ -26,6 +27,15 @@ export interface InsertObserver {
  * Exports, which never holds enough rows: both keep to a few inserts a second.
  */
 const QUIET_MS = 5;
+
+/**
+ * A failed insert is tried again, the same rows with the same deduplication token, after these
+ * waits before its Exports are failed. An insert can fail after some of its parts were written (a
+ * view's target refused its part, a server's answer was lost): the repeat writes exactly what is
+ * missing (every target table keeps the deduplication window), where the senders' retries, in
+ * other coalesced inserts, could not be told apart from new data by those tables.
+ */
+const INSERT_RETRY_WAITS_MS = [100, 400];
 const QUIET_MIN_ROWS = 5000;
 
 interface Pending {
@@ -63,7 +73,7 @@ export class TableBuffer {
   constructor(
     private readonly store: Store,
     private readonly table: TableName,
-    private readonly columns: readonly string[],
+    private readonly columns: readonly InsertColumn[],
     private readonly settings: BufferSettings,
     private readonly observer: InsertObserver,
   ) {}
@@ -141,13 +151,17 @@ export class TableBuffer {
       const toStore = await this.withoutStoredBatches(batch);
       const rows = toStore.reduce((n, p) => n + p.count, 0);
       const started = process.hrtime.bigint();
-      await this.store.insertRowBinary({
-        table: this.table,
-        columns: this.columns,
-        chunks: toStore.map((p) => p.rows),
-        rows,
-        deduplicationToken: randomUUID(),
-      });
+      const insert = { table: this.table, columns: this.columns, chunks: toStore.map((p) => p.rows), rows, deduplicationToken: randomUUID() };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.store.insertRowBinary(insert);
+          break;
+        } catch (err) {
+          const wait = INSERT_RETRY_WAITS_MS[attempt];
+          if (wait === undefined) throw err;
+          await sleep(wait);
+        }
+      }
       if (rows > 0) this.observer.inserted(this.table, rows, Number(process.hrtime.bigint() - started) / 1e9);
       for (const p of batch) p.resolve(toStore.includes(p));
     } catch (err) {

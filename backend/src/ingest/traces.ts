@@ -1,36 +1,37 @@
 import { idProblem } from '@rollpoint/proto';
+import type { InsertColumn } from '../store/store.js';
 import { AttributeList } from './wire/attributes.js';
 import { ExportTally, type EncodedExport } from './wire/encoded-export.js';
 import { walkExport, type ResourceContext, type ScopeContext } from './wire/export-walker.js';
 import { checkUtf8, FIXED64, LENGTH_DELIMITED, ProtobufReader, VARINT } from './wire/protobuf-reader.js';
 import { RowBinaryWriter } from './wire/row-binary-writer.js';
 
-/** The columns an otel_traces row is inserted with, in RowBinary order, after the batch id. */
-export const SPAN_COLUMNS = [
-  'BatchId',
-  'Timestamp',
-  'TraceId',
-  'SpanId',
-  'ParentSpanId',
-  'TraceState',
-  'SpanName',
-  'SpanKind',
-  'ServiceName',
-  'ResourceAttributes',
-  'ScopeName',
-  'ScopeVersion',
-  'SpanAttributes',
-  'Duration',
-  'StatusCode',
-  'StatusMessage',
-  'Events.Timestamp',
-  'Events.Name',
-  'Events.Attributes',
-  'Links.TraceId',
-  'Links.SpanId',
-  'Links.TraceState',
-  'Links.Attributes',
-] as const;
+/** The columns an otel_traces row is inserted with, in RowBinary order (types as for LOG_COLUMNS), after the batch id. */
+export const SPAN_COLUMNS: readonly InsertColumn[] = [
+  { name: 'BatchId', type: 'String' },
+  { name: 'Timestamp', type: 'DateTime64(9)' },
+  { name: 'TraceId', type: 'String' },
+  { name: 'SpanId', type: 'String' },
+  { name: 'ParentSpanId', type: 'String' },
+  { name: 'TraceState', type: 'String' },
+  { name: 'SpanName', type: 'String' },
+  { name: 'SpanKind', type: 'String' },
+  { name: 'ServiceName', type: 'String' },
+  { name: 'ResourceAttributes', type: 'Map(String, String)' },
+  { name: 'ScopeName', type: 'String' },
+  { name: 'ScopeVersion', type: 'String' },
+  { name: 'SpanAttributes', type: 'Map(String, String)' },
+  { name: 'Duration', type: 'UInt64' },
+  { name: 'StatusCode', type: 'String' },
+  { name: 'StatusMessage', type: 'String' },
+  { name: 'Events.Timestamp', type: 'Array(DateTime64(9))' },
+  { name: 'Events.Name', type: 'Array(String)' },
+  { name: 'Events.Attributes', type: 'Array(Map(String, String))' },
+  { name: 'Links.TraceId', type: 'Array(String)' },
+  { name: 'Links.SpanId', type: 'Array(String)' },
+  { name: 'Links.TraceState', type: 'Array(String)' },
+  { name: 'Links.Attributes', type: 'Array(Map(String, String))' },
+];
 
 // Span's fields (trace.proto), and those of its events, links and status.
 const TRACE_ID = 1;

@@ -54,13 +54,19 @@ export const insertSettings = (deduplicationToken: string | undefined): Settings
  */
 export const rowBinaryInsertSettings = (deduplicationToken: string): Settings => ({ async_insert: 0, insert_deduplication_token: deduplicationToken });
 
+/** A column of an insert, with the type its values have in the data. */
+export interface InsertColumn {
+  name: string;
+  type: string;
+}
+
 /**
  * Rows already encoded in ClickHouse's RowBinary format, in the order of `columns`: the write path's
  * inserts. `chunks` are written one after the other, as one insert.
  */
 export interface RowBinaryInsert {
   table: TableName;
-  columns: readonly string[];
+  columns: readonly InsertColumn[];
   chunks: readonly Uint8Array[];
   rows: number;
   /** Names this insert for ClickHouse's deduplication: the same insert repeated is stored once. */
@@ -69,7 +75,7 @@ export interface RowBinaryInsert {
 
 /** The statement of a RowBinary insert, as both drivers report it (the rows follow it). */
 export const rowBinaryInsertStatement = ({ table, columns }: Pick<RowBinaryInsert, 'table' | 'columns'>): string =>
-  `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`;
+  `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) FORMAT RowBinary`;
 
 /**
  * What a driver hands to ClickHouse, as it hands it: the statement text, its query parameters and
