@@ -21,10 +21,11 @@ export interface InsertObserver {
 /**
  * A buffer of at least QUIET_MIN_ROWS to which nothing was added for QUIET_MS is written at once:
  * its senders are waiting for their answers and will send nothing more until they have them, so
- * waiting out the timeout would only slow them (at 50 senders of 100 records each, measured, the
- * timeout alone would hold the backend to a quarter of what the engine takes). A steady stream, which
- * is never quiet that long, waits for send_batch_size or the timeout; so does a trickle of small
- * Exports, which never holds enough rows: both keep to a few inserts a second.
+ * waiting out the timeout would only slow them (8 senders of 500 spans each, measured, would be
+ * held to a fifth of what the engine takes). A steady stream, never quiet that long, waits for
+ * send_batch_size or the timeout; so does a trickle of small Exports, which never holds enough rows:
+ * both keep to a few inserts a second. A check that runs late means the event loop was busy, when
+ * Exports may have arrived unseen: it is not taken for quiet.
  */
 const QUIET_MS = 5;
 
@@ -36,7 +37,7 @@ const QUIET_MS = 5;
  * other coalesced inserts, could not be told apart from new data by those tables.
  */
 const INSERT_RETRY_WAITS_MS = [100, 400];
-const QUIET_MIN_ROWS = 5000;
+const QUIET_MIN_ROWS = 1000;
 
 interface Pending {
   batchId: string | undefined;
@@ -67,6 +68,7 @@ export class TableBuffer {
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private quietTimer: NodeJS.Timeout | undefined;
+  private quietCheckAt = 0;
   private lastAddAt = 0;
   private due = false;
 
@@ -96,18 +98,26 @@ export class TableBuffer {
       this.due = true;
       this.kick();
     }, this.settings.maxDelayMs);
-    if (this.pendingRows >= QUIET_MIN_ROWS) this.quietTimer ??= setTimeout(() => this.whenQuiet(), QUIET_MS);
+    if (this.pendingRows >= QUIET_MIN_ROWS) this.checkQuietIn(QUIET_MS);
     this.kick();
     return stored;
+  }
+
+  private checkQuietIn(ms: number): void {
+    if (this.quietTimer) return;
+    this.quietCheckAt = performance.now() + ms;
+    this.quietTimer = setTimeout(() => this.whenQuiet(), ms);
   }
 
   /** Writes the buffer if nothing was added for QUIET_MS, else looks again when that will be so. */
   private whenQuiet(): void {
     this.quietTimer = undefined;
     if (this.pendingRows < QUIET_MIN_ROWS) return;
-    const quietFor = performance.now() - this.lastAddAt;
-    if (quietFor < QUIET_MS) {
-      this.quietTimer = setTimeout(() => this.whenQuiet(), QUIET_MS - quietFor);
+    const now = performance.now();
+    const late = now - this.quietCheckAt > QUIET_MS;
+    const quietFor = now - this.lastAddAt;
+    if (late || quietFor < QUIET_MS) {
+      this.checkQuietIn(late ? QUIET_MS : QUIET_MS - quietFor);
       return;
     }
     this.due = true;
@@ -140,7 +150,7 @@ export class TableBuffer {
           this.due = true;
           this.kick();
         }, this.settings.maxDelayMs);
-        if (this.pendingRows >= QUIET_MIN_ROWS) this.quietTimer ??= setTimeout(() => this.whenQuiet(), QUIET_MS);
+        if (this.pendingRows >= QUIET_MIN_ROWS) this.checkQuietIn(QUIET_MS);
       }
       this.kick();
     });

@@ -190,3 +190,57 @@ export async function measureEngineInsert(signal: 'logs' | 'traces', exports: Ui
     rmSync(folder, { recursive: true, force: true });
   }
 }
+
+export type SchemaVariant = 'full schema' | 'without its materialized views' | 'without its skip indexes' | 'the table alone';
+export const SCHEMA_VARIANTS: readonly SchemaVariant[] = ['full schema', 'without its materialized views', 'without its skip indexes', 'the table alone'];
+
+const TABLE_OF = { logs: 'otel_logs', traces: 'otel_traces' } as const;
+
+/** The statements that take the signal table's views or skip indexes away, read from the system tables. */
+async function schemaCuts(store: ChdbStore, table: string, variant: SchemaVariant): Promise<string[]> {
+  const cuts: string[] = [];
+  if (variant === 'without its materialized views' || variant === 'the table alone') {
+    const { rows } = await store.query({ sql: 'SELECT arrayJoin(dependencies_table) FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', params: { t: table } });
+    cuts.push(...rows.map((row) => `DROP VIEW ${String(row[0])}`));
+  }
+  if (variant === 'without its skip indexes' || variant === 'the table alone') {
+    const { rows } = await store.query({ sql: 'SELECT name FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = {t:String}', params: { t: table } });
+    cuts.push(...rows.map((row) => `ALTER TABLE ${table} DROP INDEX ${String(row[0])}`));
+  }
+  return cuts;
+}
+
+/**
+ * CPU seconds per 100,000 rows of the engine's insert (in this process, so CPU is the engine's) of
+ * the same rows into the schema, then into the schema with parts taken away: what each part costs.
+ */
+export async function measureSchemaCost(signal: 'logs' | 'traces', exports: Uint8Array[], rowsPerInsert: number): Promise<Record<SchemaVariant, number>> {
+  const encoded = exports.map((bytes) => encodeExport({ signal, bytes, batchId: '', receivedAtNanos: 0n }));
+  const total = encoded.reduce((n, e) => n + e.count, 0);
+  const costs = {} as Record<SchemaVariant, number>;
+  for (const variant of SCHEMA_VARIANTS) {
+    const folder = tempFolder('bench-schema');
+    const store = new ChdbStore({ path: folder, readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
+    try {
+      await migrate(store, { ttlDays: 30 });
+      for (const cut of await schemaCuts(store, TABLE_OF[signal], variant)) await store.command(cut);
+      const started = process.cpuUsage();
+      for (let i = 0; i < encoded.length; ) {
+        const chunks: Uint8Array[] = [];
+        let rows = 0;
+        while (i < encoded.length && rows < rowsPerInsert) {
+          chunks.push(encoded[i]!.rows);
+          rows += encoded[i]!.count;
+          i++;
+        }
+        await store.insertRowBinary({ ...INGEST_TABLES[signal], chunks, rows, deduplicationToken: `schema-${i}` });
+      }
+      const used = process.cpuUsage(started);
+      costs[variant] = ((used.user + used.system) / 1e6) * (100_000 / total);
+    } finally {
+      await store.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }
+  return costs;
+}
