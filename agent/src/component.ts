@@ -39,6 +39,11 @@ export interface ReceiverFactory<C = unknown> {
   create(config: C, consumers: ReceiverConsumers, context: ComponentContext): Component;
 }
 
+/**
+ * A processor may change the resources of the requests it is given, in place, or pass on new
+ * requests; it never changes their records (scopes, log records, spans): a receiver in several
+ * pipelines shares those between them.
+ */
 export interface Processor<Req> extends Component {
   consume: Consume<Req>;
 }

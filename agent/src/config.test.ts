@@ -24,7 +24,7 @@ describe('agent configuration', function () {
       ['traces', 'traces', ['otlp'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
       ['logs', 'logs', ['otlp', 'syslog', 'snmptrap'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
     ]);
-    expect(config.receivers.get('syslog')!.config).to.deep.include({ udp: { endpoint: '127.0.0.1:5514' }, max_message_bytes: 65536, timezone: 'UTC' });
+    expect(config.receivers.get('syslog')!.config).to.deep.include({ udp: { endpoint: '127.0.0.1:5514', receive_buffer_size: 16777216 }, max_message_bytes: 65536, timezone: 'UTC' });
     expect(config.receivers.get('otlp')!.config).to.deep.equal({
       protocols: { grpc: { endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 16 }, http: { endpoint: '127.0.0.1:4318', max_request_body_size_mib: 16 } },
     });
@@ -39,7 +39,7 @@ describe('agent configuration', function () {
     expect(config.receivers.get('syslog/core')!.config).to.deep.include({ tcp: { endpoint: '0.0.0.0:1514', max_connections: 1000, idle_timeout: 300000 }, timezone: 'Europe/Zurich' });
     expect(config.receivers.get('syslog/core')!.config).not.to.have.property('udp');
     const dmz = config.receivers.get('syslog/dmz')!.config as { udp: unknown; event_rules: Array<{ kind: string; match: RegExp }> };
-    expect(dmz.udp).to.deep.equal({ endpoint: '0.0.0.0:2514' });
+    expect(dmz.udp).to.deep.equal({ endpoint: '0.0.0.0:2514', receive_buffer_size: 33554432 });
     expect(dmz.event_rules[0]!.kind).to.equal('config_change');
     expect(dmz.event_rules[0]!.match.test('FW-CFG: saved')).to.equal(true);
     expect(config.processors.get('batch')!.config).to.deep.equal({ send_batch_size: 100, timeout: 1000 });

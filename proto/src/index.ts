@@ -17,6 +17,7 @@ export type { AnyValueCase } from './attributes.js';
 export { ConfigError, configProblems, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
 export { hexToId, idToHex } from './ids.js';
 export { logs, METRICS_GRPC_METHOD, rawExportService, traces } from './signals.js';
+export { encodeLogsRequest } from './logs-encoder.js';
 export type { Signal, SignalName } from './signals.js';
 export { idProblem, rejection, severityProblem } from './validate.js';
 export type { Rejection } from './validate.js';

@@ -87,7 +87,9 @@ export interface RecoveryReport {
 
 interface PendingWrite {
   entry: Entry;
-  record: Buffer;
+  /** The record: its head, then the payload. */
+  parts: [Buffer, Uint8Array];
+  length: number;
   settle(error?: Error): void;
 }
 
@@ -108,22 +110,25 @@ const LOCK_FILE = 'queue.lock';
 
 const segmentName = (number: number): string => `${String(number).padStart(20, '0')}${SEGMENT_SUFFIX}`;
 
-function encodeRecord(id: string, batch: NewBatch): { record: Buffer; payloadOffsetInRecord: number } {
+/**
+ * A record's header and body up to the payload; the payload itself is written after it as it is
+ * (one write of both, no copy), its CRC continued from the header's.
+ */
+function encodeRecord(id: string, batch: NewBatch): { parts: [Buffer, Uint8Array]; length: number; payloadOffsetInRecord: number } {
   const idBytes = Buffer.from(id, 'latin1');
   const bodyLength = 3 + idBytes.length + 8 + 4 + batch.payload.length;
-  const record = Buffer.allocUnsafe(HEADER_BYTES + bodyLength);
+  const head = Buffer.allocUnsafe(HEADER_BYTES + bodyLength - batch.payload.length);
   let at = HEADER_BYTES;
-  at = record.writeUInt8(VERSION, at);
-  at = record.writeUInt8(SIGNAL_CODES.indexOf(batch.signal), at);
-  at = record.writeUInt8(idBytes.length, at);
-  at += idBytes.copy(record, at);
-  at = record.writeDoubleBE(batch.watermarkMs, at);
-  at = record.writeUInt32BE(batch.records, at);
-  record.set(batch.payload, at);
-  record.writeUInt32BE(MAGIC, 0);
-  record.writeUInt32BE(bodyLength, 4);
-  record.writeUInt32BE(crc32(record.subarray(HEADER_BYTES)), 8);
-  return { record, payloadOffsetInRecord: at };
+  at = head.writeUInt8(VERSION, at);
+  at = head.writeUInt8(SIGNAL_CODES.indexOf(batch.signal), at);
+  at = head.writeUInt8(idBytes.length, at);
+  at += idBytes.copy(head, at);
+  at = head.writeDoubleBE(batch.watermarkMs, at);
+  at = head.writeUInt32BE(batch.records, at);
+  head.writeUInt32BE(MAGIC, 0);
+  head.writeUInt32BE(bodyLength, 4);
+  head.writeUInt32BE(crc32(batch.payload, crc32(head.subarray(HEADER_BYTES))), 8);
+  return { parts: [head, batch.payload], length: HEADER_BYTES + bodyLength, payloadOffsetInRecord: at };
 }
 
 /** The records of one segment file up to the first torn one. */
@@ -297,16 +302,16 @@ export class DiskQueue {
   async append(batch: NewBatch): Promise<QueuedBatch> {
     if (this.closed) throw new Error('the queue is closed');
     const id = randomUUID();
-    const { record, payloadOffsetInRecord } = encodeRecord(id, batch);
+    const { parts, length, payloadOffsetInRecord } = encodeRecord(id, batch);
     // A segment whose batches were all acknowledged is dropped at the next rotation: its bytes
     // do not count, and a full queue rotates at once to let go of them.
     const reclaimable = this.active.live === 0 ? this.active.size : 0;
-    if (this.diskBytes - reclaimable + record.length > this.options.maxBytes) {
+    if (this.diskBytes - reclaimable + length > this.options.maxBytes) {
       throw new QueueFullError(`the disk queue is full (${this.diskBytes} of ${this.options.maxBytes} bytes)`);
     }
-    if (this.diskBytes + record.length > this.options.maxBytes) this.recycleActive = true;
+    if (this.diskBytes + length > this.options.maxBytes) this.recycleActive = true;
     // Reserved now, so appends under way at once cannot overshoot the size together.
-    this.diskBytes += record.length;
+    this.diskBytes += length;
     const entry: Entry = {
       id,
       signal: batch.signal,
@@ -319,7 +324,7 @@ export class DiskQueue {
       payload: undefined,
     };
     await new Promise<void>((resolve, reject) => {
-      this.writes.push({ entry, record, settle: (error) => (error ? reject(error) : resolve()) });
+      this.writes.push({ entry, parts, length, settle: (error) => (error ? reject(error) : resolve()) });
       this.writing ??= this.flushWrites();
     });
     if (this.cachedBytes + batch.payload.length <= this.options.memoryBytes) {
@@ -349,9 +354,9 @@ export class DiskQueue {
         for (; next < group.length; next++) {
           const write = group[next]!;
           const recycle = this.recycleActive && this.active.live === 0;
-          if (this.active.size > 0 && (recycle || this.active.size + write.record.length > this.options.segmentBytes)) {
+          if (this.active.size > 0 && (recycle || this.active.size + write.length > this.options.segmentBytes)) {
             this.recycleActive = false;
-            await this.writer.writev(unwritten.map((w) => w.record));
+            await this.writer.writev(unwritten.flatMap((w) => w.parts));
             await this.rotate();
             for (const done of unwritten) done.settle();
             unwritten = [];
@@ -360,11 +365,11 @@ export class DiskQueue {
           write.entry.segment = segment;
           write.entry.ordinal = segment.written++;
           write.entry.payloadOffset += segment.size;
-          segment.size += write.record.length;
+          segment.size += write.length;
           segment.live++;
           unwritten.push(write);
         }
-        await this.writer.writev(unwritten.map((w) => w.record));
+        await this.writer.writev(unwritten.flatMap((w) => w.parts));
         if (this.options.durability === 'fsync') await this.writer.datasync();
         for (const done of unwritten) done.settle();
       } catch (err) {
@@ -387,7 +392,7 @@ export class DiskQueue {
     for (const write of failed) {
       if (write.entry.ordinal < 0) {
         // Never placed: only its reservation was counted.
-        this.diskBytes -= write.record.length;
+        this.diskBytes -= write.length;
         continue;
       }
       write.entry.segment.live--;

@@ -1,19 +1,33 @@
-import { logs, traces, type Consume, type Signal, type SignalName } from '@rollpoint/proto';
+import { logs, traces, type Consume, type Resource, type Signal, type SignalName } from '@rollpoint/proto';
 import type { Component, ComponentContext, Exporter, ReceiverConsumers } from '../component.js';
 import type { AgentConfig } from '../config.js';
 import { CallsInFlight, type Watermark } from './watermark.js';
 
 const SIGNALS = { traces, logs } as const;
 
+/** The field holding a request's resource groups, per signal. */
+const GROUPS = { traces: 'resourceSpans', logs: 'resourceLogs' } as const;
+
+type Group = { resource?: Resource | null };
+
+/** The request over the same scopes and records, with resource groups and resources of its own. */
+function withOwnResources<Req>(signal: Signal<Req>, request: Req): Req {
+  const field = GROUPS[signal.name];
+  const groups = (request as Record<string, Group[] | null | undefined>)[field] ?? [];
+  const copy = (resource: Resource): Resource => ({ ...resource, attributes: (resource.attributes ?? []).map((kv) => ({ ...kv })) });
+  return { [field]: groups.map((group) => ({ ...group, resource: group.resource ? copy(group.resource) : group.resource })) } as Req;
+}
+
 /**
- * Several consumers of one request: each gets its own copy (processors change requests in place),
- * and the request counts as taken only when every one of them took it.
+ * Several consumers of one request, which counts as taken only when every one of them took it.
+ * Processors change a request's resources in place but never its records (see `Processor`), so
+ * the consumers share the scopes and records and each but the last gets resources of its own: no
+ * record is copied, encoded or decoded to fan out.
  */
-function fanOut<Req>(signal: Signal<Req>, consumers: Array<Consume<Req>>): Consume<Req> {
+export function fanOut<Req>(signal: Signal<Req>, consumers: Array<Consume<Req>>): Consume<Req> {
   if (consumers.length === 1) return consumers[0]!;
   return async (request) => {
-    const bytes = signal.encode(request);
-    await Promise.all(consumers.map((consume) => consume(signal.decode(bytes))));
+    await Promise.all(consumers.map((consume, i) => consume(i === consumers.length - 1 ? request : withOwnResources(signal, request))));
   };
 }
 

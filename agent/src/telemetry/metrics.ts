@@ -63,6 +63,12 @@ export function createAgentMetrics() {
       'SNMP packets by outcome: received, rejected (wrong community, unknown user, wrong key), malformed (not one whole SNMPv1/v2c/v3 message, undecodable, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
       ['receiver', 'version', 'outcome'],
     ),
+    udpReceiveBufferBytes: new Gauge({
+      name: 'rollpoint_agent_receiver_udp_receive_buffer_bytes',
+      help: "The receive buffer the kernel granted a receiver's UDP socket (requests are capped at net.core.rmem_max; Linux reports twice the size it books).",
+      labelNames: ['receiver'],
+      registers: [registry],
+    }),
     memoryRefusedRecords: counter('processor_memory_refused_records_total', 'Spans and log records refused (retryably) while memory was over the soft limit.', ['processor', 'signal']),
     queuedRecords: counter('exporter_queued_records_total', 'Spans and log records written to the disk queue (the sender was then acknowledged).', ['exporter', 'signal']),
     queueRefusedRecords: counter('exporter_queue_refused_records_total', 'Spans and log records refused because the disk queue was full (the sender is told to retry).', ['exporter', 'signal']),

@@ -17,3 +17,9 @@ export async function measureCpu<T>(pids: readonly number[], work: () => Promise
   const result = await work();
   return { result, cpu: pids.map((pid, i) => cpuSeconds(pid) - before[i]!) };
 }
+
+/** A field of /proc/<pid>/status in MiB: VmRSS (resident now) or VmHWM (the peak resident so far). */
+export function residentMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}

@@ -2,14 +2,14 @@ import { rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUILT_IN_EVENT_RULES, parseSyslog, toLogRecord } from '@rollpoint/agent';
 import { ChdbStore, encodeExport, INGEST_TABLES, migrate } from '@rollpoint/backend';
-import { logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { encodeLogsRequest, logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil } from '../testing/processes.js';
 import { startRsyslogReceiver } from '../testing/rsyslog.js';
-import { measureCpu } from './cpu.js';
+import { measureCpu, residentMiB } from './cpu.js';
 import { bytesPerRow } from './disk.js';
-import { lineCount, zeroLossRate } from './udp.js';
+import { atRate, lineCount, zeroLossRate } from './udp.js';
 
 // Syslog throughput: rollpoint's agent (parsing every message into OTLP, shipping it to the backend,
 // which stores it in ClickHouse) beside rsyslog (imtcp/imudp writing each message to a file), fed
@@ -17,8 +17,11 @@ import { lineCount, zeroLossRate } from './udp.js';
 
 export const TCP_MESSAGES = 200_000;
 const TCP_CONNECTIONS = 4;
-export const UDP_RATES = [10_000, 20_000, 40_000, 80_000];
+export const UDP_RATES = [10_000, 20_000, 40_000, 60_000, 80_000];
 export const UDP_SECONDS = 2;
+/** The steady load under which memory is read: this many messages a second over TCP, for RSS_SECONDS. */
+export const RSS_RATE = 10_000;
+export const RSS_SECONDS = 4;
 
 /** An nginx access line through a BSD syslog header, about 150 bytes, all different. */
 const line = (i: number): string =>
@@ -28,6 +31,13 @@ export interface SystemResult {
   tcpMessagesPerSecond: number;
   /** CPU seconds used per 100,000 TCP messages, per process. */
   cpuPer100k: Record<string, number>;
+  /** TCP messages per CPU-second, per process (the inverse of cpuPer100k). */
+  messagesPerCpuSecond: Record<string, number>;
+  /**
+   * Peak resident memory (MiB, VmHWM) per process after RSS_SECONDS of RSS_RATE messages a second
+   * over TCP, the first thing it is sent after start.
+   */
+  peakRssMiB: Record<string, number>;
   /** The highest UDP rate tried that lost nothing (0: even the lowest lost some). */
   udpZeroLossRate: number;
 }
@@ -54,12 +64,28 @@ async function sendTcp(port: number, lines: string[], connections: number): Prom
   );
 }
 
+/** Writes `total` lines made by `make` over one TCP connection at `rate` per second. */
+async function sendTcpAt(port: number, rate: number, total: number, make: (i: number) => string): Promise<void> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  await atRate(rate, total, (first, n) => new Promise<void>((resolve) => socket.write(Array.from({ length: n }, (_, k) => `${make(first + k)}\n`).join(''), () => resolve())));
+  await new Promise<void>((resolve) => socket.end(resolve));
+}
+
 async function measure(target: Target): Promise<SystemResult> {
+  const names = Object.keys(target.pids);
+  const pids = Object.values(target.pids);
+  // Memory first, so that the peak is that of the steady load and not of the burst below.
+  const steady = RSS_RATE * RSS_SECONDS;
+  const before = await target.count();
+  await sendTcpAt(target.tcpPort, RSS_RATE, steady, (i) => line(TCP_MESSAGES + UDP_RATES.reduce((a, b) => a + b, 0) * UDP_SECONDS + i));
+  await waitUntil(async () => (await target.count()) >= before + steady, 'the steady TCP load', 120000);
+  const peakRssMiB = Object.fromEntries(names.map((name, i) => [name, residentMiB(pids[i]!, 'VmHWM')]));
+
   const lines = Array.from({ length: TCP_MESSAGES }, (_, i) => line(i));
   const base = await target.count();
   const started = performance.now();
-  const names = Object.keys(target.pids);
-  const { cpu } = await measureCpu(Object.values(target.pids), async () => {
+  const { cpu } = await measureCpu(pids, async () => {
     await sendTcp(target.tcpPort, lines, TCP_CONNECTIONS);
     await waitUntil(async () => (await target.count()) >= base + TCP_MESSAGES, 'every TCP message', 300000);
   });
@@ -68,6 +94,8 @@ async function measure(target: Target): Promise<SystemResult> {
   return {
     tcpMessagesPerSecond: Math.round(TCP_MESSAGES / seconds),
     cpuPer100k: Object.fromEntries(names.map((name, i) => [name, (cpu[i]! / TCP_MESSAGES) * 100_000])),
+    messagesPerCpuSecond: Object.fromEntries(names.map((name, i) => [name, Math.round(TCP_MESSAGES / cpu[i]!)])),
+    peakRssMiB,
     udpZeroLossRate,
   };
 }
@@ -105,16 +133,12 @@ export interface StageCosts {
   [stage: string]: number;
 }
 
-/**
- * Where the time goes: the stages one message passes through, timed in this process on 8192
- * messages (the agent's batch size), after a warm-up round.
- */
 /** What the agent makes of syslog lines received over TCP: one Export request. */
 function logsRequest(texts: readonly string[], receivedAtMs: number): ExportLogsServiceRequest {
   const records = texts.map(
     (text) =>
       toLogRecord(
-        { text, truncated: false, peerAddress: '127.0.0.1', transport: 'tcp', receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n },
+        { text, truncated: false, peerAddress: '127.0.0.1', transport: 'tcp', receivedAtMs },
         parseSyslog(text, { timezone: 'UTC', receivedAtMs }),
         BUILT_IN_EVENT_RULES,
       ).record,
@@ -125,7 +149,12 @@ function logsRequest(texts: readonly string[], receivedAtMs: number): ExportLogs
 /** Batches of 8192 lines stored after the timed rounds, for the disk figure. */
 const DISK_BATCHES = 24;
 
-export async function measureSyslogStages(): Promise<{ costs: StageCosts; bytesPerLogRecord: number }> {
+/**
+ * Where the time goes: the stages one message passes through, timed in this process on 8192
+ * messages (the agent's batch), after a warm-up round; `encoders` times the agent's protobuf
+ * encoder beside protobufjs's on the same request (µs per message).
+ */
+export async function measureSyslogStages(): Promise<{ costs: StageCosts; encoders: { protobufjs: number; direct: number }; bytesPerLogRecord: number }> {
   const count = 8192;
   const texts = Array.from({ length: count }, (_, i) => line(i));
   const perMessage = (ms: number) => (ms * 1000) / count;
@@ -139,10 +168,12 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; bytesP
   try {
     await migrate(store, { ttlDays: 0 });
     let costs: StageCosts = {};
+    let encoders = { protobufjs: 0, direct: 0 };
     for (let round = 0; round < 2; round++) {
       const receivedAtMs = Date.now();
       const [request, parse] = timed(() => logsRequest(texts, receivedAtMs));
-      const [bytes, encode] = timed(() => logs.encode(request));
+      const [, protobufjsEncode] = timed(() => logs.encode(request));
+      const [bytes, encode] = timed(() => encodeLogsRequest(request));
       const [zipped, gzip] = timed(() => gzipSync(bytes));
       const [, gunzip] = timed(() => gunzipSync(zipped));
       const receivedAtNanos = BigInt(receivedAtMs) * 1_000_000n;
@@ -152,12 +183,13 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; bytesP
       const insert = performance.now() - started;
       costs = {
         'agent: parse + build OTLP record': perMessage(parse),
-        'agent: protobuf encode': perMessage(encode),
+        'agent: protobuf encode (direct)': perMessage(encode),
         'agent: gzip': perMessage(gzip),
         'backend: gunzip': perMessage(gunzip),
         'backend: OTLP bytes → RowBinary row, one pass': perMessage(toRows),
         'backend: RowBinary insert into ClickHouse': perMessage(insert),
       };
+      encoders = { protobufjs: perMessage(protobufjsEncode), direct: perMessage(encode) };
     }
     // More of the same lines, untimed, so the disk per record is that of a sizeable merged part.
     for (let batch = 1; batch <= DISK_BATCHES; batch++) {
@@ -167,7 +199,7 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; bytesP
       await store.insertRowBinary({ ...INGEST_TABLES.logs, chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `disk-${batch}` });
     }
     const disk = await bytesPerRow(store, ['otel_logs']);
-    return { costs, bytesPerLogRecord: disk.otel_logs ?? 0 };
+    return { costs, encoders, bytesPerLogRecord: disk.otel_logs ?? 0 };
   } finally {
     await store.close();
     rmSync(folder, { recursive: true, force: true });

@@ -2,21 +2,28 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-// UDP load at a fixed rate, for the receivers' zero-loss benchmarks.
+// Load at a fixed rate, for the receivers' zero-loss and memory benchmarks.
 
-/** Sends `total` datagrams made by `packet` to `port` at `rate` per second, in 10 ms slices. */
-export async function sendUdpAt(port: number, rate: number, total: number, packet: (i: number) => Buffer | string): Promise<void> {
-  const socket = createSocket('udp4');
+/** Calls `sendSlice(first, n)` for `total` items at `rate` per second, in 10 ms slices. */
+export async function atRate(rate: number, total: number, sendSlice: (first: number, n: number) => Promise<void>): Promise<void> {
   const perSlice = Math.max(1, Math.round(rate / 100));
   const started = performance.now();
+  for (let sent = 0, slice = 0; sent < total; slice++) {
+    const n = Math.min(perSlice, total - sent);
+    await sendSlice(sent, n);
+    sent += n;
+    const due = started + (slice + 1) * 10;
+    if (due > performance.now()) await sleep(due - performance.now());
+  }
+}
+
+/** Sends `total` datagrams made by `packet` to `port` at `rate` per second. */
+export async function sendUdpAt(port: number, rate: number, total: number, packet: (i: number) => Buffer | string): Promise<void> {
+  const socket = createSocket('udp4');
   try {
-    for (let sent = 0, slice = 0; sent < total; slice++) {
-      const batch = Math.min(perSlice, total - sent);
-      await Promise.all(Array.from({ length: batch }, (_, k) => new Promise<void>((resolve) => socket.send(packet(sent + k), port, '127.0.0.1', () => resolve()))));
-      sent += batch;
-      const due = started + (slice + 1) * 10;
-      if (due > performance.now()) await sleep(due - performance.now());
-    }
+    await atRate(rate, total, (first, n) =>
+      Promise.all(Array.from({ length: n }, (_, k) => new Promise<void>((resolve) => socket.send(packet(first + k), port, '127.0.0.1', () => resolve())))).then(() => undefined),
+    );
   } finally {
     socket.close();
   }

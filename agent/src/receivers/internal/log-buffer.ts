@@ -61,6 +61,7 @@ export class LogBuffer {
   private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; wake(): void }>();
   /** The receive time of the first record of each batch being sent (or waiting to be retried). */
   private readonly sending = new Set<{ receivedMs: number }>();
+  private pumpScheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: LogBufferOptions) {}
 
@@ -72,7 +73,12 @@ export class LogBuffer {
       this.paused = true;
       this.options.onPressure(true);
     }
-    this.pump();
+    // Sent once this turn of the event loop is over: the records read in it (a TCP chunk, a run of
+    // datagrams) go in one request rather than the first alone.
+    this.pumpScheduled ??= setImmediate(() => {
+      this.pumpScheduled = undefined;
+      this.pump();
+    });
     return true;
   }
 
@@ -90,6 +96,8 @@ export class LogBuffer {
       clearTimeout(retry.timer);
       retry.wake();
     }
+    clearImmediate(this.pumpScheduled);
+    this.pumpScheduled = undefined;
     this.pump();
     while (this.inFlight > 0 || this.pending.length > 0) await new Promise<void>((resolve) => this.waiters.add(resolve));
   }

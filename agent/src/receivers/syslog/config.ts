@@ -12,7 +12,18 @@ const streamLimits = {
   idle_timeout: durationMs.default(300000),
 };
 
-const udp = z.preprocess(nullAsEmpty, z.strictObject({ endpoint: endpoint.default('127.0.0.1:5514') }));
+const udp = z.preprocess(
+  nullAsEmpty,
+  z.strictObject({
+    endpoint: endpoint.default('127.0.0.1:5514'),
+    /**
+     * Bytes of datagrams the kernel holds while the agent is busy (SO_RCVBUF): what absorbs a burst.
+     * The kernel caps it at net.core.rmem_max; what it granted is logged at start and exported as
+     * rollpoint_agent_receiver_udp_receive_buffer_bytes.
+     */
+    receive_buffer_size: z.number().int().min(4096).max(2 ** 31 - 1).default(16 * 1024 * 1024),
+  }),
+);
 const tcp = z.preprocess(nullAsEmpty, z.strictObject({ endpoint: endpoint.default('127.0.0.1:5514'), ...streamLimits }));
 const tls = z.preprocess(
   nullAsEmpty,

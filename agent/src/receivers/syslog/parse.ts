@@ -39,9 +39,16 @@ const BOM = '\uFEFF';
 const fail = (error: string): ParseResult => ({ ok: false, error });
 const orUndefined = (field: string): string | undefined => (field === NIL ? undefined : field);
 
+/** `text` without the CR, LF and NUL characters it ends with. */
+export function withoutTrailer(text: string): string {
+  let end = text.length;
+  for (let c = text.charCodeAt(end - 1); c === 0x0a || c === 0x0d || c === 0x00; c = text.charCodeAt(end - 1)) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
 /** Parses one syslog message; never throws. */
 export function parseSyslog(text: string, options: ParseOptions): ParseResult {
-  let rest = text.replace(/[\r\n\0]+$/, '');
+  let rest = withoutTrailer(text);
   let priority = DEFAULT_PRIORITY;
   let hasPriority = false;
   if (rest.startsWith('<')) {

@@ -8,22 +8,22 @@ import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js'
 import type { SyslogConfig } from './config.js';
 import { BUILT_IN_EVENT_RULES, type EventRule } from './event-rules.js';
 import { cutAtCharBoundary, SyslogFramer } from './framing.js';
-import { parseSyslog } from './parse.js';
+import { parseSyslog, withoutTrailer } from './parse.js';
 import { toLogRecord, type Received } from './to-otlp.js';
 
 type Transport = Received['transport'];
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
-const UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 2000;
 
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) as "10.0.0.1". */
 const peerAddress = (address: string | undefined): string => (address ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
 
-const TRAILER = /[\r\n\0]+$/;
-
-const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
+const OUTCOMES = ['received', 'parsed', 'failed', 'truncated', 'invalid_utf8', 'dropped'] as const;
+type Outcome = (typeof OUTCOMES)[number];
+type Tally = Record<Outcome, number>;
+const emptyTally = (): Tally => ({ received: 0, parsed: 0, failed: 0, truncated: 0, invalid_utf8: 0, dropped: 0 });
 
 /** The syslog receiver: UDP, TCP and TLS listeners turning every message into an OTLP log record. */
 export class SyslogReceiver implements Component {
@@ -33,6 +33,9 @@ export class SyslogReceiver implements Component {
   private udp?: UdpSocket;
   private readonly sockets = new Set<Socket>();
   private paused = false;
+  /** Messages counted since the counters were last told (they are told once per turn of the event loop). */
+  private readonly tally: Record<Transport | 'any', Tally> = { udp: emptyTally(), tcp: emptyTally(), tls: emptyTally(), any: emptyTally() };
+  private tallyFlush: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly config: SyslogConfig,
@@ -42,8 +45,20 @@ export class SyslogReceiver implements Component {
     this.rules = [...config.event_rules, ...BUILT_IN_EVENT_RULES];
   }
 
-  private count(transport: Transport | 'any', outcome: string, n = 1): void {
-    this.context.metrics.syslogMessages.inc({ receiver: this.context.id, transport, outcome }, n);
+  private count(transport: Transport | 'any', outcome: Outcome, n = 1): void {
+    this.tally[transport][outcome] += n;
+    this.tallyFlush ??= setImmediate(() => this.flushTally());
+  }
+
+  private flushTally(): void {
+    this.tallyFlush = undefined;
+    for (const [transport, tally] of Object.entries(this.tally)) {
+      for (const outcome of OUTCOMES) {
+        if (tally[outcome] === 0) continue;
+        this.context.metrics.syslogMessages.inc({ receiver: this.context.id, transport, outcome }, tally[outcome]);
+        tally[outcome] = 0;
+      }
+    }
   }
 
   private countConnection(transport: Transport, outcome: string): void {
@@ -62,7 +77,7 @@ export class SyslogReceiver implements Component {
       // Records given up on are no longer told apart by transport.
       countDropped: (records) => this.count('any', 'dropped', records),
     });
-    if (this.config.udp) await this.startUdp(this.config.udp.endpoint);
+    if (this.config.udp) await this.startUdp(this.config.udp);
     if (this.config.tcp) await this.listen('tcp', this.config.tcp, createTcpServer());
     if (this.config.tls) {
       const tls = this.config.tls;
@@ -94,22 +109,30 @@ export class SyslogReceiver implements Component {
       this.count(transport, 'invalid_utf8');
     }
     // Senders end messages with LF (inside octet-counted frames too, as rsyslog does) or NUL.
-    text = text.replace(TRAILER, '');
-    const receivedAtNanos = nowNanos();
-    const parsed = parseSyslog(text, { timezone: this.config.timezone, receivedAtMs: Number(receivedAtNanos / 1_000_000n) });
+    text = withoutTrailer(text);
+    const receivedAtMs = Date.now();
+    const parsed = parseSyslog(text, { timezone: this.config.timezone, receivedAtMs });
     this.count(transport, parsed.ok ? 'parsed' : 'failed');
     if (truncated) this.count(transport, 'truncated');
-    const received: Received = { text, truncated, peerAddress: peer, transport, receivedAtNanos, ...(invalidUtf8 ? { invalidUtf8 } : {}) };
+    const received: Received = { text, truncated, peerAddress: peer, transport, receivedAtMs, ...(invalidUtf8 ? { invalidUtf8 } : {}) };
     const { hostName, record } = toLogRecord(received, parsed, this.rules);
     if (!this.buffer!.add(hostName, record, transport === 'udp')) this.count(transport, 'dropped');
   }
 
-  private async startUdp(endpointText: string): Promise<void> {
-    const { host, port } = splitEndpoint(endpointText);
+  private async startUdp(settings: { endpoint: string; receive_buffer_size: number }): Promise<void> {
+    const { host, port } = splitEndpoint(settings.endpoint);
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    const max = this.config.max_message_bytes;
+    // Senders are few and each sends many datagrams: the last one's address is reused as it is.
+    let lastRemote = '';
+    let lastPeer = '';
     socket.on('message', (message, remote) => {
-      const truncated = message.length > this.config.max_message_bytes;
-      this.receive(truncated ? cutAtCharBoundary(message, this.config.max_message_bytes) : message, truncated, peerAddress(remote.address), 'udp');
+      if (remote.address !== lastRemote) {
+        lastRemote = remote.address;
+        lastPeer = peerAddress(remote.address);
+      }
+      const truncated = message.length > max;
+      this.receive(truncated ? cutAtCharBoundary(message, max) : message, truncated, lastPeer, 'udp');
     });
     socket.on('error', (err) => this.context.logger.error({ receiver: this.context.id, err: err.message }, 'syslog UDP socket error'));
     await new Promise<void>((resolve, reject) => {
@@ -119,13 +142,22 @@ export class SyslogReceiver implements Component {
         resolve();
       });
     });
-    try {
-      socket.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
-    } catch {
-      // The kernel caps it (net.core.rmem_max); the default still works.
-    }
     this.udp = socket;
-    this.context.logger.info({ receiver: this.context.id, transport: 'udp', port: socket.address().port }, 'syslog listening');
+    try {
+      socket.setRecvBufferSize(settings.receive_buffer_size);
+    } catch (err) {
+      // Refused outright on some systems; the kernel's default still works, and what it is is told below.
+      this.context.logger.warn({ receiver: this.context.id, err: (err as Error).message }, 'could not set the UDP receive buffer size');
+    }
+    const granted = socket.getRecvBufferSize();
+    this.context.metrics.udpReceiveBufferBytes.set({ receiver: this.context.id }, granted);
+    const listening = { receiver: this.context.id, transport: 'udp', port: socket.address().port, receiveBufferSize: settings.receive_buffer_size, granted };
+    // Linux books twice what it is asked for and reports that; less than asked means rmem_max capped it.
+    if (granted < settings.receive_buffer_size) {
+      this.context.logger.warn(listening, 'syslog listening; the kernel granted a smaller UDP receive buffer than udp.receive_buffer_size (raise net.core.rmem_max)');
+    } else {
+      this.context.logger.info(listening, 'syslog listening');
+    }
   }
 
   private async listen(transport: 'tcp' | 'tls', settings: { endpoint: string; max_connections: number; idle_timeout: number }, server: Server, event = 'connection'): Promise<void> {
@@ -186,5 +218,7 @@ export class SyslogReceiver implements Component {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const socket of this.sockets) socket.destroy();
     await this.buffer?.close();
+    clearImmediate(this.tallyFlush);
+    this.flushTally();
   }
 }

@@ -21,13 +21,26 @@ export interface Received {
   truncated: boolean;
   peerAddress: string;
   transport: 'udp' | 'tcp' | 'tls';
-  receivedAtNanos: bigint;
+  /** Receive time, Unix ms. */
+  receivedAtMs: number;
 }
 
 const str = (value: string): AnyValue => ({ stringValue: value });
-const int = (value: number): AnyValue => ({ intValue: Long.fromNumber(value) });
+// Long keeps one shared object for each int below 128 (facility, severity, most PRIs).
+const int = (value: number): AnyValue => ({ intValue: Long.fromInt(value) });
 const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
 const nanos = (value: bigint): Long => Long.fromBits(Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn), true);
+
+/** Receive times in Unix ns, one (immutable) Long for all the messages of a millisecond. */
+let lastMs = -1;
+let lastMsNanos = Long.UZERO;
+function msNanos(ms: number): Long {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastMsNanos = Long.fromNumber(ms, true).multiply(1_000_000);
+  }
+  return lastMsNanos;
+}
 
 function structuredData(elements: Record<string, Record<string, string>>): AnyValue {
   return {
@@ -76,7 +89,7 @@ export function toLogRecord(received: Received, parsed: ParseResult, rules: read
   if (received.transport === 'tls') attributes.push(kv('tls.established', { boolValue: true }));
   if (received.truncated) attributes.push(kv('rollpoint.truncated', { boolValue: true }));
   if (received.invalidUtf8) attributes.push(kv('rollpoint.raw', { bytesValue: received.invalidUtf8 }));
-  record.observedTimeUnixNano = nanos(received.receivedAtNanos);
+  record.observedTimeUnixNano = msNanos(received.receivedAtMs);
   record.body = str(received.text);
   record.attributes = attributes;
   return { hostName, record };

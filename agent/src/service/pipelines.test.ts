@@ -1,0 +1,35 @@
+import { logs, setAttribute, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { expect } from 'chai';
+import { fanOut } from './pipelines.js';
+
+describe('pipelines: one receiver feeding several', function () {
+  it('gives each pipeline resources of its own over the same records, and is done when all are', async function () {
+    const record = { body: { stringValue: 'link down' } };
+    const request: ExportLogsServiceRequest = {
+      resourceLogs: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: 'edge-1' } }] }, scopeLogs: [{ scope: { name: 'rollpoint/syslog' }, logRecords: [record] }] }],
+    };
+    const seen: ExportLogsServiceRequest[] = [];
+    // Each pipeline stamps its resources in place, as the resource processor does.
+    const pipeline = (name: string) => async (r: ExportLogsServiceRequest) => {
+      for (const resource of logs.resources(r)) {
+        setAttribute(resource.attributes!, 'pipeline', { stringValue: name }, true);
+        setAttribute(resource.attributes!, 'host.name', { stringValue: `${name}-host` }, true);
+      }
+      await new Promise((resolve) => setTimeout(resolve, name === 'a' ? 20 : 1));
+      seen.push(r);
+    };
+    await fanOut(logs, [pipeline('a'), pipeline('b')])(request);
+    expect(seen).to.have.length(2);
+    const stamps = seen.map((r) => r.resourceLogs![0]!.resource!.attributes!.map((kv) => `${kv.key}=${kv.value!.stringValue}`));
+    expect(stamps).to.have.deep.members([
+      ['host.name=a-host', 'pipeline=a'],
+      ['host.name=b-host', 'pipeline=b'],
+    ]);
+    for (const r of seen) expect(r.resourceLogs![0]!.scopeLogs![0]!.logRecords![0]).to.equal(record);
+  });
+
+  it('passes the request itself to a single pipeline', function () {
+    const only = async () => undefined;
+    expect(fanOut(logs, [only])).to.equal(only);
+  });
+});
