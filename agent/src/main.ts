@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { runService } from '@rollpoint/proto';
 import { pino, type Logger } from 'pino';
 import { loadAgentConfig, type AgentConfig } from './config.js';
@@ -6,6 +7,7 @@ import { startAgent } from './service/service.js';
 
 await runService<AgentConfig, Logger>({
   name: 'rollpoint-agent',
+  version: (createRequire(import.meta.url)('../package.json') as { version: string }).version,
   description: 'Receives OTLP (and, as they arrive, syslog and SNMP traps) on this host and ships it to the rollpoint backend.',
   load: loadAgentConfig,
   logger: (config) => pino({ level: config.logLevel }),

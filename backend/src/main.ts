@@ -5,9 +5,11 @@ import { startBackend } from './backend.js';
 import { loadBackendConfig, type BackendConfig } from './config.js';
 import { schemaScript } from './schema/migrations.js';
 import { schemaOptionsOf } from './store/open.js';
+import { BACKEND_VERSION } from './version.js';
 
 await runService<BackendConfig, Logger>({
   name: 'rollpoint-backend',
+  version: BACKEND_VERSION,
   description: 'Receives OTLP from rollpoint agents and OpenTelemetry SDKs, stores it in ClickHouse and serves the API.',
   load: loadBackendConfig,
   logger: (config) => pino({ level: config.log.level }),

@@ -45,6 +45,8 @@ export async function runUntilSignalled(logger: LifecycleLogger, start: () => Pr
 export interface ServiceProgram<C, L extends LifecycleLogger> {
   name: string;
   description: string;
+  /** What --version prints: the package's version. */
+  version: string;
   /** Reads and validates the configuration file (undefined: all defaults); throws ConfigError. */
   load(path: string | undefined): C;
   logger(config: C): L;
@@ -69,6 +71,7 @@ export async function runService<C, L extends LifecycleLogger>(program: ServiceP
   };
   const command = new Command(program.name)
     .description(program.description)
+    .version(program.version, '-V, --version', 'print the version and exit')
     // A subcommand's own options (its --config) are its own, not taken by the service's.
     .enablePositionalOptions()
     .option('-c, --config <file>', 'YAML configuration (every setting has a default)')

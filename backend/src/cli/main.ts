@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { BACKEND_VERSION } from '../version.js';
 import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/engine.js';
 import type { QueryResult } from '../store/store.js';
 import { ApiClient, ApiError } from './api-client.js';
@@ -24,6 +25,7 @@ const print = (text: string): void => {
 
 const program = new Command('rollpoint')
   .description('Ask the rollpoint backend about what it stored.')
+  .version(BACKEND_VERSION, '-V, --version', 'print the version and exit')
   .option('--url <url>', 'the backend HTTP API', process.env.ROLLPOINT_URL ?? 'http://127.0.0.1:14318')
   .option('--token <token>', 'the API token, when the backend sets http.api_token (or ROLLPOINT_TOKEN)', process.env.ROLLPOINT_TOKEN)
   .option('--json', 'print JSON for scripts instead of tables');
