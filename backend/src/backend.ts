@@ -76,9 +76,13 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   }
 
   const ingest = createIngest(store, watermarks, metrics, arrivals, {
-    buffer: { maxRows: config.storage.insert_batch.send_batch_size, maxDelayMs: config.storage.insert_batch.timeout },
+    buffer: {
+      maxRows: config.storage.insert_batch.send_batch_size,
+      maxDelayMs: config.storage.insert_batch.timeout,
+      maxBufferedBytes: config.storage.insert_batch.max_buffered_mib * 1024 * 1024,
+    },
     workers: config.otlp.grpc.decode_workers,
-  });
+  }, logger);
   const otlp = await startBackendOtlpServer({
     endpoint: config.otlp.grpc.endpoint,
     maxRecvMsgSizeMib: config.otlp.grpc.max_recv_msg_size_mib,

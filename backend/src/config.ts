@@ -95,6 +95,8 @@ export const backendConfigSchema = z.strictObject({
         .strictObject({
           send_batch_size: z.number().int().positive().default(50000),
           timeout: durationMs.default(200),
+          /** Encoded rows held per table, buffered or being inserted, beyond which Exports are refused for a retry. */
+          max_buffered_mib: z.number().positive().default(256),
         })
         .prefault({}),
       /** Days to keep telemetry (applied when the tables are created); 0 keeps it forever. */

@@ -1,25 +1,26 @@
 import { Worker } from 'node:worker_threads';
+import { UndecodableError } from '@rollpoint/proto';
 import { encodeExport, type EncodeJob } from './encode.js';
 import type { WorkerAnswer, WorkerRequest } from './encode-worker.js';
 import type { EncodedExport } from './wire/encoded-export.js';
 
-type Encoded = EncodedExport & { batchId: string };
-import { UndecodableError } from '@rollpoint/proto';
-
 interface Waiting {
-  resolve(encoded: Encoded): void;
+  resolve(encoded: EncodedExport): void;
   reject(error: Error): void;
 }
 
 interface PoolWorker {
   worker: Worker;
   waiting: Map<number, Waiting>;
+  online: boolean;
 }
 
 /**
  * Encodes Exports on `workers` threads, so decoding and mapping use every core while the main
- * thread serves gRPC and drives the inserts; with 0 workers, on the calling thread. A worker that
- * dies fails the Exports it held (senders retry) and is replaced.
+ * thread serves gRPC and drives the inserts; with 0 workers (or none left), on the calling thread.
+ * Bytes that are no valid request reject with UndecodableError (INVALID_ARGUMENT for the sender);
+ * any other failure, a worker that dies included, rejects with a plain Error, which senders retry.
+ * A worker that dies after it started is replaced; one that cannot start is not.
  */
 export class EncodePool {
   private readonly workers: PoolWorker[] = [];
@@ -30,12 +31,13 @@ export class EncodePool {
     for (let i = 0; i < workers; i++) this.workers.push(this.spawn());
   }
 
-  encode(job: EncodeJob): Promise<Encoded> {
+  encode(job: EncodeJob): Promise<EncodedExport> {
+    if (this.closed) return Promise.reject(new Error('the encode pool is closed'));
     if (this.workers.length === 0) {
       try {
         return Promise.resolve(encodeExport(job));
       } catch (err) {
-        return Promise.reject(err instanceof UndecodableError ? err : new UndecodableError((err as Error).message));
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const target = this.workers.reduce((a, b) => (b.waiting.size < a.waiting.size ? b : a));
@@ -43,7 +45,7 @@ export class EncodePool {
     // A copy of exactly the request's bytes, moved to the worker (grpc-js's buffer may share memory with others).
     const bytes = new Uint8Array(job.bytes);
     const request: WorkerRequest = { id, job: { ...job, bytes } };
-    return new Promise<Encoded>((resolve, reject) => {
+    return new Promise<EncodedExport>((resolve, reject) => {
       target.waiting.set(id, { resolve, reject });
       target.worker.postMessage(request, [bytes.buffer]);
     });
@@ -56,13 +58,14 @@ export class EncodePool {
 
   private spawn(): PoolWorker {
     const worker = new Worker(new URL('./encode-worker.js', import.meta.url));
-    const entry: PoolWorker = { worker, waiting: new Map() };
+    const entry: PoolWorker = { worker, waiting: new Map(), online: false };
     worker.unref();
+    worker.on('online', () => (entry.online = true));
     worker.on('message', (answer: WorkerAnswer) => {
       const waiting = entry.waiting.get(answer.id);
       if (!waiting) return;
       entry.waiting.delete(answer.id);
-      if ('error' in answer) waiting.reject(new UndecodableError(answer.error));
+      if ('error' in answer) waiting.reject(answer.undecodable ? new UndecodableError(answer.error) : new Error(`encoding failed: ${answer.error}`));
       else waiting.resolve({ ...answer.encoded, rows: Buffer.from(answer.encoded.rows.buffer, answer.encoded.rows.byteOffset, answer.encoded.rows.byteLength) });
     });
     worker.on('error', (err) => this.replace(entry, err));
@@ -75,6 +78,7 @@ export class EncodePool {
     entry.waiting.clear();
     const at = this.workers.indexOf(entry);
     if (at < 0 || this.closed) return;
-    this.workers[at] = this.spawn();
+    if (entry.online) this.workers[at] = this.spawn();
+    else this.workers.splice(at, 1);
   }
 }

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { UndecodableError } from '@rollpoint/proto';
 import { encodeExport, type EncodeJob } from './encode.js';
 
 // A worker thread of the encode pool: Exports' bytes in, RowBinary rows out (transferred, not copied).
@@ -8,14 +9,15 @@ export interface WorkerRequest {
   job: EncodeJob;
 }
 
-export type WorkerAnswer = { id: number; encoded: ReturnType<typeof encodeExport> } | { id: number; error: string };
+/** An answer: the encoded rows, or why not, and whether the bytes themselves were at fault. */
+export type WorkerAnswer = { id: number; encoded: ReturnType<typeof encodeExport> } | { id: number; error: string; undecodable: boolean };
 
 parentPort?.on('message', ({ id, job }: WorkerRequest) => {
   let answer: WorkerAnswer;
   try {
     answer = { id, encoded: encodeExport(job) };
   } catch (err) {
-    answer = { id, error: err instanceof Error ? err.message : String(err) };
+    answer = { id, error: err instanceof Error ? err.message : String(err), undecodable: err instanceof UndecodableError };
   }
   parentPort!.postMessage(answer, 'encoded' in answer ? [answer.encoded.rows.buffer as ArrayBuffer] : []);
 });

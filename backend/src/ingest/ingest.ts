@@ -1,4 +1,5 @@
 import type { ConsumeEncoded, ExportMeta, SignalName } from '@rollpoint/proto';
+import type { Logger } from 'pino';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Arrivals } from './arrivals.js';
@@ -30,7 +31,7 @@ const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
  * and the sender is answered. An Export without records (an agent's heartbeat) only does the
  * watermark.
  */
-export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics, arrivals: Arrivals, settings: IngestSettings): Ingest {
+export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics, arrivals: Arrivals, settings: IngestSettings, logger: Logger): Ingest {
   const pool = new EncodePool(settings.workers);
   const observer: InsertObserver = {
     inserted: (table, rows, seconds) => {
@@ -39,6 +40,10 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
       metrics.insertedRows.inc({ table }, rows);
     },
     duplicates: (table, batches) => metrics.duplicateBatches.inc({ table }, batches),
+    ledgerFailed: (table, err) => {
+      metrics.ledgerFailures.inc({ table });
+      logger.warn({ table, err }, 'rows stored, but their batch ids could not be written to ingested_batches: a retry of those batches would be stored again');
+    },
   };
   const buffers: Record<SignalName, TableBuffer> = {
     logs: new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, settings.buffer, observer),
@@ -47,9 +52,9 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
   const consume =
     (signal: SignalName): ConsumeEncoded =>
     async (bytes: Uint8Array, meta: ExportMeta) => {
-      const encoded = await pool.encode({ signal, bytes, batchId: meta.batchId ?? '', receivedAtNanos: nowNanos() });
+      const encoded = await pool.encode({ signal, bytes, receivedAtNanos: nowNanos() });
       if (encoded.count > 0) {
-        const stored = await buffers[signal].add(encoded.rows, encoded.count, encoded.batchId);
+        const stored = await buffers[signal].add(encoded.rows, encoded.count, meta.batchId);
         if (stored) {
           metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, encoded.count);
           arrivals.note(encoded.earliestMs);

@@ -9,10 +9,9 @@ import { RowBinaryWriter } from './wire/row-binary-writer.js';
 /**
  * The columns an otel_logs row is inserted with, in RowBinary order, with their types as RowBinary
  * carries them (LowCardinality as plain String): the Collector exporter's (TimestampTime is its
- * DEFAULT), after the batch id that the insert's ledger view records.
+ * DEFAULT).
  */
 export const LOG_COLUMNS: readonly InsertColumn[] = [
-  { name: 'BatchId', type: 'String' },
   { name: 'Timestamp', type: 'DateTime64(9)' },
   { name: 'TraceId', type: 'String' },
   { name: 'SpanId', type: 'String' },
@@ -56,16 +55,14 @@ const scratch = new RowBinaryWriter(4096);
  * stamped 1970 would be dropped by TTL at once and would never line up with its windows. Records
  * with a malformed trace or span id or severity are left out and reported.
  */
-export function encodeLogs(bytes: Uint8Array, batchId: string, receivedAtNanos: bigint): EncodedExport {
+export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedExport {
   const tally = new ExportTally('log records');
   const receivedLow = Number(receivedAtNanos & 0xffffffffn);
   const receivedHigh = Number(receivedAtNanos >> 32n);
-  scratch.reset();
-  scratch.string(batchId);
-  const batchColumn = scratch.copyFrom(0);
-  let serviceColumn = batchColumn;
-  let resourceColumns = batchColumn;
-  let scopeColumns = batchColumn;
+  const none: Buffer = Buffer.alloc(0);
+  let serviceColumn = none;
+  let resourceColumns = none;
+  let scopeColumns = none;
   out.reset();
   walkExport(bytes, {
     resource(resource: ResourceContext, service: Buffer) {
@@ -152,7 +149,6 @@ export function encodeLogs(bytes: Uint8Array, batchId: string, receivedAtNanos: 
         timeLow = observed ? observedLow : receivedLow;
         timeHigh = observed ? observedHigh : receivedHigh;
       }
-      out.raw(batchColumn);
       tally.rowTime(out, timeLow, timeHigh);
       out.hexId(bytes, traceIdStart, traceIdStop);
       out.hexId(bytes, spanIdStart, spanIdStop);

@@ -10,21 +10,21 @@ export type SignalRequest = { signal: 'logs'; request: ExportLogsServiceRequest 
 
 /** Where each signal's rows are inserted, and with which columns. */
 export const INGEST_TABLES = {
-  logs: { table: 'otel_logs_ingest', columns: LOG_COLUMNS },
-  traces: { table: 'otel_traces_ingest', columns: SPAN_COLUMNS },
+  logs: { table: 'otel_logs', columns: LOG_COLUMNS },
+  traces: { table: 'otel_traces', columns: SPAN_COLUMNS },
 } as const;
 
 /**
- * Stores one Export's records as the write path does, in an insert of its own: synthetic data for
- * checkpoint scenarios and benchmarks, and tests of what is stored.
+ * Stores one Export's records as the write path encodes them, in an insert of its own (no buffer,
+ * no ledger): synthetic data for checkpoint scenarios and benchmarks, and tests of what is stored.
  */
 export async function storeExport(
   store: Store,
   { signal, request }: SignalRequest,
-  { batchId = '', receivedAtNanos = BigInt(Date.now()) * 1_000_000n, deduplicationToken }: { batchId?: string; receivedAtNanos?: bigint; deduplicationToken?: string } = {},
+  { receivedAtNanos = BigInt(Date.now()) * 1_000_000n, deduplicationToken }: { receivedAtNanos?: bigint; deduplicationToken?: string } = {},
 ): Promise<EncodedExport> {
   const bytes = signal === 'logs' ? logs.encode(request) : traces.encode(request);
-  const encoded = encodeExport({ signal, bytes, batchId, receivedAtNanos });
+  const encoded = encodeExport({ signal, bytes, receivedAtNanos });
   const { table, columns } = INGEST_TABLES[signal];
   // By default the rows' own digest: the same rows stored twice are stored once, and the statement is the same on every driver.
   const token = deduplicationToken ?? createHash('sha256').update(encoded.rows).digest('hex');

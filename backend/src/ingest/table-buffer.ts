@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RetryLaterError } from '@rollpoint/proto';
 import type { TableName } from '../schema/tables.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InsertColumn, Store } from '../store/store.js';
@@ -9,6 +10,8 @@ export interface BufferSettings {
   maxRows: number;
   /** …or this long after its first rows arrived. */
   maxDelayMs: number;
+  /** Encoded rows held (buffered and being written) beyond which Exports are refused, to be retried. */
+  maxBufferedBytes: number;
 }
 
 /** What a buffer reports of each insert it writes. */
@@ -16,6 +19,8 @@ export interface InsertObserver {
   inserted(table: TableName, rows: number, seconds: number): void;
   /** Batches that the ledger shows were stored before (a retry after a lost acknowledgement). */
   duplicates(table: TableName, batches: number): void;
+  /** The rows were stored but their batch ids could not be written to the ledger. */
+  ledgerFailed(table: TableName, error: Error): void;
 }
 
 /**
@@ -37,6 +42,23 @@ const QUIET_MS = 5;
  * other coalesced inserts, could not be told apart from new data by those tables.
  */
 const INSERT_RETRY_WAITS_MS = [100, 400];
+
+/** How soon a sender refused for a full buffer is asked to come back. */
+const BUSY_RETRY_MS = 1000;
+
+/** Runs an insert, and again with the same statement after each of INSERT_RETRY_WAITS_MS while it fails. */
+async function withRetries(insert: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await insert();
+      return;
+    } catch (err) {
+      const wait = INSERT_RETRY_WAITS_MS[attempt];
+      if (wait === undefined) throw err;
+      await sleep(wait);
+    }
+  }
+}
 const QUIET_MIN_ROWS = 1000;
 
 interface Pending {
@@ -57,13 +79,15 @@ interface Pending {
  * counts against it until its promise settles.
  *
  * Exactly once: before writing, the buffer asks the ledger which of its batch ids are stored
- * already and acknowledges those batches without storing them again; the insert itself records its
- * batch ids (the ingest table's ledger view). A batch retried while its first attempt is still
+ * already and acknowledges those batches without storing them again; once an insert has stored its
+ * rows, their batch ids are written to the ledger. A batch retried while its first attempt is still
  * buffered waits for that attempt instead of being added twice.
  */
 export class TableBuffer {
   private pending: Pending[] = [];
   private pendingRows = 0;
+  /** Encoded bytes buffered or being written. */
+  private heldBytes = 0;
   private readonly byBatch = new Map<string, Promise<boolean>>();
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -80,18 +104,26 @@ export class TableBuffer {
     private readonly observer: InsertObserver,
   ) {}
 
-  /** Adds one Export's encoded rows; resolves once they are stored: true, or false when they had been before. */
+  /**
+   * Adds one Export's encoded rows; resolves once they are stored: true, or false when they had
+   * been before. Refuses (RetryLaterError) while the buffer holds maxBufferedBytes.
+   */
   add(rows: Uint8Array, count: number, batchId: string | undefined): Promise<boolean> {
     const earlier = batchId === undefined ? undefined : this.byBatch.get(batchId);
-    if (earlier) return earlier;
+    if (earlier) return earlier.then(() => false);
+    if (this.heldBytes > 0 && this.heldBytes + rows.length > this.settings.maxBufferedBytes) {
+      return Promise.reject(new RetryLaterError(`the backend holds ${this.heldBytes} bytes of rows for ${this.table} waiting to be inserted; try again shortly`, BUSY_RETRY_MS));
+    }
     const stored = new Promise<boolean>((resolve, reject) => {
       this.pending.push({ batchId, rows, count, resolve, reject });
     });
-    if (batchId !== undefined) {
-      this.byBatch.set(batchId, stored);
-      const forget = () => this.byBatch.delete(batchId);
-      stored.then(forget, forget);
-    }
+    this.heldBytes += rows.length;
+    const release = () => {
+      this.heldBytes -= rows.length;
+      if (batchId !== undefined) this.byBatch.delete(batchId);
+    };
+    stored.then(release, release);
+    if (batchId !== undefined) this.byBatch.set(batchId, stored);
     this.pendingRows += count;
     this.lastAddAt = performance.now();
     this.timer ??= setTimeout(() => {
@@ -127,7 +159,7 @@ export class TableBuffer {
   /** Writes whatever is buffered now and waits until it is stored (or failed). */
   async flush(): Promise<void> {
     while (this.pending.length > 0 || this.writing) {
-      this.due = true;
+      if (this.pending.length > 0) this.due = true;
       this.kick();
       await this.writing?.catch(() => {});
     }
@@ -140,9 +172,13 @@ export class TableBuffer {
     clearTimeout(this.quietTimer);
     this.timer = this.quietTimer = undefined;
     this.due = false;
-    const batch = this.pending;
-    this.pending = [];
-    this.pendingRows = 0;
+    // At most maxRows an insert (one Export at least): the rest waits for the next.
+    let take = 0;
+    let rows = 0;
+    while (take < this.pending.length && (take === 0 || rows + this.pending[take]!.count <= this.settings.maxRows)) rows += this.pending[take++]!.count;
+    const batch = this.pending.splice(0, take);
+    this.pendingRows -= rows;
+    if (this.pending.length > 0) this.due = true;
     this.writing = this.write(batch).finally(() => {
       this.writing = undefined;
       if (this.pending.length > 0) {
@@ -160,23 +196,32 @@ export class TableBuffer {
     try {
       const toStore = await this.withoutStoredBatches(batch);
       const rows = toStore.reduce((n, p) => n + p.count, 0);
+      const token = randomUUID();
       const started = process.hrtime.bigint();
-      const insert = { table: this.table, columns: this.columns, chunks: toStore.map((p) => p.rows), rows, deduplicationToken: randomUUID() };
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.store.insertRowBinary(insert);
-          break;
-        } catch (err) {
-          const wait = INSERT_RETRY_WAITS_MS[attempt];
-          if (wait === undefined) throw err;
-          await sleep(wait);
-        }
-      }
+      await withRetries(() => this.store.insertRowBinary({ table: this.table, columns: this.columns, chunks: toStore.map((p) => p.rows), rows, deduplicationToken: token }));
       if (rows > 0) this.observer.inserted(this.table, rows, Number(process.hrtime.bigint() - started) / 1e9);
-      for (const p of batch) p.resolve(toStore.includes(p));
+      await this.record(toStore, token);
+      const written = new Set(toStore);
+      for (const p of batch) p.resolve(written.has(p));
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       for (const p of batch) p.reject(error);
+    }
+  }
+
+  /**
+   * Writes the stored Exports' batch ids to the ledger, after their rows: a crash in between leaves
+   * a batch stored and not recorded, so a retry of it would be stored again (at least once), where
+   * the other order could record a batch whose rows were never stored. The rows are stored either
+   * way, so a ledger that cannot be written is reported, and the senders answered.
+   */
+  private async record(stored: Pending[], token: string): Promise<void> {
+    const ledger = stored.flatMap((p) => (p.batchId === undefined ? [] : [{ batch_id: p.batchId }]));
+    if (ledger.length === 0) return;
+    try {
+      await withRetries(() => this.store.insert('ingested_batches', ledger, `${token}-ledger`));
+    } catch (err) {
+      this.observer.ledgerFailed(this.table, err instanceof Error ? err : new Error(String(err)));
     }
   }
 

@@ -6,9 +6,8 @@ import { walkExport, type ResourceContext, type ScopeContext } from './wire/expo
 import { checkUtf8, FIXED64, LENGTH_DELIMITED, ProtobufReader, VARINT } from './wire/protobuf-reader.js';
 import { RowBinaryWriter } from './wire/row-binary-writer.js';
 
-/** The columns an otel_traces row is inserted with, in RowBinary order (types as for LOG_COLUMNS), after the batch id. */
+/** The columns an otel_traces row is inserted with, in RowBinary order (types as for LOG_COLUMNS). */
 export const SPAN_COLUMNS: readonly InsertColumn[] = [
-  { name: 'BatchId', type: 'String' },
   { name: 'Timestamp', type: 'DateTime64(9)' },
   { name: 'TraceId', type: 'String' },
   { name: 'SpanId', type: 'String' },
@@ -87,14 +86,12 @@ const EVENT_COLUMNS = [eventTimes, eventNames, eventAttributes];
 const LINK_COLUMNS = [linkTraceIds, linkSpanIds, linkTraceStates, linkAttributes];
 
 /** One otel_traces row per span, in one pass over the Export's bytes; spans with malformed ids are left out and reported. */
-export function encodeTraces(bytes: Uint8Array, batchId: string): EncodedExport {
+export function encodeTraces(bytes: Uint8Array): EncodedExport {
   const tally = new ExportTally('spans');
-  scratch.reset();
-  scratch.string(batchId);
-  const batchColumn = scratch.copyFrom(0);
-  let serviceColumn = batchColumn;
-  let resourceAttributes = batchColumn;
-  let scopeColumns = batchColumn;
+  const none: Buffer = Buffer.alloc(0);
+  let serviceColumn = none;
+  let resourceAttributes = none;
+  let scopeColumns = none;
   out.reset();
   walkExport(bytes, {
     resource(resource: ResourceContext, service: Buffer) {
@@ -187,7 +184,6 @@ export function encodeTraces(bytes: Uint8Array, batchId: string): EncodedExport 
         tally.reject(problem);
         return;
       }
-      out.raw(batchColumn);
       tally.rowTime(out, startLow, startHigh);
       out.hexId(bytes, traceIdStart, traceIdStop);
       out.hexId(bytes, spanIdStart, spanIdStop);

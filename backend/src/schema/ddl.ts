@@ -539,15 +539,12 @@ ${ttl('toDateTime(time)', options)}`,
     options,
   );
 
-// The write path's ingest tables. The backend inserts each signal's rows, several senders' batches
-// coalesced, into a Null table that stores nothing and has two views: one passes the rows on to the
-// signal's table (whose own views then fill the checkpoint tables), the other records the batch ids
-// in ingested_batches. Rows and ledger are written by the same INSERT, so a batch retried after a
-// lost acknowledgement is found in the ledger whichever insert it arrives in next.
-
 /**
- * Batch ids stored, kept for a week: longer than any agent retries a batch it holds. The flush
- * that stores a batch writes its id; a batch found here is acknowledged without storing it again.
+ * The batch ids the write path has stored, kept for a week: longer than any agent retries a batch
+ * it holds. The backend writes a coalesced insert's batch ids here once the insert has succeeded,
+ * and before writing the next one asks which of its batch ids are here already: those batches were
+ * stored before (a retry after a lost acknowledgement) and are answered without storing them
+ * again. Small granules: each check looks up a few hundred random ids.
  */
 export const ingestedBatchesTable = (options: SchemaOptions): string[] =>
   createTable(
@@ -559,81 +556,7 @@ export const ingestedBatchesTable = (options: SchemaOptions): string[] =>
       layout: `
 ORDER BY batch_id
 TTL stored_at + toIntervalDay(7)
-SETTINGS ${deduplicationWindowSetting(options)}`,
+SETTINGS index_granularity = 256`,
     },
     options,
   );
-
-/** The Null table an insert of `table`'s rows goes to, on every node of a cluster. */
-const createIngestTable = (table: 'otel_logs' | 'otel_traces', columns: string, options: SchemaOptions): string =>
-  `\nCREATE TABLE IF NOT EXISTS ${ref(`${table}_ingest`, options)}${onCluster(options)} (
-    BatchId String,${columns}
-) ENGINE = Null`;
-
-/** The ingest table's two views: the rows into `table` (on a cluster its Distributed table, which shards them), the batch ids into the ledger. */
-const ingestViews = (table: 'otel_logs' | 'otel_traces', options: SchemaOptions): string[] => [
-  `\nCREATE MATERIALIZED VIEW IF NOT EXISTS ${ref(`${table}_ingest_mv`, options)}${onCluster(options)} TO ${ref(table, options)} AS
-SELECT * EXCEPT BatchId FROM ${ref(`${table}_ingest`, options)}`,
-  `\nCREATE MATERIALIZED VIEW IF NOT EXISTS ${ref(`${table}_ingest_batches_mv`, options)}${onCluster(options)} TO ${storedRef('ingested_batches', options)} AS
-SELECT DISTINCT BatchId AS batch_id FROM ${ref(`${table}_ingest`, options)} WHERE BatchId != ''`,
-];
-
-export const otelLogsIngest = (options: SchemaOptions): string[] => [
-  createIngestTable(
-    'otel_logs',
-    `
-    Timestamp DateTime64(9),
-    TraceId String,
-    SpanId String,
-    TraceFlags UInt8,
-    SeverityText LowCardinality(String),
-    SeverityNumber UInt8,
-    ServiceName LowCardinality(String),
-    Body String,
-    ResourceSchemaUrl LowCardinality(String),
-    ResourceAttributes Map(LowCardinality(String), String),
-    ScopeSchemaUrl LowCardinality(String),
-    ScopeName String,
-    ScopeVersion LowCardinality(String),
-    ScopeAttributes Map(LowCardinality(String), String),
-    LogAttributes Map(LowCardinality(String), String),
-    EventName String`,
-    options,
-  ),
-  ...ingestViews('otel_logs', options),
-];
-
-export const otelTracesIngest = (options: SchemaOptions): string[] => [
-  createIngestTable(
-    'otel_traces',
-    `
-    Timestamp DateTime64(9),
-    TraceId String,
-    SpanId String,
-    ParentSpanId String,
-    TraceState String,
-    SpanName LowCardinality(String),
-    SpanKind LowCardinality(String),
-    ServiceName LowCardinality(String),
-    ResourceAttributes Map(LowCardinality(String), String),
-    ScopeName String,
-    ScopeVersion String,
-    SpanAttributes Map(LowCardinality(String), String),
-    Duration UInt64,
-    StatusCode LowCardinality(String),
-    StatusMessage String,
-    Events Nested (
-        Timestamp DateTime64(9),
-        Name LowCardinality(String),
-        Attributes Map(LowCardinality(String), String)
-    ),
-    Links Nested (
-        TraceId String,
-        SpanId String,
-        TraceState String,
-        Attributes Map(LowCardinality(String), String)
-    )`,
-    options,
-  ),
-  ...ingestViews('otel_traces', options),
-];

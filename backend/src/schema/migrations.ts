@@ -5,8 +5,6 @@ import {
   checkpointsTable,
   incidentsTable,
   ingestedBatchesTable,
-  otelLogsIngest,
-  otelTracesIngest,
   deduplicationWindows,
   deviceConfigChangesView,
   entityWindowsLogsView,
@@ -68,8 +66,8 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    name: 'coalesced ingest: otel_logs_ingest and otel_traces_ingest (Null tables with views into the signal tables) and the ingested_batches ledger',
-    statements: (o) => [...ingestedBatchesTable(o), ...otelLogsIngest(o), ...otelTracesIngest(o)],
+    name: 'ingested_batches: the ledger of batch ids the coalesced inserts stored',
+    statements: (o) => ingestedBatchesTable(o),
   },
 ];
 

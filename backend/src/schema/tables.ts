@@ -3,8 +3,6 @@ export type TableName =
   | 'otel_logs'
   | 'otel_traces'
   | 'otel_traces_trace_id_ts'
-  | 'otel_logs_ingest'
-  | 'otel_traces_ingest'
   | 'ingested_batches'
   | 'source_watermarks'
   | 'entity_windows'

@@ -1,4 +1,5 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { open, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,8 +59,6 @@ const settingsClause = (settings: Settings): string =>
   Object.entries(settings)
     .map(([name, value]) => `${name} = ${typeof value === 'number' ? value : sqlString(value)}`)
     .join(', ');
-
-let spooled = 0;
 
 const QUOTE_64BIT = '--output_format_json_quote_64bit_integers=1';
 
@@ -125,16 +124,10 @@ export class ChdbStore implements Store {
     if (insert.rows === 0) return Promise.resolve();
     const settings = rowBinaryInsertSettings(insert.deduplicationToken);
     this.onStatement({ kind: 'insert', sql: rowBinaryInsertStatement(insert), settings, rows: insert.rows });
-    const file = join(this.spoolDir, `rollpoint-${process.pid}-${++spooled}.rowbinary`);
     const names = insert.columns.map((c) => c.name).join(', ');
     const structure = insert.columns.map((c) => `\`${c.name}\` ${c.type}`).join(', ');
     return run(async () => {
-      const handle = await open(file, 'w', 0o600);
-      try {
-        await handle.writev(insert.chunks as Uint8Array[]);
-      } finally {
-        await handle.close();
-      }
+      const file = await this.spool(insert.chunks);
       try {
         await this.writer.queryAsync(
           `INSERT INTO ${insert.table} (${names}) SETTINGS ${settingsClause(settings)} SELECT * FROM file(${sqlString(file)}, 'RowBinary', ${sqlString(structure)})`,
@@ -143,6 +136,35 @@ export class ChdbStore implements Store {
         await unlink(file).catch(() => {});
       }
     });
+  }
+
+  /**
+   * Writes the chunks to a new file in the spool folder, else (full, as a container's 64 MiB
+   * /dev/shm can be) in the system's temporary folder; returns its path. A short write is an error:
+   * a file cut at a row boundary would insert without complaint.
+   */
+  private async spool(chunks: readonly Uint8Array[]): Promise<string> {
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    const write = async (dir: string): Promise<string> => {
+      const file = join(dir, `rollpoint-${process.pid}-${randomUUID()}.rowbinary`);
+      const handle = await open(file, 'wx', 0o600);
+      try {
+        const { bytesWritten } = await handle.writev(chunks as Uint8Array[]);
+        if (bytesWritten !== size) throw new Error(`wrote ${bytesWritten} of ${size} bytes to ${file}`);
+      } catch (err) {
+        await handle.close();
+        await unlink(file).catch(() => {});
+        throw err;
+      }
+      await handle.close();
+      return file;
+    };
+    try {
+      return await write(this.spoolDir);
+    } catch (err) {
+      if (this.spoolDir === tmpdir()) throw err;
+      return write(tmpdir());
+    }
   }
 
   query({ sql, params }: Query): Promise<QueryResult> {

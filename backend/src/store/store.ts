@@ -52,7 +52,12 @@ export const insertSettings = (deduplicationToken: string | undefined): Settings
  * and then an insert may be acknowledged before its rows are in a part, while rollpoint answers
  * senders only once their rows are stored (and coalesces inserts itself).
  */
-export const rowBinaryInsertSettings = (deduplicationToken: string): Settings => ({ async_insert: 0, insert_deduplication_token: deduplicationToken });
+export const rowBinaryInsertSettings = (deduplicationToken: string): Settings => ({
+  async_insert: 0,
+  insert_deduplication_token: deduplicationToken,
+  // The same insert repeated is dropped in the materialized views' targets too (servers before 24.x default to 0).
+  deduplicate_blocks_in_dependent_materialized_views: 1,
+});
 
 /** A column of an insert, with the type its values have in the data. */
 export interface InsertColumn {

@@ -81,6 +81,12 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
       labelNames: ['table'] as const,
       registers: [registry],
     }),
+    ledgerFailures: new Counter({
+      name: 'rollpoint_backend_ledger_failures_total',
+      help: 'Coalesced inserts whose rows were stored but whose batch ids could not be written to the ledger (a retry of those batches would be stored again).',
+      labelNames: ['table'] as const,
+      registers: [registry],
+    }),
     duplicateBatches: new Counter({
       name: 'rollpoint_backend_duplicate_batches_total',
       help: 'Batches acknowledged without storing them again: the ledger showed them stored (a retry after a lost acknowledgement).',

@@ -106,7 +106,7 @@ export async function measureStore(): Promise<{ times: number[]; bytesPerSpan: R
     await migrate(store, { ttlDays: 30 });
     const times: number[] = [];
     for (let run = 0; run < RUNS; run++) {
-      const encoded = makeRequests(RUNS + run).map((bytes) => encodeExport({ signal: 'traces', bytes, batchId: '', receivedAtNanos: 0n }));
+      const encoded = makeRequests(RUNS + run).map((bytes) => encodeExport({ signal: 'traces', bytes, receivedAtNanos: 0n }));
       const started = performance.now();
       for (let i = 0; i < encoded.length; i += 20) {
         const group = encoded.slice(i, i + 20);

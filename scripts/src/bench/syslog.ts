@@ -177,7 +177,7 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; encode
       const [zipped, gzip] = timed(() => gzipSync(bytes));
       const [, gunzip] = timed(() => gunzipSync(zipped));
       const receivedAtNanos = BigInt(receivedAtMs) * 1_000_000n;
-      const [encoded, toRows] = timed(() => encodeExport({ signal: 'logs', bytes, batchId: '', receivedAtNanos }));
+      const [encoded, toRows] = timed(() => encodeExport({ signal: 'logs', bytes, receivedAtNanos }));
       const started = performance.now();
       await store.insertRowBinary({ ...INGEST_TABLES.logs, chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `stages-${receivedAtMs}` });
       const insert = performance.now() - started;
@@ -195,7 +195,7 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; encode
     for (let batch = 1; batch <= DISK_BATCHES; batch++) {
       const receivedAtMs = Date.now();
       const request = logsRequest(texts.map((_, i) => line(batch * count + i)), receivedAtMs);
-      const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(request), batchId: '', receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n });
+      const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(request), receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n });
       await store.insertRowBinary({ ...INGEST_TABLES.logs, chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `disk-${batch}` });
     }
     const disk = await bytesPerRow(store, ['otel_logs']);

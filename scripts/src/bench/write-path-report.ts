@@ -97,7 +97,7 @@ ${rows.join('\n')}
 
 The engine's CPU per 100,000 rows inserted (10,000 an insert, RowBinary, in this process), into the
 full schema and into the same schema with the signal table's materialized views or skip indexes
-dropped (the ingest table's hop and the batch ledger stay: they are the write path):
+dropped:
 
 | | ${SCHEMA_VARIANTS.join(' | ')} |
 | --- | ${SCHEMA_VARIANTS.map(() => '---:').join(' | ')} |

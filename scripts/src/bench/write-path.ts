@@ -155,7 +155,7 @@ export async function measureIngest(plans: SendPlan[], workers: number, records:
       const seconds = (performance.now() - started) / 1000;
       const after = await backend.metrics();
       const insertsPerSecond = Object.fromEntries(
-        ['otel_logs_ingest', 'otel_traces_ingest'].map((t) => [t, (counter(after, 'rollpoint_backend_inserts_total', t) - counter(before, 'rollpoint_backend_inserts_total', t)) / seconds]),
+        ['otel_logs', 'otel_traces'].map((t) => [t, (counter(after, 'rollpoint_backend_inserts_total', t) - counter(before, 'rollpoint_backend_inserts_total', t)) / seconds]),
       );
       results.push({ recordsPerSecond: records[i]! / seconds, recordsPerCpuSecond: records[i]! / cpu[0]!, insertsPerSecond });
     }
@@ -171,7 +171,7 @@ export async function measureEngineInsert(signal: 'logs' | 'traces', exports: Ui
   const store = new ChdbStore({ path: folder, readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
   try {
     await migrate(store, { ttlDays: 30 });
-    const encoded = exports.map((bytes) => encodeExport({ signal, bytes, batchId: 'b', receivedAtNanos: 0n }));
+    const encoded = exports.map((bytes) => encodeExport({ signal, bytes, receivedAtNanos: 0n }));
     const total = encoded.reduce((n, e) => n + e.count, 0);
     const started = performance.now();
     for (let i = 0; i < encoded.length; ) {
@@ -215,7 +215,7 @@ async function schemaCuts(store: ChdbStore, table: string, variant: SchemaVarian
  * the same rows into the schema, then into the schema with parts taken away: what each part costs.
  */
 export async function measureSchemaCost(signal: 'logs' | 'traces', exports: Uint8Array[], rowsPerInsert: number): Promise<Record<SchemaVariant, number>> {
-  const encoded = exports.map((bytes) => encodeExport({ signal, bytes, batchId: '', receivedAtNanos: 0n }));
+  const encoded = exports.map((bytes) => encodeExport({ signal, bytes, receivedAtNanos: 0n }));
   const total = encoded.reduce((n, e) => n + e.count, 0);
   const costs = {} as Record<SchemaVariant, number>;
   for (const variant of SCHEMA_VARIANTS) {

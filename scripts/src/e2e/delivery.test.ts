@@ -256,7 +256,7 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
       expect(metricValue(await agent.metrics(), RETRIED_SPANS)).to.equal(SPANS_PER_EXPORT);
       const stored = await storedSpans(backend, 'lostack');
       expect({ rows: stored.rows, distinct: stored.distinct }).to.deep.equal({ rows: SPANS_PER_EXPORT, distinct: SPANS_PER_EXPORT });
-      expect(metricValue(await backend.metrics(), 'rollpoint_backend_duplicate_batches_total{table="otel_traces_ingest"}')).to.equal(1);
+      expect(metricValue(await backend.metrics(), 'rollpoint_backend_duplicate_batches_total{table="otel_traces"}')).to.equal(1);
     } finally {
       await agent.stop();
       await proxy.close();
@@ -268,7 +268,7 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
     // A long timeout and no quiet flush (fewer rows than that takes): the Exports sent together share an insert.
     const backend = await startBackendProcess({ extra: { storage: { insert_batch: { timeout: '300ms' } } } });
     try {
-      const inserts = async () => metricValue(await backend.metrics(), 'rollpoint_backend_inserts_total{table="otel_traces_ingest"}');
+      const inserts = async () => metricValue(await backend.metrics(), 'rollpoint_backend_inserts_total{table="otel_traces"}');
       const exportBatch = (prefix: string, batchId: string) => rawExport(backend.grpcPort, traces.grpcMethod, spanExport(prefix, 1), { 'rollpoint-batch-id': batchId });
       const first = await Promise.all([exportBatch('twice', 'retried-batch'), exportBatch('beside-first', 'other-1')]);
       expect(await inserts()).to.equal(1);
@@ -279,7 +279,7 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
         const stored = await storedSpans(backend, prefix);
         expect({ prefix, rows: stored.rows, distinct: stored.distinct }).to.deep.equal({ prefix, rows: SPANS_PER_EXPORT, distinct: SPANS_PER_EXPORT });
       }
-      expect(metricValue(await backend.metrics(), 'rollpoint_backend_duplicate_batches_total{table="otel_traces_ingest"}')).to.equal(1);
+      expect(metricValue(await backend.metrics(), 'rollpoint_backend_duplicate_batches_total{table="otel_traces"}')).to.equal(1);
     } finally {
       await backend.stop();
     }

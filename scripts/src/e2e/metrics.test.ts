@@ -62,8 +62,8 @@ describe('/metrics in the Prometheus text format', function () {
     expect(families.find((f) => f.name === 'rollpoint_backend_insert_duration_seconds')?.type).to.equal('HISTOGRAM');
     // The malformed request's other span was stored too.
     const tables: Array<[string, number, number]> = [
-      ['otel_traces_ingest', scenario.spans + 1, scenario.traceExports + 1],
-      ['otel_logs_ingest', scenario.logRecords, scenario.logExports],
+      ['otel_traces', scenario.spans + 1, scenario.traceExports + 1],
+      ['otel_logs', scenario.logRecords, scenario.logExports],
     ];
     let inserts = 0;
     for (const [table, rows, exports] of tables) {

@@ -16,6 +16,9 @@ const ARRAY_VALUE = 5;
 const KVLIST_VALUE = 6;
 const BYTES_VALUE = 7;
 
+// Longer lists are sorted by Array.prototype.sort (stable, n log n): insertion sort is quadratic.
+const INSERTION_SORT_MAX = 16;
+
 const KEY = 1;
 const VALUE = 2;
 
@@ -164,10 +167,14 @@ export class AttributeList {
     }
   }
 
-  /** Entry offsets sorted by key bytes, stable (insertion sort: lists are short). */
+  /** Entry offsets sorted by key bytes, stably: by insertion for the usual short lists, else by Array.prototype.sort. */
   private sorted(): number[] {
     const order = this.order;
     order.length = this.count;
+    if (this.count > INSERTION_SORT_MAX) {
+      for (let i = 0; i < this.count; i++) order[i] = i * 4;
+      return order.sort((a, b) => this.compareKeys(a, b));
+    }
     for (let i = 0; i < this.count; i++) {
       const entry = i * 4;
       let j = i;

@@ -17,6 +17,7 @@ export const FIXED32 = 5;
 export { UndecodableError };
 
 const TWO_TO_32 = 4294967296;
+const MAX_GROUP_DEPTH = 32;
 
 /**
  * A cursor over one message's bytes, `pos` to `end`. Readers are reused (reset for each message) so
@@ -138,7 +139,19 @@ export class ProtobufReader {
     }
   }
 
+  private groupDepth = 0;
+
   private skipGroup(field: number): void {
+    // Groups nest by recursion: a bound keeps crafted input from exhausting the stack.
+    if (++this.groupDepth > MAX_GROUP_DEPTH) throw new UndecodableError(`groups nested deeper than ${MAX_GROUP_DEPTH}`);
+    try {
+      this.skipGroupFields(field);
+    } finally {
+      this.groupDepth--;
+    }
+  }
+
+  private skipGroupFields(field: number): void {
     for (;;) {
       if (!this.next()) throw new UndecodableError(`group ${field} is not closed`);
       if (this.wireType === END_GROUP) {
