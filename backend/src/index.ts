@@ -5,6 +5,7 @@ export type { BackendConfig } from './config.js';
 export { storeExport, INGEST_TABLES } from './ingest/store-export.js';
 export type { SignalRequest } from './ingest/store-export.js';
 export { encodeExport } from './ingest/encode.js';
+export type { EncodedExport } from './ingest/wire/encoded-export.js';
 export { migrate, schemaScript, SCHEMA_VERSION } from './schema/migrations.js';
 export { ChdbStore } from './store/chdb.js';
 export type { Query, QueryResult, Row, Statement, Store } from './store/store.js';

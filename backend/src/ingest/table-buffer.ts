@@ -126,13 +126,18 @@ export class TableBuffer {
     if (batchId !== undefined) this.byBatch.set(batchId, stored);
     this.pendingRows += count;
     this.lastAddAt = performance.now();
+    this.armTimers();
+    this.kick();
+    return stored;
+  }
+
+  /** The timeout from the buffer's first rows, and the quiet check once it holds enough. */
+  private armTimers(): void {
     this.timer ??= setTimeout(() => {
       this.due = true;
       this.kick();
     }, this.settings.maxDelayMs);
     if (this.pendingRows >= QUIET_MIN_ROWS) this.checkQuietIn(QUIET_MS);
-    this.kick();
-    return stored;
   }
 
   private checkQuietIn(ms: number): void {
@@ -181,13 +186,7 @@ export class TableBuffer {
     if (this.pending.length > 0) this.due = true;
     this.writing = this.write(batch).finally(() => {
       this.writing = undefined;
-      if (this.pending.length > 0) {
-        this.timer ??= setTimeout(() => {
-          this.due = true;
-          this.kick();
-        }, this.settings.maxDelayMs);
-        if (this.pendingRows >= QUIET_MIN_ROWS) this.checkQuietIn(QUIET_MS);
-      }
+      if (this.pending.length > 0) this.armTimers();
       this.kick();
     });
   }

@@ -20,13 +20,13 @@ export const RUNS = 3;
 export const TOTAL = REQUESTS * SPANS_PER_REQUEST;
 
 /** Spans shaped like an instrumented HTTP service's: a few attributes, some errors, one event in ten. */
-function makeRequests(run: number): Uint8Array[] {
+export function makeRequests(run: number, count = REQUESTS, spansPerRequest = SPANS_PER_REQUEST): Uint8Array[] {
   const base = Long.fromNumber(Date.now(), true).multiply(1_000_000);
   const requests: Uint8Array[] = [];
-  for (let r = 0; r < REQUESTS; r++) {
+  for (let r = 0; r < count; r++) {
     const spans: Span[] = [];
-    for (let s = 0; s < SPANS_PER_REQUEST; s++) {
-      const n = r * SPANS_PER_REQUEST + s;
+    for (let s = 0; s < spansPerRequest; s++) {
+      const n = r * spansPerRequest + s;
       const traceId = Buffer.alloc(16);
       traceId.writeUInt32BE(run + 1, 0);
       traceId.writeUInt32BE(n + 1, 12);

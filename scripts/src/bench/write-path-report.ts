@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { logs, traces } from '@rollpoint/proto';
-import { logExports, measureEngineInsert, measureIngest, measureSchemaCost, SCHEMA_VARIANTS, spanExports, type IngestResult, type SchemaVariant, type SendPlan } from './write-path.js';
+import { makeRequests } from './otlp.js';
+import { logExports, measureEngineInsert, measureIngest, measureSchemaCost, SCHEMA_VARIANTS, type IngestResult, type SchemaVariant, type SendPlan } from './write-path.js';
 
 // `npm run bench`'s write-path section: the backend alone against its ceiling, with 1 and 2 decode workers.
 
@@ -26,7 +27,7 @@ export interface WritePathResult {
 export async function measureWritePath(say: (line: string) => void): Promise<WritePathResult> {
   const big = logExports(BIG.exports, BIG.records, 1);
   const small = logExports(SMALL.exports, SMALL.records, 2);
-  const spans = spanExports(SPANS.exports, SPANS.spans, 3);
+  const spans = makeRequests(7, SPANS.exports, SPANS.spans);
   const trickle = logExports(TRICKLE.perSecond * TRICKLE.seconds, TRICKLE.records, 4);
   const engine = {
     logs10k: await measureEngineInsert('logs', big, 10_000),

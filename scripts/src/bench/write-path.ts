@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { ChdbStore, encodeExport, INGEST_TABLES, migrate } from '@rollpoint/backend';
-import { logs, traces, type ExportLogsServiceRequest, type ExportTraceServiceRequest, type KeyValue, type LogRecord, type Span } from '@rollpoint/proto';
+import { ChdbStore, encodeExport, INGEST_TABLES, migrate, type EncodedExport } from '@rollpoint/backend';
+import { logs, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
 import Long from 'long';
 import { startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
 import { measureCpu } from './cpu.js';
@@ -46,37 +47,6 @@ export function logExports(exports: number, records: number, seed: number): Uint
       ],
     };
     return logs.encode(request);
-  });
-}
-
-/** `exports` Exports of `spans` spans each, shaped like an instrumented HTTP service's. */
-export function spanExports(exports: number, spans: number, seed: number): Uint8Array[] {
-  const base = Long.fromNumber(Date.now(), true).multiply(1_000_000);
-  return Array.from({ length: exports }, (_, e) => {
-    const list: Span[] = Array.from({ length: spans }, (_, s) => {
-      const n = e * spans + s;
-      const traceId = Buffer.alloc(16);
-      traceId.writeUInt32BE(seed + 1, 0);
-      traceId.writeUInt32BE(n + 1, 12);
-      const spanId = Buffer.alloc(8);
-      spanId.writeUInt32BE(n + 1, 4);
-      const start = base.add(n * 1000);
-      return {
-        traceId,
-        spanId,
-        name: 'GET /api/items/{id}',
-        kind: 2,
-        startTimeUnixNano: start,
-        endTimeUnixNano: start.add(1_000_000 + (n % 997) * 1000),
-        attributes: [text('http.request.method', 'GET'), int('http.response.status_code', n % 50 === 0 ? 500 : 200), text('url.path', `/api/items/${n % 1000}`), text('server.address', 'items.internal')],
-        events: n % 10 === 0 ? [{ timeUnixNano: start.add(500), name: 'cache.miss', attributes: [text('cache.key', `item:${n % 1000}`)] }] : [],
-        status: { code: n % 50 === 0 ? 2 : 0 },
-      };
-    });
-    const request: ExportTraceServiceRequest = {
-      resourceSpans: [{ resource: { attributes: [text('service.name', 'items'), text('service.version', '3.1.0')] }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans: list }] }],
-    };
-    return traces.encode(request);
   });
 }
 
@@ -165,6 +135,20 @@ export async function measureIngest(plans: SendPlan[], workers: number, records:
   }
 }
 
+/** Inserts the encoded Exports' rows, `rowsPerInsert` (or a little more) an insert. */
+async function insertGrouped(store: ChdbStore, signal: 'logs' | 'traces', encoded: EncodedExport[], rowsPerInsert: number): Promise<void> {
+  for (let i = 0; i < encoded.length; ) {
+    const chunks: Uint8Array[] = [];
+    let rows = 0;
+    while (i < encoded.length && rows < rowsPerInsert) {
+      chunks.push(encoded[i]!.rows);
+      rows += encoded[i]!.count;
+      i++;
+    }
+    await store.insertRowBinary({ ...INGEST_TABLES[signal], chunks, rows, deduplicationToken: randomUUID() });
+  }
+}
+
 /** The engine's own RowBinary insert of the same rows, `rowsPerInsert` an insert, after encoding them (untimed). */
 export async function measureEngineInsert(signal: 'logs' | 'traces', exports: Uint8Array[], rowsPerInsert: number): Promise<number> {
   const folder = tempFolder('bench-engine');
@@ -174,16 +158,7 @@ export async function measureEngineInsert(signal: 'logs' | 'traces', exports: Ui
     const encoded = exports.map((bytes) => encodeExport({ signal, bytes, receivedAtNanos: 0n }));
     const total = encoded.reduce((n, e) => n + e.count, 0);
     const started = performance.now();
-    for (let i = 0; i < encoded.length; ) {
-      const chunks: Uint8Array[] = [];
-      let rows = 0;
-      while (i < encoded.length && rows < rowsPerInsert) {
-        chunks.push(encoded[i]!.rows);
-        rows += encoded[i]!.count;
-        i++;
-      }
-      await store.insertRowBinary({ ...INGEST_TABLES[signal], chunks, rows, deduplicationToken: `engine-${i}` });
-    }
+    await insertGrouped(store, signal, encoded, rowsPerInsert);
     return total / ((performance.now() - started) / 1000);
   } finally {
     await store.close();
@@ -225,16 +200,7 @@ export async function measureSchemaCost(signal: 'logs' | 'traces', exports: Uint
       await migrate(store, { ttlDays: 30 });
       for (const cut of await schemaCuts(store, TABLE_OF[signal], variant)) await store.command(cut);
       const started = process.cpuUsage();
-      for (let i = 0; i < encoded.length; ) {
-        const chunks: Uint8Array[] = [];
-        let rows = 0;
-        while (i < encoded.length && rows < rowsPerInsert) {
-          chunks.push(encoded[i]!.rows);
-          rows += encoded[i]!.count;
-          i++;
-        }
-        await store.insertRowBinary({ ...INGEST_TABLES[signal], chunks, rows, deduplicationToken: `schema-${i}` });
-      }
+      await insertGrouped(store, signal, encoded, rowsPerInsert);
       const used = process.cpuUsage(started);
       costs[variant] = ((used.user + used.system) / 1e6) * (100_000 / total);
     } finally {
