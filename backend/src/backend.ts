@@ -79,6 +79,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     buffer: {
       maxRows: config.storage.insert_batch.send_batch_size,
       maxDelayMs: config.storage.insert_batch.timeout,
+      quietMs: config.storage.insert_batch.quiet_period,
       maxBufferedBytes: config.storage.insert_batch.max_buffered_mib * 1024 * 1024,
     },
     workers: config.otlp.grpc.decode_workers,

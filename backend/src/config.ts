@@ -95,6 +95,8 @@ export const backendConfigSchema = z.strictObject({
         .strictObject({
           send_batch_size: z.number().int().positive().default(50000),
           timeout: durationMs.default(200),
+          /** Written at once when nothing arrived for this long (its senders wait for answers); 0: never early. */
+          quiet_period: durationMs.default(5),
           /** Encoded rows held per table, buffered or being inserted, beyond which Exports are refused for a retry. */
           max_buffered_mib: z.number().positive().default(256),
         })

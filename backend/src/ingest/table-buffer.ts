@@ -8,8 +8,10 @@ import { storedBatchesQuery } from './batch-ledger.js';
 export interface BufferSettings {
   /** An insert is written once the buffer holds this many rows… */
   maxRows: number;
-  /** …or this long after its first rows arrived. */
+  /** …or this long after its first rows arrived… */
   maxDelayMs: number;
+  /** …or once nothing was added for this long (QUIET_MIN_INTERVAL_MS apart at most); 0: never early. */
+  quietMs: number;
   /** Encoded rows held (buffered and being written) beyond which Exports are refused, to be retried. */
   maxBufferedBytes: number;
 }
@@ -24,15 +26,16 @@ export interface InsertObserver {
 }
 
 /**
- * A buffer of at least QUIET_MIN_ROWS to which nothing was added for QUIET_MS is written at once:
- * its senders are waiting for their answers and will send nothing more until they have them, so
- * waiting out the timeout would only slow them (8 senders of 500 spans each, measured, would be
- * held to a fifth of what the engine takes). A steady stream, never quiet that long, waits for
- * send_batch_size or the timeout; so does a trickle of small Exports, which never holds enough rows:
- * both keep to a few inserts a second. A check that runs late means the event loop was busy, when
- * Exports may have arrived unseen: it is not taken for quiet.
+ * A buffer to which nothing was added for quietMs is written at once: its senders are waiting for
+ * their answers and will send nothing more until they have them, so waiting out the timeout would
+ * only slow them (8 senders of 500 spans each, measured, would be held to a fifth of what the engine
+ * takes; an agent draining a backlog of small batches far more). Such early inserts start at most
+ * every QUIET_MIN_INTERVAL_MS, so a trickle of Exports makes a few inserts a second, not one each;
+ * a steady stream, never quiet that long, waits for send_batch_size or the timeout. A check that
+ * runs late means the event loop was busy, when Exports may have arrived unseen: it is not taken
+ * for quiet.
  */
-const QUIET_MS = 5;
+const QUIET_MIN_INTERVAL_MS = 50;
 
 /**
  * A failed insert is tried again, the same rows with the same deduplication token, after these
@@ -59,7 +62,6 @@ async function withRetries(insert: () => Promise<void>): Promise<void> {
     }
   }
 }
-const QUIET_MIN_ROWS = 1000;
 
 interface Pending {
   batchId: string | undefined;
@@ -73,7 +75,7 @@ interface Pending {
 /**
  * Coalesces the rows of many Exports, from every sender, into one insert per `table`: written when
  * it holds maxRows, maxDelayMs after its first rows, or when its senders have gone quiet (see
- * QUIET_MS), one insert at a time (rows arriving meanwhile go into the next). Each Export's promise settles with the insert holding its rows, so a
+ * quietMs), one insert at a time (rows arriving meanwhile go into the next). Each Export's promise settles with the insert holding its rows, so a
  * sender is acknowledged only once they are stored, and a failed insert fails every Export in it
  * (senders retry). Memory is bounded by the OTLP server's in-flight limit: an Export's request
  * counts against it until its promise settles.
@@ -94,6 +96,7 @@ export class TableBuffer {
   private quietTimer: NodeJS.Timeout | undefined;
   private quietCheckAt = 0;
   private lastAddAt = 0;
+  private lastInsertAt = -Infinity;
   private due = false;
 
   constructor(
@@ -137,7 +140,7 @@ export class TableBuffer {
       this.due = true;
       this.kick();
     }, this.settings.maxDelayMs);
-    if (this.pendingRows >= QUIET_MIN_ROWS) this.checkQuietIn(QUIET_MS);
+    if (this.settings.quietMs > 0) this.checkQuietIn(this.settings.quietMs);
   }
 
   private checkQuietIn(ms: number): void {
@@ -146,19 +149,21 @@ export class TableBuffer {
     this.quietTimer = setTimeout(() => this.whenQuiet(), ms);
   }
 
-  /** Writes the buffer if nothing was added for QUIET_MS, else looks again when that will be so. */
+  /** Writes the buffer if nothing was added for quietMs, else looks again when that will be so. */
   private whenQuiet(): void {
     this.quietTimer = undefined;
-    if (this.pendingRows < QUIET_MIN_ROWS) return;
+    if (this.pending.length === 0) return;
     const now = performance.now();
-    const late = now - this.quietCheckAt > QUIET_MS;
+    const { quietMs } = this.settings;
+    const late = now - this.quietCheckAt > quietMs;
     const quietFor = now - this.lastAddAt;
-    if (late || quietFor < QUIET_MS) {
-      this.checkQuietIn(late ? QUIET_MS : QUIET_MS - quietFor);
-      return;
+    const sinceInsert = now - this.lastInsertAt;
+    if (late || quietFor < quietMs) this.checkQuietIn(late ? quietMs : quietMs - quietFor);
+    else if (sinceInsert < QUIET_MIN_INTERVAL_MS) this.checkQuietIn(QUIET_MIN_INTERVAL_MS - sinceInsert);
+    else {
+      this.due = true;
+      this.kick();
     }
-    this.due = true;
-    this.kick();
   }
 
   /** Writes whatever is buffered now and waits until it is stored (or failed). */
@@ -184,6 +189,7 @@ export class TableBuffer {
     const batch = this.pending.splice(0, take);
     this.pendingRows -= rows;
     if (this.pending.length > 0) this.due = true;
+    this.lastInsertAt = performance.now();
     this.writing = this.write(batch).finally(() => {
       this.writing = undefined;
       if (this.pending.length > 0) this.armTimers();

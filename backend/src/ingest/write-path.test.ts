@@ -215,7 +215,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     const stored = async (prefix: string) => Number((await q(`SELECT count() FROM otel_logs WHERE startsWith(Body, '${prefix}')`))[0]![0]);
 
     it('coalesces Exports from many senders into one insert, answering each once it is stored', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 100, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 100, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const before = inserts();
       const answered: boolean[] = await Promise.all(Array.from({ length: 20 }, (_, i) => add(buffer, `coalesced-${i}`, `c-${i}`)));
       expect(answered).to.deep.equal(Array(20).fill(true));
@@ -224,15 +224,26 @@ describe('write path: one pass from OTLP bytes to rows', function () {
       expect(await q("SELECT count() FROM ingested_batches WHERE startsWith(batch_id, 'c-')")).to.deep.equal([['20']]);
     });
 
+    it('writes at once when its senders have gone quiet, long before the timeout', async function () {
+      // The timeout is an hour: only the quiet rule can write these before the test's own timeout.
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 3_600_000, quietMs: 5, maxBufferedBytes: 1 << 26 }, observer);
+      const before = inserts();
+      await Promise.all([add(buffer, 'quiet-a'), add(buffer, 'quiet-b'), add(buffer, 'quiet-c')]);
+      expect(inserts() - before).to.equal(1);
+      // A second round soon after waits out the least interval between early inserts, and is written then.
+      expect(await add(buffer, 'quiet-d')).to.equal(true);
+      expect(inserts() - before).to.equal(2);
+    });
+
     it('writes as soon as the buffer holds send_batch_size rows', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 6, maxDelayMs: 60_000, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 6, maxDelayMs: 60_000, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const before = inserts();
       await Promise.all([add(buffer, 'full-a'), add(buffer, 'full-b')]);
       expect(inserts() - before).to.equal(1);
     });
 
     it('stores a batch retried inside a different coalesced insert once, and a batch repeated while buffered once', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 50, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 50, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const first = await Promise.all([add(buffer, 'retry-a', 'r-a'), add(buffer, 'retry-b', 'r-b')]);
       // The acknowledgement of r-a was lost: the agent sends it again, now beside r-c and r-d (a repeat of itself while waiting).
       const second = await Promise.all([add(buffer, 'retry-a', 'r-a'), add(buffer, 'retry-c', 'r-c'), add(buffer, 'retry-d', 'r-d'), add(buffer, 'retry-d', 'r-d')]);
@@ -245,16 +256,16 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     });
 
     it('fails every Export of a failed insert, so that their senders retry; the next insert is written', async function () {
-      const broken = new TableBuffer(store, 'no_such_table' as never, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20, maxBufferedBytes: 1 << 26 }, observer);
+      const broken = new TableBuffer(store, 'no_such_table' as never, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const outcomes = await Promise.allSettled([add(broken, 'lost-a'), add(broken, 'lost-b')]);
       expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       expect(await add(buffer, 'after-failure')).to.equal(true);
       await buffer.flush();
     });
 
     it('refuses Exports, to be retried, while it holds max_buffered_mib', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 50, maxBufferedBytes: 100 }, observer);
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 50, quietMs: 0, maxBufferedBytes: 100 }, observer);
       const [first, second] = await Promise.allSettled([add(buffer, 'held-a'), add(buffer, 'held-b')]);
       expect(first.status).to.equal('fulfilled');
       expect(second.status === 'rejected' && second.reason).to.be.instanceOf(RetryLaterError);
@@ -263,7 +274,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     });
 
     it('writes at most send_batch_size rows an insert, the rest in the next', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 6, maxDelayMs: 20, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 6, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const before = inserts();
       await Promise.all(['split-a', 'split-b', 'split-c', 'split-d', 'split-e'].map((body) => add(buffer, body)));
       expect(inserts() - before).to.equal(3);

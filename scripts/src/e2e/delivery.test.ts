@@ -265,8 +265,8 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
   });
 
   it('one batch retried inside two different coalesced inserts is stored once', async function () {
-    // A long timeout and no quiet flush (fewer rows than that takes): the Exports sent together share an insert.
-    const backend = await startBackendProcess({ extra: { storage: { insert_batch: { timeout: '300ms' } } } });
+    // A long timeout and no early insert when quiet: the Exports sent together share an insert.
+    const backend = await startBackendProcess({ extra: { storage: { insert_batch: { timeout: '300ms', quiet_period: 0 } } } });
     try {
       const inserts = async () => metricValue(await backend.metrics(), 'rollpoint_backend_inserts_total{table="otel_traces"}');
       const exportBatch = (prefix: string, batchId: string) => rawExport(backend.grpcPort, traces.grpcMethod, spanExport(prefix, 1), { 'rollpoint-batch-id': batchId });
