@@ -95,4 +95,22 @@ describe('syslog receiver over UDP (the socket read by a worker thread)', functi
       socket.close();
     }
   });
+
+  it('starts the worker again when it stops, on the same port, and says so', async function () {
+    const worker = (receiver as unknown as { udpWorker: { terminate(): Promise<number> } }).udpWorker;
+    await worker.terminate();
+    records.length = 0;
+    const socket = await sender('127.0.0.1');
+    try {
+      // Sent until the new worker listens (about a second), then one more that must arrive.
+      await waitUntil(() => {
+        void send(socket, port, '<13>Nov 30 11:00:00 host app: after restart');
+        return records.length > 0;
+      }, 'a record through the restarted worker');
+      expect(logged.some((l) => l.level === 'error' && l.message === 'syslog UDP worker stopped; starting it again')).to.equal(true);
+      expect((receiver as unknown as { udpWorker: unknown }).udpWorker).to.not.equal(worker);
+    } finally {
+      socket.close();
+    }
+  });
 });

@@ -205,14 +205,15 @@ export class SyslogReceiver implements Component {
         }
       });
       worker.on('error', (err) => {
-        this.context.logger.error({ receiver: this.context.id, err: err.message }, 'syslog UDP worker failed; starting it again');
+        this.context.logger.error({ receiver: this.context.id, err: err.message }, 'syslog UDP worker failed');
         if (!listening) reject(err);
       });
-      worker.on('exit', () => {
+      worker.on('exit', (code) => {
         if (!listening) reject(new Error('the syslog UDP worker stopped before it listened'));
         // Only a worker that listened once is started again: failing to bind at start fails start().
         if (this.udpWorker !== worker || this.closing || !this.udpListened) return;
         this.udpWorker = undefined;
+        this.context.logger.error({ receiver: this.context.id, code }, 'syslog UDP worker stopped; starting it again');
         this.udpRestart = setTimeout(() => {
           this.udpRestart = undefined;
           if (this.closing) return;
