@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// First, before the modules below fill the heap: see young-generation.ts.
-import './young-generation.js';
 import { runService } from '@rollpoint/proto';
 import { pino, type Logger } from 'pino';
 import { loadAgentConfig, type AgentConfig } from './config.js';

@@ -6,7 +6,6 @@ import { splitEndpoint } from '@rollpoint/proto';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
 import type { SyslogConfig } from './config.js';
-import { keepYoungGenerationSmall } from '../../young-generation.js';
 import { BUILT_IN_EVENT_RULES, type EventRule } from './event-rules.js';
 import { cutAtCharBoundary, SyslogFramer } from './framing.js';
 import { parseSyslog, withoutTrailer } from './parse.js';
@@ -161,8 +160,6 @@ export class SyslogReceiver implements Component {
       stderr: false,
     });
     this.udpWorker = worker;
-    // Starting a thread resets V8's flags (see young-generation.ts).
-    worker.once('online', keepYoungGenerationSmall);
     const max = this.config.max_message_bytes;
     // Senders are few and each sends many datagrams: the last one's address is reused as it is.
     let lastRemote = '';
