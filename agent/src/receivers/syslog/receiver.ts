@@ -1,7 +1,7 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIPv6, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { Worker } from 'node:worker_threads';
 import { splitEndpoint } from '@rollpoint/proto';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
@@ -10,12 +10,15 @@ import { BUILT_IN_EVENT_RULES, type EventRule } from './event-rules.js';
 import { cutAtCharBoundary, SyslogFramer } from './framing.js';
 import { parseSyslog, withoutTrailer } from './parse.js';
 import { toLogRecord, type Received } from './to-otlp.js';
+import type { UdpWorkerCommand, UdpWorkerData, UdpWorkerMessage } from './udp-worker.js';
 
 type Transport = Received['transport'];
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 const SHUTDOWN_GRACE_MS = 2000;
+/** A failed UDP worker is started again after this long. */
+const UDP_RESTART_MS = 1000;
 
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) as "10.0.0.1". */
 const peerAddress = (address: string | undefined): string => (address ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
@@ -30,7 +33,11 @@ export class SyslogReceiver implements Component {
   private readonly rules: readonly EventRule[];
   private buffer?: LogBuffer;
   private readonly servers: Server[] = [];
-  private udp?: UdpSocket;
+  private udpWorker?: Worker;
+  private udpRestart?: NodeJS.Timeout;
+  private closing = false;
+  /** The UDP socket was bound once (a worker that fails after that is started again). */
+  private udpListened = false;
   private readonly sockets = new Set<Socket>();
   private paused = false;
   /** Messages counted since the counters were last told (they are told once per turn of the event loop). */
@@ -121,43 +128,99 @@ export class SyslogReceiver implements Component {
 
   private async startUdp(settings: { endpoint: string; receive_buffer_size: number }): Promise<void> {
     const { host, port } = splitEndpoint(settings.endpoint);
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    const data: UdpWorkerData = { type: isIPv6(host) ? 'udp6' : 'udp4', host, port, receiveBufferSize: settings.receive_buffer_size };
+    const listening = await this.startUdpWorker(data);
+    // A restarted worker binds the port the first one got (the endpoint may have asked for any).
+    data.port = listening.port;
+    const { granted } = listening;
+    if (listening.setError) {
+      // Refused outright on some systems; the kernel's default still works, and what it is is told below.
+      this.context.logger.warn({ receiver: this.context.id, err: listening.setError }, 'could not set the UDP receive buffer size');
+    }
+    this.context.metrics.udpReceiveBufferBytes.set({ receiver: this.context.id }, granted);
+    const told = { receiver: this.context.id, transport: 'udp', port: listening.port, receiveBufferSize: settings.receive_buffer_size, granted };
+    // Linux books twice what it is asked for and reports that; less than asked means rmem_max capped it.
+    if (granted < settings.receive_buffer_size) {
+      this.context.logger.warn(told, 'syslog listening; the kernel granted a smaller UDP receive buffer than udp.receive_buffer_size (raise net.core.rmem_max)');
+    } else {
+      this.context.logger.info(told, 'syslog listening');
+    }
+  }
+
+  /**
+   * Starts the thread that owns the UDP socket and hands datagrams over in batches; resolves once
+   * it listens. A worker that fails later is logged and started again.
+   */
+  private startUdpWorker(data: UdpWorkerData): Promise<Extract<UdpWorkerMessage, { kind: 'listening' }>> {
+    const worker = new Worker(new URL('./udp-worker.js', import.meta.url), {
+      workerData: data,
+      // It only copies datagrams: a small heap keeps the thread's memory small.
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+      stdout: false,
+      stderr: false,
+    });
+    this.udpWorker = worker;
     const max = this.config.max_message_bytes;
     // Senders are few and each sends many datagrams: the last one's address is reused as it is.
     let lastRemote = '';
     let lastPeer = '';
-    socket.on('message', (message, remote) => {
-      if (remote.address !== lastRemote) {
-        lastRemote = remote.address;
-        lastPeer = peerAddress(remote.address);
-      }
-      const truncated = message.length > max;
-      this.receive(truncated ? cutAtCharBoundary(message, max) : message, truncated, lastPeer, 'udp');
-    });
-    socket.on('error', (err) => this.context.logger.error({ receiver: this.context.id, err: err.message }, 'syslog UDP socket error'));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, host, () => {
-        socket.off('error', reject);
-        resolve();
+    return new Promise((resolve, reject) => {
+      let listening = false;
+      worker.on('message', (message: UdpWorkerMessage) => {
+        switch (message.kind) {
+          case 'batch': {
+            const { ends, peerIndex, peers } = message;
+            const all = Buffer.from(message.bytes);
+            for (let i = 0, start = 0; i < ends.length; start = ends[i]!, i++) {
+              const remote = peers[peerIndex[i]!]!;
+              if (remote !== lastRemote) {
+                lastRemote = remote;
+                lastPeer = peerAddress(remote);
+              }
+              const datagram = all.subarray(start, ends[i]!);
+              const truncated = datagram.length > max;
+              this.receive(truncated ? cutAtCharBoundary(datagram, max) : datagram, truncated, lastPeer, 'udp');
+            }
+            if (message.dropped > 0) {
+              this.count('udp', 'received', message.dropped);
+              this.count('udp', 'dropped', message.dropped);
+            }
+            worker.postMessage({ kind: 'ack' } satisfies UdpWorkerCommand);
+            break;
+          }
+          case 'listening':
+            listening = true;
+            this.udpListened = true;
+            resolve(message);
+            break;
+          case 'bind-error':
+            reject(new Error(message.message));
+            break;
+          case 'error':
+            this.context.logger.error({ receiver: this.context.id, err: message.message }, 'syslog UDP socket error');
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        this.context.logger.error({ receiver: this.context.id, err: err.message }, 'syslog UDP worker failed');
+        if (!listening) reject(err);
+      });
+      worker.on('exit', (code) => {
+        if (!listening) reject(new Error('the syslog UDP worker stopped before it listened'));
+        // Only a worker that listened once is started again: failing to bind at start fails start().
+        if (this.udpWorker !== worker || this.closing || !this.udpListened) return;
+        this.udpWorker = undefined;
+        this.context.logger.error({ receiver: this.context.id, code }, 'syslog UDP worker stopped; starting it again');
+        this.udpRestart = setTimeout(() => {
+          this.udpRestart = undefined;
+          if (this.closing) return;
+          this.startUdpWorker(data).catch((err: Error) => {
+            this.context.logger.error({ receiver: this.context.id, err: err.message }, 'could not start the syslog UDP worker again');
+            // Tried again by the exit handler of the worker that just failed.
+          });
+        }, UDP_RESTART_MS);
       });
     });
-    this.udp = socket;
-    try {
-      socket.setRecvBufferSize(settings.receive_buffer_size);
-    } catch (err) {
-      // Refused outright on some systems; the kernel's default still works, and what it is is told below.
-      this.context.logger.warn({ receiver: this.context.id, err: (err as Error).message }, 'could not set the UDP receive buffer size');
-    }
-    const granted = socket.getRecvBufferSize();
-    this.context.metrics.udpReceiveBufferBytes.set({ receiver: this.context.id }, granted);
-    const listening = { receiver: this.context.id, transport: 'udp', port: socket.address().port, receiveBufferSize: settings.receive_buffer_size, granted };
-    // Linux books twice what it is asked for and reports that; less than asked means rmem_max capped it.
-    if (granted < settings.receive_buffer_size) {
-      this.context.logger.warn(listening, 'syslog listening; the kernel granted a smaller UDP receive buffer than udp.receive_buffer_size (raise net.core.rmem_max)');
-    } else {
-      this.context.logger.info(listening, 'syslog listening');
-    }
   }
 
   private async listen(transport: 'tcp' | 'tls', settings: { endpoint: string; max_connections: number; idle_timeout: number }, server: Server, event = 'connection'): Promise<void> {
@@ -208,15 +271,30 @@ export class SyslogReceiver implements Component {
     }
   }
 
+  /** Asks the UDP worker to hand over what it holds and stop; ends it if it does not in time. */
+  private async closeUdpWorker(): Promise<void> {
+    const worker = this.udpWorker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ kind: 'close' } satisfies UdpWorkerCommand);
+    const timer = setTimeout(() => void worker.terminate(), SHUTDOWN_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+    this.udpWorker = undefined;
+  }
+
   async shutdown(): Promise<void> {
     for (const server of this.servers) server.close();
-    this.udp?.close();
+    this.closing = true;
+    clearTimeout(this.udpRestart);
+    const udpClosed = this.closeUdpWorker();
     // Let senders finish what is on the wire, then cut what is still open.
     this.setPaused(false);
     for (const socket of this.sockets) socket.end();
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const socket of this.sockets) socket.destroy();
+    await udpClosed;
     await this.buffer?.close();
     clearImmediate(this.tallyFlush);
     this.flushTally();
