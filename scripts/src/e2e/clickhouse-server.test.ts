@@ -18,6 +18,7 @@ import {
 } from '@rollpoint/backend';
 import { traces } from '@rollpoint/proto';
 import { expect } from 'chai';
+import { CLICKHOUSE_SERVER, requireTools } from '../testing/debian-tools.js';
 import { startDebianClickHouse, startEmbeddedEngineServer, TEST_PASSWORD, TEST_USER, type ClickHouseServer } from '../testing/clickhouse-servers.js';
 import { rawExport } from '../testing/grpc.js';
 import { BACKEND_MAIN, REPO_ROOT } from '../testing/paths.js';
@@ -53,7 +54,8 @@ const serverStore = (server: { url: string }, onStatement?: (s: Statement) => vo
 describe("server driver against Debian's ClickHouse 18.16", function () {
   this.timeout(120000);
   let server: ClickHouseServer;
-  before(async () => {
+  before(async function () {
+    requireTools(this, CLICKHOUSE_SERVER);
     server = await startDebianClickHouse();
   });
   after(async () => {

@@ -2,6 +2,7 @@
 // (dockerfile-utils) and by the rules that matter here, read with dockerfile-ast; the compose files
 // by docker-compose itself; the ClickHouse XML by a parser; the rollpoint YAML by the processes' own
 // config loaders. Run after `npm run build`: the images copy and run compiled files.
+import { DOCKER_COMPOSE, requireTools } from '../testing/debian-tools.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,15 +41,6 @@ function stages(dockerfile: Dockerfile) {
     const workdir = instructions.filter((x) => x.getKeyword() === 'WORKDIR').map((x) => words(x)[0]).pop() ?? '/';
     return { from, name: from.getBuildStage(), instructions, workdir };
   });
-}
-
-function requireDockerCompose(test: Mocha.Context): void {
-  try {
-    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
-  } catch {
-    if (process.env.CI) throw new Error('docker-compose is missing: .ci/run installs the Debian package docker-compose');
-    test.skip();
-  }
 }
 
 /** The file as docker-compose reads it: relative paths resolved, variables interpolated (no Docker engine needed). */
@@ -128,7 +120,7 @@ describe('docker/: Dockerfiles, compose files and ClickHouse configs (no Docker 
   for (const path of composeFiles) {
     describe(path, function () {
       it('is valid for docker-compose, and every file it builds from or mounts exists', function () {
-        requireDockerCompose(this);
+        requireTools(this, DOCKER_COMPOSE);
         execFileSync('docker-compose', ['-f', path, 'config', '-q'], { cwd: REPO_ROOT, stdio: 'pipe' });
         for (const [name, service] of Object.entries(composeConfig(path).services)) {
           if (service.build) {
@@ -144,7 +136,7 @@ describe('docker/: Dockerfiles, compose files and ClickHouse configs (no Docker 
       });
 
       it('pins every image it pulls to a tag', function () {
-        requireDockerCompose(this);
+        requireTools(this, DOCKER_COMPOSE);
         for (const [name, service] of Object.entries(composeConfig(path).services)) {
           if (!service.build) expect(service.image, name).to.match(/:[\w][\w.-]*$/).and.not.match(/:latest$/);
         }

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { freePort } from '../testing/ports.js';
 import { tempFolder, waitUntil } from '../testing/processes.js';
-import { requireRsyslog, startRsyslogForwarder, startRsyslogReceiver, type RsyslogInstance } from '../testing/rsyslog.js';
+import { requireTools, RSYSLOG_TLS, RSYSLOGD } from '../testing/debian-tools.js';
+import { startRsyslogForwarder, startRsyslogReceiver, type RsyslogInstance } from '../testing/rsyslog.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
 
 // Proves the rsyslog harness itself, without rollpoint: real rsyslogd forwarders into small Node servers,
@@ -104,7 +105,7 @@ describe('rsyslog test harness (real rsyslogd, no rollpoint code)', function () 
   };
 
   before(async function () {
-    requireRsyslog(this);
+    requireTools(this, RSYSLOGD, RSYSLOG_TLS);
     folder = tempFolder('rsyslog-harness');
     pki = await createTestPki(folder);
   });

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import snmp from 'net-snmp';
 import { REPO_ROOT } from '../testing/paths.js';
 import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
-import { countTraps, markerVarbind, snmpCommand, SNMP_TOOLS_INSTALLED, storedTrap } from '../testing/snmp.js';
+import { requireTools, SNMPTRAP } from '../testing/debian-tools.js';
+import { countTraps, markerVarbind, snmpCommand, storedTrap } from '../testing/snmp.js';
 import { marker } from '../testing/syslog.js';
 
 const ENGINE_ID = '8000000001020304aabbccdd';
@@ -21,10 +22,7 @@ describe('SNMP trap receiver with real senders: snmptrap, snmpinform and net-snm
   const rejected = async () => metricValue(await agent.metrics(), 'rollpoint_agent_receiver_snmp_traps_total{receiver="snmptrap",version="unknown",outcome="rejected"}');
 
   before(async function () {
-    if (!SNMP_TOOLS_INSTALLED()) {
-      if (process.env.CI) throw new Error('snmptrap is missing: .ci/run installs the Debian package snmp');
-      this.skip();
-    }
+    requireTools(this, SNMPTRAP);
     mkdirSync(mibFolder);
     backend = await startBackendProcess();
     agent = await startAgentProcess({

@@ -5,7 +5,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
-import { requireRsyslog, startRsyslogForwarder } from '../testing/rsyslog.js';
+import { requireTools, RSYSLOG_TLS, RSYSLOGD } from '../testing/debian-tools.js';
+import { startRsyslogForwarder } from '../testing/rsyslog.js';
 import { marker, storedLog } from '../testing/syslog.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
 
@@ -63,7 +64,7 @@ describe('syslog receiver with real senders: logger and rsyslog', function () {
   ];
   for (const c of rsyslogCases) {
     it(`takes rsyslog forwarding over ${c.name}`, async function () {
-      requireRsyslog(this);
+      requireTools(this, RSYSLOGD, ...(c.protocol === 'tls' ? [RSYSLOG_TLS] : []));
       const port = c.protocol === 'tls' ? agent.syslog!.tls! : agent.syslog!.tcp;
       const forwarder = await startRsyslogForwarder({
         target: { host: '127.0.0.1', port },

@@ -1,3 +1,4 @@
+import { CHROMIUM, requireTools } from '../testing/debian-tools.js';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SCENARIO_SCOPES, sendIncidentScenario, type IncidentScenario } from '../testing/incident-scenario.js';
@@ -9,7 +10,6 @@ import { startBackendProcess, type BackendProcess } from '../testing/processes.j
 // the data says on the time axis, and clicking the incident must show its story. The page is
 // then saved as docs/timeline.png for the README.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'timeline-test-token-0123456789';
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -36,11 +36,12 @@ describe('the timeline page (headless Chromium)', function () {
   const boxOf = async (selector: string): Promise<Box> => (await page.locator(selector).boundingBox())!;
 
   before(async function () {
+    requireTools(this, CHROMIUM);
     backend = await startBackendProcess({ apiToken: TOKEN, extra: { http: { api_token: TOKEN }, checkpoints: { scopes: SCENARIO_SCOPES } } });
     scenario = await sendIncidentScenario(backend, { authorization: `Bearer ${TOKEN}` });
     from = scenario.at(15);
     to = scenario.at(40);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
   });
 

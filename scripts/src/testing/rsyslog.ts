@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { installed, RSYSLOGD as RSYSLOGD_TOOL } from './debian-tools.js';
 import { freePort } from './ports.js';
 import { spawnManaged, tempFolder, waitUntil, type ManagedProcess } from './processes.js';
 import { sendTcp, sendUdp } from './syslog.js';
@@ -12,14 +13,14 @@ import { sendTcp, sendUdp } from './syslog.js';
 // Each one has its own config, pid file and work directory in a temp folder; none loads imuxsock or imklog,
 // so the system log socket and the kernel log stay untouched, and none binds port 514 or reads /etc/rsyslog.conf.
 
-export const RSYSLOGD = '/usr/sbin/rsyslogd';
+const RSYSLOGD = RSYSLOGD_TOOL.path;
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 10000;
 const run = promisify(execFile);
 
 /** True when the rsyslog daemon is installed (Debian packages rsyslog and, for TLS, rsyslog-gnutls). */
 export function rsyslogAvailable(): boolean {
-  return existsSync(RSYSLOGD);
+  return installed(RSYSLOGD_TOOL);
 }
 
 export interface RsyslogInstance {
@@ -258,14 +259,4 @@ export async function startRsyslogReceiver(options: ReceiverOptions): Promise<Rs
   const port = await freePort();
   const instance = await startRsyslogd('rsyslog-receiver', (workDirectory) => receiverConfig(options, port, workDirectory), { protocol: options.protocol, port });
   return { ...instance, protocol: options.protocol, port, file: options.file };
-}
-
-/**
- * For tests that need rsyslog: skipped where it is not installed (a developer's machine), but a
- * failure under CI, whose .ci/run installs it, so that the interop tests cannot silently not run.
- */
-export function requireRsyslog(test: Mocha.Context): void {
-  if (rsyslogAvailable()) return;
-  if (process.env.CI) throw new Error(`${RSYSLOGD} is missing: .ci/run installs the Debian packages rsyslog and rsyslog-gnutls`);
-  test.skip();
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
@@ -9,7 +9,6 @@ import { spawnManaged, tempFolder, waitUntil, type BackendProcess } from './proc
 
 const run = promisify(execFile);
 
-export const SNMP_TOOLS_INSTALLED = (): boolean => existsSync('/usr/bin/snmptrap');
 
 /** Runs snmptrap (or snmpinform) with `args`; resolves with its exit code, never throws on failure. */
 export async function snmpCommand(command: 'snmptrap' | 'snmpinform', args: readonly string[]): Promise<{ code: number; output: string }> {
