@@ -62,6 +62,38 @@ const traps = await measureTraps(existsSync(SNMPTRAPD));
 say(`traps: ${JSON.stringify(traps)}`);
 say(`rsyslog: ${syslogRsyslog ? JSON.stringify(syslogRsyslog) : 'not installed (apt-get install rsyslog), skipped'}`);
 
+// What the profiles taken while building the write path showed (issue 13), where a goal is not met.
+const LIMITS = `## What limits these figures
+
+- **The backend, for senders that wait for their answers.** A sender is answered only once the
+  insert holding its records succeeded, so a sender (or a set of them) that keeps a fixed number of
+  Exports in flight gets at most what is in flight per insert cycle: with 8 Exports of 1,000 records
+  in flight, 8,000 rows a cycle, whatever the engine could take. The buffer writes at once when its
+  senders have gone quiet (5 ms), so a cycle is about one insert; more in flight (an agent's
+  \`num_consumers\`, more agents) fills larger inserts, which the engine takes far more cheaply (the
+  ceiling above at 10,000 and 50,000 rows an insert). The one-pass encoder costs about 2–3 µs a log
+  record and 3–4 µs a span on one core (a CPU profile of it alone: the attribute maps' sort and
+  copy, the RowBinary writer); the engine's insert is the larger part, and of it the schema's
+  materialized views and skip indexes about half (the table above). Dropping the skip indexes that
+  never paid off in a query (resource and scope attribute keys, scope attribute values) changed the
+  insert's cost by less than its run-to-run spread, so all are kept: only together do they cost.
+- **The agent's CPU per message** (goal 100,000 messages per agent CPU-second). With a backend that
+  only acknowledges, the agent's busy time is about a quarter protobuf encoding (already the direct
+  encoder, 2–3 µs a record against protobufjs's 3–7), a fifth parsing and building the record, a
+  fifth garbage collection, and the rest pipeline promises, framing, the disk queue's write and
+  gRPC. The OTLP model itself is most of it: about 45 JavaScript objects per log record (the
+  record, its attributes, their values, Long times), built once and left for the collector.
+- **The agent's memory** (goal 100 MiB at 10,000 msg/s). It idles at about 100 MiB: Node.js itself
+  about 39 MiB, then the modules it loads (grpc-js, fastify, net-snmp, pino, prom-client, the OTLP
+  model), and the UDP socket's worker thread about 10 MiB. Under load V8's young generation grows to
+  3 × 16 MiB; V8's \`--max-semi-space-size\` bounds it, but only from the command line, and
+  \`--semi-space-growth-factor\` set at run time lowered the peak by a few MiB at a 5 % CPU cost.
+- **UDP beyond the zero-loss rate.** The socket no longer loses datagrams (a worker thread owns it
+  and only reads); past the zero-loss rate the agent's pending-message bound is reached while the
+  backend, on the same two cores as the agent and the load generator, stores them, and the
+  datagrams over it are dropped and counted.
+`;
+
 const UDP_LADDER = UDP_RATES.map((r) => `${r / 1000}k`).join(', ') + ' msg/s';
 const UDP_SECONDS_TEXT = `${UDP_SECONDS} s`;
 const number = (n: number): string => Math.round(n).toLocaleString('en');
@@ -205,8 +237,8 @@ encoder ${encoders.direct.toFixed(2)} µs.
 
 Goals for this path (issue 13): end to end at least 0.3 of rsyslog over TCP, the agent at least
 100,000 messages per agent CPU-second, UDP with zero loss at 40,000 msg/s or more, and the agent's
-peak RSS at 10,000 msg/s within 100 MiB. Where the table falls short, docs/BENCHMARKS.md's closing
-notes say what limits it.
+peak RSS at 10,000 msg/s within 100 MiB. Where the table falls short, "What limits these figures"
+at the end says what the profiles show.
 
 ## SNMP traps: rollpoint's agent beside snmptrapd
 
@@ -232,5 +264,6 @@ decoders warmed up, then alternated (median of 5):
 | static module | ${decoding.staticMs.toFixed(0)} | ${perSecond(TOTAL, decoding.staticMs).toLocaleString('en')} |
 | reflection (used) | ${decoding.reflectionMs.toFixed(0)} | ${perSecond(TOTAL, decoding.reflectionMs).toLocaleString('en')} |
 `;
-writeFileSync(join(REPO_ROOT, 'docs', 'BENCHMARKS.md'), report);
+writeFileSync(join(REPO_ROOT, 'docs', 'BENCHMARKS.md'), `${report}
+${LIMITS}`);
 say('written to docs/BENCHMARKS.md');
