@@ -112,6 +112,21 @@ describe('disk queue', () => {
     await queue.close();
   });
 
+  it('takes the parts of one request all or none', async () => {
+    const { queue } = await DiskQueue.open(options({ maxBytes: 1000 }));
+    await fill(queue, 4);
+    const part = (n: number) => ({ signal: 'logs' as const, records: 1, watermarkMs: 0, payload: payloadOf(n) });
+    let refused: unknown;
+    // Room for one more record, not for three: none is queued.
+    await queue.appendAll([part(1), part(2), part(3)]).catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(QueueFullError);
+    expect(queue.depth).to.equal(4);
+    for (let n = 0; n < 4; n++) queue.ack((await queue.next())!);
+    expect(await queue.appendAll([part(1), part(2), part(3)])).to.have.length(3);
+    expect(queue.depth).to.equal(3);
+    await queue.close();
+  });
+
   it('refuses a folder another live process holds, and takes over one a killed process left', async () => {
     const { queue } = await DiskQueue.open(options());
     await queue.close();

@@ -300,9 +300,20 @@ export class DiskQueue {
    * QueueFullError when it would take the queue over its size.
    */
   async append(batch: NewBatch): Promise<QueuedBatch> {
+    return (await this.appendAll([batch]))[0]!;
+  }
+
+  /**
+   * Writes batches together, all or none: the room for all of them is checked and reserved at once
+   * (the parts of one request must not be queued in part, or its sender's retry repeats them).
+   */
+  async appendAll(batches: readonly NewBatch[]): Promise<QueuedBatch[]> {
     if (this.closed) throw new Error('the queue is closed');
-    const id = randomUUID();
-    const { parts, length, payloadOffsetInRecord } = encodeRecord(id, batch);
+    const records = batches.map((batch) => {
+      const id = randomUUID();
+      return { batch, id, ...encodeRecord(id, batch) };
+    });
+    const length = records.reduce((n, r) => n + r.length, 0);
     // A segment whose batches were all acknowledged is dropped at the next rotation: its bytes
     // do not count, and a full queue rotates at once to let go of them.
     const reclaimable = this.active.live === 0 ? this.active.size : 0;
@@ -312,30 +323,36 @@ export class DiskQueue {
     if (this.diskBytes + length > this.options.maxBytes) this.recycleActive = true;
     // Reserved now, so appends under way at once cannot overshoot the size together.
     this.diskBytes += length;
-    const entry: Entry = {
-      id,
-      signal: batch.signal,
-      records: batch.records,
-      watermarkMs: batch.watermarkMs,
-      bytes: batch.payload.length,
-      segment: this.active,
-      ordinal: -1, // until placed in a segment
-      payloadOffset: payloadOffsetInRecord,
-      payload: undefined,
-    };
-    await new Promise<void>((resolve, reject) => {
-      this.writes.push({ entry, parts, length, settle: (error) => (error ? reject(error) : resolve()) });
-      this.writing ??= this.flushWrites();
+    const entries = records.map(({ batch, id, parts, length: recordLength, payloadOffsetInRecord }) => {
+      const entry: Entry = {
+        id,
+        signal: batch.signal,
+        records: batch.records,
+        watermarkMs: batch.watermarkMs,
+        bytes: batch.payload.length,
+        segment: this.active,
+        ordinal: -1, // until placed in a segment
+        payloadOffset: payloadOffsetInRecord,
+        payload: undefined,
+      };
+      const written = new Promise<void>((resolve, reject) => {
+        this.writes.push({ entry, parts, length: recordLength, settle: (error) => (error ? reject(error) : resolve()) });
+      });
+      return { entry, batch, written };
     });
-    if (this.cachedBytes + batch.payload.length <= this.options.memoryBytes) {
-      entry.payload = batch.payload;
-      this.cachedBytes += batch.payload.length;
+    this.writing ??= this.flushWrites();
+    await Promise.all(entries.map((e) => e.written));
+    for (const { entry, batch } of entries) {
+      if (this.cachedBytes + batch.payload.length <= this.options.memoryBytes) {
+        entry.payload = batch.payload;
+        this.cachedBytes += batch.payload.length;
+      }
+      this.waiting.push(entry);
+      this.pendingRecords += entry.records;
     }
-    this.waiting.push(entry);
-    this.pendingRecords += entry.records;
     for (const wake of this.wakeups) wake();
     this.wakeups.clear();
-    return entry;
+    return entries.map((e) => e.entry);
   }
 
   /**

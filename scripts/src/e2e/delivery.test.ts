@@ -285,6 +285,28 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
     }
   });
 
+  it('a request over a quarter of the queue is queued in parts, so one never waits for a queue that always holds others', async function () {
+    const backendPort = await freePort();
+    const agent = await startAgentProcess({ backendGrpcPort: backendPort, batch: { timeout: '20ms' }, exporter: { sending_queue: { max_size_mib: 2 } } });
+    let backend: BackendProcess | undefined;
+    try {
+      // About 1.2 MiB of log records in one Export, with the backend away: more than the queue could take beside other batches.
+      const records = Array.from({ length: 4000 }, (_, n) => ({ body: { stringValue: `bigreq-${n}-${'y'.repeat(300)}` } }));
+      const answer = await rawExport(agent.grpcPort, logs.grpcMethod, logs.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: records }] }] }));
+      expect(answer.code, answer.details).to.equal(status.OK);
+      expect(metricValue(await agent.metrics(), QUEUE_BATCHES)).to.be.at.least(4);
+      backend = await startBackendProcess({ grpcPort: backendPort });
+      const b = backend;
+      const stored = async () => Number((await b.sql("SELECT count() AS n FROM otel_logs WHERE startsWith(Body, 'bigreq-')"))[0]!.n);
+      await drained(agent, stored);
+      const [counts] = await b.sql("SELECT count() AS n, uniqExact(Body) AS distinct FROM otel_logs WHERE startsWith(Body, 'bigreq-')");
+      expect({ rows: Number(counts!.n), distinct: Number(counts!.distinct) }).to.deep.equal({ rows: 4000, distinct: 4000 });
+    } finally {
+      await agent.stop();
+      await backend?.stop();
+    }
+  });
+
   it('a full queue: TCP senders are slowed, UDP drops are counted, OTLP senders are told when to retry; memory stays bounded', async function () {
     const backendPort = await freePort();
     const limitMib = 300;

@@ -57,13 +57,27 @@ export class OtlpGrpcExporter implements Exporter {
     const { id, metrics, watermark } = this.context;
     const records = signal.countRecords(request);
     try {
-      await this.queue!.append({ signal: signal.name, records, watermarkMs: watermark.current(), payload: encode(signal, request) });
+      const watermarkMs = watermark.current();
+      const parts = this.queueable(signal, request, encode(signal, request));
+      await this.queue!.appendAll(parts.map((part) => ({ signal: signal.name, records: part.records, watermarkMs, payload: part.payload })));
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err;
       metrics.queueRefusedRecords.inc({ exporter: id, signal: signal.name }, records);
       throw new RetryLaterError(`${err.message}: the backend is not keeping up or is away`, QUEUE_FULL_RETRY_AFTER_MS);
     }
     metrics.queuedRecords.inc({ exporter: id, signal: signal.name }, records);
+  }
+
+  /**
+   * The request as batches the queue can take: one, unless it is over a quarter of the queue's size,
+   * when it goes as halves (and halves of those), so that a burst merged into one large request is
+   * never refused for ever by a queue that always holds other batches too.
+   */
+  private queueable<Req>(signal: Signal<Req>, request: Req, payload: Uint8Array): Array<{ payload: Uint8Array; records: number }> {
+    const limit = (this.config.sending_queue.max_size_mib * MIB) / 4;
+    const halves = payload.length > limit ? signal.halve(request) : undefined;
+    if (!halves) return [{ payload, records: signal.countRecords(request) }];
+    return halves.flatMap((half) => this.queueable(signal, half, encode(signal, half)));
   }
 
   async start(): Promise<void> {
