@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelayMs, encodeLogsRequest, logs, RetryLaterError, traces, type Consume, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
 import type { ComponentContext, Exporter } from '../../component.js';
 import { DeadLetters } from '../../queue/dead-letter.js';
-import { DiskQueue, QueueFullError, type QueuedBatch } from '../../queue/disk-queue.js';
+import { DiskQueue, QueueFullError, type NewBatch, type QueuedBatch } from '../../queue/disk-queue.js';
 import type { OtlpExporterConfig } from './config.js';
 import { GrpcSender, SendFailure } from './grpc-sender.js';
 
@@ -11,6 +11,9 @@ const MIB = 1024 * 1024;
 const SIGNALS = { traces, logs } as const;
 /** What a sender refused for a full queue is told to wait before trying again. */
 const QUEUE_FULL_RETRY_AFTER_MS = 2000;
+// A request larger than half the queue waits this long at most for room for each of its parts.
+const QUEUE_ROOM_WAIT_MS = 30_000;
+const QUEUE_ROOM_POLL_MS = 50;
 
 /** A request's protobuf: logs (the receivers' hot path) by the direct encoder, traces by protobufjs. */
 const encode = <Req>(signal: Signal<Req>, request: Req): Uint8Array =>
@@ -58,8 +61,10 @@ export class OtlpGrpcExporter implements Exporter {
     const records = signal.countRecords(request);
     try {
       const watermarkMs = watermark.current();
-      const parts = this.queueable(signal, request, encode(signal, request));
-      await this.queue!.appendAll(parts.map((part) => ({ signal: signal.name, records: part.records, watermarkMs, payload: part.payload })));
+      const parts = this.queueable(signal, request, encode(signal, request)).map((part) => ({ signal: signal.name, records: part.records, watermarkMs, payload: part.payload }));
+      const total = parts.reduce((n, part) => n + part.payload.length, 0);
+      if (total <= (this.config.sending_queue.max_size_mib * MIB) / 2) await this.queue!.appendAll(parts);
+      else await this.appendAsRoomAllows(parts);
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err;
       metrics.queueRefusedRecords.inc({ exporter: id, signal: signal.name }, records);
@@ -78,6 +83,26 @@ export class OtlpGrpcExporter implements Exporter {
     const halves = payload.length > limit ? signal.halve(request) : undefined;
     if (!halves) return [{ payload, records: signal.countRecords(request) }];
     return halves.flatMap((half) => this.queueable(signal, half, encode(signal, half)));
+  }
+
+  /**
+   * Queues the parts of a request too large ever to fit beside what the queue holds one by one,
+   * each as soon as there is room for it: its sender waits meanwhile (back-pressure). Only if the
+   * queue stays full for QUEUE_ROOM_WAIT_MS is the sender refused, and a retry then repeats the
+   * parts already queued (at least once, for such a request alone).
+   */
+  private async appendAsRoomAllows(parts: NewBatch[]): Promise<void> {
+    for (const part of parts) {
+      for (const started = Date.now(); ; ) {
+        try {
+          await this.queue!.append(part);
+          break;
+        } catch (err) {
+          if (!(err instanceof QueueFullError) || Date.now() - started > QUEUE_ROOM_WAIT_MS) throw err;
+          await sleep(QUEUE_ROOM_POLL_MS);
+        }
+      }
+    }
   }
 
   async start(): Promise<void> {
