@@ -11,6 +11,9 @@ export interface EncodeJob {
   receivedAtNanos: bigint;
 }
 
+/** Now, in Unix nanoseconds. */
+export const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
+
 /** Encodes an Export's rows; throws UndecodableError for bytes that are no valid request. */
 export const encodeExport = ({ signal, bytes, receivedAtNanos }: EncodeJob): EncodedExport =>
   signal === 'logs' ? encodeLogs(bytes, receivedAtNanos) : encodeTraces(bytes);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Arrivals } from './arrivals.js';
+import { nowNanos } from './encode.js';
 import { EncodePool } from './encode-pool.js';
 import { TableBuffer, type BufferSettings, type InsertObserver } from './table-buffer.js';
 import { INGEST_TABLES } from './store-export.js';
@@ -20,8 +21,6 @@ export interface IngestSettings {
   /** Threads that encode Exports; 0 encodes on the main thread. */
   workers: number;
 }
-
-const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 /**
  * The write path: each Export's bytes are encoded (on the encode pool) into its table's rows in one

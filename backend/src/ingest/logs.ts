@@ -70,7 +70,7 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedE
       scratch.reset();
       scratch.stringBytes(bytes, resource.schemaUrlStart, resource.schemaUrlStop);
       resource.attributes.write(scratch);
-      resourceColumns = scratch.copyFrom(0);
+      resourceColumns = scratch.copy();
     },
     scope(_resource: ResourceContext, scope: ScopeContext) {
       scratch.reset();
@@ -79,7 +79,7 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedE
       scratch.stringBytes(bytes, scope.nameStart, scope.nameStop);
       scratch.stringBytes(bytes, scope.versionStart, scope.versionStop);
       scope.attributes.write(scratch);
-      scopeColumns = scratch.copyFrom(0);
+      scopeColumns = scratch.copy();
     },
     record(bytes: Uint8Array, start: number, stop: number) {
       const reader = recordReader.reset(bytes, start, stop);

@@ -1,7 +1,7 @@
 import { logs, traces, type ExportLogsServiceRequest, type ExportTraceServiceRequest } from '@rollpoint/proto';
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
-import { encodeExport } from './encode.js';
+import { encodeExport, nowNanos } from './encode.js';
 import { LOG_COLUMNS } from './logs.js';
 import { SPAN_COLUMNS } from './traces.js';
 import type { EncodedExport } from './wire/encoded-export.js';
@@ -21,7 +21,7 @@ export const INGEST_TABLES = {
 export async function storeExport(
   store: Store,
   { signal, request }: SignalRequest,
-  { receivedAtNanos = BigInt(Date.now()) * 1_000_000n, deduplicationToken }: { receivedAtNanos?: bigint; deduplicationToken?: string } = {},
+  { receivedAtNanos = nowNanos(), deduplicationToken }: { receivedAtNanos?: bigint; deduplicationToken?: string } = {},
 ): Promise<EncodedExport> {
   const bytes = signal === 'logs' ? logs.encode(request) : traces.encode(request);
   const encoded = encodeExport({ signal, bytes, receivedAtNanos });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RetryLaterError } from '@rollpoint/proto';
 import type { TableName } from '../schema/tables.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { InsertColumn, Store } from '../store/store.js';
 import { storedBatchesQuery } from './batch-ledger.js';
 
@@ -75,10 +75,10 @@ interface Pending {
 /**
  * Coalesces the rows of many Exports, from every sender, into one insert per `table`: written when
  * it holds maxRows, maxDelayMs after its first rows, or when its senders have gone quiet (see
- * quietMs), one insert at a time (rows arriving meanwhile go into the next). Each Export's promise settles with the insert holding its rows, so a
- * sender is acknowledged only once they are stored, and a failed insert fails every Export in it
- * (senders retry). Memory is bounded by the OTLP server's in-flight limit: an Export's request
- * counts against it until its promise settles.
+ * quietMs), one insert at a time of at most maxRows (rows arriving meanwhile go into the next).
+ * Each Export's promise settles with the insert holding its rows, so a sender is acknowledged only
+ * once they are stored, and a failed insert fails every Export in it (senders retry). Memory is
+ * bounded by maxBufferedBytes: beyond it Exports are refused with RetryLaterError.
  *
  * Exactly once: before writing, the buffer asks the ledger which of its batch ids are stored
  * already and acknowledges those batches without storing them again; once an insert has stored its
@@ -134,7 +134,7 @@ export class TableBuffer {
     return stored;
   }
 
-  /** The timeout from the buffer's first rows, and the quiet check once it holds enough. */
+  /** The timeout from the buffer's first rows, and the quiet check. */
   private armTimers(): void {
     this.timer ??= setTimeout(() => {
       this.due = true;

@@ -98,14 +98,14 @@ export function encodeTraces(bytes: Uint8Array): EncodedExport {
       serviceColumn = service;
       scratch.reset();
       resource.attributes.write(scratch);
-      resourceAttributes = scratch.copyFrom(0);
+      resourceAttributes = scratch.copy();
     },
     scope(_resource: ResourceContext, scope: ScopeContext) {
       scratch.reset();
       scratch.raw(resourceAttributes);
       scratch.stringBytes(bytes, scope.nameStart, scope.nameStop);
       scratch.stringBytes(bytes, scope.versionStart, scope.versionStop);
-      scopeColumns = scratch.copyFrom(0);
+      scopeColumns = scratch.copy();
     },
     record(bytes: Uint8Array, start: number, stop: number) {
       const reader = spanReader.reset(bytes, start, stop);

@@ -1,4 +1,4 @@
-import { StoreError, type Store } from '../store/store.js';
+import { sqlString, StoreError, type Store } from '../store/store.js';
 import {
   changeEventsTable,
   changesView,
@@ -91,8 +91,6 @@ export async function migrate(store: Store, options: SchemaOptions): Promise<num
   return done;
 }
 
-const quoted = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 /**
  * The whole schema as one SQL script, each statement ending in ";", with the rows that record the
  * migrations as applied: what `rollpoint-backend schema --print` gives operators who own the DDL
@@ -102,7 +100,7 @@ export function schemaScript(options: SchemaOptions): string {
   const statements = [...migrationsTable(options)];
   for (const migration of MIGRATIONS) {
     statements.push(...migration.statements(options));
-    statements.push(`INSERT INTO rollpoint_schema_migrations (version, name) VALUES (${migration.version}, ${quoted(migration.name)})`);
+    statements.push(`INSERT INTO rollpoint_schema_migrations (version, name) VALUES (${migration.version}, ${sqlString(migration.name)})`);
   }
   return `${statements.map((statement) => `${statement.trim()};`).join('\n\n')}\n`;
 }

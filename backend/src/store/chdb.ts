@@ -10,6 +10,7 @@ import {
   clickhouseErrorCode,
   insertSettings,
   rowBinaryInsertSettings,
+  sqlString,
   insertStatement,
   parseJsonCompact,
   rowBinaryInsertStatement,
@@ -52,8 +53,6 @@ function defaultSpoolDir(): string {
   }
   return tmpdir();
 }
-
-const sqlString = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 const settingsClause = (settings: Settings): string =>
   Object.entries(settings)

@@ -78,6 +78,9 @@ export interface RowBinaryInsert {
   deduplicationToken: string;
 }
 
+/** A string as a single-quoted SQL literal, for statements whose text rollpoint makes itself (never request input). */
+export const sqlString = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 /** The statement of a RowBinary insert, as both drivers report it (the rows follow it). */
 export const rowBinaryInsertStatement = ({ table, columns }: Pick<RowBinaryInsert, 'table' | 'columns'>): string =>
   `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) FORMAT RowBinary`;

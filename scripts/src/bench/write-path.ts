@@ -4,7 +4,7 @@ import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/
 import { ChdbStore, encodeExport, INGEST_TABLES, migrate, type EncodedExport } from '@rollpoint/backend';
 import { logs, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
 import Long from 'long';
-import { startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
+import { metricValue, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
 import { measureCpu } from './cpu.js';
 
 // The backend's write path alone: OTLP Exports from a raw gRPC client (pre-encoded, so the sender
@@ -109,7 +109,7 @@ export interface IngestResult {
   insertsPerSecond: Record<string, number>;
 }
 
-const counter = (metrics: string, name: string, table: string): number => Number(new RegExp(`^${name}\\{table="${table}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+const inserts = (metrics: string, table: string): number => metricValue(metrics, `rollpoint_backend_inserts_total{table="${table}"}`);
 
 /** One backend with `workers` decode threads; every plan's Exports sent to it in turn. */
 export async function measureIngest(plans: SendPlan[], workers: number, records: number[], insertBatch: Record<string, unknown> = {}): Promise<IngestResult[]> {
@@ -125,7 +125,7 @@ export async function measureIngest(plans: SendPlan[], workers: number, records:
       const seconds = (performance.now() - started) / 1000;
       const after = await backend.metrics();
       const insertsPerSecond = Object.fromEntries(
-        ['otel_logs', 'otel_traces'].map((t) => [t, (counter(after, 'rollpoint_backend_inserts_total', t) - counter(before, 'rollpoint_backend_inserts_total', t)) / seconds]),
+        ['otel_logs', 'otel_traces'].map((t) => [t, (inserts(after, t) - inserts(before, t)) / seconds]),
       );
       results.push({ recordsPerSecond: records[i]! / seconds, recordsPerCpuSecond: records[i]! / cpu[0]!, insertsPerSecond });
     }

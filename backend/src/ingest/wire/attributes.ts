@@ -1,7 +1,7 @@
-import { AnyValue as AnyValueMessage } from '@rollpoint/proto';
+import { AnyValue as AnyValueMessage, UndecodableError } from '@rollpoint/proto';
 import Long from 'long';
 import { anyValueToString } from '../values.js';
-import { checkUtf8, FIXED64, LENGTH_DELIMITED, ProtobufReader, UndecodableError, VARINT } from './protobuf-reader.js';
+import { checkUtf8, FIXED64, LENGTH_DELIMITED, ProtobufReader, VARINT } from './protobuf-reader.js';
 import type { RowBinaryWriter } from './row-binary-writer.js';
 
 // OTLP AnyValue and KeyValue lists, from their bytes to the column values of the Collector's

@@ -20,6 +20,9 @@ const LAST_STORABLE_NANOS = 4294967295n * 1_000_000_000n + 999_999_999n;
 const LAST_LOW = Number(LAST_STORABLE_NANOS & 0xffffffffn);
 const LAST_HIGH = Number(LAST_STORABLE_NANOS >> 32n);
 const NANOS_PER_MS = 1_000_000;
+const LAST_MS = Number(LAST_STORABLE_NANOS / BigInt(NANOS_PER_MS));
+
+const pastLast = (low: number, high: number): boolean => high > LAST_HIGH || (high === LAST_HIGH && low > LAST_LOW);
 
 /**
  * Writes event times as DateTime64(9) (nanoseconds, clamped to the last storable instant rather
@@ -37,18 +40,14 @@ export class ExportTally {
 
   /** Writes a time given as unsigned 64-bit halves. */
   time(out: RowBinaryWriter, low: number, high: number): void {
-    if (high > LAST_HIGH || (high === LAST_HIGH && low > LAST_LOW)) out.u64(LAST_LOW, LAST_HIGH);
+    if (pastLast(low, high)) out.u64(LAST_LOW, LAST_HIGH);
     else out.u64(low, high);
   }
 
   /** Writes a row's event time, notes it and counts the row. */
   rowTime(out: RowBinaryWriter, low: number, high: number): void {
-    if (high > LAST_HIGH || (high === LAST_HIGH && low > LAST_LOW)) {
-      low = LAST_LOW;
-      high = LAST_HIGH;
-    }
-    out.u64(low, high);
-    const ms = Math.floor(unsigned64(low, high) / NANOS_PER_MS);
+    this.time(out, low, high);
+    const ms = pastLast(low, high) ? LAST_MS : Math.floor(unsigned64(low, high) / NANOS_PER_MS);
     if (ms < this.earliestMs) this.earliestMs = ms;
     if (ms > this.latestMs) this.latestMs = ms;
     this.count++;

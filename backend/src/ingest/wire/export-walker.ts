@@ -94,7 +94,7 @@ function serviceNameColumn(bytes: Uint8Array): Buffer {
   const value = resource.attributes.find(SERVICE_NAME);
   if (value === undefined) scratch.u8(0);
   else writeAnyValue(scratch, bytes, value[0], value[1]);
-  return scratch.copyFrom(0);
+  return scratch.copy();
 }
 
 /** Adds the KeyValue entries of field `field` of the message in bytes[start, stop) to `list`. */

@@ -14,8 +14,6 @@ const START_GROUP = 3;
 const END_GROUP = 4;
 export const FIXED32 = 5;
 
-export { UndecodableError };
-
 const TWO_TO_32 = 4294967296;
 const MAX_GROUP_DEPTH = 32;
 

@@ -99,9 +99,9 @@ export class RowBinaryWriter {
     return this.buffer.subarray(0, this.length);
   }
 
-  /** What was written since `from`, as a new buffer (the writer's own is reused). */
-  copyFrom(from: number): Buffer {
-    return Buffer.from(this.buffer.subarray(from, this.length));
+  /** What was written, as a new buffer (the writer's own is reused). */
+  copy(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.length));
   }
 
   /** Forgets what was written; the buffer is kept for the next rows. */
