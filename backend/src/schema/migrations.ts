@@ -1,27 +1,22 @@
 import { sqlString, StoreError, type Store } from '../store/store.js';
+import type { SchemaOptions } from './layout.js';
 import {
   changeEventsTable,
-  changesView,
   checkpointsTable,
+  deduplicationWindows,
+  entityWindowsTable,
   incidentsTable,
   ingestedBatchesTable,
-  deduplicationWindows,
-  deviceConfigChangesView,
-  entityWindowsLogsView,
-  entityWindowsTable,
-  entityWindowsTracesView,
   migrationsTable,
   otelLogsTable,
   otelTracesTable,
   serviceVersionsTable,
-  serviceVersionsView,
   sourceWatermarksTable,
   traceIdTsTable,
-  traceIdTsView,
   webhookDeliveriesTable,
   windowHealthTable,
-  type SchemaOptions,
-} from './ddl.js';
+} from './table-ddl.js';
+import { changesView, deviceConfigChangesView, entityWindowsLogsView, entityWindowsTracesView, serviceVersionsView, traceIdTsView } from './view-ddl.js';
 
 interface Migration {
   version: number;
