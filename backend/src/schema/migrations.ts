@@ -27,8 +27,8 @@ interface Migration {
 /**
  * Append-only: a released migration is never edited, a change is a new version. The builders are
  * kept (they read the shared names and the layout), and what each released migration renders is
- * frozen: released/<version>.<layout>.sql holds its script for a single node, a single node
- * without TTL and a cluster, and frozen-migrations.test.ts fails when a builder, a constant or
+ * frozen: released/<version>.<layout>.sql holds its script for a single node and for a
+ * cluster, and frozen-migrations.test.ts fails when a builder, a constant or
  * the layout code changes any of them. Databases created before would keep the old shape.
  */
 const MIGRATIONS: readonly Migration[] = [
