@@ -32,3 +32,4 @@ export type { ExportMeta } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';
 export { backoffDelayMs, backoffSettingsSchema } from './backoff.js';
 export type { BackoffSettings } from './backoff.js';
+export { ATTR_ROLLPOINT_AGENT_ID, ATTR_ROLLPOINT_EVENT_KIND, ATTR_ROLLPOINT_PARSE_ERROR, ATTR_ROLLPOINT_RAW, ATTR_ROLLPOINT_SYSLOG_FORMAT, ATTR_ROLLPOINT_TIME_ERROR, ATTR_ROLLPOINT_TRUNCATED, DEVICE_EVENT_KINDS, DEVICE_SCOPES, SCOPE_SNMPTRAP, SCOPE_SYSLOG, type DeviceEventKind } from './semantic-conventions.js';

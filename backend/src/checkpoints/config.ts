@@ -1,6 +1,6 @@
 import { durationMs } from '@rollpoint/proto';
 import { z } from 'zod';
-import { BASE_WINDOW_SECONDS } from '../schema/ddl.js';
+import { BASE_WINDOW_SECONDS } from '../schema/windows.js';
 
 // The `checkpoints` section of the backend configuration: window size, scopes and health rules.
 // Every key has a default, so checkpoints work with no configuration at all.

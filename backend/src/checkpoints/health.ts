@@ -1,4 +1,4 @@
-import { LATENCY_SAMPLE_SIZE } from '../schema/ddl.js';
+import { LATENCY_SAMPLE_SIZE } from '../schema/windows.js';
 import type { Query } from '../store/store.js';
 import type { Metric, Rule, Scope } from './config.js';
 import { scopeCondition } from './scopes.js';

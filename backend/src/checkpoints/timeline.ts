@@ -1,4 +1,4 @@
-import { DEVICE_SCOPES } from '../schema/ddl.js';
+import { DEVICE_SCOPES } from '@rollpoint/proto';
 import type { Query } from '../store/store.js';
 import type { Scope } from './config.js';
 import { storedHealth } from './health.js';

@@ -1,27 +1,22 @@
 import { sqlString, StoreError, type Store } from '../store/store.js';
+import type { SchemaOptions } from './layout.js';
 import {
   changeEventsTable,
-  changesView,
   checkpointsTable,
+  deduplicationWindows,
+  entityWindowsTable,
   incidentsTable,
   ingestedBatchesTable,
-  deduplicationWindows,
-  deviceConfigChangesView,
-  entityWindowsLogsView,
-  entityWindowsTable,
-  entityWindowsTracesView,
   migrationsTable,
   otelLogsTable,
   otelTracesTable,
   serviceVersionsTable,
-  serviceVersionsView,
   sourceWatermarksTable,
   traceIdTsTable,
-  traceIdTsView,
   webhookDeliveriesTable,
   windowHealthTable,
-  type SchemaOptions,
-} from './ddl.js';
+} from './table-ddl.js';
+import { changesView, deviceConfigChangesView, entityWindowsLogsView, entityWindowsTracesView, serviceVersionsView, traceIdTsView } from './view-ddl.js';
 
 interface Migration {
   version: number;
@@ -29,7 +24,13 @@ interface Migration {
   statements(options: SchemaOptions): string[];
 }
 
-/** Append-only: a released migration is never edited, a change is a new version. */
+/**
+ * Append-only: a released migration is never edited, a change is a new version. The builders are
+ * kept (they read the shared names and the layout), and what each released migration renders is
+ * frozen: released/<version>.<layout>.sql holds its script for a single node and for a
+ * cluster, and frozen-migrations.test.ts fails when a builder, a constant or
+ * the layout code changes any of them. Databases created before would keep the old shape.
+ */
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -91,19 +92,32 @@ export async function migrate(store: Store, options: SchemaOptions): Promise<num
   return done;
 }
 
+/** Statements as a script: each ends in ";", a blank line between them. */
+const scriptOf = (statements: readonly string[]): string => statements.map((statement) => `${statement.trim()};`).join('\n\n');
+
 /**
- * The whole schema as one SQL script, each statement ending in ";", with the rows that record the
- * migrations as applied: what `rollpoint-backend schema --print` gives operators who own the DDL
- * (`create_schema: false`). clickhouse-client --multiquery runs it.
+ * The schema as one script per migration, with the row that records it as applied; version 0
+ * creates the table of those rows. What released/ freezes, and what schemaScript joins.
  */
-export function schemaScript(options: SchemaOptions): string {
-  const statements = [...migrationsTable(options)];
-  for (const migration of MIGRATIONS) {
-    statements.push(...migration.statements(options));
-    statements.push(`INSERT INTO rollpoint_schema_migrations (version, name) VALUES (${migration.version}, ${sqlString(migration.name)})`);
-  }
-  return `${statements.map((statement) => `${statement.trim()};`).join('\n\n')}\n`;
+export function migrationScripts(options: SchemaOptions): Array<{ version: number; script: string }> {
+  return [
+    { version: 0, script: scriptOf(migrationsTable(options)) },
+    ...MIGRATIONS.map((migration) => ({
+      version: migration.version,
+      script: scriptOf([
+        ...migration.statements(options),
+        `INSERT INTO rollpoint_schema_migrations (version, name) VALUES (${migration.version}, ${sqlString(migration.name)})`,
+      ]),
+    })),
+  ];
 }
+
+/**
+ * The whole schema as one SQL script, with the rows that record the migrations as applied: what
+ * `rollpoint-backend schema --print` gives operators who own the DDL (`create_schema: false`).
+ * clickhouse-client --multiquery runs it.
+ */
+export const schemaScript = (options: SchemaOptions): string => `${migrationScripts(options).map(({ script }) => script).join('\n\n')}\n`;
 
 const UNKNOWN_TABLE_CODE = 60;
 

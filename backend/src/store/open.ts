@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config.js';
-import type { SchemaOptions } from '../schema/ddl.js';
+import type { SchemaOptions } from '../schema/layout.js';
 import { ChdbStore } from './chdb.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { StoreError, type Store } from './store.js';

@@ -1,8 +1,7 @@
 import { setAttribute, type Consume, type Signal } from '@rollpoint/proto';
+import { ATTR_ROLLPOINT_AGENT_ID } from '@rollpoint/proto';
 import type { Processor } from '../../component.js';
 import type { ResourceConfig } from './config.js';
-
-const AGENT_ID_ATTRIBUTE = 'rollpoint.agent.id';
 
 /** Stamps each resource with the host and the agent it passed through (rollpoint.agent.id, the agent's id), in place. */
 export class ResourceProcessor<Req> implements Processor<Req> {
@@ -21,7 +20,7 @@ export class ResourceProcessor<Req> implements Processor<Req> {
     for (const resource of this.signal.resources(request)) {
       const attributes = resource.attributes!;
       setAttribute(attributes, 'host.name', { stringValue: this.config.host_name }, false);
-      setAttribute(attributes, AGENT_ID_ATTRIBUTE, { stringValue: this.agentId }, true);
+      setAttribute(attributes, ATTR_ROLLPOINT_AGENT_ID, { stringValue: this.agentId }, true);
       for (const [key, value] of this.extra) setAttribute(attributes, key, { stringValue: value }, true);
     }
     return this.next(request);

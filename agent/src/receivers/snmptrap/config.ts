@@ -1,6 +1,6 @@
 import { endpoint } from '@rollpoint/proto';
+import { DEVICE_EVENT_KINDS } from '@rollpoint/proto';
 import { z } from 'zod';
-import { EVENT_KINDS } from '../../device-events/kinds.js';
 
 const user = z
   .strictObject({
@@ -33,7 +33,7 @@ export const snmptrapConfigSchema = z.preprocess(
     /** Severity by trap name or OID, e.g. {ciscoConfigManEvent: warn}; default warn for linkDown and authenticationFailure, info otherwise. */
     severities: z.record(z.string(), z.enum(['debug', 'info', 'warn', 'error', 'fatal'])).default({}),
     /** rollpoint.event.kind by trap name or OID, added to the built-in ones. */
-    event_kinds: z.record(z.string(), z.enum(EVENT_KINDS)).default({}),
+    event_kinds: z.record(z.string(), z.enum(DEVICE_EVENT_KINDS)).default({}),
     /** Traps waiting for the pipeline before more are dropped (counted). */
     max_pending_messages: z.number().int().positive().default(20000),
   }),

@@ -3,6 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { reverse } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import { splitEndpoint } from '@rollpoint/proto';
+import { SCOPE_SNMPTRAP } from '@rollpoint/proto';
 import snmp from 'net-snmp';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
@@ -81,7 +82,7 @@ export class SnmpTrapReceiver implements Component {
     if (!consume) throw new Error(`${this.context.id}: the snmptrap receiver is in no logs pipeline`);
     this.buffer = createReceiverBuffer(this.context, {
       consume,
-      scopeName: 'rollpoint/snmptrap',
+      scopeName: SCOPE_SNMPTRAP,
       what: 'traps',
       maxPending: this.config.max_pending_messages,
       onPressure: () => undefined,

@@ -1,13 +1,12 @@
-import type { AnyValue, KeyValue, LogRecord } from '@rollpoint/proto';
+import { ATTR_ROLLPOINT_EVENT_KIND, ATTR_ROLLPOINT_PARSE_ERROR, type AnyValue, type DeviceEventKind, type KeyValue, type LogRecord } from '@rollpoint/proto';
 import Long from 'long';
-import { EVENT_KIND_ATTRIBUTE, type EventKind } from '../../device-events/kinds.js';
 import type { SnmptrapConfig } from './config.js';
 import type { MibNames } from './mib-names.js';
 import type { Notification, Varbind } from './notification.js';
 
 // A notification as an OTLP log record: Body is the trap's name, attributes name every varbind.
 
-const BUILT_IN_EVENT_KINDS: Readonly<Record<string, EventKind>> = {
+const BUILT_IN_EVENT_KINDS: Readonly<Record<string, DeviceEventKind>> = {
   linkDown: 'link_down',
   linkUp: 'link_up',
   coldStart: 'cold_start',
@@ -104,8 +103,8 @@ export function trapToLogRecord(n: Notification, { mib, config, sourceAddress, r
     seen.add(key);
     attributes.push(kv(key, varbindValue(varbind, mib)));
   }
-  attributes.push(kv(EVENT_KIND_ATTRIBUTE, str(kind)), kv('network.peer.address', str(sourceAddress)));
-  if (n.problem) attributes.push(kv('rollpoint.parse_error', str(n.problem)));
+  attributes.push(kv(ATTR_ROLLPOINT_EVENT_KIND, str(kind)), kv('network.peer.address', str(sourceAddress)));
+  if (n.problem) attributes.push(kv(ATTR_ROLLPOINT_PARSE_ERROR, str(n.problem)));
   const time = Long.fromString(receivedAtNanos.toString(), true);
   return { timeUnixNano: time, observedTimeUnixNano: time, severityNumber: severity[0], severityText: severity[1], body: str(name), attributes };
 }

@@ -1,6 +1,6 @@
 import { durationMs, endpoint } from '@rollpoint/proto';
+import { DEVICE_EVENT_KINDS } from '@rollpoint/proto';
 import { z } from 'zod';
-import { EVENT_KINDS } from '../../device-events/kinds.js';
 import { isKnownTimezone } from './timestamps.js';
 
 const nullAsEmpty = (value: unknown) => (value === null ? {} : value);
@@ -41,7 +41,7 @@ const tls = z.preprocess(
 );
 
 const eventRule = z.strictObject({
-  kind: z.enum(EVENT_KINDS),
+  kind: z.enum(DEVICE_EVENT_KINDS),
   /** A regular expression tried on "MSGID: message" (or the message when there is no MSGID). */
   match: z.string().transform((pattern, ctx) => {
     try {

@@ -1,8 +1,8 @@
-import type { EventKind } from '../../device-events/kinds.js';
+import type { DeviceEventKind } from '@rollpoint/proto';
 
 /** One classification rule: a message whose "MSGID: message" text matches `match` is of `kind`. */
 export interface EventRule {
-  kind: EventKind;
+  kind: DeviceEventKind;
   match: RegExp;
 }
 
@@ -36,7 +36,7 @@ export const BUILT_IN_EVENT_RULES: readonly EventRule[] = [
  * The kind of the first rule that matches, or undefined. Cisco's mnemonic leads with "%" when a
  * device sends it inside an RFC 5424 message ("- - %SYS-5-CONFIG_I: …"); that "%" is not matched.
  */
-export function classify(rules: readonly EventRule[], msgId: string | undefined, message: string): EventKind | undefined {
+export function classify(rules: readonly EventRule[], msgId: string | undefined, message: string): DeviceEventKind | undefined {
   const text = msgId ? `${msgId}: ${message}` : message.replace(/^%(?=[A-Z])/, '');
   return rules.find((rule) => rule.match.test(text))?.kind;
 }

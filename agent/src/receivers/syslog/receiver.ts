@@ -3,6 +3,7 @@ import { isIPv6, createServer as createTcpServer, type Server, type Socket } fro
 import { createServer as createTlsServer } from 'node:tls';
 import { Worker } from 'node:worker_threads';
 import { splitEndpoint } from '@rollpoint/proto';
+import { SCOPE_SYSLOG } from '@rollpoint/proto';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
 import type { SyslogConfig } from './config.js';
@@ -77,7 +78,7 @@ export class SyslogReceiver implements Component {
     if (!consume) throw new Error(`${this.context.id}: the syslog receiver is in no logs pipeline`);
     this.buffer = createReceiverBuffer(this.context, {
       consume,
-      scopeName: 'rollpoint/syslog',
+      scopeName: SCOPE_SYSLOG,
       what: 'syslog messages (TCP senders are paused when the buffer fills)',
       maxPending: this.config.max_pending_messages,
       onPressure: (paused) => this.setPaused(paused),

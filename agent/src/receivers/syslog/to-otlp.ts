@@ -1,6 +1,15 @@
-import type { AnyValue, KeyValue, LogRecord } from '@rollpoint/proto';
+import {
+  ATTR_ROLLPOINT_EVENT_KIND,
+  ATTR_ROLLPOINT_PARSE_ERROR,
+  ATTR_ROLLPOINT_RAW,
+  ATTR_ROLLPOINT_SYSLOG_FORMAT,
+  ATTR_ROLLPOINT_TIME_ERROR,
+  ATTR_ROLLPOINT_TRUNCATED,
+  type AnyValue,
+  type KeyValue,
+  type LogRecord,
+} from '@rollpoint/proto';
 import Long from 'long';
-import { EVENT_KIND_ATTRIBUTE } from '../../device-events/kinds.js';
 import { classify, type EventRule } from './event-rules.js';
 import type { ParseResult } from './parse.js';
 
@@ -70,25 +79,25 @@ export function toLogRecord(received: Received, parsed: ParseResult, rules: read
     if (m.sequence) attributes.push(kv('sequence_number', str(m.sequence)));
     attributes.push(kv('message', str(m.message)));
     const kind = classify(rules, m.msgId, m.message);
-    if (kind) attributes.push(kv(EVENT_KIND_ATTRIBUTE, str(kind)));
+    if (kind) attributes.push(kv(ATTR_ROLLPOINT_EVENT_KIND, str(kind)));
     // OTLP times are unsigned: a device clock before 1970 leaves the record with its receive time.
     const time = m.timeUnixNano !== undefined && m.timeUnixNano >= 0n ? m.timeUnixNano : 0n;
-    if (m.timeUnixNano !== undefined && m.timeUnixNano < 0n) attributes.push(kv('rollpoint.time_error', str('the message time is before 1970')));
+    if (m.timeUnixNano !== undefined && m.timeUnixNano < 0n) attributes.push(kv(ATTR_ROLLPOINT_TIME_ERROR, str('the message time is before 1970')));
     record = {
       timeUnixNano: nanos(time),
       severityNumber: SEVERITY_NUMBERS[severity],
       severityText: SEVERITY_TEXTS[severity],
     };
   } else {
-    attributes.push(kv('rollpoint.parse_error', str(parsed.error)));
+    attributes.push(kv(ATTR_ROLLPOINT_PARSE_ERROR, str(parsed.error)));
     record = { timeUnixNano: nanos(0n) };
   }
-  attributes.push(kv('rollpoint.syslog.format', str(parsed.ok ? parsed.value.format : 'unknown')));
+  attributes.push(kv(ATTR_ROLLPOINT_SYSLOG_FORMAT, str(parsed.ok ? parsed.value.format : 'unknown')));
   attributes.push(kv('network.peer.address', str(received.peerAddress)), kv('net.peer.ip', str(received.peerAddress)));
   attributes.push(kv('network.transport', str(received.transport === 'udp' ? 'udp' : 'tcp')));
   if (received.transport === 'tls') attributes.push(kv('tls.established', { boolValue: true }));
-  if (received.truncated) attributes.push(kv('rollpoint.truncated', { boolValue: true }));
-  if (received.invalidUtf8) attributes.push(kv('rollpoint.raw', { bytesValue: received.invalidUtf8 }));
+  if (received.truncated) attributes.push(kv(ATTR_ROLLPOINT_TRUNCATED, { boolValue: true }));
+  if (received.invalidUtf8) attributes.push(kv(ATTR_ROLLPOINT_RAW, { bytesValue: received.invalidUtf8 }));
   record.observedTimeUnixNano = msNanos(received.receivedAtMs);
   record.body = str(received.text);
   record.attributes = attributes;

@@ -1,0 +1,108 @@
+import { ATTR_ROLLPOINT_EVENT_KIND, DEVICE_SCOPES, SCOPE_SNMPTRAP, type DeviceEventKind } from '@rollpoint/proto';
+import { sqlString } from '../store/store.js';
+import { createView, onCluster, ref, type SchemaOptions } from './layout.js';
+import { BASE_WINDOW_SECONDS, LATENCY_SAMPLE_SIZE } from './windows.js';
+
+// The views: how rollpoint's own tables are derived from the signals at insert time (materialized
+// views) and the changes view. They read what the agent writes by the names of
+// @rollpoint/proto's semantic conventions. Frozen once released, as the tables are (table-ddl.ts).
+
+const eventKind = `LogAttributes[${sqlString(ATTR_ROLLPOINT_EVENT_KIND)}]`;
+const configChange: DeviceEventKind = 'config_change';
+const deviceScopeList = DEVICE_SCOPES.map(sqlString).join(', ');
+
+/** Each trace's time range, for otel_traces_trace_id_ts. */
+export const traceIdTsView = (options: SchemaOptions): string =>
+  createView('otel_traces_trace_id_ts_mv', 'otel_traces', 'otel_traces_trace_id_ts', (source) => `SELECT
+    TraceId,
+    min(toDateTime(Timestamp)) AS Start,
+    max(toDateTime(Timestamp)) AS End
+FROM ${source}
+WHERE TraceId != ''
+GROUP BY TraceId`, options);
+
+/** Spans: the service and the host that served them. */
+export const entityWindowsTracesView = (options: SchemaOptions): string =>
+  createView('entity_windows_traces_mv', 'otel_traces', 'entity_windows', (source) => `SELECT
+    toStartOfInterval(toDateTime(Timestamp, 'UTC'), INTERVAL ${BASE_WINDOW_SECONDS} SECOND) AS window_start,
+    kind_and_name.1 AS entity_kind,
+    kind_and_name.2 AS entity,
+    count() AS spans,
+    countIf(StatusCode = 'Error') AS error_spans,
+    quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS latency_ms,
+    groupArraySampleState(${LATENCY_SAMPLE_SIZE}, 1)(Duration / 1e6) AS latency_sample_ms
+FROM ${source}
+ARRAY JOIN [('service', ServiceName), ('host', ResourceAttributes['host.name'])] AS kind_and_name
+WHERE kind_and_name.2 != ''
+GROUP BY window_start, entity_kind, entity`, options);
+
+/** Log records: an application's service and host, or the device a syslog message or trap came from. */
+export const entityWindowsLogsView = (options: SchemaOptions): string =>
+  createView('entity_windows_logs_mv', 'otel_logs', 'entity_windows', (source) => `SELECT
+    toStartOfInterval(TimestampTime, INTERVAL ${BASE_WINDOW_SECONDS} SECOND) AS window_start,
+    kind_and_name.1 AS entity_kind,
+    kind_and_name.2 AS entity,
+    count() AS logs,
+    countIf(SeverityNumber BETWEEN 13 AND 16) AS warn_logs,
+    countIf(SeverityNumber >= 17) AS error_logs,
+    sumMap(if(${eventKind} = '', map(), map(${eventKind}, toUInt64(1)))) AS device_events
+FROM ${source}
+ARRAY JOIN if(
+    ScopeName IN (${deviceScopeList}),
+    [('device', ResourceAttributes['host.name'])],
+    [('service', ServiceName), ('host', ResourceAttributes['host.name'])]
+) AS kind_and_name
+WHERE kind_and_name.2 != ''
+GROUP BY window_start, entity_kind, entity`, options);
+
+/** Deploys: each service version's first and last time seen, from spans or from log records. */
+export const serviceVersionsView = (signal: 'otel_traces' | 'otel_logs', options: SchemaOptions): string =>
+  createView(
+    `service_versions_${signal === 'otel_traces' ? 'traces' : 'logs'}_mv`,
+    signal,
+    'service_versions',
+    (source) => `SELECT ServiceName AS service, ResourceAttributes['service.version'] AS version, min(Timestamp) AS first_seen, max(Timestamp) AS last_seen
+FROM ${source}
+WHERE ServiceName != '' AND version != ''
+GROUP BY service, version`,
+    options,
+  );
+
+/** Devices' config changes, from syslog messages and traps the agent classified as config_change. */
+export const deviceConfigChangesView = (options: SchemaOptions): string =>
+  createView('change_events_devices_mv', 'otel_logs', 'change_events', (source) => `SELECT
+    toDateTime64(Timestamp, 3, 'UTC') AS time,
+    'device' AS entity_kind,
+    ResourceAttributes['host.name'] AS entity,
+    ${sqlString(configChange)} AS kind,
+    concat(entity, ' configuration changed') AS title,
+    -- Who: the record's user.name, else the user the message names ("by admin", "User 'admin'").
+    if(LogAttributes['user.name'] != '', LogAttributes['user.name'], extract(Body, '(?:\\\\bby|\\\\bUser) \\'?([A-Za-z0-9._@-]+)')) AS author,
+    Body AS description,
+    if(ScopeName = ${sqlString(SCOPE_SNMPTRAP)}, 'snmptrap', 'syslog') AS source
+FROM ${source}
+WHERE ${eventKind} = ${sqlString(configChange)} AND ResourceAttributes['host.name'] != ''`, options);
+
+/** Every change: deploys (a version first seen, with the one before it), config changes, markers. */
+export const changesView = (options: SchemaOptions): string => `
+CREATE VIEW IF NOT EXISTS ${ref('changes', options)}${onCluster(options)} AS
+SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
+FROM ${ref('change_events', options)}
+UNION ALL
+SELECT
+    toDateTime64(first_seen, 3, 'UTC') AS time,
+    'service' AS entity_kind,
+    service AS entity,
+    'deploy' AS kind,
+    if(previous = '', concat(service, ' ', version, ' first seen'), concat(service, ' ', previous, ' → ', version)) AS title,
+    '' AS author,
+    '' AS description,
+    'telemetry' AS source,
+    version,
+    previous AS previous_version
+FROM (
+    SELECT service, version, first_seen,
+        lagInFrame(version, 1, '') OVER (PARTITION BY service ORDER BY first_seen ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
+    FROM (SELECT service, version, min(first_seen) AS first_seen FROM ${ref('service_versions', options)} GROUP BY service, version)
+)`;
+
