@@ -8,7 +8,7 @@ import { startAgent } from './service/service.js';
 await runService<AgentConfig, Logger>({
   name: 'rollpoint-agent',
   version: (createRequire(import.meta.url)('../package.json') as { version: string }).version,
-  description: 'Receives OTLP (and, as they arrive, syslog and SNMP traps) on this host and ships it to the rollpoint backend.',
+  description: 'Receives OTLP, syslog and SNMP traps on this host and ships them as OTLP to the rollpoint backend.',
   load: loadAgentConfig,
   logger: (config) => pino({ level: config.logLevel }),
   start: startAgent,

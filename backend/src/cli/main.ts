@@ -113,12 +113,22 @@ program
 program
   .command('explain')
   .description('the story of an incident: what went bad, the checkpoint, the suspects')
-  .argument('<incident>', 'an incident id, as `rollpoint incidents` lists them')
-  .action(async (id: string) => {
-    const detail = await client().request<IncidentDetail & { story: string }>('GET', `/api/v1/incidents/${encodeURIComponent(id)}`);
+  .argument('[incident]', 'an incident id, as `rollpoint incidents` lists them (default: the scope’s latest incident)')
+  .option(...scopeOption)
+  .action(async (id: string | undefined, options: { scope: string }) => {
+    const incident = id ?? (await latestIncident(options.scope));
+    // Nothing went wrong lately: an answer, not an error (JSON `null` for scripts).
+    if (!incident) return print(wantsJson() ? 'null' : `no incident in scope ${options.scope} lately (rollpoint incidents --since <time> looks further back)`);
+    const detail = await client().request<IncidentDetail & { story: string }>('GET', `/api/v1/incidents/${encodeURIComponent(incident)}`);
     if (wantsJson()) return print(JSON.stringify(detail));
     print(detail.story);
   });
+
+/** The id of the scope's latest incident in the backend's recompute range, if it had one. */
+async function latestIncident(scope: string): Promise<string | undefined> {
+  const { incidents } = await ask<{ incidents: Incident[] }>('/api/v1/incidents', { scope });
+  return incidents.at(-1)?.id;
+}
 
 try {
   await program.parseAsync();

@@ -76,6 +76,8 @@ describe('checkpoints through the API and the CLI', function () {
     expect(story).to.include(`Last checkpoint ${iso(at(20)).slice(11, 19)}: shop-cart 2.0.0`);
     // Changes on the entity that went bad first, nearest first; then the others.
     expect(story).to.include(`Suspects since then: feature flag new-basket on (shop-cart) at ${iso(at(20, 45)).slice(11, 19)} by ana; shop-cart 2.0.0 → 2.1.0 at ${iso(at(20, 5)).slice(11, 19)}; shop-edge config change at ${iso(at(20, 30)).slice(11, 19)} by admin.`);
+    // Without an id: the scope's latest incident, the only one here.
+    expect(await cli('explain', '--scope', 'shop')).to.equal(story);
   });
 
   it('gives the checkpoint at a moment and as of now, and lists the changes', async function () {
@@ -121,6 +123,8 @@ describe('late data: windows already judged are judged again', function () {
       await waitUntil(async () => (await backend.metrics()).includes('rollpoint_backend_checkpoint_age_seconds{scope="default"}'), 'a first recompute', 30000, backend);
       const incidents = async () => ((await (await fetch(`${backend.url}/api/v1/incidents?from=${iso(T)}`)).json()) as { incidents: Array<{ start: string }> }).incidents;
       expect(await incidents()).to.deep.equal([]);
+      // Nothing to explain is an answer, not a failure.
+      expect((await run(process.execPath, [CLI_MAIN, '--url', backend.url, 'explain'])).stdout).to.match(/^no incident in scope default lately/);
 
       // What another sender held back arrives now: the minutes 10 to 14 were failing.
       await send(at(10), at(14), 0.5);
