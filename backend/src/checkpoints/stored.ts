@@ -30,19 +30,19 @@ SETTINGS join_use_nulls = 1`,
   };
 }
 
-/** The earliest start (Unix s; 0 when none) of the stored incidents still open. */
-export const earliestOpenIncidentQuery = (): DecodedQuery<{ earliest: number }> => ({
-  sql: "SELECT toUnixTimestamp(min(start)) AS earliest FROM incidents FINAL WHERE status = 'open'",
-  params: {},
+/** The earliest start (Unix s; 0 when none) of the stored incidents that meet `condition`. */
+const earliestIncidentQuery = (condition: string, params: Record<string, unknown>): DecodedQuery<{ earliest: number }> => ({
+  sql: `SELECT toUnixTimestamp(min(start)) AS earliest FROM incidents FINAL WHERE ${condition}`,
+  params,
   decoder: { earliest: number('earliest') },
 });
 
-/** The earliest start (Unix s; 0 when none) of the stored incidents that `at` (Unix s) falls in or directly follows. */
-export const incidentAtQuery = (at: number): DecodedQuery<{ earliest: number }> => ({
-  sql: "SELECT toUnixTimestamp(min(start)) AS earliest FROM incidents FINAL WHERE start <= toDateTime({at:UInt32}, 'UTC') AND `end` >= toDateTime({at:UInt32}, 'UTC')",
-  params: { at },
-  decoder: { earliest: number('earliest') },
-});
+/** The earliest start of the stored incidents still open. */
+export const earliestOpenIncidentQuery = (): DecodedQuery<{ earliest: number }> => earliestIncidentQuery("status = 'open'", {});
+
+/** The earliest start of the stored incidents that `at` (Unix s) falls in or directly follows. */
+export const incidentAtQuery = (at: number): DecodedQuery<{ earliest: number }> =>
+  earliestIncidentQuery("start <= toDateTime({at:UInt32}, 'UTC') AND `end` >= toDateTime({at:UInt32}, 'UTC')", { at });
 
 /** Removes a scope's stored incidents starting in [from, to) (Unix s), before the range is stored again. */
 export const incidentsDelete = (scope: string, from: number, to: number): Query => ({
