@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Query, Row } from '../store/store.js';
+import { type DecodedQuery, flag, isoFromMs, type RowDecoder, text } from '../store/row-decoder.js';
+import type { Row } from '../store/store.js';
+import type { Change } from './api-types.js';
 import type { Scope } from './config.js';
 import { scopeCondition } from './scopes.js';
 
@@ -35,8 +37,23 @@ export function markerRow(marker: Marker, nowMs: number = Date.now()): Row {
   };
 }
 
+/** A row of changesQuery or suspectsQuery, which share their columns. */
+export const changeDecoder: RowDecoder<Change> = {
+  time: isoFromMs('time_ms'),
+  source: text('source'),
+  entityKind: text('entity_kind'),
+  entity: text('entity'),
+  kind: text('kind'),
+  title: text('title'),
+  author: text('author'),
+  description: text('description'),
+  version: text('version'),
+  previousVersion: text('previous_version'),
+  onFirstBad: flag('on_first_bad'),
+};
+
 /** The changes in a scope and time range (Unix s), newest first; the columns of suspectsQuery. */
-export function changesQuery(scope: Scope | undefined, from: number, to: number, limit: number): Query {
+export function changesQuery(scope: Scope | undefined, from: number, to: number, limit: number): DecodedQuery<Change> {
   const condition = scopeCondition(scope);
   return {
     sql: `
@@ -46,5 +63,6 @@ WHERE ${condition.sql} AND time >= toDateTime64({from:UInt32}, 3, 'UTC') AND tim
 ORDER BY time DESC, entity
 LIMIT {limit:UInt32}`,
     params: { ...condition.params, from, to, limit },
+    decoder: changeDecoder,
   };
 }

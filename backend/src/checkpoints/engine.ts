@@ -1,162 +1,36 @@
+import { queryDecoded } from '../store/row-decoder.js';
 import type { Store } from '../store/store.js';
+import type { Change, Checkpoint, Completeness, Evidence, Incident, IncidentDetail, Lane, ResolvedIncident, WindowDetail } from './api-types.js';
 import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
 import { changesQuery, markerRow, type Marker } from './changes.js';
-import { healthDelete, healthInsert, storedHealth } from './health.js';
+import { badVerdictsQuery } from './health.js';
 import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery, suspectsQuery } from './queries.js';
 import { resolveScopes } from './scopes.js';
 import { lanesQuery, slowestSpansQuery, topErrorsQuery } from './timeline.js';
+import { WindowHealthCache } from './window-health-cache.js';
 
 // Runs the checkpoint SQL and shapes its answers; every judgement is made by ClickHouse.
 
-export interface Source {
-  source: string;
-  kind: string;
-  watermark: string;
-  lastSeen: string;
-  stale: boolean;
-}
-
-export interface Completeness {
-  /** Windows ending at or before this are complete (ISO time). */
-  completeUntil: string;
-  sources: Source[];
-  /** Sources left out of completeness because they went silent. */
-  stale: string[];
-}
-
-export interface EntityState {
-  entityKind: string;
-  entity: string;
-  /** A service's service.version(s). */
-  versions: string[];
-  /** A device's last config change before the checkpoint. */
-  config?: { time: string; description: string };
-}
-
-export interface Checkpoint {
-  scope: string;
-  /** The end of the last window of the soaked state (ISO time); null when none was found. */
-  time: string | null;
-  state: EntityState[];
-  stableWindows: number;
-  windowSeconds: number;
-}
-
-export interface Change {
-  time: string;
-  /** Where it was learnt: telemetry (a version first seen), syslog, snmptrap, api. */
-  source: string;
-  entityKind: string;
-  entity: string;
-  kind: string;
-  title: string;
-  author: string;
-  description: string;
-  version: string;
-  previousVersion: string;
-  onFirstBad: boolean;
-}
-
-export interface Evidence {
-  entityKind: string;
-  entity: string;
-  rules: string[];
-  errorRatio: number;
-  p95Ms: number;
-  errorLogs: number;
-  deviceEvents: Record<string, number>;
-  baselines: Record<string, number>;
-}
-
-export interface Incident {
-  id: string;
-  scope: string;
-  start: string;
-  end: string;
-  status: 'open' | 'resolved';
-  windows: number;
-  peakEntities: number;
-  firstBad: Evidence;
-}
-
-/** An incident with its checkpoint and suspects. */
-export interface ResolvedIncident extends Incident {
-  checkpoint: Checkpoint;
-  suspects: Change[];
-}
-
-export interface IncidentDetail extends ResolvedIncident {
-  /** Ranked; each with the windows in which its own entity went bad, and the rules that fired. */
-  suspects: Array<Change & { evidence: Array<{ window: string; rules: string[] }> }>;
-  /** Per window of the incident (and one on each side), the entities that went bad and why. */
-  evidence: Array<{ window: string; bad: Evidence[] }>;
-}
-
-/** One entity's judged windows, for the timeline page. */
-export interface Lane {
-  entityKind: string;
-  entity: string;
-  windows: Array<{ start: number; spans: number; errorRatio: number; p95Ms: number; logs: number; errorLogs: number; deviceEvents: Record<string, number>; fired: string[] }>;
-}
-
-/** What happened in one window of a scope: its top error messages and slowest spans. */
-export interface WindowDetail {
-  start: string;
-  end: string;
-  errors: Array<{ message: string; count: number; entities: string[] }>;
-  slowest: Array<{ service: string; name: string; durationMs: number; time: string; traceId: string; status: string }>;
-}
-
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
-const isoMs = (ms: number): string => new Date(ms).toISOString();
-const toNumber = (value: unknown): number => Number(value);
-/** A DateTime as ClickHouse prints it in UTC ("2026-11-30 12:04:00[.000]") as ISO 8601. */
-const utcToIso = (value: unknown): string => new Date(`${String(value).replace(' ', 'T')}Z`).toISOString();
-
-/** A ClickHouse Map of numbers (64-bit ones come as text) as numbers. */
-const counts = (map: unknown): Record<string, number> => Object.fromEntries(Object.entries((map ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Number(v)]));
-
-function evidence(tuple: unknown[]): Evidence {
-  const [entityKind, entity, rules, errorRatio, p95Ms, errorLogs, deviceEvents, baselines] = tuple;
-  return {
-    entityKind: String(entityKind),
-    entity: String(entity),
-    rules: rules as string[],
-    errorRatio: toNumber(errorRatio),
-    p95Ms: toNumber(p95Ms),
-    errorLogs: toNumber(errorLogs),
-    deviceEvents: counts(deviceEvents),
-    baselines: counts(baselines),
-  };
-}
-
-/** A row of changesQuery or suspectsQuery, which share their columns. */
-function toChange([timeMs, entityKind, entity, kind, title, author, description, source, version, previousVersion, onFirstBad]: unknown[]): Change {
-  return {
-    time: isoMs(toNumber(timeMs)),
-    entityKind: String(entityKind),
-    entity: String(entity),
-    kind: String(kind),
-    title: String(title),
-    author: String(author),
-    description: String(description),
-    source: String(source),
-    version: String(version),
-    previousVersion: String(previousVersion),
-    onFirstBad: Boolean(onFirstBad),
-  };
-}
 
 export class UnknownScopeError extends Error {}
 
 export class CheckpointEngine {
   private readonly scopes: ReadonlyMap<string, Scope | undefined>;
+  private readonly health: WindowHealthCache;
 
   constructor(
     private readonly store: Store,
     private readonly config: CheckpointsConfig,
   ) {
     this.scopes = resolveScopes(config.scopes);
+    this.health = new WindowHealthCache(store, {
+      windowSeconds: this.windowSeconds,
+      baselineWindows: config.baseline_windows,
+      minEvents: config.min_events,
+      minErrors: config.min_errors,
+      rules: config.rules,
+    });
   }
 
   private readonly atOtherWindows = new Map<number, CheckpointEngine>();
@@ -193,48 +67,19 @@ export class CheckpointEngine {
     return Math.floor(unixSeconds / this.windowSeconds) * this.windowSeconds;
   }
 
-  /** The windows [from, to) (Unix s) whose verdicts window_health holds, as far as this process knows. */
-  private covered: { from: number; to: number } | undefined;
-  private healthWork: Promise<unknown> = Promise.resolve();
-
   /**
    * Makes sure window_health holds the verdicts of the windows starting in [from, to), computing
    * what is missing (`force`: all of it again). Callers pass only complete windows.
    */
   ensureHealth(fromSeconds: number, toSeconds: number, force = false): Promise<void> {
-    const run = this.healthWork.then(async () => {
-      const from = this.align(fromSeconds);
-      const to = this.align(toSeconds);
-      if (to <= from) return;
-      const missing: Array<[number, number]> = [];
-      const covered = this.covered;
-      if (force || !covered || to < covered.from || from > covered.to) missing.push([from, to]);
-      else {
-        if (from < covered.from) missing.push([from, covered.from]);
-        if (to > covered.to) missing.push([covered.to, to]);
-      }
-      for (const [a, b] of missing) {
-        // Verdicts an earlier run (or a recompute) stored for the range go first.
-        await this.store.command(healthDelete(this.windowSeconds, a, b));
-        await this.store.command(healthInsert({ ...this.rules(), from: a, to: b }));
-      }
-      // Only a contiguous range is remembered; a range apart from it replaces it.
-      this.covered = covered && !(to < covered.from || from > covered.to) ? { from: Math.min(from, covered.from), to: Math.max(to, covered.to) } : { from, to };
-    });
-    this.healthWork = run.catch(() => {});
-    return run;
-  }
-
-  private rules() {
-    return { windowSeconds: this.windowSeconds, baselineWindows: this.config.baseline_windows, minEvents: this.config.min_events, minErrors: this.config.min_errors, rules: this.config.rules };
+    return this.health.ensure(this.align(fromSeconds), this.align(toSeconds), force);
   }
 
   async completeness(nowMs: number = Date.now()): Promise<Completeness & { completeUntilSeconds: number }> {
-    const { rows } = await this.store.query(sourcesQuery(Math.floor(nowMs / 1000), this.config.stale_after / 1000));
-    const sources = rows.map(([source, kind, watermark, lastSeen, stale]) => ({ source: String(source), kind: String(kind), watermark: isoMs(toNumber(watermark)), lastSeen: isoMs(toNumber(lastSeen)), stale: Boolean(stale) }));
-    const live = rows.length > 0 ? toNumber(rows[0]![6]) : 0;
+    const rows = await queryDecoded(this.store, sourcesQuery(Math.floor(nowMs / 1000), this.config.stale_after / 1000));
+    const sources = rows.map(({ completeUntilMs: _, liveSources: __, ...source }) => source);
     // With no live source at all, nothing is in flight that could still arrive: complete up to now.
-    const completeUntilMs = live > 0 ? toNumber(rows[0]![5]) : nowMs;
+    const completeUntilMs = (rows[0]?.liveSources ?? 0) > 0 ? rows[0]!.completeUntilMs : nowMs;
     const completeUntilSeconds = Math.floor(Math.min(completeUntilMs, nowMs) / 1000);
     return { completeUntil: iso(completeUntilSeconds), completeUntilSeconds, sources, stale: sources.filter((s) => s.stale).map((s) => s.source) };
   }
@@ -243,17 +88,7 @@ export class CheckpointEngine {
     const from = this.align(fromSeconds);
     const to = Math.min(this.align(toSeconds) + this.windowSeconds, this.align(completeUntilSeconds));
     await this.ensureHealth(from, to);
-    const { rows } = await this.store.query(incidentsQuery({ scope: this.scope(scope), windowSeconds: this.windowSeconds, from, to, completeUntil: completeUntilSeconds }));
-    return rows.map(([start, end, windows, firstBad, peak, status]) => ({
-      id: `${scope}:${toNumber(start)}`,
-      scope,
-      start: iso(toNumber(start)),
-      end: iso(toNumber(end)),
-      status: status as 'open' | 'resolved',
-      windows: toNumber(windows),
-      peakEntities: toNumber(peak),
-      firstBad: evidence(firstBad as unknown[]),
-    }));
+    return queryDecoded(this.store, incidentsQuery({ scope: this.scope(scope), scopeName: scope, windowSeconds: this.windowSeconds, from, to, completeUntil: completeUntilSeconds }));
   }
 
   /**
@@ -268,25 +103,17 @@ export class CheckpointEngine {
     for (let lookbackWindows = this.config.stable_windows + 8; time === undefined; lookbackWindows *= 8) {
       const windows = Math.min(lookbackWindows, widest);
       await this.ensureHealth(before - windows * this.windowSeconds, before);
-      const { rows } = await this.store.query(
+      const [found] = await queryDecoded(
+        this.store,
         checkpointQuery({ scope: this.scope(scope), windowSeconds: this.windowSeconds, before, stableWindows: this.config.stable_windows, lookbackWindows: windows }),
       );
-      if (rows.length > 0) time = toNumber(rows[0]![0]);
+      time = found?.checkpoint;
       if (windows === widest) break;
     }
     const base = { scope, stableWindows: this.config.stable_windows, windowSeconds: this.windowSeconds };
     if (time === undefined) return { ...base, time: null, state: [] };
-    const state = await this.store.query(stateQuery(this.scope(scope), time, this.config.stable_windows * this.windowSeconds));
-    return {
-      ...base,
-      time: iso(time),
-      state: state.rows.map(([entityKind, entity, versions, configTime, configDescription]) => ({
-        entityKind: String(entityKind),
-        entity: String(entity),
-        versions: versions as string[],
-        ...(entityKind === 'device' ? { config: { time: utcToIso(configTime), description: String(configDescription) } } : {}),
-      })),
-    };
+    const state = await queryDecoded(this.store, stateQuery(this.scope(scope), time, this.config.stable_windows * this.windowSeconds));
+    return { ...base, time: iso(time), state };
   }
 
   /** The checkpoint to roll back to right now: before the latest complete window. */
@@ -298,10 +125,10 @@ export class CheckpointEngine {
   async suspects(scope: string, incident: Incident, checkpoint: Checkpoint): Promise<Change[]> {
     const start = Date.parse(incident.start) / 1000;
     const from = checkpoint.time ? Date.parse(checkpoint.time) / 1000 : start - this.config.recompute_range / 1000;
-    const { rows } = await this.store.query(
+    return queryDecoded(
+      this.store,
       suspectsQuery(this.scope(scope), { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity }),
     );
-    return rows.map(toChange);
   }
 
   /** An incident with its checkpoint and suspects. */
@@ -318,13 +145,9 @@ export class CheckpointEngine {
     const { completeUntilSeconds } = await this.completeness();
     const until = Math.min(to, this.align(completeUntilSeconds));
     await this.ensureHealth(from, until);
-    const stored = storedHealth(this.scope(incident.scope));
-    const { rows } = await this.store.query({ sql: `${stored.sql} AND length(fired) > 0 ORDER BY window, entity_kind, entity`, params: { ...stored.params, window: this.windowSeconds, from, to: until } });
     const byWindow = new Map<string, Evidence[]>();
-    for (const row of rows) {
-      const [window, entityKind, entity, , , errorRatio, , p95Ms, , , errorLogs, , deviceEvents, , fired, baselines] = row;
-      const key = utcToIso(window);
-      byWindow.set(key, [...(byWindow.get(key) ?? []), evidence([entityKind, entity, fired, errorRatio, p95Ms, errorLogs, deviceEvents, baselines])]);
+    for (const { window, evidence } of await queryDecoded(this.store, badVerdictsQuery(this.scope(incident.scope), this.windowSeconds, from, until))) {
+      byWindow.set(window, [...(byWindow.get(window) ?? []), evidence]);
     }
     const perWindow = [...byWindow].map(([window, bad]) => ({ window, bad }));
     const suspects = resolved.suspects.map((suspect) => ({
@@ -336,8 +159,7 @@ export class CheckpointEngine {
 
   /** Changes in a scope, newest first. */
   async changes(scope: string, fromSeconds: number, toSeconds: number, limit: number): Promise<Change[]> {
-    const { rows } = await this.store.query(changesQuery(this.scope(scope), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
-    return rows.map(toChange);
+    return queryDecoded(this.store, changesQuery(this.scope(scope), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
   }
 
   async addMarker(marker: Marker): Promise<void> {
@@ -349,22 +171,12 @@ export class CheckpointEngine {
     const from = this.align(fromSeconds);
     const to = Math.min(this.align(toSeconds) + this.windowSeconds, this.align(completeUntilSeconds));
     await this.ensureHealth(from, to);
-    const { rows } = await this.store.query(lanesQuery(this.scope(scope), this.windowSeconds, from, to, maxEntities));
     const lanes = new Map<string, Lane>();
-    for (const [entityKind, entity, start, spans, errorRatio, p95Ms, logs, errorLogs, deviceEvents, fired] of rows) {
+    for (const { entityKind, entity, ...window } of await queryDecoded(this.store, lanesQuery(this.scope(scope), this.windowSeconds, from, to, maxEntities))) {
       const key = `${entityKind}\n${entity}`;
-      const lane = lanes.get(key) ?? { entityKind: String(entityKind), entity: String(entity), windows: [] };
+      const lane = lanes.get(key) ?? { entityKind, entity, windows: [] };
       lanes.set(key, lane);
-      lane.windows.push({
-        start: toNumber(start),
-        spans: toNumber(spans),
-        errorRatio: toNumber(errorRatio),
-        p95Ms: toNumber(p95Ms),
-        logs: toNumber(logs),
-        errorLogs: toNumber(errorLogs),
-        deviceEvents: counts(deviceEvents),
-        fired: fired as string[],
-      });
+      lane.windows.push(window);
     }
     return [...lanes.values()];
   }
@@ -373,21 +185,9 @@ export class CheckpointEngine {
   async windowDetail(scope: string, startSeconds: number, limit: number): Promise<WindowDetail> {
     const from = this.align(startSeconds);
     const to = from + this.windowSeconds;
-    const errors = await this.store.query(topErrorsQuery(this.scope(scope), from, to, limit));
-    const slowest = await this.store.query(slowestSpansQuery(this.scope(scope), from, to, limit));
-    return {
-      start: iso(from),
-      end: iso(to),
-      errors: errors.rows.map(([message, count, entities]) => ({ message: String(message), count: toNumber(count), entities: entities as string[] })),
-      slowest: slowest.rows.map(([service, name, durationMs, timeMs, traceId, status]) => ({
-        service: String(service),
-        name: String(name),
-        durationMs: toNumber(durationMs),
-        time: isoMs(toNumber(timeMs)),
-        traceId: String(traceId),
-        status: String(status),
-      })),
-    };
+    const errors = await queryDecoded(this.store, topErrorsQuery(this.scope(scope), from, to, limit));
+    const slowest = await queryDecoded(this.store, slowestSpansQuery(this.scope(scope), from, to, limit));
+    return { start: iso(from), end: iso(to), errors, slowest };
   }
 
   /** Finds an incident by id ("<scope>:<start unix s>") in the recompute range. */

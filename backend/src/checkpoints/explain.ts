@@ -1,4 +1,4 @@
-import type { Change, Checkpoint, Evidence, ResolvedIncident } from './engine.js';
+import type { Change, Checkpoint, Evidence, ResolvedIncident } from './api-types.js';
 
 // The readable story of an incident, for `rollpoint explain` and the API: presentation only; every
 // fact in it was computed by the checkpoint SQL.

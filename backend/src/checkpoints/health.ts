@@ -1,5 +1,7 @@
 import { LATENCY_SAMPLE_SIZE } from '../schema/windows.js';
+import { counts, decodeRow, type DecodedQuery, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
 import type { Query } from '../store/store.js';
+import type { Evidence } from './api-types.js';
 import type { Metric, Rule, Scope } from './config.js';
 import { scopeCondition } from './scopes.js';
 
@@ -7,6 +9,11 @@ import { scopeCondition } from './scopes.js';
 // of the asked size per entity, gives each window its entity's baseline (the values of its
 // preceding windows, by window functions) and names the rules that fire; the verdicts are stored in
 // window_health once a window is complete. ClickHouse does all of it.
+
+// window_health's columns (besides window_seconds and computed_at), named here once: what a rolled-up
+// window measures, then its judgement.
+const MEASURE_COLUMNS = 'window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events';
+const VERDICT_COLUMNS = `${MEASURE_COLUMNS}, judged, fired, baselines`;
 
 export interface HealthQueryOptions {
   scope: Scope | undefined;
@@ -123,7 +130,7 @@ function healthSelect(options: HealthQueryOptions): Query {
   const judged = [...new Set(rules.map((r) => (r.kind === 'mann_whitney' ? guardOf('p50_ms') : guardOf(r.metric))))];
   const baselineMap = baselines.length > 0 ? `map(${baselines.map((m) => `'${m}', median_${column(m)}`).join(', ')})` : 'map()';
   const sql = `
-SELECT window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events,
+SELECT ${MEASURE_COLUMNS},
     (${judged.join(' OR ')}) AS judged,
     arrayFilter(name -> name != '', [${fired.join(', ')}]) AS fired,
     CAST(${baselineMap}, 'Map(String, Float64)') AS baselines
@@ -187,9 +194,8 @@ export function healthInsert(options: Omit<HealthQueryOptions, 'scope'>): Query 
   const select = healthSelect({ ...options, scope: undefined });
   return {
     sql: `
-INSERT INTO window_health (window_seconds, window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms,
-    logs, error_logs, error_log_ratio, device_events, judged, fired, baselines, computed_at)
-SELECT {window:UInt32}, *, now64(3) FROM (${select.sql})`,
+INSERT INTO window_health (window_seconds, ${VERDICT_COLUMNS}, computed_at)
+SELECT {window:UInt32}, ${VERDICT_COLUMNS}, now64(3) FROM (${select.sql})`,
     params: select.params,
   };
 }
@@ -204,13 +210,46 @@ export function storedHealth(scope: Scope | undefined, prefix = 'health'): Query
   return {
     sql: `
 SELECT * FROM (
-    SELECT window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events, judged, fired, baselines
+    SELECT ${VERDICT_COLUMNS}
     FROM window_health
     WHERE window_seconds = {window:UInt32} AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC') AND ${condition.sql}
     ORDER BY computed_at DESC
     LIMIT 1 BY window, entity_kind, entity
-)
-WHERE 1`,
+)`,
     params: condition.params,
+  };
+}
+
+/** An entity's evidence in a verdict, from the columns named with `prefix`. */
+export const evidenceDecoder = (prefix = ''): RowDecoder<Evidence> => ({
+  entityKind: text(`${prefix}entity_kind`),
+  entity: text(`${prefix}entity`),
+  rules: strings(`${prefix}fired`),
+  errorRatio: number(`${prefix}error_ratio`),
+  p95Ms: number(`${prefix}p95_ms`),
+  errorLogs: number(`${prefix}error_logs`),
+  deviceEvents: counts(`${prefix}device_events`),
+  baselines: counts(`${prefix}baselines`),
+});
+
+/** An unhealthy entity in one window (ISO time). */
+export interface BadVerdict {
+  window: string;
+  evidence: Evidence;
+}
+
+/** The unhealthy verdicts of a scope's entities in the windows of [from, to) (Unix s), by window. */
+export function badVerdictsQuery(scope: Scope | undefined, windowSeconds: number, from: number, to: number): DecodedQuery<BadVerdict> {
+  const health = storedHealth(scope);
+  const evidence = evidenceDecoder();
+  return {
+    sql: `
+WITH health AS (${health.sql})
+SELECT window, entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines
+FROM health
+WHERE length(fired) > 0
+ORDER BY window, entity_kind, entity`,
+    params: { ...health.params, window: windowSeconds, from, to },
+    decoder: { window: isoFromUtcText('window'), evidence: (row) => decodeRow(row, evidence) },
   };
 }

@@ -1,14 +1,13 @@
-import type { Query } from '../store/store.js';
+import { decodeRow, type DecodedQuery, flag, isoFromMs, isoFromSeconds, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
+import type { Change, EntityState, Incident, Source } from './api-types.js';
+import { changeDecoder } from './changes.js';
 import type { Scope } from './config.js';
-import { storedHealth } from './health.js';
+import { evidenceDecoder, storedHealth } from './health.js';
 import { scopeCondition } from './scopes.js';
 
 // The scope-level questions, each one SQL statement over the stored verdicts (window_health): incidents
 // (gaps-and-islands over unhealthy windows), the checkpoint before a moment, the state at a
 // checkpoint, the suspects between a checkpoint and an incident, and completeness.
-
-/** The order in which entities that went bad in the same window are named first. */
-const FIRST_BAD_ORDER = `b -> (b.1 != 'service', b.1 != 'device', b.2)`;
 
 interface ScopeRange {
   scope: Scope | undefined;
@@ -16,6 +15,8 @@ interface ScopeRange {
 }
 
 export interface IncidentsQueryOptions extends ScopeRange {
+  /** The scope's name, which the incidents' ids carry. */
+  scopeName: string;
   /** Windows starting in [from, to) (Unix s). */
   from: number;
   to: number;
@@ -28,8 +29,10 @@ export interface IncidentsQueryOptions extends ScopeRange {
  * end, windows, the first entity to go bad with its rules and evidence, the most entities bad in
  * one window, and whether it is still open (its last window is the latest complete one).
  */
-export function incidentsQuery(options: IncidentsQueryOptions): Query {
+export function incidentsQuery(options: IncidentsQueryOptions): DecodedQuery<Incident> {
   const health = storedHealth(options.scope);
+  const { scopeName } = options;
+  const firstBad = evidenceDecoder('first_');
   return {
     sql: `
 WITH health AS (${health.sql})
@@ -37,23 +40,41 @@ SELECT
     toUnixTimestamp(min(window)) AS start,
     toUnixTimestamp(max(window)) + {window:UInt32} AS end,
     count() AS windows,
-    argMin(first_bad, window) AS first_bad,
-    max(length(bad)) AS peak_entities,
+    argMin(entity_kind, window) AS first_entity_kind,
+    argMin(entity, window) AS first_entity,
+    argMin(fired, window) AS first_fired,
+    argMin(error_ratio, window) AS first_error_ratio,
+    argMin(p95_ms, window) AS first_p95_ms,
+    argMin(error_logs, window) AS first_error_logs,
+    argMin(device_events, window) AS first_device_events,
+    argMin(baselines, window) AS first_baselines,
+    max(bad_entities) AS peak_entities,
     if(end >= intDiv({complete_until:UInt32}, {window:UInt32}) * {window:UInt32}, 'open', 'resolved') AS status
 FROM (
-    SELECT window, bad, bad[1] AS first_bad,
-        intDiv(toUnixTimestamp(window), {window:UInt32}) - row_number() OVER (ORDER BY window) AS island
+    SELECT *, intDiv(toUnixTimestamp(window), {window:UInt32}) - row_number() OVER (ORDER BY window) AS island
     FROM (
-        SELECT window,
-            arraySort(${FIRST_BAD_ORDER}, groupArray((entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines))) AS bad
+        SELECT window, entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines,
+            count() OVER (PARTITION BY window) AS bad_entities,
+            -- Of the entities bad in one window, the one named first: a service, then a device, then by name.
+            row_number() OVER (PARTITION BY window ORDER BY entity_kind != 'service', entity_kind != 'device', entity) AS bad_order
         FROM health
         WHERE length(fired) > 0 AND toUnixTimestamp(window) + {window:UInt32} <= {complete_until:UInt32}
-        GROUP BY window
     )
+    WHERE bad_order = 1
 )
 GROUP BY island
 ORDER BY start`,
     params: { ...health.params, window: options.windowSeconds, from: options.from, to: options.to, complete_until: options.completeUntil },
+    decoder: {
+      id: (row) => `${scopeName}:${number('start')(row)}`,
+      scope: () => scopeName,
+      start: isoFromSeconds('start'),
+      end: isoFromSeconds('end'),
+      status: (row) => text('status')(row) as Incident['status'],
+      windows: number('windows'),
+      peakEntities: number('peak_entities'),
+      firstBad: (row) => decodeRow(row, firstBad),
+    },
   };
 }
 
@@ -70,7 +91,7 @@ export interface CheckpointQueryOptions extends ScopeRange {
  * row with no unhealthy entity in the scope and no change on any of its entities: a state that
  * soaked. Windows with no data count as healthy. No row when there is none in the lookback.
  */
-export function checkpointQuery(options: CheckpointQueryOptions): Query {
+export function checkpointQuery(options: CheckpointQueryOptions): DecodedQuery<{ checkpoint: number }> {
   const from = options.before - options.lookbackWindows * options.windowSeconds;
   const health = storedHealth(options.scope);
   const changeScope = scopeCondition(options.scope, 'change');
@@ -105,15 +126,23 @@ HAVING count() > 0`,
       lookback: options.lookbackWindows,
       stable_windows: options.stableWindows,
     },
+    decoder: { checkpoint: number('checkpoint') },
   };
 }
+
+const stateDecoder: RowDecoder<EntityState> = {
+  entityKind: text('entity_kind'),
+  entity: text('entity'),
+  versions: strings('versions'),
+  config: (row) => (text('entity_kind')(row) === 'device' ? { time: isoFromUtcText('config_time')(row), description: text('config_description')(row) } : undefined),
+};
 
 /**
  * What could be rolled back to at `at` (Unix s): each service's latest version before it, with any
  * other version still seen in the `soakSeconds` before it (a canary, a partial rollout), and each
  * device's last config change before it.
  */
-export function stateQuery(scope: Scope | undefined, at: number, soakSeconds: number): Query {
+export function stateQuery(scope: Scope | undefined, at: number, soakSeconds: number): DecodedQuery<EntityState> {
   const condition = scopeCondition(scope);
   return {
     sql: `
@@ -137,6 +166,7 @@ FROM (
 WHERE ${condition.sql}
 ORDER BY entity_kind DESC, entity`,
     params: { ...condition.params, at, soak: soakSeconds },
+    decoder: stateDecoder,
   };
 }
 
@@ -144,7 +174,7 @@ ORDER BY entity_kind DESC, entity`,
  * The changes in the scope from the checkpoint to the incident's start plus one window of grace,
  * ranked: those on the entity that went bad first, then the nearest to the start.
  */
-export function suspectsQuery(scope: Scope | undefined, options: { checkpoint: number; start: number; windowSeconds: number; firstKind: string; firstEntity: string }): Query {
+export function suspectsQuery(scope: Scope | undefined, options: { checkpoint: number; start: number; windowSeconds: number; firstKind: string; firstEntity: string }): DecodedQuery<Change> {
   const condition = scopeCondition(scope);
   return {
     sql: `
@@ -156,11 +186,18 @@ WHERE ${condition.sql}
   AND time < toDateTime64({start:UInt32} + {window:UInt32}, 3, 'UTC')
 ORDER BY on_first_bad DESC, abs(toUnixTimestamp64Milli(time) - {start:UInt32} * 1000) ASC, entity`,
     params: { ...condition.params, checkpoint: options.checkpoint, start: options.start, window: options.windowSeconds, first_kind: options.firstKind, first_entity: options.firstEntity },
+    decoder: changeDecoder,
   };
 }
 
+/** A source, with how far windows are complete and how many sources are live (the same on every row). */
+export interface SourceRow extends Source {
+  completeUntilMs: number;
+  liveSources: number;
+}
+
 /** Every source's latest watermark, whether it is stale (silent for longer than stale_after), and how far windows are complete. */
-export function sourcesQuery(now: number, staleAfterSeconds: number): Query {
+export function sourcesQuery(now: number, staleAfterSeconds: number): DecodedQuery<SourceRow> {
   return {
     sql: `
 SELECT source, kind, toUnixTimestamp64Milli(watermark) AS watermark_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms,
@@ -171,5 +208,14 @@ SELECT source, kind, toUnixTimestamp64Milli(watermark) AS watermark_ms, toUnixTi
 FROM source_watermarks FINAL
 ORDER BY source`,
     params: { now, stale_after: staleAfterSeconds },
+    decoder: {
+      source: text('source'),
+      kind: text('kind'),
+      watermark: isoFromMs('watermark_ms'),
+      lastSeen: isoFromMs('last_seen_ms'),
+      stale: flag('stale'),
+      completeUntilMs: number('complete_until_ms'),
+      liveSources: number('live_sources'),
+    },
   };
 }

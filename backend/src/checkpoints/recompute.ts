@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Arrivals } from '../ingest/arrivals.js';
+import { queryDecoded, type DecodedQuery } from '../store/row-decoder.js';
 import type { Store } from '../store/store.js';
-import type { CheckpointEngine, ResolvedIncident } from './engine.js';
-import { scopeSummaryQuery } from './stored.js';
+import type { ResolvedIncident } from './api-types.js';
+import type { CheckpointEngine } from './engine.js';
+import { earliestOpenIncidentQuery, incidentAtQuery, incidentsDelete, scopeSummaryQuery, type ScopeSummary } from './stored.js';
 
 // Keeps the incidents and checkpoints tables current for analysts: whenever a new window has
 // completed, the recent range is computed again (by the same SQL the API runs) and its rows
@@ -14,14 +16,6 @@ export interface RecomputeResult {
   incidents: number;
   scopes: number;
   ms: number;
-}
-
-/** What the recompute stored for a scope: its open incidents and its latest checkpoint. */
-export interface ScopeSummary {
-  scope: string;
-  openIncidents: number;
-  /** Unix seconds; null when no checkpoint was found. */
-  checkpointSeconds: number | null;
 }
 
 export class Recomputer {
@@ -89,7 +83,7 @@ export class Recomputer {
       from = Math.floor(this.lateFromMs! / 1000 / window) * window;
       this.options.logger.info({ from: new Date(from * 1000).toISOString() }, 'late data: judging its windows again');
     } else if (!first) {
-      const openSince = (await this.earliestIncidentStart("status = 'open'", {})) ?? Infinity;
+      const openSince = (await this.earliestIncidentStart(earliestOpenIncidentQuery())) ?? Infinity;
       from = Math.min(openSince, windowEnd - (this.engine.stableWindows + 1) * window);
     }
     if (!first) from = await this.incidentStartAt(Math.max(rangeFrom, from));
@@ -104,14 +98,14 @@ export class Recomputer {
 
   /** `at`, or the start of the stored incident `at` falls in or directly follows: a range recomputed from inside an incident would cut it in two. */
   private async incidentStartAt(at: number): Promise<number> {
-    const start = await this.earliestIncidentStart("start <= toDateTime({at:UInt32}, 'UTC') AND `end` >= toDateTime({at:UInt32}, 'UTC')", { at: Math.floor(at) });
+    const start = await this.earliestIncidentStart(incidentAtQuery(Math.floor(at)));
     return start === undefined ? at : Math.min(at, start);
   }
 
-  /** The earliest start (Unix s) of the stored incidents matching `condition`, if any. */
-  private async earliestIncidentStart(condition: string, params: Record<string, unknown>): Promise<number | undefined> {
-    const { rows } = await this.store.query({ sql: `SELECT toUnixTimestamp(min(start)) FROM incidents FINAL WHERE ${condition}`, params });
-    const start = Number(rows[0]?.[0] ?? 0);
+  /** The earliest start (Unix s) of the stored incidents `query` asks for, if any. */
+  private async earliestIncidentStart(query: DecodedQuery<{ earliest: number }>): Promise<number | undefined> {
+    const [row] = await queryDecoded(this.store, query);
+    const start = row?.earliest ?? 0;
     return start > 0 ? start : undefined;
   }
 
@@ -139,10 +133,7 @@ export class Recomputer {
       // Verdicts computed again can move an incident's start: the range's old rows go first. An
       // incremental pass only extends verdicts, so its incidents keep their (scope, start) key.
       if (againFromScratch) {
-        await this.store.command({
-          sql: 'DELETE FROM incidents WHERE scope = {scope:String} AND start >= toDateTime({from:UInt32}, \'UTC\') AND start < toDateTime({to:UInt32}, \'UTC\')',
-          params: { scope, from: Math.floor(fromSeconds), to: Math.ceil(toSeconds) },
-        });
+        await this.store.command(incidentsDelete(scope, Math.floor(fromSeconds), Math.ceil(toSeconds)));
       }
       if (details.length > 0) {
         await this.store.insert(
@@ -178,8 +169,7 @@ export class Recomputer {
 
   /** Each scope's open incidents and latest checkpoint, as the recomputes stored them. */
   async summary(): Promise<ScopeSummary[]> {
-    const { rows } = await this.store.query(scopeSummaryQuery(this.engine.scopeNames()));
-    return rows.map(([scope, open, checkpoint]) => ({ scope: String(scope), openIncidents: Number(open), checkpointSeconds: checkpoint === null ? null : Number(checkpoint) }));
+    return queryDecoded(this.store, scopeSummaryQuery(this.engine.scopeNames()));
   }
 
   async stop(): Promise<void> {

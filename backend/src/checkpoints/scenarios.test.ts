@@ -6,7 +6,7 @@ import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
 import { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE, type CheckpointsConfig } from './config.js';
 import { CheckpointEngine } from './engine.js';
-import { steadyTraffic, storeDeviceEvent, storeTraffic } from './scenario-data.js';
+import { steadyTraffic, storeDeviceEvent, storeTraffic } from '../testing/scenario-data.js';
 
 // Scenarios with a known answer, stored through the real row mapping into the embedded ClickHouse:
 // each asserts the incident's start, the checkpoint, its versions and the first suspect. Each
@@ -178,8 +178,11 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     const until = (await engine.completeness(now())).completeUntilSeconds;
     // Both delete the range, then both insert it: what two backends' recompute loops can do.
     await Promise.all([first.ensureHealth(T / 1000, until, true), second.ensureHealth(T / 1000, until, true)]);
-    const { rows } = await store.query({ sql: 'SELECT count(), uniqExact(window, entity_kind, entity) FROM window_health WHERE window_seconds = 60', params: {} });
-    expect(Number(rows[0]![0])).to.equal(2 * Number(rows[0]![1]));
+    const [verdicts] = await store.query<{ verdicts: string; judged: string }>({
+      sql: 'SELECT count() AS verdicts, uniqExact(window, entity_kind, entity) AS judged FROM window_health WHERE window_seconds = 60',
+      params: {},
+    });
+    expect(Number(verdicts!.verdicts)).to.equal(2 * Number(verdicts!.judged));
     expect(await incidentsOf('deploy')).to.deep.equal(before);
     expect((await engine.detail(before[0]!)).evidence).to.deep.equal((await first.detail(before[0]!)).evidence);
   });

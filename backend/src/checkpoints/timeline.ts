@@ -1,5 +1,7 @@
 import { DEVICE_SCOPES } from '@rollpoint/proto';
+import { counts, type DecodedQuery, isoFromMs, number, strings, text } from '../store/row-decoder.js';
 import type { Query } from '../store/store.js';
+import type { Lane, WindowDetail } from './api-types.js';
 import type { Scope } from './config.js';
 import { storedHealth } from './health.js';
 import { scopeCondition } from './scopes.js';
@@ -7,13 +9,16 @@ import { scopeCondition } from './scopes.js';
 // The timeline page's questions: each entity's per-window health over a range (its lanes), and for
 // one window the most frequent error messages and the slowest spans, read from the raw tables.
 
+/** One window of an entity's lane. */
+export type LaneRow = Pick<Lane, 'entityKind' | 'entity'> & Lane['windows'][number];
+
 /** Per entity and window in [from, to): the lane values, ordered by entity then window. */
-export function lanesQuery(scope: Scope | undefined, windowSeconds: number, from: number, to: number, maxEntities: number): Query {
+export function lanesQuery(scope: Scope | undefined, windowSeconds: number, from: number, to: number, maxEntities: number): DecodedQuery<LaneRow> {
   const health = storedHealth(scope);
   return {
     sql: `
 WITH health AS (${health.sql})
-SELECT entity_kind, entity, toUnixTimestamp(window), spans, error_ratio, p95_ms, logs, error_logs, device_events, fired
+SELECT entity_kind, entity, toUnixTimestamp(window) AS start, spans, error_ratio, p95_ms, logs, error_logs, device_events, fired
 FROM health
 WHERE (entity_kind, entity) IN (
     SELECT entity_kind, entity FROM health GROUP BY entity_kind, entity
@@ -21,6 +26,18 @@ WHERE (entity_kind, entity) IN (
 )
 ORDER BY entity_kind != 'service', entity_kind, entity, window`,
     params: { ...health.params, window: windowSeconds, from, to, max_entities: maxEntities },
+    decoder: {
+      entityKind: text('entity_kind'),
+      entity: text('entity'),
+      start: number('start'),
+      spans: number('spans'),
+      errorRatio: number('error_ratio'),
+      p95Ms: number('p95_ms'),
+      logs: number('logs'),
+      errorLogs: number('error_logs'),
+      deviceEvents: counts('device_events'),
+      fired: strings('fired'),
+    },
   };
 }
 
@@ -36,7 +53,7 @@ function inScope(scope: Scope | undefined, kinds: string, names: string): Query 
 }
 
 /** The most frequent error messages (severity ERROR and above) of a scope's entities in [from, to). */
-export function topErrorsQuery(scope: Scope | undefined, from: number, to: number, limit: number): Query {
+export function topErrorsQuery(scope: Scope | undefined, from: number, to: number, limit: number): DecodedQuery<WindowDetail['errors'][number]> {
   const device = `ScopeName IN (${deviceScopes})`;
   const condition = inScope(scope, `if(${device}, ['device'], ['service', 'host'])`, `if(${device}, [ResourceAttributes['host.name']], [ServiceName, ResourceAttributes['host.name']])`);
   return {
@@ -48,11 +65,12 @@ GROUP BY message
 ORDER BY n DESC, message
 LIMIT {limit:UInt32}`,
     params: { ...condition.params, from, to, limit },
+    decoder: { message: text('message'), count: number('n'), entities: strings('entities') },
   };
 }
 
 /** The slowest spans of a scope's services and hosts in [from, to). */
-export function slowestSpansQuery(scope: Scope | undefined, from: number, to: number, limit: number): Query {
+export function slowestSpansQuery(scope: Scope | undefined, from: number, to: number, limit: number): DecodedQuery<WindowDetail['slowest'][number]> {
   const condition = inScope(scope, "['service', 'host']", "[ServiceName, ResourceAttributes['host.name']]");
   return {
     sql: `
@@ -62,5 +80,13 @@ WHERE Timestamp >= toDateTime64({from:UInt32}, 9, 'UTC') AND Timestamp < toDateT
 ORDER BY Duration DESC
 LIMIT {limit:UInt32}`,
     params: { ...condition.params, from, to, limit },
+    decoder: {
+      service: text('ServiceName'),
+      name: text('SpanName'),
+      durationMs: number('duration_ms'),
+      time: isoFromMs('time_ms'),
+      traceId: text('TraceId'),
+      status: text('StatusCode'),
+    },
   };
 }

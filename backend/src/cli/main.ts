@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { BACKEND_VERSION } from '../version.js';
-import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/engine.js';
+import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/api-types.js';
 import type { QueryResult } from '../store/store.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { renderTable } from './table.js';

@@ -234,9 +234,9 @@ export class TableBuffer {
   private async withoutStoredBatches(batch: Pending[]): Promise<Pending[]> {
     const ids = batch.flatMap((p) => (p.batchId === undefined ? [] : [p.batchId]));
     if (ids.length === 0) return batch;
-    const { rows } = await this.store.query(storedBatchesQuery(ids));
+    const rows = await this.store.query<{ batch_id: string }>(storedBatchesQuery(ids));
     if (rows.length === 0) return batch;
-    const stored = new Set(rows.map((row) => String(row[0])));
+    const stored = new Set(rows.map((row) => row.batch_id));
     this.observer.duplicates(this.table, stored.size);
     return batch.filter((p) => p.batchId === undefined || !stored.has(p.batchId));
   }

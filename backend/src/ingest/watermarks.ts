@@ -1,4 +1,5 @@
 import type { ExportMeta } from '@rollpoint/proto';
+import { type DecodedQuery, number, queryDecoded, text } from '../store/row-decoder.js';
 import type { Row, Store } from '../store/store.js';
 
 // Each source's latest watermark, kept in memory and written to source_watermarks every second
@@ -15,6 +16,18 @@ export interface SourceState {
 }
 
 const FLUSH_INTERVAL_MS = 1000;
+
+/** What source_watermarks holds: each source's latest state. */
+const storedWatermarksQuery = (): DecodedQuery<SourceState & { source: string }> => ({
+  sql: 'SELECT source, kind, toUnixTimestamp64Milli(watermark) AS watermark_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms FROM source_watermarks FINAL',
+  params: {},
+  decoder: {
+    source: text('source'),
+    kind: (row) => text('kind')(row) as SourceKind,
+    watermarkMs: number('watermark_ms'),
+    lastSeenMs: number('last_seen_ms'),
+  },
+});
 
 const peerHost = (peer: string | undefined): string | undefined => (peer === undefined ? undefined : peer.replace(/^ipv[46]:/, '').replace(/:\d+$/, ''));
 
@@ -33,13 +46,7 @@ export class SourceWatermarks {
 
   /** Reads what earlier runs kept, so a watermark never goes back across a restart. */
   async start(): Promise<void> {
-    const { rows } = await this.store.query({
-      sql: 'SELECT source, kind, toUnixTimestamp64Milli(watermark), toUnixTimestamp64Milli(last_seen) FROM source_watermarks FINAL',
-      params: {},
-    });
-    for (const [source, kind, watermarkMs, lastSeenMs] of rows) {
-      this.sources.set(String(source), { kind: kind as SourceKind, watermarkMs: Number(watermarkMs), lastSeenMs: Number(lastSeenMs) });
-    }
+    for (const { source, ...state } of await queryDecoded(this.store, storedWatermarksQuery())) this.sources.set(source, state);
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
   }

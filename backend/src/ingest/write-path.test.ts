@@ -57,7 +57,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
   let store: ChdbStore;
   const statements: Statement[] = [];
   const path = mkdtempSync(join(tmpdir(), 'rollpoint-write-path-'));
-  const q = async (sql: string) => (await store.query({ sql, params: {} })).rows;
+  const q = (sql: string) => store.query({ sql, params: {} });
 
   before(async function () {
     store = new ChdbStore({ path, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000, onStatement: (s) => statements.push(s) });
@@ -100,40 +100,40 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     const encoded = await insertEncoded('logs', ld(1, group));
     expect(encoded.count).to.equal(1);
     expect(encoded.latestMs).to.equal(Number(T / 1_000_000n));
-    const rows = await q(`SELECT toUnixTimestamp64Nano(Timestamp), toString(TimestampTime), TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body,
+    const rows = await q(`SELECT toUnixTimestamp64Nano(Timestamp) AS nanos, toString(TimestampTime) AS time, TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body,
       ResourceSchemaUrl, ResourceAttributes, ScopeSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, LogAttributes, EventName FROM otel_logs WHERE EventName = 'evt'`);
     expect(rows).to.deep.equal([
-      [
-        T.toString(),
-        '2025-11-30 10:53:20',
-        'ab'.repeat(16),
-        '',
-        1,
-        'ERROR',
-        17,
-        'svc',
-        'hello',
-        'https://schema/r',
-        { a: 'true', b: '2', 'service.name': 'svc' },
-        'https://schema/s',
-        'scope-x',
-        '1.2',
-        { s: 'v' },
-        { arr: '[1,"two",true]', big: '1e+21', bytes: 'AP8=', d: '0.1', dup: 'second', kv: '{"a":[],"z":1.5}', n: '-5' },
-        'evt',
-      ],
+      {
+        nanos: T.toString(),
+        time: '2025-11-30 10:53:20',
+        TraceId: 'ab'.repeat(16),
+        SpanId: '',
+        TraceFlags: 1,
+        SeverityText: 'ERROR',
+        SeverityNumber: 17,
+        ServiceName: 'svc',
+        Body: 'hello',
+        ResourceSchemaUrl: 'https://schema/r',
+        ResourceAttributes: { a: 'true', b: '2', 'service.name': 'svc' },
+        ScopeSchemaUrl: 'https://schema/s',
+        ScopeName: 'scope-x',
+        ScopeVersion: '1.2',
+        ScopeAttributes: { s: 'v' },
+        LogAttributes: { arr: '[1,"two",true]', big: '1e+21', bytes: 'AP8=', d: '0.1', dup: 'second', kv: '{"a":[],"z":1.5}', n: '-5' },
+        EventName: 'evt',
+      },
     ]);
   });
 
   it('takes the event time, else the observed time, else the receive time, and clamps times past 2106', async function () {
     const record = (body: string, ...times: Buffer[]) => ld(2, ...times, ld(5, str(body)));
     await insertEncoded('logs', ld(1, ld(2, record('t-event', f64(1, T), f64(11, T + 5n)), record('t-observed', f64(11, T + 5n)), record('t-received'), record('t-late', f64(1, (1n << 64n) - 1n)))));
-    const rows = await q("SELECT Body, toUnixTimestamp64Nano(Timestamp) FROM otel_logs WHERE Body LIKE 't-%' ORDER BY Body");
+    const rows = await q("SELECT Body, toUnixTimestamp64Nano(Timestamp) AS nanos FROM otel_logs WHERE Body LIKE 't-%' ORDER BY Body");
     expect(rows).to.deep.equal([
-      ['t-event', T.toString()],
-      ['t-late', '4294967295999999999'],
-      ['t-observed', (T + 5n).toString()],
-      ['t-received', T.toString()],
+      { Body: 't-event', nanos: T.toString() },
+      { Body: 't-late', nanos: '4294967295999999999' },
+      { Body: 't-observed', nanos: (T + 5n).toString() },
+      { Body: 't-received', nanos: T.toString() },
     ]);
   });
 
@@ -168,11 +168,22 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     );
     const encoded = await insertEncoded('traces', bytes);
     expect([encoded.count, encoded.earliestMs, encoded.latestMs]).to.deep.equal([2, Number(T / 1_000_000n), Number(T / 1_000_000n)]);
-    const rows = await q(`SELECT SpanName, SpanKind, ServiceName, ParentSpanId, Duration, StatusCode, StatusMessage, Events.Name, Events.Attributes, toString(Events.Timestamp), Links.TraceId, Links.SpanId, Links.TraceState
+    const rows = await q(`SELECT SpanName, SpanKind, ServiceName, ParentSpanId, Duration, StatusCode, StatusMessage, Events.Name AS event_names, Events.Attributes AS event_attributes,
+        toString(Events.Timestamp) AS event_times, Links.TraceId AS link_trace_ids, Links.SpanId AS link_span_ids, Links.TraceState AS link_trace_states
       FROM otel_traces WHERE SpanName LIKE 's-%' ORDER BY SpanName`);
+    const spanRow = (SpanName: string, SpanKind: string, ParentSpanId: string, Duration: string, StatusCode: string, StatusMessage: string) =>
+      ({ SpanName, SpanKind, ServiceName: 'span-svc', ParentSpanId, Duration, StatusCode, StatusMessage });
     expect(rows).to.deep.equal([
-      ['s-backwards', 'Unspecified', 'span-svc', '', '0', 'Unset', '', [], [], '[]', [], [], []],
-      ['s-ok', 'Server', 'span-svc', '09'.repeat(8), '1500000', 'Error', 'boom', ['retry'], [{ attempt: '2' }], "['2025-11-30 10:53:20.123456790']", ['ee'.repeat(16)], ['ef'.repeat(8)], ['st=1']],
+      { ...spanRow('s-backwards', 'Unspecified', '', '0', 'Unset', ''), event_names: [], event_attributes: [], event_times: '[]', link_trace_ids: [], link_span_ids: [], link_trace_states: [] },
+      {
+        ...spanRow('s-ok', 'Server', '09'.repeat(8), '1500000', 'Error', 'boom'),
+        event_names: ['retry'],
+        event_attributes: [{ attempt: '2' }],
+        event_times: "['2025-11-30 10:53:20.123456790']",
+        link_trace_ids: ['ee'.repeat(16)],
+        link_span_ids: ['ef'.repeat(8)],
+        link_trace_states: ['st=1'],
+      },
     ]);
     const bad = traces.encode({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: Buffer.alloc(8, 1), links: [{ traceId, spanId: Buffer.alloc(2, 1) }] }] }] }] });
     expect(encodeExport({ signal: 'traces', bytes: bad, receivedAtNanos: T }).rejection.errorMessage).to.equal('1 spans rejected: link span_id must be 8 bytes, got 2');
@@ -212,7 +223,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
       return buffer.add(encoded.rows, encoded.count, batchId);
     };
     const inserts = () => statements.filter((s) => s.kind === 'insert' && s.sql.startsWith('INSERT INTO otel_logs (')).length;
-    const stored = async (prefix: string) => Number((await q(`SELECT count() FROM otel_logs WHERE startsWith(Body, '${prefix}')`))[0]![0]);
+    const stored = async (prefix: string) => Number((await q(`SELECT count() AS n FROM otel_logs WHERE startsWith(Body, '${prefix}')`))[0]!.n);
 
     it('coalesces Exports from many senders into one insert, answering each once it is stored', async function () {
       const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 100, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
@@ -221,7 +232,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
       expect(answered).to.deep.equal(Array(20).fill(true));
       expect(inserts() - before).to.equal(1);
       expect(await stored('coalesced-')).to.equal(60);
-      expect(await q("SELECT count() FROM ingested_batches WHERE startsWith(batch_id, 'c-')")).to.deep.equal([['20']]);
+      expect(await q("SELECT count() AS n FROM ingested_batches WHERE startsWith(batch_id, 'c-')")).to.deep.equal([{ n: '20' }]);
     });
 
     it('writes at once when its senders have gone quiet, long before the timeout', async function () {
@@ -252,7 +263,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
       expect(seen).to.include('duplicates 1');
       for (const body of ['retry-a', 'retry-b', 'retry-c', 'retry-d']) expect(await stored(body), body).to.equal(3);
       // What the views derive from the rows counts each batch once too.
-      expect(await q("SELECT sum(logs) FROM entity_windows WHERE entity_kind = 'service' AND startsWith(entity, 'svc-retry-')")).to.deep.equal([['12']]);
+      expect(await q("SELECT sum(logs) AS stored_logs FROM entity_windows WHERE entity_kind = 'service' AND startsWith(entity, 'svc-retry-')")).to.deep.equal([{ stored_logs: '12' }]);
     });
 
     it('fails every Export of a failed insert, so that their senders retry; the next insert is written', async function () {

@@ -80,8 +80,8 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  */
 export async function migrate(store: Store, options: SchemaOptions): Promise<number[]> {
   for (const statement of migrationsTable(options)) await store.command(statement);
-  const { rows } = await store.query({ sql: 'SELECT DISTINCT version FROM rollpoint_schema_migrations', params: {} });
-  const applied = new Set(rows.map((row) => Number(row[0])));
+  const rows = await store.query<{ version: number }>({ sql: 'SELECT DISTINCT version FROM rollpoint_schema_migrations', params: {} });
+  const applied = new Set(rows.map((row) => Number(row.version)));
   const done: number[] = [];
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
@@ -125,8 +125,8 @@ const UNKNOWN_TABLE_CODE = 60;
 export async function checkSchemaVersion(store: Store): Promise<void> {
   let applied = 0;
   try {
-    const { rows } = await store.query({ sql: 'SELECT max(version) FROM rollpoint_schema_migrations', params: {} });
-    applied = Number(rows[0]?.[0] ?? 0);
+    const [row] = await store.query<{ latest: number }>({ sql: 'SELECT max(version) AS latest FROM rollpoint_schema_migrations', params: {} });
+    applied = Number(row?.latest ?? 0);
   } catch (err) {
     if (!(err instanceof StoreError) || err.code !== UNKNOWN_TABLE_CODE) throw err;
   }

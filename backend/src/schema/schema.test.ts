@@ -33,8 +33,8 @@ describe('schema script', function () {
   it('for one node runs as printed and records every migration, so the backend accepts the database', async function () {
     for (const statement of statementsOf(schemaScript({ ttlDays: 30 }))) await store.command(statement);
     await checkSchemaVersion(store);
-    const { rows } = await store.query({ sql: 'SELECT count() FROM system.tables WHERE database = currentDatabase() AND name IN (\'otel_logs\', \'checkpoints\', \'changes\')', params: {} });
-    expect(rows).to.deep.equal([['3']]);
+    const rows = await store.query({ sql: 'SELECT count() AS tables FROM system.tables WHERE database = currentDatabase() AND name IN (\'otel_logs\', \'checkpoints\', \'changes\')', params: {} });
+    expect(rows).to.deep.equal([{ tables: '3' }]);
   });
 
   it('for a cluster: every statement parses, runs ON CLUSTER, and only Replicated and Distributed engines', async function () {

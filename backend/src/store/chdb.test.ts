@@ -8,6 +8,7 @@ import { SourceWatermarks } from '../ingest/watermarks.js';
 import { tableRowCountsQuery } from '../schema/introspection.js';
 import { migrate, SCHEMA_VERSION } from '../schema/migrations.js';
 import { ChdbStore } from './chdb.js';
+import { isoFromMs, queryDecoded } from './row-decoder.js';
 import { READONLY_ERROR_CODE, StoreError } from './store.js';
 
 // The embedded engine for real (libchdb binds one data folder per process: one store for this file).
@@ -29,33 +30,33 @@ describe('chdb store and schema', function () {
     const all = Array.from({ length: SCHEMA_VERSION }, (_, n) => n + 1);
     expect(await migrate(store, { ttlDays: 7 })).to.deep.equal(all);
     expect(await migrate(store, { ttlDays: 7 })).to.deep.equal([]);
-    const { rows } = await store.query({ sql: 'SELECT count() FROM rollpoint_schema_migrations', params: {} });
-    expect(rows).to.deep.equal([[String(SCHEMA_VERSION)]]);
+    const rows = await store.query({ sql: 'SELECT count() AS migrations FROM rollpoint_schema_migrations', params: {} });
+    expect(rows).to.deep.equal([{ migrations: String(SCHEMA_VERSION) }]);
   });
 
   it('has the Collector exporter’s column names and types, TTL and day partitions', async function () {
-    const { rows } = await store.query({
+    const rows = await store.query({
       sql: "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} AND default_kind = '' ORDER BY position",
       params: { t: 'otel_traces' },
     });
     expect(rows.slice(0, 4)).to.deep.equal([
-      ['Timestamp', 'DateTime64(9)'],
-      ['TraceId', 'String'],
-      ['SpanId', 'String'],
-      ['ParentSpanId', 'String'],
+      { name: 'Timestamp', type: 'DateTime64(9)' },
+      { name: 'TraceId', type: 'String' },
+      { name: 'SpanId', type: 'String' },
+      { name: 'ParentSpanId', type: 'String' },
     ]);
-    expect(rows).to.deep.include(['Duration', 'UInt64']);
-    expect(rows).to.deep.include(['Events.Attributes', 'Array(Map(LowCardinality(String), String))']);
-    const { rows: tables } = await store.query({
+    expect(rows).to.deep.include({ name: 'Duration', type: 'UInt64' });
+    expect(rows).to.deep.include({ name: 'Events.Attributes', type: 'Array(Map(LowCardinality(String), String))' });
+    const tables = await store.query({
       sql: "SELECT name, partition_key, sorting_key FROM system.tables WHERE database = currentDatabase() AND name IN ('otel_logs', 'otel_traces') ORDER BY name",
       params: {},
     });
     expect(tables).to.deep.equal([
-      ['otel_logs', 'toDate(TimestampTime)', 'ServiceName, TimestampTime, Timestamp'],
-      ['otel_traces', 'toDate(Timestamp)', 'ServiceName, SpanName, toDateTime(Timestamp)'],
+      { name: 'otel_logs', partition_key: 'toDate(TimestampTime)', sorting_key: 'ServiceName, TimestampTime, Timestamp' },
+      { name: 'otel_traces', partition_key: 'toDate(Timestamp)', sorting_key: 'ServiceName, SpanName, toDateTime(Timestamp)' },
     ]);
-    const { rows: ddl } = await store.query({ sql: "SELECT create_table_query FROM system.tables WHERE name = 'otel_logs' AND database = currentDatabase()", params: {} });
-    expect(String(ddl[0]![0])).to.include('TTL TimestampTime + toIntervalDay(7)');
+    const [ddl] = await store.query<{ create_table_query: string }>({ sql: "SELECT create_table_query FROM system.tables WHERE name = 'otel_logs' AND database = currentDatabase()", params: {} });
+    expect(ddl!.create_table_query).to.include('TTL TimestampTime + toIntervalDay(7)');
   });
 
   it('stores mapped rows exactly, nanoseconds and 64-bit values included', async function () {
@@ -71,24 +72,24 @@ describe('chdb store and schema', function () {
         ],
       },
     });
-    const { rows } = await store.query({
-      sql: "SELECT toUnixTimestamp64Nano(Timestamp), Duration, StatusCode, ServiceName, TraceId FROM otel_traces WHERE SpanName = 'exact'",
+    const rows = await store.query({
+      sql: "SELECT toUnixTimestamp64Nano(Timestamp) AS nanos, Duration, StatusCode, ServiceName, TraceId FROM otel_traces WHERE SpanName = 'exact'",
       params: {},
     });
-    expect(rows).to.deep.equal([[now.add(1).toString(), '1000000001', 'Error', 'store-test', 'ab'.repeat(16)]]);
-    const { rows: lookup } = await store.query({ sql: 'SELECT count() FROM otel_traces_trace_id_ts WHERE TraceId = {id:String}', params: { id: 'ab'.repeat(16) } });
-    expect(lookup).to.deep.equal([['1']]);
+    expect(rows).to.deep.equal([{ nanos: now.add(1).toString(), Duration: '1000000001', StatusCode: 'Error', ServiceName: 'store-test', TraceId: 'ab'.repeat(16) }]);
+    const lookup = await store.query({ sql: 'SELECT count() AS spans FROM otel_traces_trace_id_ts WHERE TraceId = {id:String}', params: { id: 'ab'.repeat(16) } });
+    expect(lookup).to.deep.equal([{ spans: '1' }]);
   });
 
   it('gives a log record without times the time it was received', async function () {
     await storeExport(store, { signal: 'logs', request: { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'timeless' } }] }] }] } }, { receivedAtNanos: BigInt(now.toString()) });
-    const { rows } = await store.query({ sql: "SELECT toUnixTimestamp64Nano(Timestamp) FROM otel_logs WHERE Body = 'timeless'", params: {} });
-    expect(rows).to.deep.equal([[now.toString()]]);
+    const rows = await store.query({ sql: "SELECT toUnixTimestamp64Nano(Timestamp) AS nanos FROM otel_logs WHERE Body = 'timeless'", params: {} });
+    expect(rows).to.deep.equal([{ nanos: now.toString() }]);
   });
 
   it('counts rows per table without scanning them', async function () {
-    const { rows } = await store.query(tableRowCountsQuery());
-    expect(Object.fromEntries(rows)).to.deep.include({ otel_traces: '1', otel_logs: '1' });
+    const rows = await store.query<{ name: string; rows: string }>(tableRowCountsQuery());
+    expect(Object.fromEntries(rows.map((row) => [row.name, row.rows]))).to.deep.include({ otel_traces: '1', otel_logs: '1' });
   });
 
   it('keeps the latest watermark of each source, and never moves it back', async function () {
@@ -101,11 +102,11 @@ describe('chdb store and schema', function () {
     watermarks.observe({ sender: 'billing', peer: 'ipv4:127.0.0.1:4242' }, t + 60_000, t + 7000);
     watermarks.observe({ peer: '127.0.0.1:5353' }, t - 30_000, t + 8000);
     await watermarks.close();
-    const { rows } = await store.query({ sql: 'SELECT source, kind, toString(watermark), toString(last_seen) FROM source_watermarks FINAL ORDER BY source', params: {} });
+    const rows = await store.query({ sql: 'SELECT source, kind, toString(watermark) AS watermark_text, toString(last_seen) AS last_seen_text FROM source_watermarks FINAL ORDER BY source', params: {} });
     expect(rows).to.deep.equal([
-      ['127.0.0.1', 'sender', '2026-11-30 09:59:30.000', '2026-11-30 10:00:08.000'],
-      ['billing', 'sender', '2026-11-30 10:00:07.000', '2026-11-30 10:00:07.000'],
-      ['edge-agent', 'agent', '2026-11-30 10:00:00.000', '2026-11-30 10:00:06.000'],
+      { source: '127.0.0.1', kind: 'sender', watermark_text: '2026-11-30 09:59:30.000', last_seen_text: '2026-11-30 10:00:08.000' },
+      { source: 'billing', kind: 'sender', watermark_text: '2026-11-30 10:00:07.000', last_seen_text: '2026-11-30 10:00:07.000' },
+      { source: 'edge-agent', kind: 'agent', watermark_text: '2026-11-30 10:00:00.000', last_seen_text: '2026-11-30 10:00:06.000' },
     ]);
     const reopened = new SourceWatermarks(store);
     await reopened.start();
@@ -122,9 +123,21 @@ describe('chdb store and schema', function () {
     const request: SignalRequest = { signal: 'traces', request: { resourceSpans: [{ scopeSpans: [{ spans: [span('retried', now), span('retried', now.subtract(day))] }] }] } };
     for (let attempt = 0; attempt < 3; attempt++) await storeExport(store, request, { deduplicationToken: 'batch-1' });
     await storeExport(store, request, { deduplicationToken: 'batch-2' });
-    const count = async (sql: string) => (await store.query({ sql, params: { id: 'cd'.repeat(16) } })).rows;
-    expect(await count("SELECT count() FROM otel_traces WHERE SpanName = 'retried'")).to.deep.equal([['4']]);
-    expect(await count('SELECT count() FROM otel_traces_trace_id_ts WHERE TraceId = {id:String}')).to.deep.equal([['2']]);
+    const count = async (sql: string) => store.query({ sql, params: { id: 'cd'.repeat(16) } });
+    expect(await count("SELECT count() AS spans FROM otel_traces WHERE SpanName = 'retried'")).to.deep.equal([{ spans: '4' }]);
+    expect(await count('SELECT count() AS spans FROM otel_traces_trace_id_ts WHERE TraceId = {id:String}')).to.deep.equal([{ spans: '2' }]);
+  });
+
+  it('answers rows by column name, whatever their order, and refuses an answer whose names are ambiguous or missing', async function () {
+    const select = (columns: string) => store.query({ sql: `SELECT ${columns} FROM system.one`, params: {} });
+    expect(await select("toUInt64(7) AS big, 'x' AS name")).to.deep.equal(await select("'x' AS name, toUInt64(7) AS big"));
+    expect(await select("toUInt64(7) AS big, 'x' AS name")).to.deep.equal([{ big: '7', name: 'x' }]);
+    const twice = await select('dummy, dummy').catch((e: unknown) => e);
+    expect(twice).to.be.instanceOf(StoreError).and.have.property('message').that.includes('two columns named dummy');
+    const decoded = await queryDecoded(store, { sql: "SELECT '1700000000000' AS time_ms", params: {}, decoder: { time: isoFromMs('time_ms') } });
+    expect(decoded).to.deep.equal([{ time: '2023-11-14T22:13:20.000Z' }]);
+    const renamed = await queryDecoded(store, { sql: "SELECT '1700000000000' AS ms", params: {}, decoder: { time: isoFromMs('time_ms') } }).catch((e: unknown) => e);
+    expect((renamed as StoreError).message).to.include('no column time_ms');
   });
 
   it('runs analysts’ statements read-only, bounded, with errors carrying ClickHouse’s code', async function () {

@@ -12,10 +12,12 @@ import {
   rowBinaryInsertSettings,
   sqlString,
   insertStatement,
+  namedRows,
   parseJsonCompact,
   rowBinaryInsertStatement,
   type RowBinaryInsert,
   StoreError,
+  type NamedRow,
   type Query,
   type QueryResult,
   type Row,
@@ -166,9 +168,9 @@ export class ChdbStore implements Store {
     }
   }
 
-  query({ sql, params }: Query): Promise<QueryResult> {
+  query<T extends object = NamedRow>({ sql, params }: Query): Promise<T[]> {
     this.onStatement({ kind: 'query', sql, params });
-    return run(async () => parseJsonCompact((await this.writer.queryBindAsync(sql, params, { format: 'JSONCompact' })).text()));
+    return run(async () => namedRows(parseJsonCompact((await this.writer.queryBindAsync(sql, params, { format: 'JSONCompact' })).text())) as T[]);
   }
 
   queryReadOnly(sql: string): Promise<QueryResult> {

@@ -7,10 +7,12 @@ import {
   insertSettings,
   rowBinaryInsertSettings,
   insertStatement,
+  namedRows,
   parseJsonCompact,
   rowBinaryInsertStatement,
   type RowBinaryInsert,
   StoreError,
+  type NamedRow,
   type Query,
   type QueryResult,
   type Row,
@@ -124,9 +126,9 @@ export class ClickHouseStore implements Store {
     });
   }
 
-  query({ sql, params }: Query): Promise<QueryResult> {
+  query<T extends object = NamedRow>({ sql, params }: Query): Promise<T[]> {
     this.onStatement({ kind: 'query', sql, params });
-    return run(() => this.select(sql, params));
+    return run(async () => namedRows(await this.select(sql, params)) as T[]);
   }
 
   queryReadOnly(sql: string): Promise<QueryResult> {

@@ -126,10 +126,10 @@ export async function retryWhileUnreachable<T>(what: string, work: () => Promise
  * naming what to fix. Returns the version.
  */
 export async function connectStore(store: Store, storage: StorageConfig, retry: RetryOptions): Promise<string> {
-  const { rows } = await retryWhileUnreachable('the first query', () => store.query({ sql: 'SELECT version()', params: {} }), retry).catch((err: unknown) => {
+  const [row] = await retryWhileUnreachable('the first query', () => store.query<{ version: string }>({ sql: 'SELECT version() AS version', params: {} }), retry).catch((err: unknown) => {
     throw err instanceof StoreError ? refusal(err, storage) : err;
   });
-  const version = String(rows[0]?.[0] ?? '');
+  const version = String(row?.version ?? '');
   if (compareVersions(version, MIN_SERVER_VERSION) < 0) {
     throw new StoreRefusedError(
       `ClickHouse at ${storeLocation(storage)} is version ${version}; rollpoint needs ${MIN_SERVER_VERSION} or newer (its schema uses lightweight DELETE, Map columns, window functions and insert deduplication tokens): upgrade the server`,

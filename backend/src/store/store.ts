@@ -38,6 +38,20 @@ export function parseJsonCompact(text: string): QueryResult {
   return { columns: parsed.meta, rows: parsed.data };
 }
 
+/** A row of one of rollpoint's own queries, keyed by column name or alias; values as in JSON (64-bit integers as text). */
+export type NamedRow = Record<string, unknown>;
+
+/**
+ * An answer's rows keyed by column name, zipped with its columns here once. Two columns of one
+ * name would leave one unreadable: the query must alias them apart.
+ */
+export function namedRows({ columns, rows }: QueryResult): NamedRow[] {
+  const names = columns.map((c) => c.name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) throw new StoreError(`the answer has two columns named ${repeated}; alias them apart`, undefined);
+  return rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]])));
+}
+
 export type Settings = Record<string, string | number>;
 
 // Reads the ISO 8601 times of Row exactly, zone included.
@@ -152,8 +166,8 @@ export interface Store {
   insert(table: TableName, rows: readonly Row[], deduplicationToken?: string): Promise<void>;
   /** Inserts encoded rows in one INSERT: the write path's coalesced inserts. */
   insertRowBinary(insert: RowBinaryInsert): Promise<void>;
-  /** Runs one of rollpoint's own queries. */
-  query(query: Query): Promise<QueryResult>;
+  /** Runs one of rollpoint's own queries; its rows come keyed by column name (alias), in the shape the caller names. */
+  query<T extends object = NamedRow>(query: Query): Promise<T[]>;
   /** Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()). */
   queryReadOnly(sql: string): Promise<QueryResult>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ScopeSummary } from '../checkpoints/recompute.js';
+import type { ScopeSummary } from '../checkpoints/stored.js';
 import type { SourceState } from '../ingest/watermarks.js';
 
 /** Longest a scrape waits for the per-scope figures, which come from the store. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ResolvedIncident } from '../checkpoints/engine.js';
+import type { ResolvedIncident } from '../checkpoints/api-types.js';
 import { describeChange, describeState, explain, reason } from '../checkpoints/explain.js';
 
 // An incident notification in Alertmanager's webhook format (version 4), so receivers written for

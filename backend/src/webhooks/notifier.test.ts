@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { checkpointsConfigSchema } from '../checkpoints/config.js';
 import { CheckpointEngine } from '../checkpoints/engine.js';
 import { Recomputer } from '../checkpoints/recompute.js';
-import { storeTraffic } from '../checkpoints/scenario-data.js';
+import { storeTraffic } from '../testing/scenario-data.js';
 import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
 import { createBackendMetrics } from '../telemetry/metrics.js';

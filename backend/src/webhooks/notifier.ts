@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelayMs } from '@rollpoint/proto';
 import type { Logger } from 'pino';
-import type { ResolvedIncident } from '../checkpoints/engine.js';
+import type { ResolvedIncident } from '../checkpoints/api-types.js';
+import { queryDecoded } from '../store/row-decoder.js';
 import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import { incidentMessage, type IncidentEvent } from './alertmanager.js';
 import type { WebhookConfig } from './config.js';
-import { deliveredIdsQuery, deliveryStatusQuery, wasDeliveredQuery } from './deliveries.js';
+import { deliveredIdsQuery, deliveryStatusQuery, type FailedDelivery, wasDeliveredQuery } from './deliveries.js';
 import { postSigned } from './post.js';
 
 // Tells the webhooks about incidents as the recompute finds them: `opened` and `checkpoint` for an
@@ -29,7 +30,7 @@ export interface WebhookStatus {
   failed: number;
   /** Notifications waiting or being retried in this process. */
   pending: number;
-  recentFailures: Array<{ time: string; incidentId: string; event: string; attempts: number; httpStatus: number; error: string }>;
+  recentFailures: FailedDelivery[];
 }
 
 /** The same for every attempt and every restart, so a receiver can drop a repeat. */
@@ -51,8 +52,7 @@ export class WebhookNotifier {
   /** Reads what was delivered before. */
   async start(): Promise<void> {
     if (this.options.webhooks.length === 0) return;
-    const { rows } = await this.options.store.query(deliveredIdsQuery());
-    for (const [id] of rows) this.delivered.add(String(id));
+    for (const { deliveryId } of await queryDecoded(this.options.store, deliveredIdsQuery())) this.delivered.add(deliveryId);
   }
 
   /** Queues what the webhooks have not been told about `incidents` (a recompute's findings, open or resolved). */
@@ -125,8 +125,8 @@ export class WebhookNotifier {
    * store that cannot answer does not hold the notification back.
    */
   private async deliveredByAnother(deliveryId: string): Promise<boolean> {
-    const answer = await this.options.store.query(wasDeliveredQuery(deliveryId)).catch(() => undefined);
-    return Number(answer?.rows[0]?.[0] ?? 0) > 0;
+    const [answer] = await queryDecoded(this.options.store, wasDeliveredQuery(deliveryId)).catch(() => []);
+    return (answer?.deliveries ?? 0) > 0;
   }
 
   private async record(incident: ResolvedIncident, event: IncidentEvent, deliveryId: string, webhook: string, outcome: 'delivered' | 'failed', attempts: number, httpStatus: number, error: string) {
@@ -142,24 +142,10 @@ export class WebhookNotifier {
   /** Per webhook: what was delivered and failed (from webhook_deliveries), and what is pending. */
   async status(recentFailures = 5): Promise<WebhookStatus[]> {
     if (this.options.webhooks.length === 0) return [];
-    const { rows } = await this.options.store.query(deliveryStatusQuery(recentFailures));
-    const stored = new Map(rows.map((row) => [String(row[0]), row]));
+    const stored = new Map((await queryDecoded(this.options.store, deliveryStatusQuery(recentFailures))).map((counts) => [counts.webhook, counts]));
     return this.options.webhooks.map(({ name }) => {
-      const [, delivered, failed, recent] = stored.get(name) ?? [name, 0, 0, []];
-      return {
-        name,
-        delivered: Number(delivered),
-        failed: Number(failed),
-        pending: this.queues.get(name)?.length ?? 0,
-        recentFailures: (recent as unknown[][]).map(([time, incidentId, event, attempts, httpStatus, error]) => ({
-          time: new Date(Number(time)).toISOString(),
-          incidentId: String(incidentId),
-          event: String(event),
-          attempts: Number(attempts),
-          httpStatus: Number(httpStatus),
-          error: String(error),
-        })),
-      };
+      const { delivered, failed, recentFailures: failures } = stored.get(name) ?? { delivered: 0, failed: 0, recentFailures: [] };
+      return { name, delivered, failed, pending: this.queues.get(name)?.length ?? 0, recentFailures: failures };
     });
   }
 

@@ -98,8 +98,8 @@ export async function measureCheckpoints(sizes: readonly number[]): Promise<Chec
       const shifted = performance.now();
       await new Recomputer(withShift, store, { intervalMs: config.recompute_interval, rangeMs: config.recompute_range, logger: pino({ level: 'silent' }) }).recompute(dayStart, dayEnd, nowMs);
       const fullWithLatencyShiftMs = performance.now() - shifted;
-      const { rows } = await store.query({ sql: 'SELECT count() FROM entity_windows', params: {} });
-      results.push({ rows: size, fullMs, incidents: full.incidents, incrementalMs: median(incremental), fullWithLatencyShiftMs, entityWindows: Number(rows[0]![0]) });
+      const [windows] = await store.query<{ windows: string }>({ sql: 'SELECT count() AS windows FROM entity_windows', params: {} });
+      results.push({ rows: size, fullMs, incidents: full.incidents, incrementalMs: median(incremental), fullWithLatencyShiftMs, entityWindows: Number(windows!.windows) });
     }
     return results;
   } finally {

@@ -175,12 +175,12 @@ const TABLE_OF = { logs: 'otel_logs', traces: 'otel_traces' } as const;
 async function schemaCuts(store: ChdbStore, table: string, variant: SchemaVariant): Promise<string[]> {
   const cuts: string[] = [];
   if (variant === 'without its materialized views' || variant === 'the table alone') {
-    const { rows } = await store.query({ sql: 'SELECT arrayJoin(dependencies_table) FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', params: { t: table } });
-    cuts.push(...rows.map((row) => `DROP VIEW ${String(row[0])}`));
+    const views = await store.query<{ view: string }>({ sql: 'SELECT arrayJoin(dependencies_table) AS view FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', params: { t: table } });
+    cuts.push(...views.map(({ view }) => `DROP VIEW ${view}`));
   }
   if (variant === 'without its skip indexes' || variant === 'the table alone') {
-    const { rows } = await store.query({ sql: 'SELECT name FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = {t:String}', params: { t: table } });
-    cuts.push(...rows.map((row) => `ALTER TABLE ${table} DROP INDEX ${String(row[0])}`));
+    const indexes = await store.query<{ name: string }>({ sql: 'SELECT name FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = {t:String}', params: { t: table } });
+    cuts.push(...indexes.map(({ name }) => `ALTER TABLE ${table} DROP INDEX ${name}`));
   }
   return cuts;
 }

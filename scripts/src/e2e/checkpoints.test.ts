@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { traces } from '@rollpoint/proto';
-import { trafficRequest } from '@rollpoint/backend';
+import { trafficRequest } from '@rollpoint/backend/testing/scenario-data';
 import { expect } from 'chai';
 import { rawExport } from '../testing/grpc.js';
 import { CLI_MAIN } from '../testing/paths.js';

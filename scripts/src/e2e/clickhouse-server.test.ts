@@ -9,13 +9,11 @@ import {
   ClickHouseStore,
   migrate,
   MIN_SERVER_VERSION,
-  steadyTraffic,
-  storeDeviceEvent,
-  storeTraffic,
-  trafficRequest,
+  namedRows,
   type Statement,
   type Store,
 } from '@rollpoint/backend';
+import { steadyTraffic, storeDeviceEvent, storeTraffic, trafficRequest } from '@rollpoint/backend/testing/scenario-data';
 import { traces } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { CLICKHOUSE_SERVER, requireTools } from '../testing/debian-tools.js';
@@ -72,10 +70,10 @@ describe("server driver against Debian's ClickHouse 18.16", function () {
       ];
       // No deduplication token: 18.16 predates insert_deduplication_token.
       await store.insert('round_trip' as never, rows);
-      const result = await store.query({ sql: 'SELECT id, name, toString(at), big FROM round_trip ORDER BY id', params: {} });
-      expect(result.rows).to.deep.equal([
-        [1, 'plain', '2026-11-30 05:00:00', '18446744073709551615'],
-        [2, "quote ' and \\ backslash, ünïcode", '2026-11-30 05:00:01', '1'],
+      const result = await store.query({ sql: 'SELECT id, name, toString(at) AS at_text, big FROM round_trip ORDER BY id', params: {} });
+      expect(result).to.deep.equal([
+        { id: 1, name: 'plain', at_text: '2026-11-30 05:00:00', big: '18446744073709551615' },
+        { id: 2, name: "quote ' and \\ backslash, ünïcode", at_text: '2026-11-30 05:00:01', big: '1' },
       ]);
       // Analysts' statements run read-only with a row limit, enforced by the server.
       const refusedWrite = await store.queryReadOnly("INSERT INTO round_trip VALUES (3, 'x', now(), 0)").catch((e: Error & { code?: number }) => e);
@@ -163,10 +161,10 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       expect(embeddedAnswers.checkpoint.time).to.equal(new Date(at(45)).toISOString());
       // The analysts' queries found the data: versions, devices, changes.
       expect(embeddedAnswers.analyst).to.have.length(analystQueries().length).and.to.have.length.above(8);
-      const [byVersion, , devices, , , changes] = embeddedAnswers.analyst;
-      expect(byVersion!.rows.map((row) => row[2])).to.include.members(['1.4.2', '1.4.3']);
-      expect(devices!.rows.map((row) => row[1])).to.include('edge-1');
-      expect(changes!.rows.map((row) => row[3])).to.include.members(['deploy', 'config_change']);
+      const column = (answer: number, name: string) => namedRows(embeddedAnswers.analyst[answer]!).map((row) => row[name]);
+      expect(column(0, 'version')).to.include.members(['1.4.2', '1.4.3']);
+      expect(column(2, 'device')).to.include('edge-1');
+      expect(column(5, 'kind')).to.include.members(['deploy', 'config_change']);
 
       // What reached the wire is what the driver reported (the client library appends the FORMAT).
       const wire = readFileSync(wireLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { sql: string });

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { traces } from '@rollpoint/proto';
-import { trafficRequest } from '@rollpoint/backend';
+import { trafficRequest } from '@rollpoint/backend/testing/scenario-data';
 import { expect } from 'chai';
 import parsePrometheusTextFormat, { type MetricFamily, type Sample } from 'parse-prometheus-text-format';
 import { rawExport } from '../testing/grpc.js';

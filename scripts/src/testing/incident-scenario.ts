@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { logs, traces } from '@rollpoint/proto';
-import { appLogsRequest, deviceEventRequest, trafficRequest } from '@rollpoint/backend';
+import { appLogsRequest, deviceEventRequest, trafficRequest } from '@rollpoint/backend/testing/scenario-data';
 import { rawExport } from './grpc.js';
 import { waitUntil, type BackendProcess } from './processes.js';
 

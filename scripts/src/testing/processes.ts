@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { namedRows, type QueryResult } from '@rollpoint/backend';
 import { AGENT_MAIN, BACKEND_MAIN } from './paths.js';
 import { freePort } from './ports.js';
 
@@ -140,9 +141,9 @@ export async function startBackendProcess(options: BackendOptions = {}): Promise
     dataDir,
     sql: async (statement) => {
       const response = await fetch(`${url}/api/v1/sql`, { method: 'POST', body: statement, headers: { 'content-type': 'text/plain', ...auth } });
-      const body = (await response.json()) as { columns: Array<{ name: string }>; rows: unknown[][]; message?: string };
+      const body = (await response.json()) as QueryResult & { message?: string };
       if (!response.ok) throw new Error(`SQL failed (${response.status}): ${body.message}`);
-      return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])));
+      return namedRows(body);
     },
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
   };

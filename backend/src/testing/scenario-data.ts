@@ -5,6 +5,8 @@ import type { Store } from '../store/store.js';
 
 // Synthetic telemetry for checkpoint scenarios and benchmarks, written through the real OTLP →
 // write path's encoding into otel_traces and otel_logs, so the materialized views see what ingest gives them.
+// Test data, not the backend's API: its tests import it by path, the demo, e2e tests and benchmarks
+// through the package's testing/scenario-data entry.
 
 const nanos = (ms: number): Long => Long.fromNumber(Math.round(ms), true).multiply(1_000_000);
 const text = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });

@@ -1,0 +1,100 @@
+// What the checkpoint engine answers: the shapes the API, the CLI, the webhooks and the UI share.
+
+export interface Source {
+  source: string;
+  kind: string;
+  watermark: string;
+  lastSeen: string;
+  stale: boolean;
+}
+
+export interface Completeness {
+  /** Windows ending at or before this are complete (ISO time). */
+  completeUntil: string;
+  sources: Source[];
+  /** Sources left out of completeness because they went silent. */
+  stale: string[];
+}
+
+export interface EntityState {
+  entityKind: string;
+  entity: string;
+  /** A service's service.version(s). */
+  versions: string[];
+  /** A device's last config change before the checkpoint. */
+  config?: { time: string; description: string };
+}
+
+export interface Checkpoint {
+  scope: string;
+  /** The end of the last window of the soaked state (ISO time); null when none was found. */
+  time: string | null;
+  state: EntityState[];
+  stableWindows: number;
+  windowSeconds: number;
+}
+
+export interface Change {
+  time: string;
+  /** Where it was learnt: telemetry (a version first seen), syslog, snmptrap, api. */
+  source: string;
+  entityKind: string;
+  entity: string;
+  kind: string;
+  title: string;
+  author: string;
+  description: string;
+  version: string;
+  previousVersion: string;
+  onFirstBad: boolean;
+}
+
+export interface Evidence {
+  entityKind: string;
+  entity: string;
+  rules: string[];
+  errorRatio: number;
+  p95Ms: number;
+  errorLogs: number;
+  deviceEvents: Record<string, number>;
+  baselines: Record<string, number>;
+}
+
+export interface Incident {
+  id: string;
+  scope: string;
+  start: string;
+  end: string;
+  status: 'open' | 'resolved';
+  windows: number;
+  peakEntities: number;
+  firstBad: Evidence;
+}
+
+/** An incident with its checkpoint and suspects. */
+export interface ResolvedIncident extends Incident {
+  checkpoint: Checkpoint;
+  suspects: Change[];
+}
+
+export interface IncidentDetail extends ResolvedIncident {
+  /** Ranked; each with the windows in which its own entity went bad, and the rules that fired. */
+  suspects: Array<Change & { evidence: Array<{ window: string; rules: string[] }> }>;
+  /** Per window of the incident (and one on each side), the entities that went bad and why. */
+  evidence: Array<{ window: string; bad: Evidence[] }>;
+}
+
+/** One entity's judged windows, for the timeline page. */
+export interface Lane {
+  entityKind: string;
+  entity: string;
+  windows: Array<{ start: number; spans: number; errorRatio: number; p95Ms: number; logs: number; errorLogs: number; deviceEvents: Record<string, number>; fired: string[] }>;
+}
+
+/** What happened in one window of a scope: its top error messages and slowest spans. */
+export interface WindowDetail {
+  start: string;
+  end: string;
+  errors: Array<{ message: string; count: number; entities: string[] }>;
+  slowest: Array<{ service: string; name: string; durationMs: number; time: string; traceId: string; status: string }>;
+}
