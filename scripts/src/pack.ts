@@ -58,7 +58,7 @@ function packInstallArchive(outDir: string): string {
     const workspaceFlags = shippedWorkspaces(root, workspaces).flatMap((w) => ['--workspace', w]);
     const packed = JSON.parse(npm(REPO_ROOT, ['pack', '--json', '--pack-destination', folder, ...workspaceFlags])) as Packed[];
     const manifest: Manifest = {
-      name,
+      name: root.name,
       version: root.version,
       private: true,
       ...(root.description ? { description: root.description } : {}),
