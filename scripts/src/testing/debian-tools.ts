@@ -20,9 +20,10 @@ export const CLICKHOUSE_SERVER: DebianTool = { name: 'clickhouse-server', path: 
 export const CHROMIUM: DebianTool = { name: 'chromium', path: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', package: 'chromium' };
 export const DOCKER_COMPOSE: DebianTool = { name: 'docker-compose', path: '/usr/bin/docker-compose', package: 'docker-compose' };
 export const CURL: DebianTool = { name: 'curl', path: '/usr/bin/curl', package: 'curl' };
+export const SYSTEMD_ANALYZE: DebianTool = { name: 'systemd-analyze', path: '/usr/bin/systemd-analyze', package: 'systemd' };
 
 /** Every tool of the full suite: the README's list of packages, and .ci/run's. */
-export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, CURL];
+export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, CURL, SYSTEMD_ANALYZE];
 
 export const installed = (tool: DebianTool): boolean => existsSync(tool.path);
 

@@ -103,6 +103,8 @@ function merged(base: Record<string, unknown>, extra: Record<string, unknown>): 
 }
 
 export interface BackendOptions {
+  /** The script to run; default the repository's backend/dist/main.js. */
+  main?: string;
   dataDir?: string;
   maxRecvMsgSizeMib?: number;
   grpcPort?: number;
@@ -130,7 +132,7 @@ export async function startBackendProcess(options: BackendOptions = {}): Promise
   };
   const configPath = writeConfig(folder, 'backend.yaml', merged(config, options.extra ?? {}));
   const auth: Record<string, string> = options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {};
-  const managed = spawnNode(BACKEND_MAIN, ['--config', configPath], {}, [folder]);
+  const managed = spawnNode(options.main ?? BACKEND_MAIN, ['--config', configPath], {}, [folder]);
   const url = `http://127.0.0.1:${httpPort}`;
   if (options.waitReady ?? true) await waitUntil(() => isOk(`${url}/readyz`), 'the backend to be ready', 60000, managed);
   return {
@@ -172,6 +174,8 @@ export interface AgentProcess extends ManagedProcess {
 
 export interface AgentOptions {
   backendGrpcPort: number;
+  /** The script to run; default the repository's agent/dist/main.js. */
+  main?: string;
   /** The agent's data folder; default: a temporary one, removed when the agent exits. */
   dataDir?: string;
   /** Overrides of processors.batch. */
@@ -244,7 +248,7 @@ export async function startAgentProcess(options: AgentOptions): Promise<AgentPro
   const { config, ...ports } = await agentTestConfig(options, dataDir);
   const start = async (): Promise<AgentProcess> => {
     const configFolder = tempFolder('agent');
-    const managed = spawnNode(AGENT_MAIN, ['--config', writeConfig(configFolder, 'agent.yaml', config)], {}, [configFolder, ...(options.dataDir ? [] : [dataDir])]);
+    const managed = spawnNode(options.main ?? AGENT_MAIN, ['--config', writeConfig(configFolder, 'agent.yaml', config)], {}, [configFolder, ...(options.dataDir ? [] : [dataDir])]);
     await waitUntil(() => isOk(`http://127.0.0.1:${ports.healthPort}/readyz`), 'the agent to be ready', 30000, managed);
     return {
       ...managed,
