@@ -1,4 +1,4 @@
-import { durationMs } from '@rollpoint/proto';
+import { durationMs, type DeviceEventKind } from '@rollpoint/proto';
 import { z } from 'zod';
 import { BASE_WINDOW_SECONDS } from '../schema/windows.js';
 
@@ -57,7 +57,7 @@ export type Rule = z.output<typeof ruleSchema>;
 export const DEFAULT_RULES: Rule[] = [
   { name: 'span_error_ratio', kind: 'threshold', metric: 'error_ratio', above: 0.05 },
   { name: 'p95_latency', kind: 'threshold', metric: 'p95_ms', above: 800 },
-  { name: 'link_down', kind: 'threshold', metric: 'device_events.link_down', above: 0 },
+  { name: 'link_down', kind: 'threshold', metric: `device_events.${'link_down' satisfies DeviceEventKind}`, above: 0 },
   { name: 'error_ratio_baseline', kind: 'baseline', metric: 'error_ratio', deviations: 4, at_least: 0.02 },
   { name: 'p95_baseline', kind: 'baseline_factor', metric: 'p95_ms', factor: 3, at_least: 100 },
 ];

@@ -1,3 +1,4 @@
+import type { DeviceEventKind } from '@rollpoint/proto';
 import type { Change, Checkpoint, Evidence, ResolvedIncident } from './api-types.js';
 
 // The readable story of an incident, for `rollpoint explain` and the API: presentation only; every
@@ -35,7 +36,7 @@ export function describeState(checkpoint: Checkpoint): string {
 export function describeChange(change: Change): string {
   const by = change.author ? ` by ${change.author}` : '';
   if (change.kind === 'deploy' && change.previousVersion) return `${change.entity} ${change.previousVersion} → ${change.version} at ${time(change.time)}`;
-  if (change.kind === 'config_change') return `${change.entity} config change at ${time(change.time)}${by}`;
+  if (change.kind === ('config_change' satisfies DeviceEventKind)) return `${change.entity} config change at ${time(change.time)}${by}`;
   return `${change.title} (${change.entity}) at ${time(change.time)}${by}`;
 }
 

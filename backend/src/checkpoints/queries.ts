@@ -1,3 +1,4 @@
+import type { DeviceEventKind } from '@rollpoint/proto';
 import { decodeRow, type DecodedQuery, flag, isoFromMs, isoFromSeconds, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
 import type { Change, EntityState, Incident, Source } from './api-types.js';
 import { changeDecoder } from './changes.js';
@@ -160,12 +161,12 @@ FROM (
     UNION ALL
     SELECT 'device', entity, [], max(time), argMax(description, time)
     FROM change_events
-    WHERE kind = 'config_change' AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
+    WHERE kind = {configChange:String} AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
     GROUP BY entity
 )
 WHERE ${condition.sql}
 ORDER BY entity_kind DESC, entity`,
-    params: { ...condition.params, at, soak: soakSeconds },
+    params: { ...condition.params, at, soak: soakSeconds, configChange: 'config_change' satisfies DeviceEventKind },
     decoder: stateDecoder,
   };
 }

@@ -1,4 +1,4 @@
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest, KeyValue, Span } from '@rollpoint/proto';
+import { ATTR_ROLLPOINT_EVENT_KIND, SCOPE_SYSLOG, type DeviceEventKind, type ExportLogsServiceRequest, type ExportTraceServiceRequest, type KeyValue, type Span } from '@rollpoint/proto';
 import Long from 'long';
 import { storeExport } from '../ingest/store-export.js';
 import type { Store } from '../store/store.js';
@@ -72,8 +72,8 @@ export function trafficRequest(traffic: Traffic): ExportTraceServiceRequest {
 }
 
 /** One syslog message or trap from a device, as the agent's receivers shape it. */
-export function deviceEventRequest(device: string, timeMs: number, body: string, eventKind: string | undefined, scope = 'rollpoint/syslog', user?: string): ExportLogsServiceRequest {
-  const attributes = [...(eventKind ? [text('rollpoint.event.kind', eventKind)] : []), ...(user ? [text('user.name', user)] : [])];
+export function deviceEventRequest(device: string, timeMs: number, body: string, eventKind: DeviceEventKind | undefined, scope: string = SCOPE_SYSLOG, user?: string): ExportLogsServiceRequest {
+  const attributes = [...(eventKind ? [text(ATTR_ROLLPOINT_EVENT_KIND, eventKind)] : []), ...(user ? [text('user.name', user)] : [])];
   return {
     resourceLogs: [
       {

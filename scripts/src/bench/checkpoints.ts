@@ -3,6 +3,7 @@
 // insert), then a full recompute of the day and incremental updates, at growing sizes.
 import { rmSync } from 'node:fs';
 import { ChdbStore, CheckpointEngine, checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE, migrate, Recomputer } from '@rollpoint/backend';
+import { ATTR_ROLLPOINT_EVENT_KIND, SCOPE_SYSLOG, type DeviceEventKind } from '@rollpoint/proto';
 import { pino } from 'pino';
 import { tempFolder } from '../testing/processes.js';
 
@@ -42,8 +43,8 @@ SELECT
     if(device, '', concat('svc-', toString(number % ${SERVICES}))) AS ServiceName,
     'request handled' AS Body,
     map('host.name', if(device, concat('dev-', toString(intDiv(number, 10) % ${DEVICES})), concat('host-', toString(number % ${HOSTS})))) AS ResourceAttributes,
-    if(device, 'rollpoint/syslog', 'app') AS ScopeName,
-    if(device AND cityHash64(number, 6) % 200000 = 0, map('rollpoint.event.kind', if(cityHash64(number, 7) % 2 = 0, 'link_down', 'config_change')), map()) AS LogAttributes
+    if(device, '${SCOPE_SYSLOG}', 'app') AS ScopeName,
+    if(device AND cityHash64(number, 6) % 200000 = 0, map('${ATTR_ROLLPOINT_EVENT_KIND}', if(cityHash64(number, 7) % 2 = 0, '${'link_down' satisfies DeviceEventKind}', '${'config_change' satisfies DeviceEventKind}')), map()) AS LogAttributes
 FROM (SELECT number, number % 10 < 3 AS device FROM numbers(${first}, ${count}))`;
 }
 

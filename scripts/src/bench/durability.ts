@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { DiskQueue, type Durability } from '@rollpoint/agent';
-import { logs, type LogRecord } from '@rollpoint/proto';
+import { logs, SCOPE_SYSLOG, type LogRecord } from '@rollpoint/proto';
 import Long from 'long';
 import { rawExport } from '../testing/grpc.js';
 import { freePort } from '../testing/ports.js';
@@ -29,7 +29,7 @@ function logBatch(first: number, count: number): Uint8Array {
       { key: 'facility', value: { intValue: Long.fromNumber(16) } },
     ],
   }));
-  return logs.encode({ resourceLogs: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: 'edge-1' } }] }, scopeLogs: [{ scope: { name: 'rollpoint/syslog' }, logRecords }] }] });
+  return logs.encode({ resourceLogs: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: 'edge-1' } }] }, scopeLogs: [{ scope: { name: SCOPE_SYSLOG }, logRecords }] }] });
 }
 
 export interface QueueAlone {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ChdbStore, encodeExport, INGEST_TABLES, migrate, type EncodedExport } from '@rollpoint/backend';
-import { logs, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
+import { logs, SCOPE_SYSLOG, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
 import Long from 'long';
 import { metricValue, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
 import { measureCpu } from './cpu.js';
@@ -42,7 +42,7 @@ export function logExports(exports: number, records: number, seed: number): Uint
       resourceLogs: [
         {
           resource: { attributes: [text('host.name', `web-${e % 20}`)] },
-          scopeLogs: [{ scope: { name: 'rollpoint/syslog' }, logRecords: Array.from({ length: records }, (_, r) => syslogRecord(seed * 1e7 + e * records + r, base.add((e * records + r) * 1000))) }],
+          scopeLogs: [{ scope: { name: SCOPE_SYSLOG }, logRecords: Array.from({ length: records }, (_, r) => syslogRecord(seed * 1e7 + e * records + r, base.add((e * records + r) * 1000))) }],
         },
       ],
     };
