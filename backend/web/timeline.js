@@ -1,7 +1,21 @@
+// @ts-check
 // The timeline page: one uPlot chart per entity (its judged windows), all on one time axis, with
 // incidents, checkpoints, changes and device events drawn over them as positioned elements. Every
 // number comes from the backend's API; the page only draws. Times are UTC, as in the stories.
-/* global uPlot */
+// uPlot is the global its script tag defines (index.html loads it before this module).
+
+/**
+ * The API's answers, in the types the backend declares for them (checkpoints/api-types.ts).
+ * @typedef {import('../src/checkpoints/api-types.js').Change} Change
+ * @typedef {import('../src/checkpoints/api-types.js').Checkpoint} Checkpoint
+ * @typedef {import('../src/checkpoints/api-types.js').Lane} Lane
+ * @typedef {Lane['windows'][number]} LaneWindow
+ * @typedef {import('../src/checkpoints/api-types.js').ResolvedIncident} ResolvedIncident
+ * @typedef {import('../src/checkpoints/api-types.js').IncidentDetail & { story: string }} IncidentStory
+ * @typedef {import('../src/checkpoints/api-types.js').WindowDetail} WindowDetail
+ * @typedef {{ scope: string; scopes: string[]; from: string; to: string; windowSeconds: number; completeUntil: string;
+ *   lanes: Lane[]; incidents: ResolvedIncident[]; changes: Change[] }} Timeline what GET /api/v1/timeline answers
+ */
 
 const TOKEN_KEY = 'rollpoint.token';
 const REFRESH_MS = 30000;
@@ -9,20 +23,29 @@ const AXIS_SIZE = 56;
 const LANE_HEIGHT = 120;
 const CHANGES_HEIGHT = 64;
 
-const $ = (selector) => document.querySelector(selector);
+/** @param {string} selector one index.html has */
+const $ = (selector) => /** @type {HTMLElement} */ (document.querySelector(selector));
+/** @param {string} selector a form field index.html has */
+const field = (selector) => /** @type {HTMLInputElement | HTMLSelectElement} */ (document.querySelector(selector));
+/** The full build of uPlot (uPlot.iife.min.js) has every path builder. */
+const paths = /** @type {Required<uPlot.Series.PathBuilderFactories>} */ (uPlot.paths);
 const params = new URLSearchParams(location.search);
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let refreshTimer;
+/** @type {uPlot[]} */
 let charts = [];
 
 // A token given in the address is kept in this browser and taken out of the address.
-if (params.has('token')) {
-  localStorage.setItem(TOKEN_KEY, params.get('token'));
+const givenToken = params.get('token');
+if (givenToken !== null) {
+  localStorage.setItem(TOKEN_KEY, givenToken);
   params.delete('token');
   history.replaceState(null, '', `?${params}`);
 }
 
 class Unauthorized extends Error {}
 
+/** @param {string} path */
 async function api(path) {
   const token = localStorage.getItem(TOKEN_KEY);
   const response = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -32,47 +55,60 @@ async function api(path) {
   return body;
 }
 
+/** @param {string} iso */
 const seconds = (iso) => Date.parse(iso) / 1000;
+/** @param {string} iso */
 const clock = (iso) => iso.slice(11, 19);
+/**
+ * An element with its attributes (`dataset` an object, `on<event>` a listener) and children.
+ * @param {string} tag
+ * @param {Record<string, string | Record<string, string> | EventListener>} attributes
+ * @param {...(Node | string | undefined)} children
+ */
 const el = (tag, attributes = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
-    if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    if (typeof value === 'object') Object.assign(node.dataset, value);
+    else if (typeof value === 'function') node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value);
   }
-  node.append(...children.filter((c) => c !== undefined && c !== null));
+  node.append(...children.filter((c) => c !== undefined));
   return node;
 };
 
-/** "shop-cart 2.0.0, shop-edge config of 12:03:10": what rolling back to a checkpoint restores. */
+/**
+ * "shop-cart 2.0.0, shop-edge config of 12:03:10": what rolling back to a checkpoint restores.
+ * @param {Checkpoint} checkpoint
+ */
 function restoreText(checkpoint) {
   return checkpoint.state
     .map((s) => (s.entityKind === 'device' ? `${s.entity} config of ${s.config && !s.config.time.startsWith('1970') ? clock(s.config.time) : 'unknown'}` : `${s.entity} ${s.versions.join('/')}`))
     .join(', ');
 }
 
+/** @param {Change} change */
 function changeText(change) {
   const what = change.kind === 'deploy' && change.previousVersion ? `${change.entity} ${change.previousVersion} → ${change.version}` : `${change.title} (${change.entity})`;
   return `${clock(change.time)} UTC · ${what}${change.author ? ` · by ${change.author}` : ''} · from ${change.source}${change.description ? `\n${change.description}` : ''}`;
 }
 
+/** @param {Change} c */
 const changeKey = (c) => `${c.time}|${c.entityKind}|${c.entity}|${c.title}`;
 
 /** The range asked for, from the controls: [from, to] in Unix seconds, and whether it follows now. */
 function range() {
-  const choice = $('#range').value;
+  const choice = field('#range').value;
   if (choice !== 'custom') {
     const to = Date.now() / 1000;
     return { from: to - Number(choice), to, live: true };
   }
-  return { from: seconds(`${$('#from').value}Z`), to: seconds(`${$('#to').value}Z`), live: false };
+  return { from: seconds(`${field('#from').value}Z`), to: seconds(`${field('#to').value}Z`), live: false };
 }
 
 function remember() {
-  const next = new URLSearchParams({ scope: $('#scope').value });
+  const next = new URLSearchParams({ scope: field('#scope').value });
   const { from, to, live } = range();
-  if (live) next.set('range', $('#range').value);
+  if (live) next.set('range', field('#range').value);
   else {
     next.set('from', new Date(from * 1000).toISOString());
     next.set('to', new Date(to * 1000).toISOString());
@@ -80,7 +116,13 @@ function remember() {
   history.replaceState(null, '', `?${next}`);
 }
 
-/** Positions on the shared time axis, from a drawn chart (all charts have the same plot width). */
+/**
+ * Positions on the shared time axis, from a drawn chart (all charts have the same plot width).
+ * @param {uPlot} u
+ * @param {HTMLElement} node
+ * @param {number} fromSeconds
+ * @param {number} [toSeconds]
+ */
 function place(u, node, fromSeconds, toSeconds) {
   const left = u.valToPos(fromSeconds, 'x');
   node.style.left = `${left}px`;
@@ -88,7 +130,11 @@ function place(u, node, fromSeconds, toSeconds) {
   return node;
 }
 
-/** The same y axes on every chart (fixed sizes), so every plot area spans the same pixels of the page. */
+/**
+ * The same y axes on every chart (fixed sizes), so every plot area spans the same pixels of the page.
+ * @param {boolean} withValues
+ * @returns {uPlot.Axis[]}
+ */
 function axes(withValues) {
   const quiet = withValues ? {} : { stroke: 'transparent', ticks: { show: false }, grid: { show: false } };
   const x = withValues ? { values: [[60, '{HH}:{mm}', null, null, null, null, null, null, 0]], size: 30 } : { values: () => [], size: 4, grid: { show: false }, ticks: { show: false } };
@@ -99,6 +145,13 @@ function axes(withValues) {
   ];
 }
 
+/**
+ * @param {number} width
+ * @param {number} height
+ * @param {Timeline} timeline
+ * @param {boolean} withValues
+ * @returns {Omit<uPlot.Options, 'series'>}
+ */
 function baseOptions(width, height, timeline, withValues) {
   return {
     width,
@@ -114,6 +167,10 @@ function baseOptions(width, height, timeline, withValues) {
 /**
  * Incidents as bands and their checkpoints as lines, on every lane. The bands of the changes lane
  * (`top`) open the incident's story; on an entity's lane a click picks the window under it.
+ * @param {uPlot} u
+ * @param {Timeline} timeline
+ * @param {HTMLElement} overlay
+ * @param {boolean} top
  */
 function drawIncidents(u, timeline, overlay, top) {
   for (const incident of timeline.incidents) {
@@ -127,6 +184,12 @@ function drawIncidents(u, timeline, overlay, top) {
   }
 }
 
+/**
+ * @param {uPlot} u
+ * @param {Timeline} timeline
+ * @param {HTMLElement} overlay
+ * @param {Change[]} changes
+ */
 function drawChanges(u, timeline, overlay, changes) {
   const suspects = new Set(timeline.incidents.flatMap((i) => i.suspects.map(changeKey)));
   for (const change of changes) {
@@ -135,6 +198,12 @@ function drawChanges(u, timeline, overlay, changes) {
   }
 }
 
+/**
+ * @param {uPlot} u
+ * @param {Lane} lane
+ * @param {number} windowSeconds
+ * @param {HTMLElement} overlay
+ */
 function drawDeviceEvents(u, lane, windowSeconds, overlay) {
   for (const w of lane.windows) {
     const events = Object.entries(w.deviceEvents);
@@ -144,9 +213,12 @@ function drawDeviceEvents(u, lane, windowSeconds, overlay) {
   }
 }
 
-/** Draws the overlays again after every redraw (resize, cursor sync does not redraw). */
+/**
+ * Draws the overlays again after every redraw (resize, cursor sync does not redraw).
+ * @param {(u: uPlot, overlay: HTMLElement) => void} draw
+ */
 function overlayHook(draw) {
-  return (u) => {
+  return (/** @type {uPlot} */ u) => {
     u.root.querySelector('.overlays')?.remove();
     const overlay = el('div', { class: 'overlays' });
     draw(u, overlay);
@@ -154,31 +226,46 @@ function overlayHook(draw) {
   };
 }
 
+/**
+ * @param {Timeline} timeline
+ * @param {number} width
+ */
 function changesLane(timeline, width) {
   const node = el('div', { class: 'lane changes', dataset: { lane: 'changes' } }, el('div', { class: 'name' }, 'changes'));
+  /** @type {uPlot.AlignedData} */
   const data = [[seconds(timeline.from), seconds(timeline.to)], [null, null], [null, null]];
+  /** @type {uPlot.Options} */
   const options = { ...baseOptions(width, CHANGES_HEIGHT, timeline, false), series: [{}, { scale: '%' }, { scale: 'ms' }], hooks: { draw: [overlayHook((u, overlay) => (drawIncidents(u, timeline, overlay, true), drawChanges(u, timeline, overlay, timeline.changes)))] } };
   charts.push(new uPlot(options, data, node));
   return node;
 }
 
+/**
+ * @param {Timeline} timeline
+ * @param {Lane} lane
+ * @param {number} width
+ */
 function entityLane(timeline, lane, width) {
   const node = el('div', { class: 'lane', dataset: { entity: lane.entity, kind: lane.entityKind } }, el('div', { class: 'name' }, lane.entity, ' ', el('small', {}, lane.entityKind)));
   const step = timeline.windowSeconds;
   const first = Math.floor(seconds(timeline.from) / step) * step;
+  /** @type {number[]} */
   const xs = [];
   for (let t = first; t < seconds(timeline.to); t += step) xs.push(t);
   const byStart = new Map(lane.windows.map((w) => [w.start, w]));
-  const column = (read) => xs.map((t) => (byStart.has(t) ? read(byStart.get(t)) : null));
+  /** @param {(w: LaneWindow) => number | null} read */
+  const column = (read) => xs.map((t) => { const w = byStart.get(t); return w ? read(w) : null; });
+  /** @type {uPlot.AlignedData} */
   const data = [xs, column((w) => (w.spans > 0 ? w.errorRatio * 100 : null)), column((w) => (w.spans > 0 ? w.p95Ms : null)), column((w) => w.errorLogs || null)];
-  const stepped = uPlot.paths.stepped({ align: 1 });
+  const stepped = paths.stepped({ align: 1 });
+  /** @type {uPlot.Options} */
   const options = {
     ...baseOptions(width, LANE_HEIGHT, timeline, true),
     series: [
       {},
       { label: 'error ratio %', scale: '%', stroke: '#d62728', fill: 'rgba(214,39,40,0.08)', width: 1.5, paths: stepped },
       { label: 'p95 ms', scale: 'ms', stroke: '#1f77b4', width: 1.5, paths: stepped },
-      { label: 'error logs', scale: 'n', stroke: '#ff7f0e', fill: 'rgba(255,127,14,0.35)', paths: uPlot.paths.bars({ align: 1, size: [0.8, 40] }) },
+      { label: 'error logs', scale: 'n', stroke: '#ff7f0e', fill: 'rgba(255,127,14,0.35)', paths: paths.bars({ align: 1, size: [0.8, 40] }) },
     ],
     hooks: {
       draw: [
@@ -201,6 +288,7 @@ function entityLane(timeline, lane, width) {
   return node;
 }
 
+/** @param {Timeline} timeline */
 function render(timeline) {
   for (const chart of charts) chart.destroy();
   charts = [];
@@ -211,19 +299,25 @@ function render(timeline) {
   $('#status').textContent = `windows of ${timeline.windowSeconds}s · complete until ${clock(timeline.completeUntil)} UTC · ${timeline.incidents.length} incident(s)`;
 }
 
+/** @param {string} id */
 function selectBand(id) {
-  for (const band of document.querySelectorAll('.incident-band')) band.classList.toggle('selected', band.dataset.incident === id);
+  for (const band of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.incident-band'))) band.classList.toggle('selected', band.dataset.incident === id);
 }
 
-/** Shows in the details panel why a click's request failed. */
+/**
+ * Shows in the details panel why a click's request failed.
+ * @param {Promise<void>} promise
+ */
 function explainFailure(promise) {
   promise.catch((err) => $('#details').replaceChildren(el('p', { class: 'hint' }, err instanceof Unauthorized ? 'The API token was refused.' : `error: ${err.message}`)));
 }
 
+/** @param {string} id */
 async function showIncident(id) {
   selectBand(id);
   const details = $('#details');
   details.replaceChildren(el('p', { class: 'hint' }, `loading ${id}…`));
+  /** @type {IncidentStory} */
   const incident = await api(`/api/v1/incidents/${encodeURIComponent(id)}`);
   const suspects = incident.suspects.map((s) =>
     el('li', { class: 'suspect' }, changeText(s), s.evidence.length > 0 ? el('div', { class: 'hint' }, `its entity was bad in ${s.evidence.length} window(s) from ${clock(s.evidence[0].window)}`) : undefined),
@@ -239,13 +333,23 @@ async function showIncident(id) {
   );
 }
 
+/**
+ * @param {number} start
+ * @param {number} step
+ * @param {uPlot} chart
+ */
 async function showWindow(start, step, chart) {
   for (const node of document.querySelectorAll('.window-highlight')) node.remove();
   chart.over.append(place(chart, el('div', { class: 'overlay window-highlight' }), start, start + step));
   const details = $('#details');
   const iso = new Date(start * 1000).toISOString();
   details.replaceChildren(el('p', { class: 'hint' }, `loading the window ${clock(iso)}…`));
-  const window = await api(`/api/v1/timeline/window?${new URLSearchParams({ scope: $('#scope').value, start: iso, window: `${step}s` })}`);
+  /** @type {WindowDetail} */
+  const window = await api(`/api/v1/timeline/window?${new URLSearchParams({ scope: field('#scope').value, start: iso, window: `${step}s` })}`);
+  /**
+   * @param {string[]} head
+   * @param {Array<Array<string | number>>} rows
+   */
   const table = (head, rows) => el('table', {}, el('tr', {}, ...head.map((h) => el('th', {}, h))), ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, String(c))))));
   details.replaceChildren(
     el('h2', {}, `Window ${clock(window.start)}–${clock(window.end)} UTC`),
@@ -257,13 +361,15 @@ async function showWindow(start, step, chart) {
   details.dataset.window = iso;
 }
 
+/** Never rejects: what failed is shown in the status line, so callers need not wait for it. */
 async function load() {
   clearTimeout(refreshTimer);
   const { from, to, live } = range();
   try {
-    const timeline = await api(`/api/v1/timeline?${new URLSearchParams({ scope: $('#scope').value || params.get('scope') || 'default', from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString() })}`);
+    /** @type {Timeline} */
+    const timeline = await api(`/api/v1/timeline?${new URLSearchParams({ scope: field('#scope').value || params.get('scope') || 'default', from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString() })}`);
     $('#token-form').hidden = true;
-    const scope = $('#scope');
+    const scope = /** @type {HTMLSelectElement} */ ($('#scope'));
     if (scope.options.length !== timeline.scopes.length) scope.replaceChildren(...timeline.scopes.map((s) => el('option', { value: s }, s)));
     scope.value = timeline.scope;
     render(timeline);
@@ -274,35 +380,37 @@ async function load() {
       document.body.dataset.state = 'token';
       return;
     }
-    $('#status').textContent = `error: ${err.message}`;
+    $('#status').textContent = `error: ${err instanceof Error ? err.message : String(err)}`;
     document.body.dataset.state = 'error';
   }
   if (live) refreshTimer = setTimeout(load, REFRESH_MS);
 }
 
 function init() {
-  const toInput = (iso) => iso.slice(0, 16);
-  $('#range').value = params.has('from') ? 'custom' : params.get('range') ?? '3600';
-  $('#from').value = toInput(params.get('from') ?? new Date(Date.now() - 3600_000).toISOString());
-  $('#to').value = toInput(params.get('to') ?? new Date().toISOString());
-  if (params.has('scope')) $('#scope').append(el('option', { value: params.get('scope') }, params.get('scope')));
-  document.body.classList.toggle('custom-range', $('#range').value === 'custom');
+  const toInput = (/** @type {string} */ iso) => iso.slice(0, 16);
+  field('#range').value = params.has('from') ? 'custom' : params.get('range') ?? '3600';
+  field('#from').value = toInput(params.get('from') ?? new Date(Date.now() - 3600_000).toISOString());
+  field('#to').value = toInput(params.get('to') ?? new Date().toISOString());
+  const scope = params.get('scope');
+  if (scope !== null) $('#scope').append(el('option', { value: scope }, scope));
+  document.body.classList.toggle('custom-range', field('#range').value === 'custom');
   for (const control of ['#scope', '#range', '#from', '#to']) {
     $(control).addEventListener('change', () => {
-      document.body.classList.toggle('custom-range', $('#range').value === 'custom');
+      document.body.classList.toggle('custom-range', field('#range').value === 'custom');
       remember();
       void load();
     });
   }
   $('#token-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    localStorage.setItem(TOKEN_KEY, $('#token').value);
+    localStorage.setItem(TOKEN_KEY, field('#token').value);
     void load();
   });
   addEventListener('resize', () => {
     for (const chart of charts) chart.setSize({ width: $('#lanes').clientWidth, height: chart.height });
   });
-  void load().then(() => params.has('incident') && explainFailure(showIncident(params.get('incident'))));
+  const incident = params.get('incident');
+  void load().then(() => incident !== null && explainFailure(showIncident(incident)));
 }
 
 init();

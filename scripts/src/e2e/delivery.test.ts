@@ -352,7 +352,7 @@ describe('delivery under faults: nothing acknowledged is lost, nothing is stored
       const residentBytes = metricValue(await agent.metrics(), 'rollpoint_agent_process_resident_memory_bytes');
       expect(residentBytes / 1024 / 1024, 'agent RSS (MiB) under the hard limit').to.be.below(limitMib);
       // The figure, for the benchmark notes.
-      console.log(`      agent RSS with the queue full: ${(residentBytes / 1024 / 1024).toFixed(0)} MiB (limit ${limitMib} MiB)`);
+      process.stdout.write(`      agent RSS with the queue full: ${(residentBytes / 1024 / 1024).toFixed(0)} MiB (limit ${limitMib} MiB)\n`);
 
       // The backend arrives: everything taken drains, and nothing the TCP sender wrote is lost.
       backend = await startBackendProcess({ grpcPort: backendPort });

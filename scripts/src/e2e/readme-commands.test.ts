@@ -47,7 +47,7 @@ describe("the README's commands", function () {
   this.timeout(120000);
 
   it('are found in the README: each section has a block of commands', function () {
-    for (const section of SECTIONS) expect(COMMANDS.filter((c) => c.section === section), section).to.not.be.empty;
+    for (const section of SECTIONS) expect(COMMANDS.filter((c) => c.section === section), section).to.not.have.lengthOf(0);
   });
 
   describe('against a running stack', function () {

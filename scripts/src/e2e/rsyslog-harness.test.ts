@@ -86,7 +86,7 @@ async function waitFor(check: () => boolean, what: string, rsyslog: RsyslogInsta
   try {
     await waitUntil(async () => check(), what, 15000);
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- rsyslogd output ---\n${rsyslog.output()}`);
+    throw new Error(`${(error as Error).message}\n--- rsyslogd output ---\n${rsyslog.output()}`, { cause: error });
   }
 }
 

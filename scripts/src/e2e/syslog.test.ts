@@ -83,7 +83,7 @@ describe('syslog receiver with real senders: logger and rsyslog', function () {
         expect(rows[0]!.LogAttributes).to.include({ appname: 'app', proc_id: '100', 'network.transport': 'tcp' });
         if (c.protocol === 'tls') expect(rows[0]!.LogAttributes['tls.established']).to.equal('true');
       } catch (err) {
-        throw new Error(`${(err as Error).message}\nrsyslog said:\n${forwarder.output().slice(-2000)}`);
+        throw new Error(`${(err as Error).message}\nrsyslog said:\n${forwarder.output().slice(-2000)}`, { cause: err });
       } finally {
         await forwarder.stop();
       }

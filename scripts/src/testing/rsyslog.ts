@@ -208,7 +208,7 @@ async function startRsyslogd(prefix: string, config: (workDirectory: string) => 
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     rmSync(folder, { recursive: true, force: true });
-    throw new Error(`rsyslogd rejected its config:\n${stdout}${stderr}\n--- config ---\n${configText}`);
+    throw new Error(`rsyslogd rejected its config:\n${stdout}${stderr}\n--- config ---\n${configText}`, { cause: error });
   }
 
   // -n: foreground; -f: our config, never /etc/rsyslog.conf; -i: our pid file, never /run/rsyslogd.pid.
@@ -233,7 +233,7 @@ async function startRsyslogd(prefix: string, config: (workDirectory: string) => 
     await waitUntil(() => listening(input.protocol, input.port), `rsyslogd to listen on ${input.protocol} 127.0.0.1:${input.port}`, START_TIMEOUT_MS, managed);
   } catch (error) {
     await instance.stop();
-    throw new Error(`${(error as Error).message}\n--- config ---\n${configText}`);
+    throw new Error(`${(error as Error).message}\n--- config ---\n${configText}`, { cause: error });
   }
   return instance;
 }

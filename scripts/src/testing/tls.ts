@@ -43,7 +43,7 @@ async function openssl(args: readonly string[]): Promise<void> {
     await run('openssl', args, { timeout: 30000 });
   } catch (error) {
     const { stderr } = error as { stderr?: string };
-    throw new Error(`openssl ${args.join(' ')} failed: ${stderr ?? String(error)}`);
+    throw new Error(`openssl ${args.join(' ')} failed: ${stderr ?? String(error)}`, { cause: error });
   }
 }
 

@@ -31,13 +31,14 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const str = (value: string): AnyValue => ({ stringValue: value });
 const int = (value: number | bigint): AnyValue => ({ intValue: Long.fromString(value.toString()) });
 const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
-const isPrintable = (text: string): boolean => !/[\u0000-\u0008\u000e-\u001f\u007f]/.test(text.replace(/\u0000+$/, ''));
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const isPrintable = (text: string): boolean => !/[\u0000-\u0008\u000e-\u001f\u007f]/.test(text.replace(/\0+$/, ''));
 
 /** OctetString as text when it is printable UTF-8, else as hex (MAC addresses, binary states). */
 function octets(bytes: Buffer): AnyValue {
   try {
     const text = fatalUtf8.decode(bytes);
-    if (isPrintable(text)) return str(text.replace(/\u0000+$/, ''));
+    if (isPrintable(text)) return str(text.replace(/\0+$/, ''));
   } catch {
     // not UTF-8: hex below
   }
