@@ -16,7 +16,7 @@ import {
 import { steadyTraffic, storeDeviceEvent, storeTraffic, trafficRequest } from '@rollpoint/backend/testing/scenario-data';
 import { traces } from '@rollpoint/proto';
 import { expect } from 'chai';
-import { CLICKHOUSE_SERVER, requireTools } from '../testing/debian-tools.js';
+import { CLICKHOUSE_SERVER, OPENSSL, requireTools } from '../testing/debian-tools.js';
 import { startDebianClickHouse, startEmbeddedEngineServer, TEST_PASSWORD, TEST_USER, type ClickHouseServer } from '../testing/clickhouse-servers.js';
 import { rawExport } from '../testing/grpc.js';
 import { BACKEND_MAIN, REPO_ROOT } from '../testing/paths.js';
@@ -207,6 +207,7 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
   });
 
   it('over HTTPS: the server is trusted with tls.ca_file, and refused with a message naming it without', async function () {
+    requireTools(this, OPENSSL);
     const folder = tempFolder('clickhouse-tls');
     const pki = await createTestPki(folder);
     const server = await startEmbeddedEngineServer({ tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } });

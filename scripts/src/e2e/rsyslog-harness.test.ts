@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { freePort } from '../testing/ports.js';
 import { tempFolder, waitUntil } from '../testing/processes.js';
-import { requireTools, RSYSLOG_TLS, RSYSLOGD } from '../testing/debian-tools.js';
+import { LOGGER, OPENSSL, requireTools, RSYSLOG_TLS, RSYSLOGD } from '../testing/debian-tools.js';
 import { startRsyslogForwarder, startRsyslogReceiver, type RsyslogInstance } from '../testing/rsyslog.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
 
@@ -105,7 +105,7 @@ describe('rsyslog test harness (real rsyslogd, no rollpoint code)', function () 
   };
 
   before(async function () {
-    requireTools(this, RSYSLOGD, RSYSLOG_TLS);
+    requireTools(this, RSYSLOGD, RSYSLOG_TLS, OPENSSL, LOGGER);
     folder = tempFolder('rsyslog-harness');
     pki = await createTestPki(folder);
   });

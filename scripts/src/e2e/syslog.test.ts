@@ -5,7 +5,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
-import { requireTools, RSYSLOG_TLS, RSYSLOGD } from '../testing/debian-tools.js';
+import { LOGGER, OPENSSL, requireTools, RSYSLOG_TLS, RSYSLOGD } from '../testing/debian-tools.js';
 import { startRsyslogForwarder } from '../testing/rsyslog.js';
 import { marker, storedLog } from '../testing/syslog.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
@@ -18,6 +18,7 @@ describe('syslog receiver with real senders: logger and rsyslog', function () {
   const folder = tempFolder('syslog-pki');
 
   before(async function () {
+    requireTools(this, OPENSSL);
     pki = await createTestPki(folder);
     backend = await startBackendProcess();
     agent = await startAgentProcess({
@@ -43,6 +44,7 @@ describe('syslog receiver with real senders: logger and rsyslog', function () {
   ];
   for (const [name, args, expected] of loggerCases) {
     it(`takes logger ${name}`, async function () {
+      requireTools(this, LOGGER);
       const mark = marker('logger');
       await run('logger', ['-n', '127.0.0.1', '-P', String(agent.syslog!.tcp), '-t', 'e2e-app', '-p', 'local3.warning', ...args, `hello ${mark}`]);
       const row = await storedLog(backend, mark);

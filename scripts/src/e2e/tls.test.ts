@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { logs } from '@rollpoint/proto';
 import { expect } from 'chai';
+import { OPENSSL, requireTools } from '../testing/debian-tools.js';
 import { rawExport } from '../testing/grpc.js';
 import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 import { createTestPki, type TestPki } from '../testing/tls.js';
@@ -17,6 +18,7 @@ describe('TLS and mutual TLS between agent and backend', function () {
   const folder = tempFolder('tls');
 
   before(async function () {
+    requireTools(this, OPENSSL);
     for (const name of ['ours', 'theirs']) mkdirSync(join(folder, name));
     pki = await createTestPki(join(folder, 'ours'));
     strangers = await createTestPki(join(folder, 'theirs'));

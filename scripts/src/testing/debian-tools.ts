@@ -19,11 +19,13 @@ export const SNMPTRAP: DebianTool = { name: 'snmptrap', path: '/usr/bin/snmptrap
 export const CLICKHOUSE_SERVER: DebianTool = { name: 'clickhouse-server', path: '/usr/sbin/clickhouse-server', package: 'clickhouse-server' };
 export const CHROMIUM: DebianTool = { name: 'chromium', path: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', package: 'chromium' };
 export const DOCKER_COMPOSE: DebianTool = { name: 'docker-compose', path: '/usr/bin/docker-compose', package: 'docker-compose' };
+export const OPENSSL: DebianTool = { name: 'openssl', path: '/usr/bin/openssl', package: 'openssl' };
+export const LOGGER: DebianTool = { name: 'logger', path: '/usr/bin/logger', package: 'bsdutils' };
 export const CURL: DebianTool = { name: 'curl', path: '/usr/bin/curl', package: 'curl' };
 export const SYSTEMD_ANALYZE: DebianTool = { name: 'systemd-analyze', path: '/usr/bin/systemd-analyze', package: 'systemd' };
 
 /** Every tool of the full suite: the README's list of packages, and .ci/run's. */
-export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, CURL, SYSTEMD_ANALYZE];
+export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, OPENSSL, LOGGER, CURL, SYSTEMD_ANALYZE];
 
 export const installed = (tool: DebianTool): boolean => existsSync(tool.path);
 
