@@ -26,7 +26,7 @@ import {
   withStoreErrors,
 } from './store.js';
 import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
-import { CANONICAL_STATEMENT, checkCanonicalStatement, statementError } from './read-only-statement.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, RefusedStatementError, statementError } from './read-only-statement.js';
 
 export interface ChdbStoreOptions {
   /** Folder holding the data; created when missing. */
@@ -197,7 +197,8 @@ export class ChdbStore implements Store {
         const canonical = await reader.queryBindAsync(CANONICAL_STATEMENT, check, { format: 'JSONCompactEachRow' });
         checkCanonicalStatement((JSON.parse(canonical.text()) as [string])[0]);
       } catch (err) {
-        this.idleReaders.push(reader);
+        // A refused statement never ran; the connection is as it was.
+        this.releaseReader(reader, err instanceof RefusedStatementError);
         throw statementError(err instanceof StoreError ? err : toStoreError(err));
       }
       this.onStatement({ kind: 'read_only', sql });
@@ -209,6 +210,21 @@ export class ChdbStore implements Store {
     const reader = new Session(this.path, { connectionArgs: this.readerArgs });
     this.readers.add(reader);
     return reader;
+  }
+
+  /**
+   * Only a connection whose last statement succeeded and was read to its end serves the next one:
+   * chdb prepends what a statement that failed while running had written (a limit reached) to the
+   * next answer on its connection, and a stream stopped part-way may still have a fetch running
+   * (close() waits for it).
+   */
+  private releaseReader(reader: Session, clean: boolean): void {
+    if (clean) {
+      this.idleReaders.push(reader);
+      return;
+    }
+    this.readers.delete(reader);
+    reader.close();
   }
 
   private async *answerChunks(reader: Session, sql: string): AsyncGenerator<Uint8Array> {
@@ -235,14 +251,7 @@ export class ChdbStore implements Store {
       }
       readToEnd = true;
     } finally {
-      // Only a connection whose answer was read to its end serves the next statement: after a failed
-      // stream chdb hands the next statement what the failed one had written, and a stream stopped
-      // part-way may still have a fetch running (close() waits for it).
-      if (readToEnd) this.idleReaders.push(reader);
-      else {
-        this.readers.delete(reader);
-        reader.close();
-      }
+      this.releaseReader(reader, readToEnd);
     }
   }
 

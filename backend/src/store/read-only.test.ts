@@ -68,6 +68,12 @@ describe('analysts’ statements on the embedded engine', function () {
     expect((await readWholeAnswer(await store.queryReadOnly('SELECT 42 AS answer'))).rows).to.deep.equal([[42]]);
   });
 
+  it('answers the settings query after one that reached a limit (chdb would prepend the failed answer to it)', async function () {
+    await failure(store.queryReadOnly('SELECT number FROM numbers(3000000)').then(readWholeAnswer));
+    const { rows } = await readWholeAnswer(await store.queryReadOnly("SELECT name, value FROM system.settings WHERE name = 'readonly'"));
+    expect(rows).to.deep.equal([['readonly', '1']]);
+  });
+
   it('refuses a FORMAT or INTO OUTFILE of the statement’s own, read from its syntax, before it runs', async function () {
     const format = await failure(store.queryReadOnly('SELECT 1 FORMAT CSV'));
     expect(format).to.be.instanceOf(RefusedStatementError).and.include({ reason: 'own_format' });

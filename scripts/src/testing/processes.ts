@@ -140,8 +140,10 @@ export async function startBackendProcess(options: BackendOptions = {}): Promise
     dataDir,
     sql: async (statement) => {
       const response = await fetch(`${url}/api/v1/sql`, { method: 'POST', body: statement, headers: { 'content-type': 'text/plain', ...auth } });
-      const body = (await response.json()) as { columns: Array<{ name: string }>; rows: unknown[][]; message?: string };
+      const body = (await response.json()) as { columns: Array<{ name: string }>; rows: unknown[][]; message?: string; error?: unknown };
       if (!response.ok) throw new Error(`SQL failed (${response.status}): ${body.message}`);
+      // A statement that failed part-way through its streamed answer.
+      if (body.error) throw new Error(`SQL failed after its answer began: ${JSON.stringify(body.error)}`);
       return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])));
     },
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
