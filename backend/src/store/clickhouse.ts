@@ -128,7 +128,6 @@ export class ClickHouseStore implements Store {
     const sql = rowBinaryInsertStatement(insert);
     this.onStatement({ kind: 'insert', sql, settings, rows: insert.rows });
     return run(async () => {
-      this.onStatement({ kind: 'read_only', sql });
       const { stream } = await this.client.exec({ query: sql, values: Readable.from(insert.chunks), clickhouse_settings: settings });
       // An insert answers nothing; the socket goes back to the pool once the answer is read.
       for await (const chunk of stream) void chunk;

@@ -78,11 +78,12 @@ describe("server driver against Debian's ClickHouse 18.16", function () {
         [1, 'plain', '2026-11-30 05:00:00', '18446744073709551615'],
         [2, "quote ' and \\ backslash, ünïcode", '2026-11-30 05:00:01', '1'],
       ]);
-      // Analysts' statements run read-only with a row limit, enforced by the server.
-      const refusedWrite = await store.queryReadOnly("INSERT INTO round_trip VALUES (3, 'x', now(), 0)").catch((e: Error & { code?: number }) => e);
-      expect(refusedWrite).to.have.property('code', 164);
-      const tooMany = await store.queryReadOnly('SELECT number FROM system.numbers LIMIT 1001').catch((e: Error & { code?: number }) => e);
-      expect(tooMany).to.have.property('code', 396);
+      // Analysts' statements need what 18.16 lacks (formatQuery, the default_format setting,
+      // JSONCompactEachRowWithNamesAndTypes): the server's own refusal comes back with its code.
+      // They are tested on ClickHouse 26 below and in sql-api.test.ts.
+      const analyst = await store.queryReadOnly('SELECT 1').catch((e: Error & { code?: number }) => e);
+      expect(analyst).to.have.property('code', 115);
+      expect((analyst as Error).message).to.include('Unknown setting');
     } finally {
       await store.command('DROP TABLE IF EXISTS round_trip');
       await store.close();
