@@ -65,11 +65,7 @@ describe('analysts’ statements on the embedded engine', function () {
     const err = await failure(store.queryReadOnly('SELECT groupArray(number) FROM numbers(10000000)').then(readWholeAnswer));
     expect(err.code).to.equal(396);
     expect(err.message).to.match(/Limit for result exceeded, max bytes: 16\.00 MiB/);
-    expect((await readWholeAnswer(await store.queryReadOnly('SELECT 42 AS answer'))).rows).to.deep.equal([[42]]);
-  });
-
-  it('answers the settings query after one that reached a limit (chdb would prepend the failed answer to it)', async function () {
-    await failure(store.queryReadOnly('SELECT number FROM numbers(3000000)').then(readWholeAnswer));
+    // The case: chdb would prepend the failed statement's output to this answer on its connection.
     const { rows } = await readWholeAnswer(await store.queryReadOnly("SELECT name, value FROM system.settings WHERE name = 'readonly'"));
     expect(rows).to.deep.equal([['readonly', '1']]);
   });
@@ -95,6 +91,19 @@ describe('analysts’ statements on the embedded engine', function () {
     expect(two.message).to.match(/Multi-statements are not allowed/);
     const write = await failure(store.queryReadOnly('CREATE TABLE t (x UInt8) ENGINE = Memory'));
     expect(write.code).to.equal(READONLY_ERROR_CODE);
+  });
+
+  it('stops a statement past the timeout in the engine (max_execution_time)', async function () {
+    // A second store on the same data, with a 1 s limit: chdb lets connections to one folder coexist.
+    const strict = new ChdbStore({ path, readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
+    try {
+      const err = await failure(strict.queryReadOnly('SELECT sleepEachRow(0.25) FROM numbers(8)').then(readWholeAnswer));
+      expect(err.code).to.equal(159);
+      expect(err.message).to.match(/Timeout exceeded/);
+    } finally {
+      await strict.close();
+    }
+    expect((await readWholeAnswer(await store.queryReadOnly('SELECT 1 AS one'))).rows).to.deep.equal([[1]]);
   });
 
   it('serves statements side by side, and one stopped part-way does not hold up the next', async function () {
