@@ -243,7 +243,8 @@ export class ChdbStore implements Store {
       // answer keeps the first chunk's.
       let header: Buffer | undefined;
       for await (const chunk of stream) {
-        const bytes = Buffer.from(chunk.raw());
+        const raw = chunk.raw();
+        const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
         if (header === undefined) {
           header = bytes.subarray(0, bytes.indexOf(NEWLINE, bytes.indexOf(NEWLINE) + 1) + 1);
           yield bytes;
