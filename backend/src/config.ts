@@ -107,8 +107,10 @@ export const backendConfigSchema = z.strictObject({
     .prefault({}),
   sql: z
     .strictObject({
-      /** Most rows an analyst's statement may return. */
-      max_rows: z.number().int().positive().default(10000),
+      /** Most rows an analyst's statement may return (ClickHouse's max_result_rows). */
+      max_rows: z.number().int().positive().default(1_000_000),
+      /** Most MiB an analyst's statement may return, as ClickHouse counts them (max_result_bytes: uncompressed, in memory). */
+      max_result_mib: z.number().positive().default(100),
       /** Longest an analyst's statement may run. */
       timeout: durationMs.default(30000),
     })

@@ -38,7 +38,9 @@ program
   .description('run one read-only SQL statement on the store')
   .argument('<statement...>', 'the statement (quote it, or pass it as several words)')
   .action(async (words: string[]) => {
-    const result = await client().request<QueryResult>('POST', '/api/v1/sql', words.join(' '));
+    // A statement that failed after its answer began streaming ends it with an error instead of rows.
+    const result = await client().request<QueryResult & { error?: { message: string } }>('POST', '/api/v1/sql', words.join(' '));
+    if (result.error) throw new ApiError(result.error.message, 200);
     if (wantsJson()) print(JSON.stringify(result));
     else print(renderTable(result.columns.map((c) => c.name), result.rows) + `\n${result.rows.length} row(s)`);
   });

@@ -8,6 +8,8 @@ import { SourceWatermarks } from '../ingest/watermarks.js';
 import { tableRowCountsQuery } from '../schema/introspection.js';
 import { migrate, SCHEMA_VERSION } from '../schema/migrations.js';
 import { ChdbStore } from './chdb.js';
+import { readWholeAnswer } from './read-only-answer.js';
+import { RefusedStatementError } from './read-only-statement.js';
 import { isoFromMs, queryDecoded } from './row-decoder.js';
 import { READONLY_ERROR_CODE, StoreError } from './store.js';
 
@@ -141,12 +143,12 @@ describe('chdb store and schema', function () {
   });
 
   it('runs analysts’ statements read-only, bounded, with errors carrying ClickHouse’s code', async function () {
-    expect((await store.queryReadOnly('SELECT 1 + 1 AS two')).rows).to.deep.equal([[2]]);
+    expect((await readWholeAnswer(await store.queryReadOnly('SELECT 1 + 1 AS two'))).rows).to.deep.equal([[2]]);
     const refused = await store.queryReadOnly("INSERT INTO otel_logs (Body) VALUES ('no')").catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(StoreError).and.have.property('code', READONLY_ERROR_CODE);
-    const tooMany = await store.queryReadOnly('SELECT number FROM system.numbers LIMIT 100').catch((e: unknown) => e);
-    expect((tooMany as StoreError).message).to.match(/Limit for result exceeded/);
+    const tooMany = await store.queryReadOnly('SELECT number FROM system.numbers LIMIT 100').then(readWholeAnswer).catch((e: unknown) => e);
+    expect((tooMany as StoreError).message).to.match(/Limit for result exceeded, max rows/);
     const format = await store.queryReadOnly('SELECT 1 FORMAT CSV').catch((e: unknown) => e);
-    expect((format as StoreError).message).to.match(/FORMAT/);
+    expect(format).to.be.instanceOf(RefusedStatementError).and.have.property('reason', 'own_format');
   });
 });

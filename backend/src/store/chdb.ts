@@ -19,19 +19,23 @@ import {
   StoreError,
   type NamedRow,
   type Query,
-  type QueryResult,
+  type ReadOnlyAnswer,
   type Row,
   type Settings,
   type StatementListener,
   type Store,
   withStoreErrors,
 } from './store.js';
+import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, RefusedStatementError, statementError } from './read-only-statement.js';
 
 export interface ChdbStoreOptions {
   /** Folder holding the data; created when missing. */
   path: string;
   /** Limits for analysts' statements. */
   readOnlyMaxRows: number;
+  /** Absent or 0: rows alone bound the answer. */
+  readOnlyMaxBytes?: number;
   readOnlyTimeoutMs: number;
   /** Told of every statement before it runs. */
   onStatement?: StatementListener;
@@ -71,31 +75,38 @@ function toStoreError(err: unknown): StoreError {
 
 const run = <T>(work: () => Promise<T>): Promise<T> => withStoreErrors(work, toStoreError);
 
+// chdb streams SELECTs only; SHOW, DESCRIBE, EXPLAIN and EXISTS are answered whole (and small).
+const NOT_STREAMABLE = /Streaming query is not supported/;
+const NEWLINE = 0x0a;
+
 /** The embedded driver: ClickHouse running inside this process through libchdb. */
 export class ChdbStore implements Store {
   readonly driver = 'chdb';
   private readonly writer: Session;
-  private readonly reader: Session;
+  private readonly path: string;
+  private readonly readerArgs: string[];
+  /** Connections for analysts' statements: chdb streams one answer at a time per connection. */
+  private readonly readers = new Set<Session>();
+  private readonly idleReaders: Session[] = [];
   private readonly onStatement: StatementListener;
   private readonly spoolDir: string;
 
   constructor(options: ChdbStoreOptions) {
     this.onStatement = options.onStatement ?? (() => {});
     this.spoolDir = options.spoolDir ?? defaultSpoolDir();
-    const path = resolve(options.path);
-    mkdirSync(path, { recursive: true });
-    this.writer = new Session(path, { connectionArgs: [QUOTE_64BIT] });
-    // A second connection to the same data whose every statement runs with readonly=1: the engine
+    this.path = resolve(options.path);
+    mkdirSync(this.path, { recursive: true });
+    this.writer = new Session(this.path, { connectionArgs: [QUOTE_64BIT] });
+    // Further connections to the same data whose every statement runs with readonly=1: the engine
     // itself refuses writes, SET and table functions such as file(), whatever the text says.
-    this.reader = new Session(path, {
-      connectionArgs: [
-        QUOTE_64BIT,
-        '--readonly=1',
-        `--max_result_rows=${options.readOnlyMaxRows}`,
-        '--result_overflow_mode=throw',
-        `--max_execution_time=${Math.max(1, Math.ceil(options.readOnlyTimeoutMs / 1000))}`,
-      ],
-    });
+    this.readerArgs = [
+      QUOTE_64BIT,
+      '--readonly=1',
+      `--max_result_rows=${options.readOnlyMaxRows}`,
+      `--max_result_bytes=${options.readOnlyMaxBytes ?? 0}`,
+      '--result_overflow_mode=throw',
+      `--max_execution_time=${Math.max(1, Math.ceil(options.readOnlyTimeoutMs / 1000))}`,
+    ];
   }
 
   command(statement: string | Query): Promise<void> {
@@ -173,14 +184,82 @@ export class ChdbStore implements Store {
     return run(async () => namedRows(parseJsonCompact((await this.writer.queryBindAsync(sql, params, { format: 'JSONCompact' })).text())) as T[]);
   }
 
-  queryReadOnly(sql: string): Promise<QueryResult> {
-    this.onStatement({ kind: 'read_only', sql });
-    return run(async () => parseJsonCompact((await this.reader.queryAsync(sql, { format: 'JSONCompact' })).text()));
+  /**
+   * Asks the engine for the statement's canonical form (refusing a FORMAT or INTO OUTFILE of its
+   * own), then streams its answer on a reader connection, which goes back to the idle ones once the
+   * answer has been read to its end.
+   */
+  queryReadOnly(sql: string): Promise<ReadOnlyAnswer> {
+    const check = { statement: sql };
+    this.onStatement({ kind: 'read_only', sql: CANONICAL_STATEMENT, params: check });
+    return run(async () => {
+      const reader = this.idleReaders.pop() ?? this.openReader();
+      try {
+        const canonical = await reader.queryBindAsync(CANONICAL_STATEMENT, check, { format: 'JSONCompactEachRow' });
+        checkCanonicalStatement((JSON.parse(canonical.text()) as [string])[0]);
+      } catch (err) {
+        // A refused statement never ran; the connection is as it was.
+        this.releaseReader(reader, err instanceof RefusedStatementError);
+        throw statementError(err instanceof StoreError ? err : toStoreError(err));
+      }
+      this.onStatement({ kind: 'read_only', sql });
+      return readOnlyAnswer(this.answerChunks(reader, sql), toStoreError);
+    });
   }
 
-  /** Closes both connections and waits until the engine has really let go of the folder. */
+  private openReader(): Session {
+    const reader = new Session(this.path, { connectionArgs: this.readerArgs });
+    this.readers.add(reader);
+    return reader;
+  }
+
+  /**
+   * Only a connection whose last statement succeeded and was read to its end serves the next one:
+   * chdb prepends what a statement that failed while running had written (a limit reached) to the
+   * next answer on its connection, and a stream stopped part-way may still have a fetch running
+   * (close() waits for it).
+   */
+  private releaseReader(reader: Session, clean: boolean): void {
+    if (clean) {
+      this.idleReaders.push(reader);
+      return;
+    }
+    this.readers.delete(reader);
+    reader.close();
+  }
+
+  private async *answerChunks(reader: Session, sql: string): AsyncGenerator<Uint8Array> {
+    let readToEnd = false;
+    try {
+      let stream: ReturnType<Session['queryStream']>;
+      try {
+        stream = reader.queryStream(sql, { format: READ_ONLY_FORMAT });
+      } catch (err) {
+        if (!NOT_STREAMABLE.test(String((err as Error).message))) throw err;
+        yield (await reader.queryAsync(sql, { format: READ_ONLY_FORMAT })).bytes();
+        readToEnd = true;
+        return;
+      }
+      // chdb writes each chunk as a document of its own, the names and types lines first: the
+      // answer keeps the first chunk's.
+      let header: Buffer | undefined;
+      for await (const chunk of stream) {
+        const raw = chunk.raw();
+        const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+        if (header === undefined) {
+          header = bytes.subarray(0, bytes.indexOf(NEWLINE, bytes.indexOf(NEWLINE) + 1) + 1);
+          yield bytes;
+        } else yield bytes.subarray(0, header.length).equals(header) ? bytes.subarray(header.length) : bytes;
+      }
+      readToEnd = true;
+    } finally {
+      this.releaseReader(reader, readToEnd);
+    }
+  }
+
+  /** Closes every connection and waits until the engine has really let go of the folder. */
   async close(): Promise<void> {
-    this.reader.close();
+    for (const reader of this.readers) reader.close();
     this.writer.close();
     await drainPending();
   }

@@ -15,12 +15,15 @@ import {
   type NamedRow,
   type Query,
   type QueryResult,
+  type ReadOnlyAnswer,
   type Row,
   type Settings,
   type StatementListener,
   type Store,
   withStoreErrors,
 } from './store.js';
+import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, statementError } from './read-only-statement.js';
 
 export interface ClickHouseStoreOptions {
   /** http(s)://host:port of the server's HTTP interface. */
@@ -37,6 +40,8 @@ export interface ClickHouseStoreOptions {
   settings?: Settings;
   /** Limits for analysts' statements. */
   readOnlyMaxRows: number;
+  /** Absent or 0: rows alone bound the answer. */
+  readOnlyMaxBytes?: number;
   readOnlyTimeoutMs: number;
   /** Told of every statement before it is sent. */
   onStatement?: StatementListener;
@@ -90,8 +95,13 @@ export class ClickHouseStore implements Store {
     // readonly=1 comes last: after it the server refuses to change any setting.
     this.readOnlySettings = {
       max_result_rows: String(options.readOnlyMaxRows),
+      max_result_bytes: String(options.readOnlyMaxBytes ?? 0),
       result_overflow_mode: 'throw',
       max_execution_time: Math.max(1, Math.ceil(options.readOnlyTimeoutMs / 1000)),
+      // The server holds the answer until the statement has ended, so a failure part-way (a limit
+      // reached) is an HTTP error, not text appended to rows already sent.
+      wait_end_of_query: 1,
+      default_format: READ_ONLY_FORMAT,
       readonly: '1',
     };
   }
@@ -131,9 +141,24 @@ export class ClickHouseStore implements Store {
     return run(async () => namedRows(await this.select(sql, params)) as T[]);
   }
 
-  queryReadOnly(sql: string): Promise<QueryResult> {
-    this.onStatement({ kind: 'read_only', sql });
-    return run(() => this.select(sql, {}, this.readOnlySettings));
+  /**
+   * Asks the server for the statement's canonical form (refusing a FORMAT or INTO OUTFILE of its
+   * own), then streams its answer: the statement goes as it was written, in the default format.
+   */
+  queryReadOnly(sql: string): Promise<ReadOnlyAnswer> {
+    const check = { statement: sql };
+    this.onStatement({ kind: 'read_only', sql: CANONICAL_STATEMENT, params: check });
+    return run(async () => {
+      try {
+        const canonical = await this.client.query({ query: CANONICAL_STATEMENT, query_params: check, format: 'JSONCompactEachRow', clickhouse_settings: this.readOnlySettings });
+        checkCanonicalStatement(((await canonical.json()) as [[string]])[0][0]);
+      } catch (err) {
+        throw statementError(err instanceof StoreError ? err : toStoreError(err));
+      }
+      this.onStatement({ kind: 'read_only', sql });
+      const { stream } = await this.client.exec({ query: sql, clickhouse_settings: this.readOnlySettings });
+      return readOnlyAnswer(stream[Symbol.asyncIterator](), toStoreError);
+    });
   }
 
   close(): Promise<void> {

@@ -35,7 +35,7 @@ export function storeLocation(storage: StorageConfig): string {
 /** The configured driver; nothing is contacted until the first statement. */
 export function openStore(config: Pick<BackendConfig, 'storage' | 'sql'>): Store {
   const { storage, sql } = config;
-  const limits = { readOnlyMaxRows: sql.max_rows, readOnlyTimeoutMs: sql.timeout };
+  const limits = { readOnlyMaxRows: sql.max_rows, readOnlyMaxBytes: Math.round(sql.max_result_mib * 1024 * 1024), readOnlyTimeoutMs: sql.timeout };
   if (storage.driver === 'chdb') return new ChdbStore({ path: storage.chdb.path, ...limits });
   const server = storage.clickhouse;
   return new ClickHouseStore({

@@ -30,10 +30,10 @@ export function parseJsonCompact(text: string): QueryResult {
   try {
     parsed = JSON.parse(text) as Partial<JsonCompact>;
   } catch {
-    // Not JSONCompact: the statement named a FORMAT of its own.
+    // Reported below with the start of what came.
   }
   if (!Array.isArray(parsed?.meta) || !Array.isArray(parsed.data)) {
-    throw new StoreError('the statement chose its own output FORMAT; leave FORMAT out, the answer is always JSON {columns, rows}', undefined);
+    throw new StoreError(`ClickHouse's answer was not the JSONCompact asked for; it began: ${text.slice(0, 200)}`, undefined);
   }
   return { columns: parsed.meta, rows: parsed.data };
 }
@@ -141,13 +141,26 @@ export class StoreError extends Error {
 
 export const READONLY_ERROR_CODE = 164;
 
-/** Runs a driver's call, turning what its library throws into a StoreError with `convert`. */
+/** Runs a driver's call, turning what its library throws into a StoreError with `convert` (a StoreError stays as it is). */
 export async function withStoreErrors<T>(work: () => Promise<T>, convert: (err: unknown) => StoreError): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    throw convert(err);
+    throw err instanceof StoreError ? err : convert(err);
   }
+}
+
+/**
+ * An analyst's answer as ClickHouse sends it: the columns, then the rows as JSON text, never parsed
+ * (see read-only-answer.ts).
+ */
+export interface ReadOnlyAnswer {
+  columns: QueryResult['columns'];
+  /**
+   * The rows' JSON text chunk by chunk: JSON arrays separated by commas, to be written between `[`
+   * and `]`. Throws a StoreError when the statement fails part-way; return() stops the statement.
+   */
+  rows: AsyncIterableIterator<Buffer> & { return(): Promise<IteratorResult<Buffer>> };
 }
 
 /**
@@ -168,8 +181,11 @@ export interface Store {
   insertRowBinary(insert: RowBinaryInsert): Promise<void>;
   /** Runs one of rollpoint's own queries; its rows come keyed by column name (alias), in the shape the caller names. */
   query<T extends object = NamedRow>(query: Query): Promise<T[]>;
-  /** Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()). */
-  queryReadOnly(sql: string): Promise<QueryResult>;
+  /**
+   * Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()) and the
+   * result limits; resolves once its columns are known, its rows still to be read.
+   */
+  queryReadOnly(sql: string): Promise<ReadOnlyAnswer>;
   close(): Promise<void>;
 }
 

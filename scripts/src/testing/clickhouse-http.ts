@@ -24,7 +24,8 @@ if (!dataDir || !portText || !user || password === undefined) {
 }
 
 // URL parameters that are not settings.
-const NOT_SETTINGS = new Set(['query', 'database', 'query_id', 'default_format', 'session_id', 'role', 'enable_http_compression']);
+// wait_end_of_query is the server holding an answer until the statement ends, as this harness always does.
+const NOT_SETTINGS = new Set(['query', 'database', 'query_id', 'default_format', 'session_id', 'role', 'enable_http_compression', 'wait_end_of_query']);
 const INSERT = /^INSERT INTO (\w+) FORMAT (\w+)$/;
 const ROW_BINARY_INSERT = /^INSERT INTO (\w+) \(([^)]*)\) FORMAT RowBinary$/;
 let bodies = 0;
@@ -32,8 +33,10 @@ let bodies = 0;
 // One connection per set of settings: chdb takes settings per connection, and readonly=1 must
 // hold for the whole statement, as it does on a server.
 const sessions = new Map<string, Session>();
+const argsOf = (settings: Record<string, string>): string[] => Object.entries(settings).map(([name, value]) => `--${name}=${value}`);
+
 function sessionFor(settings: Record<string, string>): Session {
-  const args = Object.entries(settings).map(([name, value]) => `--${name}=${value}`);
+  const args = argsOf(settings);
   const key = args.join(' ');
   let session = sessions.get(key);
   if (!session) {
@@ -41,6 +44,13 @@ function sessionFor(settings: Record<string, string>): Session {
     sessions.set(key, session);
   }
   return session;
+}
+
+/** Closes the connection of these settings; the next statement with them gets a new one. */
+function forgetSession(settings: Record<string, string>): void {
+  const key = argsOf(settings).join(' ');
+  sessions.get(key)?.close();
+  sessions.delete(key);
 }
 
 // The inverse of the text escaping @clickhouse/client applies to a parameter value (it escapes
@@ -110,8 +120,16 @@ async function execute(request: IncomingMessage): Promise<Buffer> {
     }
     return Buffer.alloc(0);
   }
-  const result = await sessionFor(settings).queryBindAsync(sql, params, { format: 'JSONCompact' });
-  return Buffer.from(result.bytes());
+  // A statement without a FORMAT of its own is answered in default_format, as a server does.
+  const session = sessionFor(settings);
+  try {
+    const result = await session.queryBindAsync(sql, params, { format: url.searchParams.get('default_format') ?? 'TabSeparated' });
+    return Buffer.from(result.bytes());
+  } catch (err) {
+    // chdb would prepend what the failed statement wrote to the next answer on this connection.
+    forgetSession(settings);
+    throw err;
+  }
 }
 
 function answer(response: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string> = {}): void {

@@ -143,8 +143,10 @@ export async function startBackendProcess(options: BackendOptions = {}): Promise
     dataDir,
     sql: async (statement) => {
       const response = await fetch(`${url}/api/v1/sql`, { method: 'POST', body: statement, headers: { 'content-type': 'text/plain', ...auth } });
-      const body = (await response.json()) as QueryResult & { message?: string };
+      const body = (await response.json()) as QueryResult & { message?: string; error?: unknown };
       if (!response.ok) throw new Error(`SQL failed (${response.status}): ${body.message}`);
+      // A statement that failed part-way through its streamed answer.
+      if (body.error) throw new Error(`SQL failed after its answer began: ${JSON.stringify(body.error)}`);
       return namedRows(body);
     },
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
