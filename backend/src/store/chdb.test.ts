@@ -142,6 +142,13 @@ describe('chdb store and schema', function () {
     expect((renamed as StoreError).message).to.include('no column time_ms');
   });
 
+  it('answers a query rightly after one of its own failed part-way (what libchdb leaves behind is not read as the answer)', async function () {
+    const failing = { sql: 'SELECT number, throwIf(number = 150000) AS boom FROM numbers(300000) SETTINGS max_block_size = 1000', params: {} };
+    const failure = await store.query(failing).catch((err: unknown) => err);
+    expect(failure).to.be.instanceOf(StoreError).and.have.property('code', 395);
+    expect(await store.query({ sql: 'SELECT 7 AS seven', params: {} })).to.deep.equal([{ seven: 7 }]);
+  });
+
   it('runs analysts’ statements read-only, bounded, with errors carrying ClickHouse’s code', async function () {
     expect((await readWholeAnswer(await store.queryReadOnly('SELECT 1 + 1 AS two'))).rows).to.deep.equal([[2]]);
     const refused = await store.queryReadOnly("INSERT INTO otel_logs (Body) VALUES ('no')").catch((e: unknown) => e);

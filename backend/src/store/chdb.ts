@@ -75,6 +75,17 @@ function toStoreError(err: unknown): StoreError {
 
 const run = <T>(work: () => Promise<T>): Promise<T> => withStoreErrors(work, toStoreError);
 
+// libchdb keeps what a statement that failed while running had written, and hands it out in front
+// of the next answer on that connection. A JSONCompact answer starts with this text and holds it
+// once (its strings escape newlines and tabs), so the answer is what follows its last occurrence.
+const JSON_COMPACT_START = '{\n\t"meta":';
+
+/** A JSONCompact answer without what a failed statement left in front of it. */
+const withoutLeftovers = (text: string): string => {
+  const start = text.lastIndexOf(JSON_COMPACT_START);
+  return start > 0 ? text.slice(start) : text;
+};
+
 // chdb streams SELECTs only; SHOW, DESCRIBE, EXPLAIN and EXISTS are answered whole (and small).
 const NOT_STREAMABLE = /Streaming query is not supported/;
 const NEWLINE = 0x0a;
@@ -181,7 +192,7 @@ export class ChdbStore implements Store {
 
   query<T extends object = NamedRow>({ sql, params }: Query): Promise<T[]> {
     this.onStatement({ kind: 'query', sql, params });
-    return run(async () => namedRows(parseJsonCompact((await this.writer.queryBindAsync(sql, params, { format: 'JSONCompact' })).text())) as T[]);
+    return run(async () => namedRows(parseJsonCompact(withoutLeftovers((await this.writer.queryBindAsync(sql, params, { format: 'JSONCompact' })).text()))) as T[]);
   }
 
   /**
