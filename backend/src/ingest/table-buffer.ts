@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RetryLaterError } from '@rollpoint/proto';
+import { RetryLaterError } from '@rollpoint/runtime';
 import type { TableName } from '../schema/tables.js';
 import type { InsertColumn, Store } from '../store/store.js';
 import { storedBatchesQuery } from './batch-ledger.js';

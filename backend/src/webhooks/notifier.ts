@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelayMs } from '@rollpoint/proto';
+import { backoffDelayMs } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { ResolvedIncident } from '../checkpoints/api-types.js';
 import { queryDecoded } from '../store/row-decoder.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelayMs, encodeLogsRequest, logs, RetryLaterError, traces, type Consume, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
+import { encodeLogsRequest, logs, traces, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
+import { backoffDelayMs, RetryLaterError, type Consume } from '@rollpoint/runtime';
 import type { ComponentContext, Exporter } from '../../component.js';
 import { DeadLetters } from '../../queue/dead-letter.js';
 import { DiskQueue, QueueFullError, type NewBatch, type QueuedBatch } from '../../queue/disk-queue.js';

@@ -1,5 +1,6 @@
 import type { ComponentContext } from '../../component.js';
-import { isPermanent, type Consume, type ExportLogsServiceRequest, type KeyValue, type LogRecord, type ResourceLogs } from '@rollpoint/proto';
+import type { ExportLogsServiceRequest, KeyValue, LogRecord, ResourceLogs } from '@rollpoint/proto';
+import { isPermanent, type Consume } from '@rollpoint/runtime';
 
 // Where receivers that produce log records one by one (syslog, SNMP traps) put them. It gathers
 // them into OTLP requests, one ResourceLogs per device, keeps a few requests in flight so the

@@ -1,9 +1,7 @@
 import { Metadata, Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import type { EventEmitter } from 'node:events';
+import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type ExportLogsServiceRequest, type ExportTraceServiceRequest, type Rejection, type Signal, type SignalName } from '@rollpoint/proto';
 import { splitEndpoint } from './config-file.js';
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
-import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
-import type { Rejection } from './validate.js';
 import { isPermanent, RetryLaterError, UndecodableError } from './errors.js';
 import { exportMetaFrom, type ExportMeta } from './export-meta.js';
 import { encodeRpcStatus } from './rpc-status.js';
