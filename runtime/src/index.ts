@@ -8,7 +8,7 @@ export { isPermanent, isRetryableGrpcCode, PermanentError, RetryLaterError, Unde
 export { AGENT_ID_HEADER, BATCH_ID_HEADER, exportMetaFrom, WATERMARK_HEADER } from './export-meta.js';
 export type { ExportMeta } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';
-export { backoffDelayMs, backoffSettingsSchema } from './backoff.js';
+export { backoffSettingsSchema } from './backoff.js';
 export { withRetries } from './retry.js';
 export type { RetryOptions } from './retry.js';
 export type { BackoffSettings } from './backoff.js';
