@@ -1,6 +1,7 @@
 export { ConfigError, configProblems, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
 export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server.js';
-export type { Accepted, Consume, ConsumeEncoded, ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';
+export type { ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';
+export type { Accepted, Consume, ConsumeEncoded } from './pipeline.js';
 export { runService, runUntilSignalled } from './run-until-signalled.js';
 export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
 export { encodeRpcStatus, retryDelayMsOf } from './rpc-status.js';
