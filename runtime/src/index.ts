@@ -10,6 +10,6 @@ export { AGENT_ID_HEADER, BATCH_ID_HEADER, exportMetaFrom, WATERMARK_HEADER } fr
 export type { ExportMeta } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';
 export { backoffSettingsSchema } from './backoff.js';
+export type { BackoffSettings } from './backoff.js';
 export { withRetries } from './retry.js';
 export type { RetryOptions } from './retry.js';
-export type { BackoffSettings } from './backoff.js';
