@@ -10,6 +10,7 @@ WORKDIR /app
 # workspace needs its package.json listed here and in the deps stage).
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
+COPY runtime/package.json runtime/
 COPY agent/package.json agent/
 COPY backend/package.json backend/
 RUN npm ci --no-audit --no-fund
@@ -24,6 +25,7 @@ WORKDIR /app
 # npm ci checks the lockfile against every workspace, so all their manifests come along.
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
+COPY runtime/package.json runtime/
 COPY agent/package.json agent/
 COPY backend/package.json backend/
 RUN npm ci --omit=dev --workspace @rollpoint/agent --no-audit --no-fund \
@@ -38,6 +40,7 @@ COPY --from=deps /app/ ./
 # what those links point at: the compiled code, and the .proto files the OTLP types are built from at start
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/proto/opentelemetry proto/opentelemetry
+COPY --from=build /app/runtime/dist runtime/dist
 COPY --from=build /app/agent/dist agent/dist
 # A default configuration (listening on 0.0.0.0); docker-compose mounts its own over it.
 COPY docker/agent.yaml /etc/rollpoint/agent.yaml

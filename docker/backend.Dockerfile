@@ -14,6 +14,7 @@ WORKDIR /app
 # workspace needs its package.json listed here and in the deps stage).
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
+COPY runtime/package.json runtime/
 COPY agent/package.json agent/
 COPY backend/package.json backend/
 RUN npm ci --no-audit --no-fund
@@ -28,6 +29,7 @@ WORKDIR /app
 # npm ci checks the lockfile against every workspace, so all their manifests come along.
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
+COPY runtime/package.json runtime/
 COPY agent/package.json agent/
 COPY backend/package.json backend/
 RUN npm ci --omit=dev --workspace @rollpoint/backend --no-audit --no-fund \
@@ -42,6 +44,7 @@ COPY --from=deps /app/ ./
 # what those links point at: the compiled code, and the .proto files the OTLP types are built from at start
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/proto/opentelemetry proto/opentelemetry
+COPY --from=build /app/runtime/dist runtime/dist
 COPY --from=build /app/backend/dist backend/dist
 # the timeline page's static files (served at /)
 COPY --from=build /app/backend/web backend/web

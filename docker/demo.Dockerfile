@@ -11,6 +11,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
+COPY runtime/package.json runtime/
 COPY agent/package.json agent/
 COPY backend/package.json backend/
 RUN npm ci --no-audit --no-fund
@@ -23,6 +24,7 @@ WORKDIR /app
 # npm ci checks the lockfile against every workspace, so all their manifests come along.
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
+COPY runtime/package.json runtime/
 COPY agent/package.json agent/
 COPY backend/package.json backend/
 RUN npm ci --workspaces=false --no-audit --no-fund && npm cache clean --force

@@ -1,4 +1,5 @@
-import type { Consume, ExportLogsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
+import type { ExportLogsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
+import type { Consume } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Watermark } from './service/watermark.js';

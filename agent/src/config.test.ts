@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ConfigError } from '@rollpoint/proto';
+import { ConfigError } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { loadAgentConfig } from './config.js';
 

@@ -1,4 +1,5 @@
-import { ConfigError, describeIssues, endpoint, readYamlFile, type SignalName } from '@rollpoint/proto';
+import type { SignalName } from '@rollpoint/proto';
+import { ConfigError, describeIssues, endpoint, readYamlFile } from '@rollpoint/runtime';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { componentType, type ExporterFactory, type ProcessorFactory, type ReceiverFactory } from './component.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { runService } from '@rollpoint/proto';
+import { runService } from '@rollpoint/runtime';
 import { pino, type Logger } from 'pino';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { startAgent } from './service/service.js';

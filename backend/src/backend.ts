@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { stopGrpcServer, splitEndpoint, type ServerTls } from '@rollpoint/proto';
+import { stopGrpcServer, splitEndpoint, type ServerTls } from '@rollpoint/runtime';
 import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
 import type { BackendConfig } from './config.js';

@@ -1,4 +1,4 @@
-import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/proto';
+import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/runtime';
 import { z } from 'zod';
 import { checkpointsConfigSchema, DEFAULT_SCOPE } from './checkpoints/config.js';
 import { webhooksConfigSchema } from './webhooks/config.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runService } from '@rollpoint/proto';
+import { runService } from '@rollpoint/runtime';
 import { pino, type Logger } from 'pino';
 import { startBackend } from './backend.js';
 import { loadBackendConfig, type BackendConfig } from './config.js';

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgentConfig } from '@rollpoint/agent';
 import { loadBackendConfig } from '@rollpoint/backend';
-import { ConfigError } from '@rollpoint/proto';
+import { ConfigError } from '@rollpoint/runtime';
 import { Command } from 'commander';
 import { AGENT_MAIN, BACKEND_MAIN } from './testing/paths.js';
 

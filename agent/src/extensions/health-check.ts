@@ -1,4 +1,4 @@
-import { splitEndpoint } from '@rollpoint/proto';
+import { splitEndpoint } from '@rollpoint/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AgentMetrics } from '../telemetry/metrics.js';

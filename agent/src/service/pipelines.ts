@@ -1,4 +1,5 @@
-import { logs, traces, type Consume, type Resource, type Signal, type SignalName } from '@rollpoint/proto';
+import { logs, traces, type Resource, type Signal, type SignalName } from '@rollpoint/proto';
+import type { Consume } from '@rollpoint/runtime';
 import type { Component, ComponentContext, Exporter, ReceiverConsumers } from '../component.js';
 import type { AgentConfig } from '../config.js';
 import { CallsInFlight, type Watermark } from './watermark.js';

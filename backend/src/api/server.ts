@@ -1,4 +1,4 @@
-import { createBearerTokenCheck } from '@rollpoint/proto';
+import { createBearerTokenCheck } from '@rollpoint/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckpointEngine } from '../checkpoints/engine.js';

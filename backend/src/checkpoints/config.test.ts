@@ -1,4 +1,4 @@
-import { configProblems, parseConfig } from '@rollpoint/proto';
+import { configProblems, parseConfig } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { backendConfigSchema } from '../config.js';
 import { DEFAULT_RULES } from './config.js';

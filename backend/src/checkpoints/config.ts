@@ -1,4 +1,5 @@
-import { durationMs, type DeviceEventKind } from '@rollpoint/proto';
+import type { DeviceEventKind } from '@rollpoint/proto';
+import { durationMs } from '@rollpoint/runtime';
 import { z } from 'zod';
 import { BASE_WINDOW_SECONDS } from '../schema/windows.js';
 

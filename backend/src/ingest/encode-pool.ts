@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { UndecodableError } from '@rollpoint/proto';
+import { UndecodableError } from '@rollpoint/runtime';
 import { encodeExport, type EncodeJob } from './encode.js';
 import type { WorkerAnswer, WorkerRequest } from './encode-worker.js';
 import type { EncodedExport } from './wire/encoded-export.js';

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { UndecodableError } from '@rollpoint/proto';
+import { UndecodableError } from '@rollpoint/runtime';
 import { encodeExport, type EncodeJob } from './encode.js';
 
 // A worker thread of the encode pool: Exports' bytes in, RowBinary rows out (transferred, not copied).

@@ -1,4 +1,5 @@
-import type { ConsumeEncoded, ExportMeta, SignalName } from '@rollpoint/proto';
+import type { SignalName } from '@rollpoint/proto';
+import type { ConsumeEncoded, ExportMeta } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import type { Store } from '../store/store.js';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { RetryLaterError } from '@rollpoint/proto';
+import { RetryLaterError, withRetries, type RetryOptions } from '@rollpoint/runtime';
 import type { TableName } from '../schema/tables.js';
 import type { InsertColumn, Store } from '../store/store.js';
 import { storedBatchesQuery } from './batch-ledger.js';
@@ -38,30 +37,21 @@ export interface InsertObserver {
 const QUIET_MIN_INTERVAL_MS = 50;
 
 /**
- * A failed insert is tried again, the same rows with the same deduplication token, after these
- * waits before its Exports are failed. An insert can fail after some of its parts were written (a
- * view's target refused its part, a server's answer was lost): the repeat writes exactly what is
- * missing (every target table keeps the deduplication window), where the senders' retries, in
- * other coalesced inserts, could not be told apart from new data by those tables.
+ * A failed insert, whatever the failure, is tried again, the same rows with the same deduplication
+ * token, after 100 ms and after 400 ms more before its Exports are failed. An insert can fail after
+ * some of its parts were written (a view's target refused its part, a server's answer was lost):
+ * the repeat writes exactly what is missing (every target table keeps the deduplication window),
+ * where the senders' retries, in other coalesced inserts, could not be told apart from new data by
+ * those tables.
  */
-const INSERT_RETRY_WAITS_MS = [100, 400];
+const INSERT_RETRY: RetryOptions = {
+  backoff: { initial_interval: 100, max_interval: 400, multiplier: 4, randomization_factor: 0 },
+  maxAttempts: 3,
+  retryable: () => true,
+};
 
 /** How soon a sender refused for a full buffer is asked to come back. */
 const BUSY_RETRY_MS = 1000;
-
-/** Runs an insert, and again with the same statement after each of INSERT_RETRY_WAITS_MS while it fails. */
-async function withRetries(insert: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await insert();
-      return;
-    } catch (err) {
-      const wait = INSERT_RETRY_WAITS_MS[attempt];
-      if (wait === undefined) throw err;
-      await sleep(wait);
-    }
-  }
-}
 
 interface Pending {
   batchId: string | undefined;
@@ -203,7 +193,7 @@ export class TableBuffer {
       const rows = toStore.reduce((n, p) => n + p.count, 0);
       const token = randomUUID();
       const started = process.hrtime.bigint();
-      await withRetries(() => this.store.insertRowBinary({ table: this.table, columns: this.columns, chunks: toStore.map((p) => p.rows), rows, deduplicationToken: token }));
+      await withRetries(() => this.store.insertRowBinary({ table: this.table, columns: this.columns, chunks: toStore.map((p) => p.rows), rows, deduplicationToken: token }), INSERT_RETRY);
       if (rows > 0) this.observer.inserted(this.table, rows, Number(process.hrtime.bigint() - started) / 1e9);
       await this.record(toStore, token);
       const written = new Set(toStore);
@@ -224,7 +214,7 @@ export class TableBuffer {
     const ledger = stored.flatMap((p) => (p.batchId === undefined ? [] : [{ batch_id: p.batchId }]));
     if (ledger.length === 0) return;
     try {
-      await withRetries(() => this.store.insert('ingested_batches', ledger, `${token}-ledger`));
+      await withRetries(() => this.store.insert('ingested_batches', ledger, `${token}-ledger`), INSERT_RETRY);
     } catch (err) {
       this.observer.ledgerFailed(this.table, err instanceof Error ? err : new Error(String(err)));
     }

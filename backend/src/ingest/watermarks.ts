@@ -1,4 +1,4 @@
-import type { ExportMeta } from '@rollpoint/proto';
+import type { ExportMeta } from '@rollpoint/runtime';
 import { type DecodedQuery, number, queryDecoded, text } from '../store/row-decoder.js';
 import type { Row, Store } from '../store/store.js';
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logs, RetryLaterError, traces, UndecodableError, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { logs, traces, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { RetryLaterError, UndecodableError } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import Long from 'long';
 import { migrate } from '../schema/migrations.js';

@@ -1,4 +1,4 @@
-import { createBearerTokenCheck, startOtlpGrpcServer, type ExportObserver, type ServerTls } from '@rollpoint/proto';
+import { createBearerTokenCheck, startOtlpGrpcServer, type ExportObserver, type ServerTls } from '@rollpoint/runtime';
 import type { Metadata, Server } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Ingest } from '../ingest/ingest.js';

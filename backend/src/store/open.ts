@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withRetries } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { BackendConfig } from '../config.js';
 import type { SchemaOptions } from '../schema/layout.js';
@@ -106,18 +106,12 @@ export interface RetryOptions {
 }
 
 /** Runs `work` until it succeeds or fails otherwise than by an unreachable server, waiting with backoff between attempts. */
-export async function retryWhileUnreachable<T>(what: string, work: () => Promise<T>, { logger, location, initialMs, maxMs }: RetryOptions): Promise<T> {
-  let waitMs = initialMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (!(err instanceof StoreError) || !err.unreachable) throw err;
-      logger.warn({ store: location, attempt, retry_in_ms: waitMs, err: firstLine(err.message) }, `ClickHouse unreachable; retrying ${what}`);
-      await sleep(waitMs);
-      waitMs = Math.min(maxMs, waitMs * 2);
-    }
-  }
+export function retryWhileUnreachable<T>(what: string, work: () => Promise<T>, { logger, location, initialMs, maxMs }: RetryOptions): Promise<T> {
+  return withRetries(work, {
+    backoff: { initial_interval: initialMs, max_interval: maxMs, multiplier: 2, randomization_factor: 0 },
+    retryable: (err) => err instanceof StoreError && err.unreachable,
+    onRetry: (err, delayMs, attempt) => logger.warn({ store: location, attempt, retry_in_ms: delayMs, err: firstLine(err.message) }, `ClickHouse unreachable; retrying ${what}`),
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configProblems, parseConfig } from '@rollpoint/proto';
+import { ConfigError, configProblems, parseConfig } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { backendConfigSchema, loadBackendConfig } from '../config.js';
 import { compareVersions, schemaOptionsOf, storeLocation } from './open.js';

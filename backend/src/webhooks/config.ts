@@ -1,4 +1,4 @@
-import { backoffSettingsSchema, durationMs } from '@rollpoint/proto';
+import { backoffSettingsSchema, durationMs } from '@rollpoint/runtime';
 import { z } from 'zod';
 
 // The `webhooks` section of the backend configuration: where incident notifications are POSTed.

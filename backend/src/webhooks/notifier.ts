@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelayMs } from '@rollpoint/proto';
+import { withRetries } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { ResolvedIncident } from '../checkpoints/api-types.js';
 import { queryDecoded } from '../store/row-decoder.js';
@@ -9,7 +8,7 @@ import type { BackendMetrics } from '../telemetry/metrics.js';
 import { incidentMessage, type IncidentEvent } from './alertmanager.js';
 import type { WebhookConfig } from './config.js';
 import { deliveredIdsQuery, deliveryStatusQuery, type FailedDelivery, wasDeliveredQuery } from './deliveries.js';
-import { postSigned } from './post.js';
+import { postSigned, type PostResult } from './post.js';
 
 // Tells the webhooks about incidents as the recompute finds them: `opened` and `checkpoint` for an
 // open incident, `resolved` once it ends (only for incidents whose opening was announced: one that
@@ -31,6 +30,14 @@ export interface WebhookStatus {
   /** Notifications waiting or being retried in this process. */
   pending: number;
   recentFailures: FailedDelivery[];
+}
+
+/** A POST that was not taken, as withRetries sees it. */
+class PostFailure extends Error {
+  constructor(readonly result: PostResult) {
+    super(result.error);
+    this.name = 'PostFailure';
+  }
 }
 
 /** The same for every attempt and every restart, so a receiver can drop a repeat. */
@@ -95,27 +102,35 @@ export class WebhookNotifier {
       this.delivered.add(deliveryId);
       return;
     }
-    for (let attempt = 1; ; attempt++) {
+    let attempts = 0;
+    const post = async () => {
+      attempts++;
       const result = await postSigned({ url: webhook.url, body, deliveryId, event, timeoutMs: webhook.timeout, ...(webhook.secret ? { secret: webhook.secret } : {}) });
-      if (result.ok) {
-        this.delivered.add(deliveryId);
-        metrics.webhookDeliveries.inc({ webhook: webhook.name, event, outcome: 'delivered' });
-        await this.record(incident, event, deliveryId, webhook.name, 'delivered', attempt, result.httpStatus, '');
-        return;
-      }
+      if (result.ok) return result;
       metrics.webhookAttemptFailures.inc({ webhook: webhook.name });
+      throw new PostFailure(result);
+    };
+    let delivered: PostResult;
+    try {
+      delivered = await withRetries(post, {
+        backoff: webhook.retry_on_failure,
+        maxAttempts: webhook.retry_on_failure.max_attempts,
+        signal: this.stopping.signal,
+        retryable: (failure) => (failure as PostFailure).result.retryable,
+        onRetry: (failure, delayMs, attempt) => logger.warn({ ...about, attempt, error: failure.message, retryInMs: delayMs }, 'webhook notification failed; retrying'),
+      });
+    } catch (err) {
       // Stopping leaves it unrecorded: the next start sends it if the incident still calls for it.
       if (this.stopping.signal.aborted) return;
-      if (!result.retryable || attempt >= webhook.retry_on_failure.max_attempts) {
-        metrics.webhookDeliveries.inc({ webhook: webhook.name, event, outcome: 'failed' });
-        logger.error({ ...about, attempts: attempt, error: result.error }, 'webhook notification failed; giving up');
-        await this.record(incident, event, deliveryId, webhook.name, 'failed', attempt, result.httpStatus, result.error);
-        return;
-      }
-      const delayMs = backoffDelayMs(webhook.retry_on_failure, attempt - 1);
-      logger.warn({ ...about, attempt, error: result.error, retryInMs: delayMs }, 'webhook notification failed; retrying');
-      await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => {});
+      const { result } = err as PostFailure;
+      metrics.webhookDeliveries.inc({ webhook: webhook.name, event, outcome: 'failed' });
+      logger.error({ ...about, attempts, error: result.error }, 'webhook notification failed; giving up');
+      await this.record(incident, event, deliveryId, webhook.name, 'failed', attempts, result.httpStatus, result.error);
+      return;
     }
+    this.delivered.add(deliveryId);
+    metrics.webhookDeliveries.inc({ webhook: webhook.name, event, outcome: 'delivered' });
+    await this.record(incident, event, deliveryId, webhook.name, 'delivered', attempts, delivered.httpStatus, '');
   }
 
   /**

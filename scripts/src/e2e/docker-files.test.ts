@@ -98,6 +98,14 @@ describe('docker/: Dockerfiles, compose files and ClickHouse configs (no Docker 
         }
       });
 
+      it('gives every `npm ci` the manifest of every workspace (npm checks the lockfile against them all)', function () {
+        const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
+        for (const stage of all.filter((s) => s.instructions.some((x) => x.getKeyword() === 'RUN' && /\bnpm ci\b/.test(x.toString())))) {
+          const copied = stage.instructions.filter((x) => x.getKeyword() === 'COPY' && !/--from=/.test(x.toString())).flatMap((x) => words(x).slice(0, -1));
+          for (const workspace of workspaces) expect(copied, `stage ${stage.name ?? stage.from.getImageName()}`).to.include(`${workspace}/package.json`);
+        }
+      });
+
       it('pins every base image to a tag or digest', function () {
         const stageNames = all.map((s) => s.name);
         for (const { from } of all.filter((s) => !stageNames.includes(s.from.getImageName()))) {

@@ -60,6 +60,7 @@ describe('the packed build (npm run pack), installed without the repository', fu
     expect(files).to.include.members([
       '@rollpoint/proto/dist/index.js',
       '@rollpoint/proto/opentelemetry/proto/collector/logs/v1/logs_service.proto',
+      '@rollpoint/runtime/dist/index.js',
       '@rollpoint/agent/bin/rollpoint-agent.js',
       '@rollpoint/agent/dist/main.js',
       '@rollpoint/agent/systemd/rollpoint-agent.service',

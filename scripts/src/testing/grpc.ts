@@ -1,5 +1,5 @@
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { retryDelayMsOf } from '@rollpoint/proto';
+import { retryDelayMsOf } from '@rollpoint/runtime';
 
 export interface RawAnswer {
   code: status;

@@ -1,4 +1,4 @@
-import { backoffSettingsSchema, durationMs, endpoint } from '@rollpoint/proto';
+import { backoffSettingsSchema, durationMs, endpoint } from '@rollpoint/runtime';
 import { z } from 'zod';
 
 export const otlpExporterConfigSchema = z.preprocess(

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelayMs, encodeLogsRequest, logs, RetryLaterError, traces, type Consume, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
+import { encodeLogsRequest, logs, traces, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
+import { RetryLaterError, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
 import type { ComponentContext, Exporter } from '../../component.js';
 import { DeadLetters } from '../../queue/dead-letter.js';
 import { DiskQueue, QueueFullError, type NewBatch, type QueuedBatch } from '../../queue/disk-queue.js';
@@ -11,9 +12,10 @@ const MIB = 1024 * 1024;
 const SIGNALS = { traces, logs } as const;
 /** What a sender refused for a full queue is told to wait before trying again. */
 const QUEUE_FULL_RETRY_AFTER_MS = 2000;
-// A request larger than half the queue waits this long at most for room for each of its parts.
+// A request larger than half the queue waits this long at most for room for each of its parts,
+// looking every 50 ms.
 const QUEUE_ROOM_WAIT_MS = 30_000;
-const QUEUE_ROOM_POLL_MS = 50;
+const QUEUE_ROOM_POLL: BackoffSettings = { initial_interval: 50, max_interval: 50, multiplier: 1, randomization_factor: 0 };
 
 /** A request's protobuf: logs (the receivers' hot path) by the direct encoder, traces by protobufjs. */
 const encode = <Req>(signal: Signal<Req>, request: Req): Uint8Array =>
@@ -93,15 +95,7 @@ export class OtlpGrpcExporter implements Exporter {
    */
   private async appendAsRoomAllows(parts: NewBatch[]): Promise<void> {
     for (const part of parts) {
-      for (const started = Date.now(); ; ) {
-        try {
-          await this.queue!.append(part);
-          break;
-        } catch (err) {
-          if (!(err instanceof QueueFullError) || Date.now() - started > QUEUE_ROOM_WAIT_MS) throw err;
-          await sleep(QUEUE_ROOM_POLL_MS);
-        }
-      }
+      await withRetries(() => this.queue!.append(part), { backoff: QUEUE_ROOM_POLL, maxElapsedMs: QUEUE_ROOM_WAIT_MS, retryable: (err) => err instanceof QueueFullError });
     }
   }
 
@@ -141,29 +135,35 @@ export class OtlpGrpcExporter implements Exporter {
     const signal = SIGNALS[batch.signal] as Signal<unknown>;
     const labels = { exporter: id, signal: signal.name };
     const payload = await queue.payload(batch);
-    for (let attempt = 0; ; attempt++) {
+    const attempt = async () => {
       try {
         await this.send(signal, payload, batch.id, batch.records);
-        return true;
       } catch (err) {
         const failure = err instanceof SendFailure ? err : new SendFailure(String((err as Error).message ?? err), 'INTERNAL', true);
         metrics.failedRecords.inc({ ...labels, code: failure.code }, batch.records);
-        if (failure.permanent) {
-          const where = this.deadLetters.write(batch, payload, failure, this.config.endpoint);
-          metrics.deadLetteredRecords.inc(labels, batch.records);
-          logger.error({ exporter: id, batch: batch.id, records: batch.records, code: failure.code, reason: failure.message, deadLetter: where }, 'the backend refused a batch for good: dead-lettered');
-          return true;
-        }
-        if (this.stopping.signal.aborted) return false;
-        const delayMs = failure.retryAfterMs ?? backoffDelayMs(this.config.retry_on_failure, attempt);
-        metrics.retriedRecords.inc(labels, batch.records);
-        logger.warn({ exporter: id, batch: batch.id, code: failure.code, reason: failure.message, delayMs }, 'export failed; retrying');
-        try {
-          await sleep(delayMs, undefined, { signal: this.stopping.signal });
-        } catch {
-          return false;
-        }
+        throw failure;
       }
+    };
+    try {
+      await withRetries(attempt, {
+        backoff: this.config.retry_on_failure,
+        signal: this.stopping.signal,
+        retryable: (failure) => !(failure as SendFailure).permanent,
+        retryAfterMs: (failure) => (failure as SendFailure).retryAfterMs,
+        onRetry: (failure, delayMs) => {
+          metrics.retriedRecords.inc(labels, batch.records);
+          logger.warn({ exporter: id, batch: batch.id, code: (failure as SendFailure).code, reason: failure.message, delayMs }, 'export failed; retrying');
+        },
+      });
+      return true;
+    } catch (err) {
+      const failure = err as SendFailure;
+      // A failure that may pass ends the retries only when the exporter stops: the batch stays queued.
+      if (!failure.permanent) return false;
+      const where = this.deadLetters.write(batch, payload, failure, this.config.endpoint);
+      metrics.deadLetteredRecords.inc(labels, batch.records);
+      logger.error({ exporter: id, batch: batch.id, records: batch.records, code: failure.code, reason: failure.message, deadLetter: where }, 'the backend refused a batch for good: dead-lettered');
+      return true;
     }
   }
 

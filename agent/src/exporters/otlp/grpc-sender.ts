@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { AGENT_ID_HEADER, BATCH_ID_HEADER, isRetryableGrpcCode, retryDelayMsOf, WATERMARK_HEADER, type Rejection, type Signal } from '@rollpoint/proto';
+import type { Rejection, Signal } from '@rollpoint/proto';
+import { AGENT_ID_HEADER, BATCH_ID_HEADER, isRetryableGrpcCode, retryDelayMsOf, WATERMARK_HEADER } from '@rollpoint/runtime';
 import type { OtlpExporterConfig } from './config.js';
 
 const MIB = 1024 * 1024;

@@ -1,4 +1,5 @@
-import type { Consume, Signal } from '@rollpoint/proto';
+import type { Signal } from '@rollpoint/proto';
+import type { Consume } from '@rollpoint/runtime';
 import type { Processor } from '../../component.js';
 import type { BatchConfig } from './config.js';
 

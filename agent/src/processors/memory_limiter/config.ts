@@ -1,4 +1,4 @@
-import { durationMs } from '@rollpoint/proto';
+import { durationMs } from '@rollpoint/runtime';
 import { z } from 'zod';
 
 export const memoryLimiterConfigSchema = z.preprocess(

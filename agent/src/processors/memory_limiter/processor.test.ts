@@ -1,4 +1,5 @@
-import { isPermanent, logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { isPermanent } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { createAgentMetrics } from '../../telemetry/metrics.js';

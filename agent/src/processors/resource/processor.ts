@@ -1,5 +1,5 @@
-import { setAttribute, type Consume, type Signal } from '@rollpoint/proto';
-import { ATTR_ROLLPOINT_AGENT_ID } from '@rollpoint/proto';
+import { ATTR_ROLLPOINT_AGENT_ID, setAttribute, type Signal } from '@rollpoint/proto';
+import type { Consume } from '@rollpoint/runtime';
 import type { Processor } from '../../component.js';
 import type { ResourceConfig } from './config.js';
 

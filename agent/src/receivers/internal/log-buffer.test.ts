@@ -1,4 +1,5 @@
-import { PermanentError, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import type { ExportLogsServiceRequest } from '@rollpoint/proto';
+import { PermanentError } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { LogBuffer, type LogBufferOptions } from './log-buffer.js';
 

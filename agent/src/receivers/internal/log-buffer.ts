@@ -1,5 +1,6 @@
 import type { ComponentContext } from '../../component.js';
-import { isPermanent, type Consume, type ExportLogsServiceRequest, type KeyValue, type LogRecord, type ResourceLogs } from '@rollpoint/proto';
+import type { ExportLogsServiceRequest, KeyValue, LogRecord, ResourceLogs } from '@rollpoint/proto';
+import { withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
 
 // Where receivers that produce log records one by one (syslog, SNMP traps) put them. It gathers
 // them into OTLP requests, one ResourceLogs per device, keeps a few requests in flight so the
@@ -32,11 +33,11 @@ interface Entry {
   receivedMs: number;
 }
 
-const FIRST_RETRY_MS = 100;
+// A refused request is retried after 100 ms, doubling up to 5 s, or when the pipeline asks (RetryLaterError).
+const RETRY_BACKOFF: BackoffSettings = { initial_interval: 100, max_interval: 5000, multiplier: 2, randomization_factor: 0 };
 // Enough records per request, and requests in flight, to fill the batch processor's batches.
 const RECEIVER_MAX_BATCH = 2048;
 const RECEIVER_MAX_IN_FLIGHT = 8;
-const LAST_RETRY_MS = 5000;
 
 function toRequest(entries: readonly Entry[], scopeName: string): ExportLogsServiceRequest {
   const byHost = new Map<string, LogRecord[]>();
@@ -56,9 +57,9 @@ export class LogBuffer {
   private pending: Entry[] = [];
   private inFlight = 0;
   private paused = false;
-  private closing = false;
+  /** Aborted by close(): retries end, each after one last attempt. */
+  private readonly closing = new AbortController();
   private readonly waiters = new Set<() => void>();
-  private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; wake(): void }>();
   /** The receive time of the first record of each batch being sent (or waiting to be retried). */
   private readonly sending = new Set<{ receivedMs: number }>();
   private pumpScheduled: NodeJS.Immediate | undefined;
@@ -91,11 +92,7 @@ export class LogBuffer {
 
   /** Sends what waits; a refused request is given up on only now. Resolves when nothing is left. */
   async close(): Promise<void> {
-    this.closing = true;
-    for (const retry of this.retryTimers) {
-      clearTimeout(retry.timer);
-      retry.wake();
-    }
+    this.closing.abort();
     clearImmediate(this.pumpScheduled);
     this.pumpScheduled = undefined;
     this.pump();
@@ -124,33 +121,14 @@ export class LogBuffer {
 
   private async send(batch: Entry[]): Promise<void> {
     const request = toRequest(batch, this.options.scopeName);
-    for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, LAST_RETRY_MS)) {
-      try {
-        await this.options.consume(request);
-        return;
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        // Refused for what it is, not for the backend's state: retrying would only block the rest.
-        if (this.closing || isPermanent(error)) {
-          this.options.onGiveUp(batch.length, error);
-          return;
-        }
-        this.options.onRetry(error, delay);
-        await this.sleep(delay);
-      }
-    }
-  }
-
-  /** A delay that close() cuts short. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.retryTimers.delete(retry);
-        resolve();
-      };
-      const retry = { timer: setTimeout(wake, ms), wake };
-      this.retryTimers.add(retry);
-    });
+    // A PermanentError (refused for what it is, not for the backend's state) is not retried:
+    // retrying would only block the rest.
+    await withRetries(() => this.options.consume(request), {
+      backoff: RETRY_BACKOFF,
+      signal: this.closing.signal,
+      finalAttemptOnAbort: true,
+      onRetry: (error, delayMs) => this.options.onRetry(error, delayMs),
+    }).catch((error: Error) => this.options.onGiveUp(batch.length, error));
   }
 }
 

@@ -1,4 +1,4 @@
-import { endpoint } from '@rollpoint/proto';
+import { endpoint } from '@rollpoint/runtime';
 import { z } from 'zod';
 
 // A protocol written as a bare key (`grpc:` with nothing under it) is on with its defaults.

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
-import { acceptExport, encodeRpcStatus, isPermanent, logs, RetryLaterError, splitEndpoint, traces, type Consume, type ExportObserver, type Signal } from '@rollpoint/proto';
+import { logs, traces, type Signal } from '@rollpoint/proto';
+import { acceptExport, encodeRpcStatus, isPermanent, RetryLaterError, splitEndpoint, type Consume, type ExportObserver } from '@rollpoint/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ComponentContext, ReceiverConsumers } from '../../component.js';
 

@@ -1,5 +1,5 @@
 import type { Server } from '@grpc/grpc-js';
-import { startOtlpGrpcServer, stopGrpcServer, type ExportObserver } from '@rollpoint/proto';
+import { startOtlpGrpcServer, stopGrpcServer, type ExportObserver } from '@rollpoint/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import type { OtlpReceiverConfig } from './config.js';

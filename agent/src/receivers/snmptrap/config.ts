@@ -1,5 +1,5 @@
-import { endpoint } from '@rollpoint/proto';
 import { DEVICE_EVENT_KINDS } from '@rollpoint/proto';
+import { endpoint } from '@rollpoint/runtime';
 import { z } from 'zod';
 
 const user = z

@@ -2,8 +2,8 @@ import { createSocket, type Socket as UdpSocket, type SocketType } from 'node:dg
 import { watch, type FSWatcher } from 'node:fs';
 import { reverse } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
-import { splitEndpoint } from '@rollpoint/proto';
 import { SCOPE_SNMPTRAP } from '@rollpoint/proto';
+import { splitEndpoint } from '@rollpoint/runtime';
 import snmp from 'net-snmp';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';

@@ -1,5 +1,5 @@
-import { durationMs, endpoint } from '@rollpoint/proto';
 import { DEVICE_EVENT_KINDS } from '@rollpoint/proto';
+import { durationMs, endpoint } from '@rollpoint/runtime';
 import { z } from 'zod';
 import { isKnownTimezone } from './timestamps.js';
 

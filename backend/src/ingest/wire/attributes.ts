@@ -1,4 +1,5 @@
-import { AnyValue as AnyValueMessage, UndecodableError } from '@rollpoint/proto';
+import { AnyValue as AnyValueMessage } from '@rollpoint/proto';
+import { UndecodableError } from '@rollpoint/runtime';
 import Long from 'long';
 import { anyValueToString } from '../values.js';
 import { checkUtf8, FIXED64, LENGTH_DELIMITED, ProtobufReader, VARINT } from './protobuf-reader.js';

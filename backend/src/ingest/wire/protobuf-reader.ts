@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { UndecodableError } from '@rollpoint/proto';
+import { UndecodableError } from '@rollpoint/runtime';
 
 // Reads protobuf's wire format straight from an Export's bytes. Written by hand because the write
 // path goes from those bytes to the insert's columns in one pass: protobufjs (and every other

@@ -1,31 +1,11 @@
 import { Metadata, Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import type { EventEmitter } from 'node:events';
+import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type ExportLogsServiceRequest, type ExportTraceServiceRequest, type Rejection, type Signal, type SignalName } from '@rollpoint/proto';
 import { splitEndpoint } from './config-file.js';
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
-import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type Signal, type SignalName } from './signals.js';
-import type { Rejection } from './validate.js';
 import { isPermanent, RetryLaterError, UndecodableError } from './errors.js';
 import { exportMetaFrom, type ExportMeta } from './export-meta.js';
+import type { Accepted, Consume, ConsumeEncoded } from './pipeline.js';
 import { encodeRpcStatus } from './rpc-status.js';
-
-/**
- * Takes a decoded, validated request; resolves once it is safe to acknowledge it. `meta` says who
- * sent it, where a server knows (processors pass requests on without it).
- */
-export type Consume<Req> = (request: Req, meta?: ExportMeta) => Promise<void>;
-
-/** What a consumer of undecoded Exports took: the records stored and those it refused. */
-export interface Accepted {
-  records: number;
-  rejection: Rejection;
-}
-
-/**
- * Takes an Export's protobuf bytes as they arrived: decodes, validates and stores them itself (the
- * backend's write path, which goes from bytes to columns without a decoded request in between).
- * Throws UndecodableError for bytes that are no valid request.
- */
-export type ConsumeEncoded = (bytes: Uint8Array, meta: ExportMeta) => Promise<Accepted>;
 
 /** Hooks through which the agent and the backend count and log what their OTLP servers do. */
 export interface ExportObserver {

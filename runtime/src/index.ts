@@ -1,0 +1,15 @@
+export { ConfigError, configProblems, describeIssues, durationMs, endpoint, parseConfig, readYamlFile, splitEndpoint } from './config-file.js';
+export { acceptExport, startOtlpGrpcServer, stopGrpcServer } from './grpc-server.js';
+export type { ExportObserver, OtlpGrpcServerOptions, ServerTls } from './grpc-server.js';
+export type { Accepted, Consume, ConsumeEncoded } from './pipeline.js';
+export { runService, runUntilSignalled } from './run-until-signalled.js';
+export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
+export { encodeRpcStatus, retryDelayMsOf } from './rpc-status.js';
+export { isPermanent, isRetryableGrpcCode, PermanentError, RetryLaterError, UndecodableError } from './errors.js';
+export { AGENT_ID_HEADER, BATCH_ID_HEADER, exportMetaFrom, WATERMARK_HEADER } from './export-meta.js';
+export type { ExportMeta } from './export-meta.js';
+export { createBearerTokenCheck } from './bearer-tokens.js';
+export { backoffSettingsSchema } from './backoff.js';
+export type { BackoffSettings } from './backoff.js';
+export { withRetries } from './retry.js';
+export type { RetryOptions } from './retry.js';
