@@ -1,8 +1,24 @@
-export { AnyValue, ExportLogsServiceRequest, ExportLogsServiceResponse, ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp.js';
+export {
+  AnyValue,
+  ExportLogsServiceRequest,
+  ExportLogsServiceResponse,
+  ExportMetricsServiceRequest,
+  ExportMetricsServiceResponse,
+  ExportTraceServiceRequest,
+  ExportTraceServiceResponse,
+} from './otlp.js';
 export type {
+  Exemplar,
+  ExponentialHistogramDataPoint,
+  HistogramDataPoint,
   InstrumentationScope,
   KeyValue,
   LogRecord,
+  Metric,
+  NumberDataPoint,
+  ResourceMetrics,
+  ScopeMetrics,
+  SummaryDataPoint,
   Resource,
   ResourceLogs,
   ResourceSpans,

@@ -39,12 +39,27 @@ export const ExportLogsServiceRequest = message<Otlp['collector']['logs']['v1'][
 export const ExportLogsServiceResponse = message<Otlp['collector']['logs']['v1']['ExportLogsServiceResponse']>(
   'opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse',
 );
+export const ExportMetricsServiceRequest = message<Otlp['collector']['metrics']['v1']['ExportMetricsServiceRequest']>(
+  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+);
+export const ExportMetricsServiceResponse = message<Otlp['collector']['metrics']['v1']['ExportMetricsServiceResponse']>(
+  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+);
 
 /** A single AnyValue, for the rare nested values the backend decodes on their own. */
 export const AnyValue = message<Otlp['common']['v1']['AnyValue']>('opentelemetry.proto.common.v1.AnyValue');
 
 export type ExportTraceServiceRequest = opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.$Properties;
 export type ExportLogsServiceRequest = opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties;
+export type ExportMetricsServiceRequest = opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties;
+export type ResourceMetrics = opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties;
+export type ScopeMetrics = opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties;
+export type Metric = opentelemetry.proto.metrics.v1.Metric.$Properties;
+export type NumberDataPoint = opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties;
+export type HistogramDataPoint = opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties;
+export type ExponentialHistogramDataPoint = opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties;
+export type SummaryDataPoint = opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties;
+export type Exemplar = opentelemetry.proto.metrics.v1.Exemplar.$Properties;
 export type ResourceSpans = opentelemetry.proto.trace.v1.ResourceSpans.$Properties;
 export type ScopeSpans = opentelemetry.proto.trace.v1.ScopeSpans.$Properties;
 export type Span = opentelemetry.proto.trace.v1.Span.$Properties;
