@@ -85,6 +85,28 @@ function delivered(sink: MetricsSink): Delivered[] {
   );
 }
 
+type HistogramShape = { count?: unknown; sum?: number | null; min?: number | null; max?: number | null };
+type HistogramData<P> = { dataPoints?: P[] | null; aggregationTemporality?: number | null };
+const total = (counts: ReadonlyArray<Long | number> | null | undefined): number => (counts ?? []).reduce<number>((n, c) => n + Long.fromValue(c).toNumber(), 0);
+
+/**
+ * The points of a histogram-like metric from the first and second collection, once its temporality
+ * is the one the SDK chose and each point's [count, sum, min, max] is what was recorded.
+ */
+function checkedPoints<P extends HistogramShape>(
+  app: MeteredApp,
+  [first, second]: Array<HistogramData<P>>,
+  expected: { first: unknown[]; delta: unknown[]; cumulative: unknown[] },
+): { delta: boolean; points: [P, P] } {
+  const temporality = second!.aggregationTemporality;
+  expect(temporality, app.service).to.equal(app.temporality(InstrumentType.HISTOGRAM));
+  const points: [P, P] = [first!.dataPoints![0]!, second!.dataPoints![0]!];
+  const [one, two] = points.map((p) => [String(p.count), p.sum, p.min, p.max]);
+  expect(one, app.service).to.deep.equal(expected.first);
+  expect(two, app.service).to.deep.equal(temporality === 1 ? expected.delta : expected.cumulative);
+  return { delta: temporality === 1, points };
+}
+
 const pointsOf = (sink: MetricsSink, service: string): number =>
   metrics.countRecords({ resourceMetrics: sink.arrived.flatMap(({ request }) => request.resourceMetrics ?? []).filter((rm) => stringAttributes(rm.resource?.attributes)['service.name'] === service) });
 
@@ -168,31 +190,28 @@ describe('OTLP metrics through the agent: the SDK’s gRPC and HTTP exporters, e
 
   it('delivers histograms with their counts, sums, extremes and buckets', function () {
     for (const app of apps) {
-      const [first, second] = byMetric(app.service, 'duration').map((m) => m.histogram!);
-      const delta = app.temporality(InstrumentType.HISTOGRAM) === 1;
-      expect(second!.aggregationTemporality, app.service).to.equal(delta ? 1 : 2);
-      const [p1, p2] = [first!.dataPoints![0]!, second!.dataPoints![0]!];
-      expect([String(p1.count), p1.sum, p1.min, p1.max]).to.deep.equal(['2', 0.2 + 1.5, 0.2, 1.5]);
-      expect([String(p2.count), p2.sum, p2.min, p2.max], app.service).to.deep.equal(delta ? ['1', 7, 7, 7] : ['3', 0.2 + 1.5 + 7, 0.2, 7]);
+      const { delta, points: [, p2] } = checkedPoints(
+        app,
+        byMetric(app.service, 'duration').map((m) => m.histogram!),
+        { first: ['2', 0.2 + 1.5, 0.2, 1.5], delta: ['1', 7, 7, 7], cumulative: ['3', 0.2 + 1.5 + 7, 0.2, 7] },
+      );
       // The SDK's default bounds start 0, 5, 10: 0.2 and 1.5 fall in (0, 5], 7 in (5, 10].
       expect(p2.explicitBounds!.slice(0, 3)).to.deep.equal([0, 5, 10]);
       expect(p2.bucketCounts!.slice(0, 3).map(String), app.service).to.deep.equal(delta ? ['0', '0', '1'] : ['0', '2', '1']);
-      expect(p2.bucketCounts!.reduce((n, c) => n + Long.fromValue(c).toNumber(), 0)).to.equal(Number(p2.count));
+      expect(total(p2.bucketCounts)).to.equal(Number(p2.count));
     }
   });
 
   it('delivers exponential histograms (by a view) with scale, buckets and extremes', function () {
     for (const app of apps) {
-      const [first, second] = byMetric(app.service, 'payload.size').map((m) => m.exponentialHistogram!);
-      const delta = app.temporality(InstrumentType.HISTOGRAM) === 1;
-      expect(second!.aggregationTemporality, app.service).to.equal(delta ? 1 : 2);
-      const [p1, p2] = [first!.dataPoints![0]!, second!.dataPoints![0]!];
-      expect([String(p1.count), p1.sum, p1.min, p1.max]).to.deep.equal(['2', 515, 3, 512]);
-      expect([String(p2.count), p2.sum, p2.min, p2.max], app.service).to.deep.equal(delta ? ['1', 4096, 4096, 4096] : ['3', 4611, 3, 4096]);
-      for (const p of [p1, p2]) {
+      const { points } = checkedPoints(
+        app,
+        byMetric(app.service, 'payload.size').map((m) => m.exponentialHistogram!),
+        { first: ['2', 515, 3, 512], delta: ['1', 4096, 4096, 4096], cumulative: ['3', 4611, 3, 4096] },
+      );
+      for (const p of points) {
         expect(p.scale).to.be.a('number');
-        const positive = p.positive!.bucketCounts!.reduce((n, c) => n + Long.fromValue(c).toNumber(), 0);
-        expect(positive + Number(p.zeroCount ?? 0), app.service).to.equal(Number(p.count));
+        expect(total(p.positive!.bucketCounts) + Number(p.zeroCount ?? 0), app.service).to.equal(Number(p.count));
       }
     }
   });
