@@ -1,4 +1,4 @@
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
+import type { ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
 import type { Consume } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -31,6 +31,7 @@ export interface ComponentContext {
 export interface ReceiverConsumers {
   traces?: Consume<ExportTraceServiceRequest>;
   logs?: Consume<ExportLogsServiceRequest>;
+  metrics?: Consume<ExportMetricsServiceRequest>;
 }
 
 export interface ReceiverFactory<C = unknown> {
@@ -42,7 +43,7 @@ export interface ReceiverFactory<C = unknown> {
 
 /**
  * A processor may change the resources of the requests it is given, in place, or pass on new
- * requests; it never changes their records (scopes, log records, spans): a receiver in several
+ * requests; it never changes their records (scopes, log records, spans, metrics): a receiver in several
  * pipelines shares those between them.
  */
 export interface Processor<Req> extends Component {

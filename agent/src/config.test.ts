@@ -18,11 +18,12 @@ function problemsOf(name: string): readonly string[] {
 }
 
 describe('agent configuration', function () {
-  it('works with no file at all: OTLP, syslog and traps in, memory_limiter + resource + batch, OTLP to the local backend', function () {
+  it('works with no file at all: OTLP (traces, logs, metrics), syslog and traps in, memory_limiter + resource + batch, OTLP to the local backend', function () {
     const config = loadAgentConfig(undefined);
     expect(config.pipelines.map((p) => [p.id, p.signal, p.receivers, p.processors, p.exporters])).to.deep.equal([
       ['traces', 'traces', ['otlp'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
       ['logs', 'logs', ['otlp', 'syslog', 'snmptrap'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
+      ['metrics', 'metrics', ['otlp'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
     ]);
     expect(config.receivers.get('syslog')!.config).to.deep.include({ udp: { endpoint: '127.0.0.1:5514', receive_buffer_size: 16777216 }, max_message_bytes: 65536, timezone: 'UTC' });
     expect(config.receivers.get('otlp')!.config).to.deep.equal({
@@ -49,6 +50,7 @@ describe('agent configuration', function () {
     expect(config.pipelines.map((p) => [p.id, p.signal])).to.deep.equal([
       ['traces', 'traces'],
       ['logs/fast', 'logs'],
+      ['metrics', 'metrics'],
     ]);
     expect([config.healthEndpoint, config.logLevel]).to.deep.equal(['0.0.0.0:23133', 'debug']);
   });
@@ -70,7 +72,8 @@ describe('agent configuration', function () {
       'receivers.syslogg: unknown receiver type "syslogg" (known: otlp, syslog, snmptrap)',
       'service.pipelines.traces.receivers: references receiver "otlp/missing" which is not configured',
       'service.pipelines.traces.processors: references processor "resource" which is not configured',
-      'service.pipelines.metrics: a pipeline is "traces" or "logs" (optionally "/name"); rollpoint does not carry "metrics"',
+      'service.pipelines.metrics.receivers: receiver "syslog" does not produce metrics',
+      'service.pipelines.profiles: a pipeline is "traces", "logs" or "metrics" (optionally "/name"); rollpoint does not carry "profiles"',
     ]);
   });
 

@@ -46,7 +46,7 @@ const fileSchema = z.strictObject({
     .prefault({}),
   service: z
     .strictObject({
-      /** Default: a traces and a logs pipeline through every configured component that fits. */
+      /** Default: a traces, a logs and a metrics pipeline through every configured component that fits. */
       pipelines: z.record(z.string(), pipelineSchema).optional(),
       telemetry: z
         .strictObject({
@@ -103,7 +103,7 @@ function resolveSection<F extends { type: string; configSchema: z.ZodType }>(
   return resolved;
 }
 
-const SIGNALS: readonly SignalName[] = ['traces', 'logs'];
+const SIGNALS: readonly SignalName[] = ['traces', 'logs', 'metrics'];
 
 /**
  * Checks a pipeline's references against the ids written in the file (a component that is there
@@ -119,7 +119,7 @@ function checkPipeline(
   const signal = componentType(id) as SignalName;
   const path = `service.pipelines.${id}`;
   if (!SIGNALS.includes(signal)) {
-    problems.push(`${path}: a pipeline is "traces" or "logs" (optionally "/name"); rollpoint does not carry "${componentType(id)}"`);
+    problems.push(`${path}: a pipeline is "traces", "logs" or "metrics" (optionally "/name"); rollpoint does not carry "${componentType(id)}"`);
     return undefined;
   }
   for (const section of ['receivers', 'processors', 'exporters'] as const) {

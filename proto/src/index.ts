@@ -31,7 +31,7 @@ export type {
 export { anyValueCase, setAttribute } from './attributes.js';
 export type { AnyValueCase } from './attributes.js';
 export { hexToId, idToHex } from './ids.js';
-export { logs, METRICS_GRPC_METHOD, rawExportService, traces } from './signals.js';
+export { logs, metrics, rawExportService, traces } from './signals.js';
 export { encodeLogsRequest } from './logs-encoder.js';
 export type { Signal, SignalName } from './signals.js';
 export { idProblem, rejection, severityProblem } from './validate.js';

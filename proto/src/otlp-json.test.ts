@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { idToHex } from './ids.js';
-import { logs, traces } from './signals.js';
+import { logs, metrics, traces } from './signals.js';
 
 describe('OTLP/JSON', function () {
   it('reads hex ids, 64-bit times as strings, enums as numbers or names', function () {
@@ -32,9 +32,39 @@ describe('OTLP/JSON', function () {
       ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz1"}]}]}]}', /traceId: "xyz1" is not a hex id/],
       ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"abc"}]}]}]}', /is not a hex id/],
       ['[1,2]', /must be a JSON object/],
-      ['{"resourceSpans": {"not": "a list"}}', /resourceSpans: a list is expected/],
+      ['{"resourceSpans": "not a list"}', /resourceSpans: a list or an object is expected/],
     ] as const;
     for (const [text, message] of bad) expect(() => traces.fromJson(text), text).to.throw(message);
     expect(() => logs.fromJson('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"\\udc00x"}}]}]}]}')).to.throw(/lone UTF-16 surrogate/);
+  });
+
+  it('reads the hex ids of exemplars inside gauges, sums, histograms and exponential histograms', function () {
+    const exemplar = (n: number) => ({ exemplars: [{ traceId: `5b8efff798038103d269b633813fc60${n}`, spanId: `eee19b7ec3c1b17${n}`, asDouble: n }] });
+    const request = metrics.fromJson(
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  { name: 'g', gauge: { dataPoints: [exemplar(1)] } },
+                  { name: 's', sum: { dataPoints: [exemplar(2)], aggregationTemporality: 'AGGREGATION_TEMPORALITY_DELTA' } },
+                  { name: 'h', histogram: { dataPoints: [exemplar(3)] } },
+                  { name: 'e', exponentialHistogram: { dataPoints: [exemplar(4)] } },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const found = request.resourceMetrics![0]!.scopeMetrics![0]!.metrics!.map((m) => {
+      const [e] = (m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram)!.dataPoints![0]!.exemplars!;
+      return `${m.name} ${idToHex(e!.traceId)} ${idToHex(e!.spanId)}`;
+    });
+    expect(found).to.deep.equal([1, 2, 3, 4].map((n) => `${'gshe'[n - 1]} 5b8efff798038103d269b633813fc60${n} eee19b7ec3c1b17${n}`));
+    expect(() => metrics.fromJson('{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"exemplars":[{"spanId":"zz"}]}]}}]}]}]}')).to.throw(
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].exemplars[0].spanId: "zz" is not a hex id',
+    );
   });
 });

@@ -16,7 +16,7 @@ export function parseOtlpJson(text: string, idFields: IdPaths): Record<string, u
   return body;
 }
 
-/** Where hex ids sit in a request: each key leads into a nested list, leaves name the id fields. */
+/** Where hex ids sit in a request: each key leads into a nested list or message, leaves name the id fields. */
 export interface IdPaths {
   [key: string]: IdPaths | 'id';
 }
@@ -28,11 +28,14 @@ function convertIds(node: Record<string, unknown>, paths: IdPaths, where: string
     if (rule === 'id') {
       if (typeof value !== 'string') throw new Error(`${where}${key}: a hex string is expected`);
       node[key] = hexToId(value, `${where}${key}`);
-    } else {
-      if (!Array.isArray(value)) throw new Error(`${where}${key}: a list is expected`);
+    } else if (Array.isArray(value)) {
       value.forEach((child: unknown, i) => {
         if (typeof child === 'object' && child !== null) convertIds(child as Record<string, unknown>, rule, `${where}${key}[${i}].`);
       });
+    } else if (typeof value === 'object') {
+      convertIds(value as Record<string, unknown>, rule, `${where}${key}.`);
+    } else {
+      throw new Error(`${where}${key}: a list or an object is expected`);
     }
   }
 }
@@ -43,4 +46,10 @@ export const TRACE_ID_PATHS: IdPaths = {
 
 export const LOG_ID_PATHS: IdPaths = {
   resourceLogs: { scopeLogs: { logRecords: { traceId: 'id', spanId: 'id' } } },
+};
+
+const EXEMPLAR_IDS: IdPaths = { dataPoints: { exemplars: { traceId: 'id', spanId: 'id' } } };
+
+export const METRIC_ID_PATHS: IdPaths = {
+  resourceMetrics: { scopeMetrics: { metrics: { gauge: EXEMPLAR_IDS, sum: EXEMPLAR_IDS, histogram: EXEMPLAR_IDS, exponentialHistogram: EXEMPLAR_IDS } } },
 };

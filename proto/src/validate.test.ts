@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest, Span } from './otlp.js';
-import { rejectInvalidLogRecords, rejectInvalidSpans } from './validate.js';
+import type { Exemplar, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest, Span } from './otlp.js';
+import { rejectInvalidDataPoints, rejectInvalidLogRecords, rejectInvalidSpans } from './validate.js';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 const span = (name: string, fields: Partial<Span> = {}): Span => ({ name, traceId: bytes(16), spanId: bytes(8), ...fields });
@@ -38,5 +38,31 @@ describe('record validation', function () {
     expect(rejection.rejected).to.equal(2);
     expect(rejection.errorMessage).to.equal('2 log records rejected: trace_id must be 16 bytes, got 3');
     expect(r.resourceLogs![0]!.scopeLogs![0]!.logRecords).to.have.length(2);
+  });
+
+  it('rejects data points with an exemplar id of the wrong length, in every kind that has exemplars', function () {
+    const good: Exemplar = { traceId: bytes(16), spanId: bytes(8) };
+    const point = (...exemplars: Exemplar[]) => ({ exemplars });
+    const r: ExportMetricsServiceRequest = {
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'g', gauge: { dataPoints: [point(good), point({ traceId: bytes(15) }), point(), point({ spanId: bytes(8) })] } },
+                { name: 's', sum: { dataPoints: [point(good, { spanId: bytes(9) })] } },
+                { name: 'h', histogram: { dataPoints: [point({ traceId: bytes(16, 0) }), point(good)] } },
+                { name: 'e', exponentialHistogram: { dataPoints: [point({}), point({ spanId: bytes(4) })] } },
+                { name: 'q', summary: { dataPoints: [{ sum: 1 }] } },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const rejection = rejectInvalidDataPoints(r);
+    expect(rejection).to.deep.equal({ rejected: 4, errorMessage: '4 data points rejected: exemplar trace_id must be 16 bytes, got 15' });
+    const left = r.resourceMetrics![0]!.scopeMetrics![0]!.metrics!.map((m) => (m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary)!.dataPoints!.length);
+    expect(left).to.deep.equal([3, 0, 1, 1, 1]);
   });
 });

@@ -1,4 +1,4 @@
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest, LogRecord, Span } from './otlp.js';
+import type { Exemplar, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest, LogRecord, Span } from './otlp.js';
 
 /** What a receiver refused of a request, reported back to the sender as OTLP partial success. */
 export interface Rejection {
@@ -84,4 +84,24 @@ export function rejectInvalidLogRecords(request: ExportLogsServiceRequest): Reje
     (rl.scopeLogs ?? []).map((sl) => ({ items: sl.logRecords, keep: (records: LogRecord[]) => (sl.logRecords = records) })),
   );
   return rejectWhere(groups, logRecordProblem, 'log records');
+}
+
+type PointWithExemplars = { exemplars?: Exemplar[] | null };
+
+const exemplarProblem = (exemplar: Exemplar): string | undefined =>
+  optionalId(exemplar.traceId, 'exemplar trace_id', 16) ?? optionalId(exemplar.spanId, 'exemplar span_id', 8);
+
+const dataPointProblem = (point: PointWithExemplars): string | undefined => point.exemplars?.map(exemplarProblem).find(Boolean);
+
+/** Drops data points with an exemplar whose optional trace or span id has the wrong length (summaries have no exemplars). */
+export function rejectInvalidDataPoints(request: ExportMetricsServiceRequest): Rejection {
+  const groups = (request.resourceMetrics ?? []).flatMap((rm) =>
+    (rm.scopeMetrics ?? []).flatMap((sm) =>
+      (sm.metrics ?? []).flatMap((metric) => {
+        const data = (metric.gauge ?? metric.sum ?? metric.histogram ?? metric.exponentialHistogram) as { dataPoints?: PointWithExemplars[] | null } | null | undefined;
+        return data ? [{ items: data.dataPoints, keep: (points: PointWithExemplars[]) => (data.dataPoints = points) }] : [];
+      }),
+    ),
+  );
+  return rejectWhere(groups, dataPointProblem, 'data points');
 }

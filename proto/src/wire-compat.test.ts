@@ -1,13 +1,14 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonLogsSerializer, JsonMetricsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SeverityNumber } from '@opentelemetry/api';
 import { expect } from 'chai';
-import { ExportLogsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
+import { ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest } from './otlp.js';
 import { idToHex } from './ids.js';
-import { logs, traces } from './signals.js';
+import { logs, metrics, traces } from './signals.js';
 
 // Wire compatibility with the OpenTelemetry JS SDK's own OTLP serializers (@opentelemetry/otlp-transformer).
 
@@ -34,6 +35,26 @@ function sdkLogRecords() {
   logger.emit({ severityNumber: SeverityNumber.WARN, severityText: 'WARN', body: 'disk at 91%', attributes: { 'disk.path': '/var', pct: 91 }, eventName: 'disk.full' });
   logger.emit({ severityNumber: SeverityNumber.INFO, body: { structured: true, n: 1 } });
   return exporter.getFinishedLogRecords();
+}
+
+/** A reader that collects when asked, so a test gets the SDK's metrics without a timer. */
+class CollectingReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/** One of each instrument kind, read as the SDK hands it to its exporters. */
+async function sdkMetrics() {
+  const reader = new CollectingReader();
+  const views = [{ instrumentName: 'payload.size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM as const } }];
+  const meter = new MeterProvider({ resource, readers: [reader], views }).getMeter('wire-test', '1.0.0');
+  meter.createCounter('requests').add(3, { route: '/pay' });
+  meter.createUpDownCounter('inflight').add(-2);
+  meter.createHistogram('duration', { unit: 's' }).record(0.25);
+  const sizes = meter.createHistogram('payload.size', { unit: 'By' });
+  for (const size of [3, 512, 4096]) sizes.record(size);
+  meter.createObservableGauge('queue.depth').addCallback((result) => result.observe(7.5));
+  return (await reader.collect()).resourceMetrics;
 }
 
 /** A canonical, comparable view of a decoded message. */
@@ -71,6 +92,20 @@ describe('wire compatibility with the OpenTelemetry JS SDK', function () {
     expect(decoded[1]!.body!.kvlistValue!.values!.map((kv) => kv.key)).to.deep.equal(['structured', 'n']);
   });
 
+  it('decodes the SDK’s protobuf metrics, every instrument kind, to the same content as its OTLP/JSON', async function () {
+    const collected = await sdkMetrics();
+    const fromProtobuf = metrics.decode(ProtobufMetricsSerializer.serializeRequest(collected)!);
+    const fromJson = metrics.fromJson(new TextDecoder().decode(JsonMetricsSerializer.serializeRequest(collected)!));
+    expect(plain(fromProtobuf, ExportMetricsServiceRequest)).to.deep.equal(plain(fromJson, ExportMetricsServiceRequest));
+    const decoded = new Map(fromProtobuf.resourceMetrics![0]!.scopeMetrics![0]!.metrics!.map((m) => [m.name!, m]));
+    expect([decoded.get('requests')!.sum!.isMonotonic, decoded.get('inflight')!.sum!.isMonotonic]).to.deep.equal([true, false]);
+    expect(decoded.get('requests')!.sum!.dataPoints![0]!.asDouble).to.equal(3);
+    expect(decoded.get('duration')!.histogram!.dataPoints![0]!.sum).to.equal(0.25);
+    expect(String(decoded.get('payload.size')!.exponentialHistogram!.dataPoints![0]!.count)).to.equal('3');
+    expect(decoded.get('queue.depth')!.gauge!.dataPoints![0]!.asDouble).to.equal(7.5);
+    expect(metrics.countRecords(fromProtobuf)).to.equal(5);
+  });
+
   it('re-encodes what it decoded without losing anything', function () {
     const bytes = ProtobufTraceSerializer.serializeRequest(sdkSpans())!;
     const again = traces.decode(traces.encode(traces.decode(bytes)));
@@ -83,6 +118,8 @@ describe('wire compatibility with the OpenTelemetry JS SDK', function () {
     expect(traceAnswer.partialSuccess?.errorMessage).to.equal('bad ids');
     const logAnswer = ProtobufLogsSerializer.deserializeResponse(logs.encodeResponse({ rejected: 1, errorMessage: 'severity' }));
     expect(Number(logAnswer.partialSuccess?.rejectedLogRecords)).to.equal(1);
+    const metricAnswer = ProtobufMetricsSerializer.deserializeResponse(metrics.encodeResponse({ rejected: 3, errorMessage: 'exemplar ids' }));
+    expect(Number(metricAnswer.partialSuccess?.rejectedDataPoints)).to.equal(3);
     expect(ProtobufTraceSerializer.deserializeResponse(traces.encodeResponse({ rejected: 0, errorMessage: '' })).partialSuccess).to.equal(undefined);
   });
 });

@@ -1,6 +1,17 @@
 import { Metadata, Server, ServerCredentials, ServerInterceptingCall, status, type handleUnaryCall, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import type { EventEmitter } from 'node:events';
-import { logs, METRICS_GRPC_METHOD, rawExportService, traces, type ExportLogsServiceRequest, type ExportTraceServiceRequest, type Rejection, type Signal, type SignalName } from '@rollpoint/proto';
+import {
+  logs,
+  metrics,
+  rawExportService,
+  traces,
+  type ExportLogsServiceRequest,
+  type ExportMetricsServiceRequest,
+  type ExportTraceServiceRequest,
+  type Rejection,
+  type Signal,
+  type SignalName,
+} from '@rollpoint/proto';
 import { splitEndpoint } from './config-file.js';
 import { isPermanent, RetryLaterError, UndecodableError } from './errors.js';
 import { exportMetaFrom, type ExportMeta } from './export-meta.js';
@@ -24,8 +35,9 @@ export interface OtlpGrpcServerOptions {
   maxRecvMsgBytes: number;
   traces?: Consume<ExportTraceServiceRequest>;
   logs?: Consume<ExportLogsServiceRequest>;
-  /** Consumers of undecoded Exports, instead of `traces` and `logs`. */
-  encoded?: { traces: ConsumeEncoded; logs: ConsumeEncoded };
+  metrics?: Consume<ExportMetricsServiceRequest>;
+  /** Consumers of undecoded Exports, instead of `traces`, `logs` and `metrics`. */
+  encoded?: { traces: ConsumeEncoded; logs: ConsumeEncoded; metrics?: ConsumeEncoded };
   observer: ExportObserver;
   /**
    * Who may export: given the call's metadata, the name of the sender it proves to be, or undefined
@@ -180,25 +192,22 @@ interface InFlight {
   bytes: number;
 }
 
-/** An OTLP/gRPC server for traces and logs; MetricsService (and a signal with no consumer) answers UNIMPLEMENTED. */
+/** An OTLP/gRPC server for traces, logs and metrics; a signal with no consumer answers UNIMPLEMENTED. */
 export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promise<{ server: Server; port: number }> {
   const server = new Server({
     'grpc.max_receive_message_length': options.maxRecvMsgBytes,
     interceptors: [countingInterceptor(options.observer)],
   });
-  const notHere = (what: string) => unimplemented(`this rollpoint endpoint does not take ${what}`);
   const load: InFlight = { bytes: 0 };
-  const tracesConsumer = options.encoded ? { encoded: options.encoded.traces } : options.traces;
-  const logsConsumer = options.encoded ? { encoded: options.encoded.logs } : options.logs;
-  server.addService(rawExportService(traces.grpcMethod), {
-    Export: tracesConsumer ? exportHandler(traces, tracesConsumer, options, load) : notHere('traces'),
-  });
-  server.addService(rawExportService(logs.grpcMethod), {
-    Export: logsConsumer ? exportHandler(logs, logsConsumer, options, load) : notHere('logs'),
-  });
-  server.addService(rawExportService(METRICS_GRPC_METHOD), {
-    Export: unimplemented('rollpoint stores traces and logs, not metrics: send metrics to a metrics backend'),
-  });
+  const serve = <Req>(signal: Signal<Req>, decoded: Consume<Req> | undefined, encoded: ConsumeEncoded | undefined): void => {
+    const consumer = options.encoded ? encoded && { encoded } : decoded;
+    server.addService(rawExportService(signal.grpcMethod), {
+      Export: consumer ? exportHandler(signal, consumer, options, load) : unimplemented(`this rollpoint endpoint does not take ${signal.name}`),
+    });
+  };
+  serve(traces, options.traces, options.encoded?.traces);
+  serve(logs, options.logs, options.encoded?.logs);
+  serve(metrics, options.metrics, options.encoded?.metrics);
   const { host, port } = splitEndpoint(options.endpoint);
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>

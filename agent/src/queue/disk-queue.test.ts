@@ -1,10 +1,12 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SignalName } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { DiskQueue, QueueFullError, type DiskQueueOptions, type Durability } from './disk-queue.js';
 
 const payloadOf = (n: number, size = 100): Uint8Array => Buffer.alloc(size, n % 251);
+const SIGNALS: readonly SignalName[] = ['traces', 'logs', 'metrics'];
 
 describe('disk queue', () => {
   let directory: string;
@@ -25,7 +27,7 @@ describe('disk queue', () => {
   afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
   async function fill(queue: DiskQueue, count: number, size = 100): Promise<void> {
-    await Promise.all(Array.from({ length: count }, (_, n) => queue.append({ signal: n % 2 ? 'logs' : 'traces', records: n + 1, watermarkMs: 1000 + n, payload: payloadOf(n, size) })));
+    await Promise.all(Array.from({ length: count }, (_, n) => queue.append({ signal: SIGNALS[n % SIGNALS.length]!, records: n + 1, watermarkMs: 1000 + n, payload: payloadOf(n, size) })));
   }
 
   for (const durability of ['fsync', 'batch', 'none'] as Durability[]) {
@@ -53,6 +55,17 @@ describe('disk queue', () => {
       await queue.close();
     });
   }
+
+  it('writes each signal with the code the files on disk already hold: traces 0, logs 1, metrics 2', async () => {
+    const { queue } = await DiskQueue.open(options());
+    for (const signal of SIGNALS) await queue.append({ signal, records: 1, watermarkMs: 0, payload: payloadOf(1) });
+    await queue.close();
+    const bytes = readFileSync(join(directory, segments()[0]!));
+    const codes: number[] = [];
+    // Each record: magic (4), body length (4), CRC (4), then the body: version (1), signal (1), …
+    for (let at = 0; at < bytes.length; at += 12 + bytes.readUInt32BE(at + 4)) codes.push(bytes[at + 13]!);
+    expect(codes).to.deep.equal([0, 1, 2]);
+  });
 
   it('deletes a segment once all its batches are acknowledged, and counts the bytes it takes', async () => {
     const { queue } = await DiskQueue.open(options());

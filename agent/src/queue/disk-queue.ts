@@ -103,7 +103,8 @@ export class QueueFullError extends Error {
 const MAGIC = 0x52505131; // "RPQ1"
 const HEADER_BYTES = 12;
 const VERSION = 1;
-const SIGNAL_CODES: readonly SignalName[] = ['traces', 'logs'];
+// A signal's code is its place here, written into every record on disk: append, never reorder.
+const SIGNAL_CODES: readonly SignalName[] = ['traces', 'logs', 'metrics'];
 const SEGMENT_SUFFIX = '.seg';
 const ACKS_SUFFIX = '.acks';
 const LOCK_FILE = 'queue.lock';

@@ -1,4 +1,4 @@
-import { logs, setAttribute, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import { logs, metrics, setAttribute, type ExportLogsServiceRequest, type ExportMetricsServiceRequest } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { fanOut } from './pipelines.js';
 
@@ -26,6 +26,19 @@ describe('pipelines: one receiver feeding several', function () {
       ['host.name=b-host', 'pipeline=b'],
     ]);
     for (const r of seen) expect(r.resourceLogs![0]!.scopeLogs![0]!.logRecords![0]).to.equal(record);
+  });
+
+  it('fans metrics out the same way: own resources, shared metrics', async function () {
+    const metric = { name: 'system.cpu.utilization', gauge: { dataPoints: [{ asDouble: 0.5 }] } };
+    const request: ExportMetricsServiceRequest = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics: [metric] }] }] };
+    const seen: ExportMetricsServiceRequest[] = [];
+    const pipeline = (name: string) => async (r: ExportMetricsServiceRequest) => {
+      for (const resource of metrics.resources(r)) setAttribute(resource.attributes!, 'pipeline', { stringValue: name }, true);
+      seen.push(r);
+    };
+    await fanOut(metrics, [pipeline('a'), pipeline('b')])(request);
+    expect(seen.map((r) => r.resourceMetrics![0]!.resource!.attributes![0]!.value!.stringValue)).to.have.members(['a', 'b']);
+    for (const r of seen) expect(r.resourceMetrics![0]!.scopeMetrics![0]!.metrics![0]).to.equal(metric);
   });
 
   it('passes the request itself to a single pipeline', function () {

@@ -1,13 +1,13 @@
-import { logs, traces, type Resource, type Signal, type SignalName } from '@rollpoint/proto';
+import { logs, metrics, traces, type Resource, type Signal, type SignalName } from '@rollpoint/proto';
 import type { Consume } from '@rollpoint/runtime';
 import type { Component, ComponentContext, Exporter, ReceiverConsumers } from '../component.js';
 import type { AgentConfig } from '../config.js';
 import { CallsInFlight, type Watermark } from './watermark.js';
 
-const SIGNALS = { traces, logs } as const;
+const SIGNALS = { traces, logs, metrics } as const;
 
 /** The field holding a request's resource groups, per signal. */
-const GROUPS = { traces: 'resourceSpans', logs: 'resourceLogs' } as const;
+const GROUPS = { traces: 'resourceSpans', logs: 'resourceLogs', metrics: 'resourceMetrics' } as const;
 
 type Group = { resource?: Resource | null };
 

@@ -27,7 +27,7 @@ export function createAgentMetrics() {
       },
     });
   queueGauge('batches', 'Batches in the disk queue not yet acknowledged by the backend.', (q) => q.depth);
-  queueGauge('records', 'Spans and log records in the disk queue not yet acknowledged by the backend.', (q) => q.records);
+  queueGauge('records', 'Records (spans, log records, metric data points) in the disk queue not yet acknowledged by the backend.', (q) => q.records);
   queueGauge('size_bytes', 'Bytes the disk queue takes on disk (what sending_queue.max_size_mib bounds).', (q) => q.bytes);
   const watermark: { current?: () => number } = {};
   new Gauge({
@@ -44,8 +44,8 @@ export function createAgentMetrics() {
     watermark,
     /** The exporters' queues, read by the queue gauges when /metrics is scraped. */
     queues,
-    acceptedRecords: counter('receiver_accepted_records_total', 'Spans and log records a receiver accepted and passed on.', ['receiver', 'signal']),
-    refusedRecords: counter('receiver_refused_records_total', 'Spans and log records a receiver refused as malformed (partial success).', ['receiver', 'signal']),
+    acceptedRecords: counter('receiver_accepted_records_total', 'Records (spans, log records, metric data points) a receiver accepted and passed on.', ['receiver', 'signal']),
+    refusedRecords: counter('receiver_refused_records_total', 'Records (spans, log records, metric data points) a receiver refused as malformed (partial success).', ['receiver', 'signal']),
     grpcRequests: counter('receiver_grpc_requests_total', 'OTLP/gRPC calls by final status (TRANSPORT: ended by grpc-js before decoding).', ['receiver', 'method', 'code']),
     httpRequests: counter('receiver_http_requests_total', 'OTLP/HTTP requests by response status.', ['receiver', 'path', 'code']),
     syslogMessages: counter(
@@ -69,16 +69,16 @@ export function createAgentMetrics() {
       labelNames: ['receiver'],
       registers: [registry],
     }),
-    memoryRefusedRecords: counter('processor_memory_refused_records_total', 'Spans and log records refused (retryably) while memory was over the soft limit.', ['processor', 'signal']),
-    queuedRecords: counter('exporter_queued_records_total', 'Spans and log records written to the disk queue (the sender was then acknowledged).', ['exporter', 'signal']),
-    queueRefusedRecords: counter('exporter_queue_refused_records_total', 'Spans and log records refused because the disk queue was full (the sender is told to retry).', ['exporter', 'signal']),
+    memoryRefusedRecords: counter('processor_memory_refused_records_total', 'Records (spans, log records, metric data points) refused (retryably) while memory was over the soft limit.', ['processor', 'signal']),
+    queuedRecords: counter('exporter_queued_records_total', 'Records (spans, log records, metric data points) written to the disk queue (the sender was then acknowledged).', ['exporter', 'signal']),
+    queueRefusedRecords: counter('exporter_queue_refused_records_total', 'Records (spans, log records, metric data points) refused because the disk queue was full (the sender is told to retry).', ['exporter', 'signal']),
     queueTornRecords: counter('exporter_queue_torn_records_total', 'Torn records (a write cut short by a crash) found and skipped when the disk queue was opened.', ['exporter']),
-    retriedRecords: counter('exporter_retried_records_total', 'Spans and log records of exports that failed and are retried after a backoff.', ['exporter', 'signal']),
-    deadLetteredRecords: counter('exporter_dead_lettered_records_total', 'Spans and log records the backend refused for good, written to the dead-letter folder.', ['exporter', 'signal']),
+    retriedRecords: counter('exporter_retried_records_total', 'Records (spans, log records, metric data points) of exports that failed and are retried after a backoff.', ['exporter', 'signal']),
+    deadLetteredRecords: counter('exporter_dead_lettered_records_total', 'Records (spans, log records, metric data points) the backend refused for good, written to the dead-letter folder.', ['exporter', 'signal']),
     heartbeats: counter('exporter_heartbeats_total', 'Empty exports sent when idle to carry the agent id and watermark, by outcome.', ['exporter', 'outcome']),
-    sentRecords: counter('exporter_sent_records_total', 'Spans and log records the backend acknowledged.', ['exporter', 'signal']),
-    failedRecords: counter('exporter_send_failed_records_total', 'Spans and log records of failed export attempts, by gRPC code (each is then retried or dead-lettered).', ['exporter', 'signal', 'code']),
-    partialRejections: counter('exporter_rejected_records_total', 'Spans and log records the backend refused through partial success.', ['exporter', 'signal']),
+    sentRecords: counter('exporter_sent_records_total', 'Records (spans, log records, metric data points) the backend acknowledged.', ['exporter', 'signal']),
+    failedRecords: counter('exporter_send_failed_records_total', 'Records (spans, log records, metric data points) of failed export attempts, by gRPC code (each is then retried or dead-lettered).', ['exporter', 'signal', 'code']),
+    partialRejections: counter('exporter_rejected_records_total', 'Records (spans, log records, metric data points) the backend refused through partial success.', ['exporter', 'signal']),
   };
 }
 

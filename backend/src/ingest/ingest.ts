@@ -45,12 +45,12 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
       logger.warn({ table, err }, 'rows stored, but their batch ids could not be written to ingested_batches: a retry of those batches would be stored again');
     },
   };
-  const buffers: Record<SignalName, TableBuffer> = {
+  const buffers: Record<Exclude<SignalName, 'metrics'>, TableBuffer> = {
     logs: new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, settings.buffer, observer),
     traces: new TableBuffer(store, INGEST_TABLES.traces.table, INGEST_TABLES.traces.columns, settings.buffer, observer),
   };
   const consume =
-    (signal: SignalName): ConsumeEncoded =>
+    (signal: keyof typeof buffers): ConsumeEncoded =>
     async (bytes: Uint8Array, meta: ExportMeta) => {
       const encoded = await pool.encode({ signal, bytes, receivedAtNanos: nowNanos() });
       if (encoded.count > 0) {

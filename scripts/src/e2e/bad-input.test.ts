@@ -93,7 +93,7 @@ describe('bad input: the right status, counted, and the processes keep serving',
       it('answers UNIMPLEMENTED with a clear message for metrics', async function () {
         const answer = await rawExport(port(), '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', new Uint8Array());
         expect(answer.code).to.equal(status.UNIMPLEMENTED);
-        expect(answer.details).to.match(/traces and logs, not metrics/);
+        expect(answer.details).to.match(/does not take metrics/);
       });
     });
   }

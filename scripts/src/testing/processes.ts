@@ -192,6 +192,8 @@ export interface AgentOptions {
   memoryLimiter?: Record<string, unknown>;
   /** Adds an SNMP trap receiver (a free UDP port) with these settings to the logs pipeline. */
   snmptrap?: Record<string, unknown>;
+  /** Adds a metrics pipeline: the OTLP receiver through the same processors to exporters.otlp. */
+  metrics?: boolean;
 }
 
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
@@ -237,7 +239,7 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
     exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16, ...options.exporter } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: {
-      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers } },
+      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers }, ...(options.metrics ? { metrics: pipeline } : {}) },
       telemetry: { logs: { level: 'warn' } },
     },
   };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeLogsRequest, logs, traces, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
+import { encodeLogsRequest, logs, metrics, traces, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
 import { RetryLaterError, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
 import type { ComponentContext, Exporter } from '../../component.js';
 import { DeadLetters } from '../../queue/dead-letter.js';
@@ -9,7 +9,7 @@ import type { OtlpExporterConfig } from './config.js';
 import { GrpcSender, SendFailure } from './grpc-sender.js';
 
 const MIB = 1024 * 1024;
-const SIGNALS = { traces, logs } as const;
+const SIGNALS = { traces, logs, metrics } as const;
 /** What a sender refused for a full queue is told to wait before trying again. */
 const QUEUE_FULL_RETRY_AFTER_MS = 2000;
 // A request larger than half the queue waits this long at most for room for each of its parts,
@@ -17,7 +17,7 @@ const QUEUE_FULL_RETRY_AFTER_MS = 2000;
 const QUEUE_ROOM_WAIT_MS = 30_000;
 const QUEUE_ROOM_POLL: BackoffSettings = { initial_interval: 50, max_interval: 50, multiplier: 1, randomization_factor: 0 };
 
-/** A request's protobuf: logs (the receivers' hot path) by the direct encoder, traces by protobufjs. */
+/** A request's protobuf: logs (the receivers' hot path) by the direct encoder, traces and metrics by protobufjs. */
 const encode = <Req>(signal: Signal<Req>, request: Req): Uint8Array =>
   signal.name === 'logs' ? encodeLogsRequest(request as ExportLogsServiceRequest) : signal.encode(request);
 

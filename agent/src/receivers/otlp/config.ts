@@ -17,7 +17,7 @@ const grpcProtocol = z.preprocess(
 const httpProtocol = z.preprocess(
   nullAsEmpty,
   z.strictObject({
-    /** Where OTLP/HTTP (protobuf and JSON, POST /v1/traces and /v1/logs) is served. */
+    /** Where OTLP/HTTP (protobuf and JSON, POST /v1/traces, /v1/logs and /v1/metrics) is served. */
     endpoint: endpoint.default('127.0.0.1:4318'),
     /** Largest request body accepted, after decompression. */
     max_request_body_size_mib: z.number().positive().max(1024).default(16),

@@ -4,7 +4,7 @@ import { OtlpReceiver } from './receiver.js';
 
 export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   type: 'otlp',
-  signals: ['traces', 'logs'],
+  signals: ['traces', 'logs', 'metrics'],
   configSchema: otlpReceiverConfigSchema,
   create: (config, consumers, context) => new OtlpReceiver(config, consumers, context),
 };

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
-import { logs, traces, type Signal } from '@rollpoint/proto';
+import { logs, metrics, traces, type Signal } from '@rollpoint/proto';
 import { acceptExport, encodeRpcStatus, isPermanent, RetryLaterError, splitEndpoint, type Consume, type ExportObserver } from '@rollpoint/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ComponentContext, ReceiverConsumers } from '../../component.js';
@@ -65,7 +65,7 @@ function gunzip(payload: NodeJS.ReadableStream): Readable {
   return payload.pipe(stream);
 }
 
-/** OTLP/HTTP: POST /v1/traces and /v1/logs, protobuf or JSON, optionally gzip-compressed. */
+/** OTLP/HTTP: POST /v1/traces, /v1/logs and /v1/metrics, protobuf or JSON, optionally gzip-compressed. */
 export async function startOtlpHttpServer({ endpoint, maxBodyBytes, consumers, observer, context }: HttpOptions): Promise<FastifyInstance> {
   const logger = context.logger.child({ receiver: context.id }, { level: 'warn' }) as FastifyBaseLogger;
   const app = Fastify({ loggerInstance: logger, bodyLimit: maxBodyBytes });
@@ -100,9 +100,7 @@ export async function startOtlpHttpServer({ endpoint, maxBodyBytes, consumers, o
   });
   app.post(traces.httpPath, exportRoute(traces, consumers.traces, observer));
   app.post(logs.httpPath, exportRoute(logs, consumers.logs, observer));
-  app.post('/v1/metrics', async (request, reply) =>
-    sendStatus(request, reply, 404, status.UNIMPLEMENTED, 'rollpoint carries traces and logs, not metrics'),
-  );
+  app.post(metrics.httpPath, exportRoute(metrics, consumers.metrics, observer));
   const { host, port } = splitEndpoint(endpoint);
   await app.listen({ host, port });
   context.logger.info({ receiver: context.id, port: (app.server.address() as { port: number }).port }, 'OTLP/HTTP listening');

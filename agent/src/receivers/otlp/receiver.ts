@@ -7,7 +7,7 @@ import { startOtlpHttpServer } from './http.js';
 
 const MIB = 1024 * 1024;
 
-/** The agent's OTLP receiver: OTLP/gRPC and OTLP/HTTP for traces and logs from applications. */
+/** The agent's OTLP receiver: OTLP/gRPC and OTLP/HTTP for traces, logs and metrics from applications. */
 export class OtlpReceiver implements Component {
   private grpc?: Server;
   private http?: FastifyInstance;
