@@ -112,15 +112,9 @@ const packedReader = new ProtobufReader();
 const pointAttributes = new AttributeList();
 const exemplarAttributes = new AttributeList();
 const scratch = new RowBinaryWriter(4096);
-const outs: Record<MetricTable, RowBinaryWriter> = {
-  otel_metrics_gauge: new RowBinaryWriter(256 * 1024),
-  otel_metrics_sum: new RowBinaryWriter(256 * 1024),
-  otel_metrics_histogram: new RowBinaryWriter(64 * 1024),
-  otel_metrics_exponential_histogram: new RowBinaryWriter(64 * 1024),
-  otel_metrics_summary: new RowBinaryWriter(64 * 1024),
-};
-const TABLES = Object.keys(outs) as MetricTable[];
-const counts: Record<MetricTable, number> = { otel_metrics_gauge: 0, otel_metrics_sum: 0, otel_metrics_histogram: 0, otel_metrics_exponential_histogram: 0, otel_metrics_summary: 0 };
+const TABLES = Object.keys(METRIC_COLUMNS) as MetricTable[];
+const outs = Object.fromEntries(TABLES.map((table) => [table, new RowBinaryWriter(256 * 1024)])) as Record<MetricTable, RowBinaryWriter>;
+const counts = Object.fromEntries(TABLES.map((table) => [table, 0])) as Record<MetricTable, number>;
 // A point's Array columns, one writer each: every repeated field is read once.
 const exemplarColumns = [new RowBinaryWriter(1024), new RowBinaryWriter(1024), new RowBinaryWriter(1024), new RowBinaryWriter(1024), new RowBinaryWriter(1024)] as const;
 const firstArray = new RowBinaryWriter(1024);
