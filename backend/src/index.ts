@@ -2,7 +2,7 @@ export { startBackend } from './backend.js';
 export type { RunningBackend } from './backend.js';
 export { backendConfigSchema, loadBackendConfig } from './config.js';
 export type { BackendConfig } from './config.js';
-export { storeExport, INGEST_TABLES } from './ingest/store-export.js';
+export { coalescedInserts, storeExport, INSERT_COLUMNS } from './ingest/store-export.js';
 export type { SignalRequest } from './ingest/store-export.js';
 export { encodeExport } from './ingest/encode.js';
 export type { EncodedExport } from './ingest/wire/encoded-export.js';

@@ -66,7 +66,7 @@ export class EncodePool {
       if (!waiting) return;
       entry.waiting.delete(answer.id);
       if ('error' in answer) waiting.reject(answer.undecodable ? new UndecodableError(answer.error) : new Error(`encoding failed: ${answer.error}`));
-      else waiting.resolve({ ...answer.encoded, rows: Buffer.from(answer.encoded.rows.buffer, answer.encoded.rows.byteOffset, answer.encoded.rows.byteLength) });
+      else waiting.resolve({ ...answer.encoded, tables: answer.encoded.tables.map((part) => ({ ...part, rows: Buffer.from(part.rows.buffer, part.rows.byteOffset, part.rows.byteLength) })) });
     });
     worker.on('error', (err) => this.replace(entry, err));
     worker.on('exit', (code) => this.replace(entry, new Error(`encode worker exited with code ${code}`)));

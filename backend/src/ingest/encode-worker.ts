@@ -19,5 +19,5 @@ parentPort?.on('message', ({ id, job }: WorkerRequest) => {
   } catch (err) {
     answer = { id, error: err instanceof Error ? err.message : String(err), undecodable: err instanceof UndecodableError };
   }
-  parentPort!.postMessage(answer, 'encoded' in answer ? [answer.encoded.rows.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage(answer, 'encoded' in answer ? answer.encoded.tables.map((part) => part.rows.buffer as ArrayBuffer) : []);
 });

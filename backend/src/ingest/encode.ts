@@ -1,13 +1,14 @@
 import type { SignalName } from '@rollpoint/proto';
 import { encodeLogs } from './logs.js';
+import { encodeMetrics } from './metrics.js';
 import { encodeTraces } from './traces.js';
 import type { EncodedExport } from './wire/encoded-export.js';
 
-/** One Export to encode for its table. */
+/** One Export to encode for its tables. */
 export interface EncodeJob {
   signal: SignalName;
   bytes: Uint8Array;
-  /** When the backend received it, Unix ns: a log record's time when it carries none. */
+  /** When the backend received it, Unix ns: a log record's or data point's time when it carries none. */
   receivedAtNanos: bigint;
 }
 
@@ -15,5 +16,13 @@ export interface EncodeJob {
 export const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 /** Encodes an Export's rows; throws UndecodableError for bytes that are no valid request. */
-export const encodeExport = ({ signal, bytes, receivedAtNanos }: EncodeJob): EncodedExport =>
-  signal === 'logs' ? encodeLogs(bytes, receivedAtNanos) : encodeTraces(bytes);
+export function encodeExport({ signal, bytes, receivedAtNanos }: EncodeJob): EncodedExport {
+  switch (signal) {
+    case 'logs':
+      return encodeLogs(bytes, receivedAtNanos);
+    case 'traces':
+      return encodeTraces(bytes);
+    case 'metrics':
+      return encodeMetrics(bytes, receivedAtNanos);
+  }
+}

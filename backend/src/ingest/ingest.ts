@@ -7,12 +7,13 @@ import type { Arrivals } from './arrivals.js';
 import { nowNanos } from './encode.js';
 import { EncodePool } from './encode-pool.js';
 import { TableBuffer, type BufferSettings, type InsertObserver } from './table-buffer.js';
-import { INGEST_TABLES } from './store-export.js';
+import { INSERT_COLUMNS, type IngestTable } from './store-export.js';
 import { sourceOf, type SourceWatermarks } from './watermarks.js';
 
 export interface Ingest {
   traces: ConsumeEncoded;
   logs: ConsumeEncoded;
+  metrics: ConsumeEncoded;
   /** Stores what is buffered, then stops the encode workers. */
   close(): Promise<void>;
 }
@@ -24,12 +25,20 @@ export interface IngestSettings {
 }
 
 /**
- * The write path: each Export's bytes are encoded (on the encode pool) into its table's rows in one
- * pass that also yields its event-time range and rejected records; the rows join the table's
- * buffer, which coalesces every sender's into one insert; once that insert stored them, the
- * source's watermark, the earliest event time (for late data) and the per-source counts are noted
- * and the sender is answered. An Export without records (an agent's heartbeat) only does the
- * watermark.
+ * The ledger id of what one table stored of a batch. Logs and spans fill one table each: their
+ * batch id as it is. A metrics batch fills up to five, each written (and failed) by its own insert:
+ * one entry per table, so that a retry after a failure in one table stores only what is missing.
+ */
+const ledgerId = (signal: SignalName, batchId: string | undefined, table: IngestTable): string | undefined =>
+  signal === 'metrics' && batchId !== undefined ? `${batchId} ${table}` : batchId;
+
+/**
+ * The write path: each Export's bytes are encoded (on the encode pool) into its tables' rows in one
+ * pass that also yields its event-time range and rejected records; each table's rows join that
+ * table's buffer, which coalesces every sender's into one insert; once every table's insert stored
+ * them, the source's watermark, the earliest event time (for late data) and the per-source counts
+ * are noted and the sender is answered. An Export without records (an agent's heartbeat) only does
+ * the watermark.
  */
 export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics, arrivals: Arrivals, settings: IngestSettings, logger: Logger): Ingest {
   const pool = new EncodePool(settings.workers);
@@ -45,20 +54,23 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
       logger.warn({ table, err }, 'rows stored, but their batch ids could not be written to ingested_batches: a retry of those batches would be stored again');
     },
   };
-  const buffers: Record<Exclude<SignalName, 'metrics'>, TableBuffer> = {
-    logs: new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, settings.buffer, observer),
-    traces: new TableBuffer(store, INGEST_TABLES.traces.table, INGEST_TABLES.traces.columns, settings.buffer, observer),
-  };
+  const buffers = new Map(
+    (Object.keys(INSERT_COLUMNS) as IngestTable[]).map((table) => [table, new TableBuffer(store, table, INSERT_COLUMNS[table], settings.buffer, observer)]),
+  );
   const consume =
-    (signal: keyof typeof buffers): ConsumeEncoded =>
+    (signal: SignalName): ConsumeEncoded =>
     async (bytes: Uint8Array, meta: ExportMeta) => {
       const encoded = await pool.encode({ signal, bytes, receivedAtNanos: nowNanos() });
-      if (encoded.count > 0) {
-        const stored = await buffers[signal].add(encoded.rows, encoded.count, meta.batchId);
-        if (stored) {
-          metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, encoded.count);
-          arrivals.note(encoded.earliestMs);
-        }
+      // Every table's insert settles before the sender is answered, so its retry never races a part still being written.
+      const outcomes = await Promise.allSettled(
+        encoded.tables.map(({ table, rows, count }) => buffers.get(table)!.add(rows, count, ledgerId(signal, meta.batchId, table))),
+      );
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+      const stored = encoded.tables.reduce((n, part, i) => ((outcomes[i] as PromiseFulfilledResult<boolean>).value ? n + part.count : n), 0);
+      if (stored > 0) {
+        metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, stored);
+        arrivals.note(encoded.earliestMs);
       }
       watermarks.observe(meta, encoded.latestMs);
       return { records: encoded.count, rejection: encoded.rejection };
@@ -66,8 +78,9 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
   return {
     traces: consume('traces'),
     logs: consume('logs'),
+    metrics: consume('metrics'),
     async close() {
-      await Promise.all([buffers.logs.flush(), buffers.traces.flush()]);
+      await Promise.all([...buffers.values()].map((buffer) => buffer.flush()));
       await pool.close();
     },
   };

@@ -162,5 +162,5 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedE
       out.stringBytes(bytes, eventNameStart, eventNameStop);
     },
   });
-  return tally.finish(out.finish());
+  return tally.finish([{ table: 'otel_logs', rows: out.finish(), count: tally.count }]);
 }

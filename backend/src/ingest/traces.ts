@@ -196,11 +196,11 @@ export function encodeTraces(bytes: Uint8Array): EncodedExport {
       spanAttributes.write(out);
       writeDuration(startLow, startHigh, endLow, endHigh);
       writeStatus(bytes, statusStart, statusStop);
-      for (const column of EVENT_COLUMNS) appendArray(column, events);
-      for (const column of LINK_COLUMNS) appendArray(column, links);
+      for (const column of EVENT_COLUMNS) out.array(events, column);
+      for (const column of LINK_COLUMNS) out.array(links, column);
     },
   });
-  return tally.finish(out.finish());
+  return tally.finish([{ table: 'otel_traces', rows: out.finish(), count: tally.count }]);
 
   function readEvent(bytes: Uint8Array, start: number, stop: number): void {
     const reader = partReader.reset(bytes, start, stop);
@@ -291,10 +291,4 @@ function writeStatus(bytes: Uint8Array, start: number, stop: number): void {
   checkUtf8(bytes, messageStart, messageStop);
   out.raw(STATUS_CODES[code] ?? STATUS_CODES[0]!);
   out.stringBytes(bytes, messageStart, messageStop);
-}
-
-/** An Array column of `count` elements already written to `column`. */
-function appendArray(column: RowBinaryWriter, count: number): void {
-  out.varint(count);
-  out.raw(column.view());
 }

@@ -8,49 +8,15 @@ import Long from 'long';
 import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
 import type { Statement } from '../store/store.js';
+import { dbl, f32, f64, kv, ld, str, vi } from '../testing/protobuf-bytes.js';
 import { encodeExport } from './encode.js';
 import { EncodePool } from './encode-pool.js';
-import { INGEST_TABLES } from './store-export.js';
+import { coalescedInserts, INSERT_COLUMNS } from './store-export.js';
 import { TableBuffer, type InsertObserver } from './table-buffer.js';
 
 // The write path on the real engine: what the one-pass encoder stores for hand-made protobuf (fields
 // in any order, every AnyValue kind, repeated keys, times at the edges), and how the table buffer
 // coalesces Exports, acknowledges them and keeps a retried batch from being stored twice.
-
-// Protobuf by hand, so the tests can write what common encoders never do (fields out of order).
-const varint = (n: number | bigint): Buffer => {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, BigInt(n));
-  do {
-    const byte = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v > 0n ? byte | 0x80 : byte);
-  } while (v > 0n);
-  return Buffer.from(out);
-};
-const tag = (field: number, wireType: number) => varint((field << 3) | wireType);
-const ld = (field: number, ...parts: Array<Buffer | string>) => {
-  const body = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-  return Buffer.concat([tag(field, 2), varint(body.length), body]);
-};
-const vi = (field: number, n: number | bigint) => Buffer.concat([tag(field, 0), varint(n)]);
-const f64 = (field: number, n: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt.asUintN(64, n));
-  return Buffer.concat([tag(field, 1), b]);
-};
-const dbl = (field: number, x: number) => {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(x);
-  return Buffer.concat([tag(field, 1), b]);
-};
-const f32 = (field: number, n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return Buffer.concat([tag(field, 5), b]);
-};
-const str = (s: string) => ld(1, s);
-const kv = (key: string, value: Buffer) => Buffer.concat([ld(2, value), ld(1, key)]);
 
 const T = 1_764_500_000_123_456_789n;
 
@@ -71,7 +37,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
 
   const insertEncoded = async (signal: 'logs' | 'traces', bytes: Uint8Array) => {
     const encoded = encodeExport({ signal, bytes, receivedAtNanos: T });
-    await store.insertRowBinary({ ...INGEST_TABLES[signal], chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `t-${Math.random()}` });
+    for (const insert of coalescedInserts([encoded], `t-${Math.random()}`)) await store.insertRowBinary(insert);
     return encoded;
   };
 
@@ -197,7 +163,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
       const job = { signal: 'traces' as const, bytes, receivedAtNanos: T };
       const fromWorker = await pool.encode(job);
       expect(fromWorker).to.deep.equal(encodeExport(job));
-      expect(Buffer.isBuffer(fromWorker.rows)).to.equal(true);
+      expect(Buffer.isBuffer(fromWorker.tables[0]!.rows)).to.equal(true);
       const refused = await pool.encode({ ...job, bytes: Buffer.from([0x0a, 0x05, 0x01]) }).catch((e: unknown) => e);
       expect(refused).to.be.instanceOf(UndecodableError);
     } finally {
@@ -221,13 +187,13 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     };
     const add = (buffer: TableBuffer, body: string, batchId?: string) => {
       const encoded = encodeExport({ signal: 'logs', bytes: logsExport(body), receivedAtNanos: T });
-      return buffer.add(encoded.rows, encoded.count, batchId);
+      return buffer.add(encoded.tables[0]!.rows, encoded.count, batchId);
     };
     const inserts = () => statements.filter((s) => s.kind === 'insert' && s.sql.startsWith('INSERT INTO otel_logs (')).length;
     const stored = async (prefix: string) => Number((await q(`SELECT count() AS n FROM otel_logs WHERE startsWith(Body, '${prefix}')`))[0]!.n);
 
     it('coalesces Exports from many senders into one insert, answering each once it is stored', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 100, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, 'otel_logs', INSERT_COLUMNS.otel_logs, { maxRows: 1000, maxDelayMs: 100, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const before = inserts();
       const answered: boolean[] = await Promise.all(Array.from({ length: 20 }, (_, i) => add(buffer, `coalesced-${i}`, `c-${i}`)));
       expect(answered).to.deep.equal(Array(20).fill(true));
@@ -238,7 +204,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
 
     it('writes at once when its senders have gone quiet, long before the timeout', async function () {
       // The timeout is an hour: only the quiet rule can write these before the test's own timeout.
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 3_600_000, quietMs: 5, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, 'otel_logs', INSERT_COLUMNS.otel_logs, { maxRows: 1000, maxDelayMs: 3_600_000, quietMs: 5, maxBufferedBytes: 1 << 26 }, observer);
       const before = inserts();
       await Promise.all([add(buffer, 'quiet-a'), add(buffer, 'quiet-b'), add(buffer, 'quiet-c')]);
       expect(inserts() - before).to.equal(1);
@@ -248,14 +214,14 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     });
 
     it('writes as soon as the buffer holds send_batch_size rows', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 6, maxDelayMs: 60_000, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, 'otel_logs', INSERT_COLUMNS.otel_logs, { maxRows: 6, maxDelayMs: 60_000, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const before = inserts();
       await Promise.all([add(buffer, 'full-a'), add(buffer, 'full-b')]);
       expect(inserts() - before).to.equal(1);
     });
 
     it('stores a batch retried inside a different coalesced insert once, and a batch repeated while buffered once', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 50, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, 'otel_logs', INSERT_COLUMNS.otel_logs, { maxRows: 1000, maxDelayMs: 50, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const first = await Promise.all([add(buffer, 'retry-a', 'r-a'), add(buffer, 'retry-b', 'r-b')]);
       // The acknowledgement of r-a was lost: the agent sends it again, now beside r-c and r-d (a repeat of itself while waiting).
       const second = await Promise.all([add(buffer, 'retry-a', 'r-a'), add(buffer, 'retry-c', 'r-c'), add(buffer, 'retry-d', 'r-d'), add(buffer, 'retry-d', 'r-d')]);
@@ -268,16 +234,16 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     });
 
     it('fails every Export of a failed insert, so that their senders retry; the next insert is written', async function () {
-      const broken = new TableBuffer(store, 'no_such_table' as never, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
+      const broken = new TableBuffer(store, 'no_such_table' as never, INSERT_COLUMNS.otel_logs, { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const outcomes = await Promise.allSettled([add(broken, 'lost-a'), add(broken, 'lost-b')]);
       expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, 'otel_logs', INSERT_COLUMNS.otel_logs, { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       expect(await add(buffer, 'after-failure')).to.equal(true);
       await buffer.flush();
     });
 
     it('refuses Exports, to be retried, while it holds max_buffered_mib', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 1000, maxDelayMs: 50, quietMs: 0, maxBufferedBytes: 100 }, observer);
+      const buffer = new TableBuffer(store, 'otel_logs', INSERT_COLUMNS.otel_logs, { maxRows: 1000, maxDelayMs: 50, quietMs: 0, maxBufferedBytes: 100 }, observer);
       const [first, second] = await Promise.allSettled([add(buffer, 'held-a'), add(buffer, 'held-b')]);
       expect(first.status).to.equal('fulfilled');
       expect(second.status === 'rejected' && second.reason).to.be.instanceOf(RetryLaterError);
@@ -286,7 +252,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
     });
 
     it('writes at most send_batch_size rows an insert, the rest in the next', async function () {
-      const buffer = new TableBuffer(store, INGEST_TABLES.logs.table, INGEST_TABLES.logs.columns, { maxRows: 6, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
+      const buffer = new TableBuffer(store, 'otel_logs', INSERT_COLUMNS.otel_logs, { maxRows: 6, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, observer);
       const before = inserts();
       await Promise.all(['split-a', 'split-b', 'split-c', 'split-d', 'split-e'].map((body) => add(buffer, body)));
       expect(inserts() - before).to.equal(3);

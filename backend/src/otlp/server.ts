@@ -45,7 +45,7 @@ export function startBackendOtlpServer(options: {
     endpoint: options.endpoint,
     maxRecvMsgBytes: options.maxRecvMsgSizeMib * MIB,
     maxInFlightBytes: options.maxInFlightMib * MIB,
-    encoded: { traces: options.ingest.traces, logs: options.ingest.logs },
+    encoded: { traces: options.ingest.traces, logs: options.ingest.logs, metrics: options.ingest.metrics },
     observer: observer(options.metrics, options.logger),
     ...(Object.keys(options.bearerTokens).length > 0 ? { authenticate: authenticator(options.bearerTokens) } : {}),
     ...(options.tls ? { tls: options.tls } : {}),

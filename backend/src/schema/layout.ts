@@ -16,6 +16,9 @@ export interface SchemaOptions {
   database?: string;
 }
 
+/** A metric series: its resource, name and attributes. */
+const METRIC_SERIES_KEY = 'cityHash64(ResourceAttributes, MetricName, Attributes)';
+
 /**
  * On a cluster, the tables that grow with the telemetry are spread over the shards by these keys:
  * each is stored as `<name>_local` (Replicated, one per shard) under a Distributed table `<name>`,
@@ -30,6 +33,12 @@ const SHARDING_KEYS: Partial<Record<TableName, string>> = {
   otel_traces: 'cityHash64(TraceId)',
   otel_traces_trace_id_ts: 'cityHash64(TraceId)',
   otel_logs: 'cityHash64(Timestamp, Body)',
+  // A series stays on one shard, as a trace does.
+  otel_metrics_gauge: METRIC_SERIES_KEY,
+  otel_metrics_sum: METRIC_SERIES_KEY,
+  otel_metrics_histogram: METRIC_SERIES_KEY,
+  otel_metrics_exponential_histogram: METRIC_SERIES_KEY,
+  otel_metrics_summary: METRIC_SERIES_KEY,
   entity_windows: 'cityHash64(entity_kind, entity)',
   service_versions: 'cityHash64(service)',
   change_events: 'cityHash64(entity_kind, entity)',

@@ -9,6 +9,11 @@ import {
   ingestedBatchesTable,
   migrationsTable,
   otelLogsTable,
+  otelMetricsExponentialHistogramTable,
+  otelMetricsGaugeTable,
+  otelMetricsHistogramTable,
+  otelMetricsSumTable,
+  otelMetricsSummaryTable,
   otelTracesTable,
   serviceVersionsTable,
   sourceWatermarksTable,
@@ -69,6 +74,17 @@ const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'ingested_batches: the ledger of batch ids the coalesced inserts stored',
     statements: (o) => ingestedBatchesTable(o),
+  },
+  {
+    version: 6,
+    name: 'otel_metrics_gauge, _sum, _histogram, _exponential_histogram and _summary (Collector ClickHouse exporter layout)',
+    statements: (o) => [
+      ...otelMetricsGaugeTable(o),
+      ...otelMetricsSumTable(o),
+      ...otelMetricsHistogramTable(o),
+      ...otelMetricsExponentialHistogramTable(o),
+      ...otelMetricsSummaryTable(o),
+    ],
   },
 ];
 

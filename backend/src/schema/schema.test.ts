@@ -35,6 +35,9 @@ describe('schema script', function () {
     await checkSchemaVersion(store);
     const rows = await store.query({ sql: 'SELECT count() AS tables FROM system.tables WHERE database = currentDatabase() AND name IN (\'otel_logs\', \'checkpoints\', \'changes\')', params: {} });
     expect(rows).to.deep.equal([{ tables: '3' }]);
+    const metrics = await store.query({ sql: "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND startsWith(name, 'otel_metrics_') ORDER BY name", params: {} });
+    expect(metrics.map((row) => row.name)).to.deep.equal(['otel_metrics_exponential_histogram', 'otel_metrics_gauge', 'otel_metrics_histogram', 'otel_metrics_sum', 'otel_metrics_summary']);
+    for (const { engine_full } of metrics) expect(engine_full).to.include('TTL toDateTime(TimeUnix) + toIntervalDay(30)').and.include('non_replicated_deduplication_window = 10000');
   });
 
   it('for a cluster: every statement parses, runs ON CLUSTER, and only Replicated and Distributed engines', async function () {
@@ -49,10 +52,16 @@ describe('schema script', function () {
 
   it('for a cluster: sharded tables keep their names as Distributed tables, views read and write the shards’ local tables', function () {
     const script = schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' });
-    for (const table of ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'entity_windows', 'service_versions', 'change_events']) {
+    const metricsTables = ['otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary'];
+    for (const table of ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'entity_windows', 'service_versions', 'change_events', ...metricsTables]) {
       expect(script).to.include(`CREATE TABLE IF NOT EXISTS telemetry.${table}_local ON CLUSTER rollpoint (`);
       expect(script).to.include(`'/clickhouse/tables/{shard}/{database}/${table}_local', '{replica}'`);
       expect(script).to.match(new RegExp(`CREATE TABLE IF NOT EXISTS telemetry\\.${table} ON CLUSTER rollpoint AS telemetry\\.${table}_local\\nENGINE = Distributed\\(rollpoint, 'telemetry', ${table}_local, cityHash64\\(`));
+    }
+    // A metric series stays on one shard; each metrics table keeps the deduplication window itself.
+    for (const table of metricsTables) {
+      expect(script).to.include(`ENGINE = Distributed(rollpoint, 'telemetry', ${table}_local, cityHash64(ResourceAttributes, MetricName, Attributes))`);
+      expect(script).to.match(new RegExp(`'/clickhouse/tables/\\{shard\\}/\\{database\\}/${table}_local', '\\{replica\\}'\\)\\n[^;]*TTL toDateTime\\(TimeUnix\\) \\+ toIntervalDay\\(30\\)\\nSETTINGS [^;]*replicated_deduplication_window = 10000;`));
     }
     // The backend's own tables: one copy on every node, so DELETE and FINAL stay local.
     for (const table of ['window_health', 'incidents', 'checkpoints', 'source_watermarks', 'rollpoint_schema_migrations']) {

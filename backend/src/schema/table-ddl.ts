@@ -1,8 +1,9 @@
 import { createTable, deduplicationWindowSetting, onCluster, storedRef, ttl, type SchemaOptions } from './layout.js';
+import type { TableName } from './tables.js';
 import { LATENCY_SAMPLE_SIZE } from './windows.js';
 
 // The tables of rollpoint, one builder each, for the layout SchemaOptions names (layout.ts).
-// otel_logs and otel_traces keep the column names and types of the OpenTelemetry Collector's
+// otel_logs, otel_traces and the otel_metrics_* tables keep the column names and types of the OpenTelemetry Collector's
 // ClickHouse exporter, so dashboards and queries written for it work here. Released migrations
 // call these builders: what a builder renders for a released migration is frozen (schema.test.ts),
 // so a table changes by a new migration (ALTER TABLE …), never by editing its builder.
@@ -126,6 +127,101 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
     },
     options,
   );
+
+// The metrics tables of the Collector's exporter, one per kind of data point: the same leading
+// columns (resource, scope, metric, the point's attributes and times), the kind's own, the same
+// indexes and layout. Each keeps the deduplication window itself (migration 2 set it on the others).
+const METRIC_POINT_COLUMNS = `
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ResourceSchemaUrl String CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeDroppedAttrCount UInt32 CODEC(ZSTD(1)),
+    ScopeSchemaUrl String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    MetricName String CODEC(ZSTD(1)),
+    MetricDescription String CODEC(ZSTD(1)),
+    MetricUnit String CODEC(ZSTD(1)),
+    Attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    StartTimeUnix DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TimeUnix DateTime64(9) CODEC(Delta, ZSTD(1)),`;
+
+const EXEMPLAR_COLUMNS = `
+    Exemplars Nested (
+        FilteredAttributes Map(LowCardinality(String), String),
+        TimeUnix DateTime64(9),
+        Value Float64,
+        SpanId String,
+        TraceId String
+    ) CODEC(ZSTD(1)),`;
+
+const COUNT_SUM_COLUMNS = `
+    Count UInt64 CODEC(Delta, ZSTD(1)),
+    Sum Float64 CODEC(ZSTD(1)),`;
+
+/** What a histogram and an exponential histogram end with. */
+const HISTOGRAM_TAIL_COLUMNS = `${EXEMPLAR_COLUMNS}
+    Flags UInt32 CODEC(ZSTD(1)),
+    Min Float64 CODEC(ZSTD(1)),
+    Max Float64 CODEC(ZSTD(1)),
+    AggregationTemporality Int32 CODEC(ZSTD(1)),`;
+
+const METRIC_INDEXES = `
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_key mapKeys(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_value mapValues(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1`;
+
+const metricsTable = (name: TableName, kindColumns: string, options: SchemaOptions): string[] =>
+  createTable(
+    {
+      name, engine: 'MergeTree',
+      columns: `${METRIC_POINT_COLUMNS}${kindColumns}${METRIC_INDEXES}`,
+      layout: `
+PARTITION BY toDate(TimeUnix)
+ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
+${ttl('toDateTime(TimeUnix)', options)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, ${deduplicationWindowSetting(options)}`,
+    },
+    options,
+  );
+
+export const otelMetricsGaugeTable = (options: SchemaOptions): string[] =>
+  metricsTable('otel_metrics_gauge', `
+    Value Float64 CODEC(ZSTD(1)),
+    Flags UInt32 CODEC(ZSTD(1)),${EXEMPLAR_COLUMNS}`, options);
+
+export const otelMetricsSumTable = (options: SchemaOptions): string[] =>
+  metricsTable('otel_metrics_sum', `
+    Value Float64 CODEC(ZSTD(1)),
+    Flags UInt32 CODEC(ZSTD(1)),${EXEMPLAR_COLUMNS}
+    AggregationTemporality Int32 CODEC(ZSTD(1)),
+    IsMonotonic Boolean CODEC(Delta, ZSTD(1)),`, options);
+
+export const otelMetricsHistogramTable = (options: SchemaOptions): string[] =>
+  metricsTable('otel_metrics_histogram', `${COUNT_SUM_COLUMNS}
+    BucketCounts Array(UInt64) CODEC(ZSTD(1)),
+    ExplicitBounds Array(Float64) CODEC(ZSTD(1)),${HISTOGRAM_TAIL_COLUMNS}`, options);
+
+export const otelMetricsExponentialHistogramTable = (options: SchemaOptions): string[] =>
+  metricsTable('otel_metrics_exponential_histogram', `${COUNT_SUM_COLUMNS}
+    Scale Int32 CODEC(ZSTD(1)),
+    ZeroCount UInt64 CODEC(ZSTD(1)),
+    PositiveOffset Int32 CODEC(ZSTD(1)),
+    PositiveBucketCounts Array(UInt64) CODEC(ZSTD(1)),
+    NegativeOffset Int32 CODEC(ZSTD(1)),
+    NegativeBucketCounts Array(UInt64) CODEC(ZSTD(1)),${HISTOGRAM_TAIL_COLUMNS}`, options);
+
+export const otelMetricsSummaryTable = (options: SchemaOptions): string[] =>
+  metricsTable('otel_metrics_summary', `${COUNT_SUM_COLUMNS}
+    ValueAtQuantiles Nested (
+        Quantile Float64,
+        Value Float64
+    ) CODEC(ZSTD(1)),
+    Flags UInt32 CODEC(ZSTD(1)),`, options);
 
 /** Tables filled by ingest, directly or through a materialized view. */
 const INGESTED_TABLES = ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts'] as const;

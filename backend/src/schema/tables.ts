@@ -3,6 +3,11 @@ export type TableName =
   | 'otel_logs'
   | 'otel_traces'
   | 'otel_traces_trace_id_ts'
+  | 'otel_metrics_gauge'
+  | 'otel_metrics_sum'
+  | 'otel_metrics_histogram'
+  | 'otel_metrics_exponential_histogram'
+  | 'otel_metrics_summary'
   | 'ingested_batches'
   | 'source_watermarks'
   | 'entity_windows'
@@ -15,4 +20,13 @@ export type TableName =
   | 'rollpoint_schema_migrations';
 
 /** The tables whose sizes `rollpoint status` reports. */
-export const SIGNAL_TABLES: readonly TableName[] = ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts'];
+export const SIGNAL_TABLES: readonly TableName[] = [
+  'otel_logs',
+  'otel_traces',
+  'otel_traces_trace_id_ts',
+  'otel_metrics_gauge',
+  'otel_metrics_sum',
+  'otel_metrics_histogram',
+  'otel_metrics_exponential_histogram',
+  'otel_metrics_summary',
+];

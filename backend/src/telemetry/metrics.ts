@@ -59,7 +59,7 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
     scopes,
     ingestedRecords: new Counter({
       name: 'rollpoint_backend_ingested_records_total',
-      help: 'Spans and log records stored, per signal and source (agent id, token name or sender address).',
+      help: 'Spans, log records and metric data points stored, per signal and source (agent id, token name or sender address).',
       labelNames: ['signal', 'source'] as const,
       registers: [registry],
     }),
@@ -77,7 +77,7 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
     }),
     insertedRows: new Counter({
       name: 'rollpoint_backend_inserted_rows_total',
-      help: 'Rows written by coalesced inserts, per table.',
+      help: 'Rows written by coalesced inserts, per table: spans, log records, and metric data points in each otel_metrics_* table.',
       labelNames: ['table'] as const,
       registers: [registry],
     }),
@@ -107,13 +107,13 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
     }),
     acceptedRecords: new Counter({
       name: 'rollpoint_backend_accepted_records_total',
-      help: 'Spans and log records stored.',
+      help: 'Spans, log records and metric data points stored.',
       labelNames: ['signal'] as const,
       registers: [registry],
     }),
     rejectedRecords: new Counter({
       name: 'rollpoint_backend_rejected_records_total',
-      help: 'Spans and log records refused as malformed (reported to the sender as partial success).',
+      help: 'Spans, log records and metric data points refused as malformed (reported to the sender as partial success).',
       labelNames: ['signal'] as const,
       registers: [registry],
     }),

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { ChdbStore, encodeExport, INGEST_TABLES, migrate } from '@rollpoint/backend';
+import { ChdbStore, coalescedInserts, encodeExport, migrate } from '@rollpoint/backend';
 import { traces, type ExportTraceServiceRequest, type Span } from '@rollpoint/proto';
 import Long from 'long';
 import { rawExport } from '../testing/grpc.js';
@@ -109,8 +109,7 @@ export async function measureStore(): Promise<{ times: number[]; bytesPerSpan: R
       const encoded = makeRequests(RUNS + run).map((bytes) => encodeExport({ signal: 'traces', bytes, receivedAtNanos: 0n }));
       const started = performance.now();
       for (let i = 0; i < encoded.length; i += 20) {
-        const group = encoded.slice(i, i + 20);
-        await store.insertRowBinary({ ...INGEST_TABLES.traces, chunks: group.map((e) => e.rows), rows: group.reduce((n, e) => n + e.count, 0), deduplicationToken: `store-${run}-${i}` });
+        for (const insert of coalescedInserts(encoded.slice(i, i + 20), `store-${run}-${i}`)) await store.insertRowBinary(insert);
       }
       times.push(performance.now() - started);
     }

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUILT_IN_EVENT_RULES, parseSyslog, toLogRecord } from '@rollpoint/agent';
-import { ChdbStore, encodeExport, INGEST_TABLES, migrate } from '@rollpoint/backend';
+import { ChdbStore, coalescedInserts, encodeExport, migrate } from '@rollpoint/backend';
 import { encodeLogsRequest, logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -179,7 +179,7 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; encode
       const receivedAtNanos = BigInt(receivedAtMs) * 1_000_000n;
       const [encoded, toRows] = timed(() => encodeExport({ signal: 'logs', bytes, receivedAtNanos }));
       const started = performance.now();
-      await store.insertRowBinary({ ...INGEST_TABLES.logs, chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `stages-${receivedAtMs}` });
+      for (const insert of coalescedInserts([encoded], `stages-${receivedAtMs}`)) await store.insertRowBinary(insert);
       const insert = performance.now() - started;
       costs = {
         'agent: parse + build OTLP record': perMessage(parse),
@@ -196,7 +196,7 @@ export async function measureSyslogStages(): Promise<{ costs: StageCosts; encode
       const receivedAtMs = Date.now();
       const request = logsRequest(texts.map((_, i) => line(batch * count + i)), receivedAtMs);
       const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(request), receivedAtNanos: BigInt(receivedAtMs) * 1_000_000n });
-      await store.insertRowBinary({ ...INGEST_TABLES.logs, chunks: [encoded.rows], rows: encoded.count, deduplicationToken: `disk-${batch}` });
+      for (const insert of coalescedInserts([encoded], `disk-${batch}`)) await store.insertRowBinary(insert);
     }
     const disk = await bytesPerRow(store, ['otel_logs']);
     return { costs, encoders, bytesPerLogRecord: disk.otel_logs ?? 0 };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { ChdbStore, encodeExport, INGEST_TABLES, migrate, type EncodedExport } from '@rollpoint/backend';
+import { ChdbStore, coalescedInserts, encodeExport, migrate, type EncodedExport } from '@rollpoint/backend';
 import { logs, SCOPE_SYSLOG, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
 import Long from 'long';
 import { metricValue, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
@@ -136,16 +136,16 @@ export async function measureIngest(plans: SendPlan[], workers: number, records:
 }
 
 /** Inserts the encoded Exports' rows, `rowsPerInsert` (or a little more) an insert. */
-async function insertGrouped(store: ChdbStore, signal: 'logs' | 'traces', encoded: EncodedExport[], rowsPerInsert: number): Promise<void> {
+async function insertGrouped(store: ChdbStore, encoded: EncodedExport[], rowsPerInsert: number): Promise<void> {
   for (let i = 0; i < encoded.length; ) {
-    const chunks: Uint8Array[] = [];
+    const group: EncodedExport[] = [];
     let rows = 0;
     while (i < encoded.length && rows < rowsPerInsert) {
-      chunks.push(encoded[i]!.rows);
+      group.push(encoded[i]!);
       rows += encoded[i]!.count;
       i++;
     }
-    await store.insertRowBinary({ ...INGEST_TABLES[signal], chunks, rows, deduplicationToken: randomUUID() });
+    for (const insert of coalescedInserts(group, randomUUID())) await store.insertRowBinary(insert);
   }
 }
 
@@ -158,7 +158,7 @@ export async function measureEngineInsert(signal: 'logs' | 'traces', exports: Ui
     const encoded = exports.map((bytes) => encodeExport({ signal, bytes, receivedAtNanos: 0n }));
     const total = encoded.reduce((n, e) => n + e.count, 0);
     const started = performance.now();
-    await insertGrouped(store, signal, encoded, rowsPerInsert);
+    await insertGrouped(store, encoded, rowsPerInsert);
     return total / ((performance.now() - started) / 1000);
   } finally {
     await store.close();
@@ -200,7 +200,7 @@ export async function measureSchemaCost(signal: 'logs' | 'traces', exports: Uint
       await migrate(store, { ttlDays: 30 });
       for (const cut of await schemaCuts(store, TABLE_OF[signal], variant)) await store.command(cut);
       const started = process.cpuUsage();
-      await insertGrouped(store, signal, encoded, rowsPerInsert);
+      await insertGrouped(store, encoded, rowsPerInsert);
       const used = process.cpuUsage(started);
       costs[variant] = ((used.user + used.system) / 1e6) * (100_000 / total);
     } finally {

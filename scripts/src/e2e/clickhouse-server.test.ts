@@ -11,11 +11,13 @@ import {
   MIN_SERVER_VERSION,
   namedRows,
   readWholeAnswer,
+  storeExport,
   type Statement,
   type Store,
 } from '@rollpoint/backend';
 import { steadyTraffic, storeDeviceEvent, storeTraffic, trafficRequest } from '@rollpoint/backend/testing/scenario-data';
-import { traces } from '@rollpoint/proto';
+import { traces, type ExportMetricsServiceRequest, type Metric } from '@rollpoint/proto';
+import Long from 'long';
 import { expect } from 'chai';
 import { CLICKHOUSE_SERVER, OPENSSL, requireTools } from '../testing/debian-tools.js';
 import { startDebianClickHouse, startEmbeddedEngineServer, TEST_PASSWORD, TEST_USER, type ClickHouseServer } from '../testing/clickhouse-servers.js';
@@ -124,9 +126,33 @@ function analystQueries(): string[] {
   return [...page.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 }
 
+/** One data point of each kind, at `ms`: what the five metrics tables store on either driver. */
+function metricsRequest(ms: number): ExportMetricsServiceRequest {
+  const count = (n: number) => Long.fromNumber(n, true);
+  const point = { timeUnixNano: count(ms).multiply(1_000_000), attributes: [{ key: 'device', value: { stringValue: 'sda1' } }] };
+  const exemplars = [{ asInt: Long.fromNumber(3), traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 0xcd) }];
+  const metrics: Metric[] = [
+    { name: 'system.filesystem.utilization', unit: '1', gauge: { dataPoints: [{ ...point, asDouble: 0.97, exemplars }] } },
+    { name: 'system.disk.io', unit: 'By', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ ...point, asInt: Long.fromNumber(4096) }] } },
+    { name: 'http.server.duration', histogram: { aggregationTemporality: 1, dataPoints: [{ ...point, count: count(3), sum: 0.6, bucketCounts: [count(1), count(2)], explicitBounds: [0.25] }] } },
+    { name: 'rpc.latency', exponentialHistogram: { aggregationTemporality: 2, dataPoints: [{ ...point, count: count(2), sum: 1.5, scale: 1, positive: { offset: -1, bucketCounts: [count(2)] } }] } },
+    { name: 'gc.pause', summary: { dataPoints: [{ ...point, count: count(2), sum: 0.3, quantileValues: [{ quantile: 0.5, value: 0.1 }] }] } },
+  ];
+  return { resourceMetrics: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: 'db-1' } }] }, scopeMetrics: [{ metrics }] }] };
+}
+
+const STORED_METRICS_SQL = `SELECT * FROM (SELECT MetricName AS name, toString(TimeUnix) AS time, Value AS value, toString(Exemplars.TraceId) AS detail FROM otel_metrics_gauge
+  UNION ALL SELECT MetricName, toString(TimeUnix), Value, toString(IsMonotonic) FROM otel_metrics_sum
+  UNION ALL SELECT MetricName, toString(TimeUnix), Sum, toString(BucketCounts) FROM otel_metrics_histogram
+  UNION ALL SELECT MetricName, toString(TimeUnix), Sum, toString(PositiveBucketCounts) FROM otel_metrics_exponential_histogram
+  UNION ALL SELECT MetricName, toString(TimeUnix), Sum, toString(ValueAtQuantiles.Value) FROM otel_metrics_summary)
+  ORDER BY name`;
+
 /** The same operations on either driver: schema, ingest, the checkpoint SQL. */
 async function operations(store: Store) {
   await migrate(store, { ttlDays: 30 });
+  await storeExport(store, { signal: 'metrics', request: metricsRequest(at(50)) });
+  const metrics = await store.query({ sql: STORED_METRICS_SQL, params: {} });
   await storeTraffic(store, steady('checkout', '1.4.2', at(0), at(45, 2)));
   await storeTraffic(store, steady('checkout', '1.4.3', at(45, 2), at(55), { errorRate: (t) => (t >= at(46) ? 0.3 : 0.004) }));
   await storeDeviceEvent(store, 'edge-1', at(40, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
@@ -138,7 +164,7 @@ async function operations(store: Store) {
   // Every query of docs/QUERIES.md, as an analyst runs it.
   const analyst = [];
   for (const sql of analystQueries()) analyst.push(await readWholeAnswer(await store.queryReadOnly(sql)));
-  return { incidents, checkpoint, changes, analyst };
+  return { metrics, incidents, checkpoint, changes, analyst };
 }
 
 describe('server driver against ClickHouse 26 (the embedded engine behind the HTTP interface)', function () {
@@ -159,6 +185,14 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       expect(serverStatements).to.have.length.above(30);
       expect(serverStatements).to.deep.equal(embeddedStatements);
       expect(serverAnswers).to.deep.equal(embeddedAnswers);
+      const time = new Date(at(50)).toISOString().replace('T', ' ').replace('Z', '000000');
+      expect(embeddedAnswers.metrics).to.deep.equal([
+        { name: 'gc.pause', time, value: 0.3, detail: '[0.1]' },
+        { name: 'http.server.duration', time, value: 0.6, detail: '[1,2]' },
+        { name: 'rpc.latency', time, value: 1.5, detail: '[2]' },
+        { name: 'system.disk.io', time, value: 4096, detail: 'true' },
+        { name: 'system.filesystem.utilization', time, value: 0.97, detail: `['${'ab'.repeat(16)}']` },
+      ]);
       expect(embeddedAnswers.incidents).to.have.length(1);
       expect(embeddedAnswers.checkpoint.time).to.equal(new Date(at(45)).toISOString());
       // The analysts' queries found the data: versions, devices, changes.
@@ -203,6 +237,11 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       const config = writeConfig(folder, 'backend.yaml', { storage: { driver: 'clickhouse', clickhouse: { cluster: 'analytics' }, ttl_days: 9 } });
       const script = execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print', '--config', config], { encoding: 'utf8' });
       expect(script).to.include("CREATE TABLE IF NOT EXISTS default.otel_logs ON CLUSTER analytics AS default.otel_logs_local\nENGINE = Distributed(analytics, 'default', otel_logs_local").and.include('toIntervalDay(9)');
+      for (const table of ['otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary']) {
+        expect(script).to.include(`CREATE TABLE IF NOT EXISTS default.${table}_local ON CLUSTER analytics (`);
+        expect(script).to.include(`ENGINE = Distributed(analytics, 'default', ${table}_local, cityHash64(ResourceAttributes, MetricName, Attributes))`);
+      }
+      expect(script).to.include('TTL toDateTime(TimeUnix) + toIntervalDay(9)');
       expect(execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print'], { encoding: 'utf8' })).not.to.include('ON CLUSTER');
     } finally {
       rmSync(folder, { recursive: true, force: true });

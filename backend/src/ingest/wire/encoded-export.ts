@@ -1,12 +1,24 @@
 import { rejection, type Rejection } from '@rollpoint/proto';
+import type { IngestTable } from '../store-export.js';
 import { unsigned64 } from './protobuf-reader.js';
 import type { RowBinaryWriter } from './row-binary-writer.js';
 
-/** One Export, encoded for its table: the rows and what ingest notes about them, from the same pass. */
-export interface EncodedExport {
-  /** The rows in RowBinary, in the order of the signal's insert columns. */
+/** One table's rows of an Export. */
+export interface TableRows {
+  table: IngestTable;
+  /** The rows in RowBinary, in the order of the table's insert columns. */
   rows: Buffer;
-  /** Rows in `rows`: the records stored (malformed ones are left out). */
+  count: number;
+}
+
+/** One Export, encoded for its tables: the rows and what ingest notes about them, from the same pass. */
+export interface EncodedExport {
+  /**
+   * The rows of each table that has any: logs and spans fill one table, metrics one per kind of
+   * data point.
+   */
+  tables: TableRows[];
+  /** Rows in all tables: the records stored (malformed ones are left out). */
   count: number;
   rejection: Rejection;
   /** The earliest and latest event time of the rows, Unix ms (undefined without rows). */
@@ -58,9 +70,9 @@ export class ExportTally {
     this.firstReason ??= reason;
   }
 
-  finish(rows: Buffer): EncodedExport {
+  finish(tables: readonly TableRows[]): EncodedExport {
     return {
-      rows,
+      tables: tables.filter((part) => part.count > 0),
       count: this.count,
       rejection: rejection(this.rejected, this.firstReason, this.noun),
       earliestMs: this.count > 0 ? this.earliestMs : undefined,

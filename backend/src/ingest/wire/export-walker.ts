@@ -1,8 +1,8 @@
 import { AttributeList, writeAnyValue } from './attributes.js';
-import { checkUtf8, LENGTH_DELIMITED, ProtobufReader } from './protobuf-reader.js';
+import { checkUtf8, LENGTH_DELIMITED, ProtobufReader, VARINT } from './protobuf-reader.js';
 import { RowBinaryWriter } from './row-binary-writer.js';
 
-// Both Export requests nest the same way (logs.proto, trace.proto): the request's field 1 is a
+// Every Export request nests the same way (logs.proto, trace.proto, metrics.proto): the request's field 1 is a
 // resource group {1: Resource, 2: scope group, 3: schema_url}, each scope group is
 // {1: InstrumentationScope, 2: record, 3: schema_url}. The walker reads that nesting and hands each
 // record's byte range to the signal's encoder, with its resource's and scope's columns already
@@ -18,6 +18,7 @@ const ITEM = 2;
 const SCOPE_NAME = 1;
 const SCOPE_VERSION = 2;
 const SCOPE_ATTRIBUTES = 3;
+const SCOPE_DROPPED_ATTRIBUTES_COUNT = 4;
 
 const SERVICE_NAME = Buffer.from('service.name');
 
@@ -36,6 +37,7 @@ export interface ScopeContext {
   versionStart: number;
   versionStop: number;
   attributes: AttributeList;
+  droppedAttributesCount: number;
   schemaUrlStart: number;
   schemaUrlStop: number;
 }
@@ -45,7 +47,7 @@ export interface ExportVisitor {
   /** A resource group begins; `service` is its ServiceName column, already written. */
   resource(resource: ResourceContext, service: Buffer): void;
   scope(resource: ResourceContext, scope: ScopeContext): void;
-  /** One record (log record, span) in bytes[start, stop). */
+  /** One record (log record, span, metric) in bytes[start, stop). */
   record(bytes: Uint8Array, start: number, stop: number): void;
 }
 
@@ -55,7 +57,7 @@ const scopeReader = new ProtobufReader();
 const partReader = new ProtobufReader();
 const scratch = new RowBinaryWriter(4096);
 const resource: ResourceContext = { attributes: new AttributeList(), schemaUrlStart: 0, schemaUrlStop: 0 };
-const scope: ScopeContext = { nameStart: 0, nameStop: 0, versionStart: 0, versionStop: 0, attributes: new AttributeList(), schemaUrlStart: 0, schemaUrlStop: 0 };
+const scope: ScopeContext = { nameStart: 0, nameStop: 0, versionStart: 0, versionStop: 0, attributes: new AttributeList(), droppedAttributesCount: 0, schemaUrlStart: 0, schemaUrlStop: 0 };
 
 /** Walks an Export request's bytes; throws UndecodableError where they are not a well-formed request. */
 export function walkExport(bytes: Uint8Array, visitor: ExportVisitor): void {
@@ -110,6 +112,7 @@ function walkScopeGroup(bytes: Uint8Array, start: number, stop: number, visitor:
   const reader = scopeReader.reset(bytes, start, stop);
   scope.attributes.reset(bytes);
   scope.nameStart = scope.nameStop = scope.versionStart = scope.versionStop = scope.schemaUrlStart = scope.schemaUrlStop = start;
+  scope.droppedAttributesCount = 0;
   while (reader.next()) {
     if (reader.wireType !== LENGTH_DELIMITED) reader.skip();
     else if (reader.field === SCOPE) readScope(bytes, reader.start, reader.stop);
@@ -130,7 +133,8 @@ function walkScopeGroup(bytes: Uint8Array, start: number, stop: number, visitor:
 function readScope(bytes: Uint8Array, start: number, stop: number): void {
   const reader = partReader.reset(bytes, start, stop);
   while (reader.next()) {
-    if (reader.wireType !== LENGTH_DELIMITED) reader.skip();
+    if (reader.field === SCOPE_DROPPED_ATTRIBUTES_COUNT && reader.wireType === VARINT) scope.droppedAttributesCount = reader.varint32();
+    else if (reader.wireType !== LENGTH_DELIMITED) reader.skip();
     else if (reader.field === SCOPE_NAME) {
       scope.nameStart = reader.start;
       scope.nameStop = reader.stop;

@@ -1,8 +1,9 @@
 // Writes rows in ClickHouse's RowBinary format: each row's columns in the order of the insert's
 // column list, with no names, no escaping and no text to parse again. String: LEB128 length then the
-// bytes; UInt8: one byte; UInt64 and DateTime64: 8 bytes little-endian; Array and Map: LEB128 count
-// then the elements (a Map's as key, value pairs). Hand-written for the same reason as the reader:
-// rows go from the Export's bytes into this buffer without becoming objects in between.
+// bytes; UInt8 and Bool: one byte; (U)Int32: 4 bytes and UInt64, Float64 and DateTime64: 8 bytes,
+// little-endian; Array and Map: LEB128 count then the elements (a Map's as key, value pairs).
+// Hand-written for the same reason as the reader: rows go from the Export's bytes into this buffer
+// without becoming objects in between.
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const SHORT_COPY = 96;
@@ -42,6 +43,20 @@ export class RowBinaryWriter {
     buffer[this.length++] = value;
   }
 
+  /** UInt32, or Int32 (the same bytes), little-endian. */
+  u32(value: number): void {
+    this.reserve(4);
+    this.buffer.writeUInt32LE(value >>> 0, this.length);
+    this.length += 4;
+  }
+
+  /** Float64, little-endian. */
+  f64(value: number): void {
+    this.reserve(8);
+    this.buffer.writeDoubleLE(value, this.length);
+    this.length += 8;
+  }
+
   /** A 64-bit value given as unsigned low and high halves, little-endian. */
   u64(low: number, high: number): void {
     this.reserve(8);
@@ -79,10 +94,12 @@ export class RowBinaryWriter {
   hexId(bytes: Uint8Array, start: number, stop: number): void {
     let zero = true;
     for (let i = start; i < stop && zero; i++) zero = bytes[i] === 0;
-    if (zero) {
-      this.u8(0);
-      return;
-    }
+    if (zero) this.u8(0);
+    else this.hex(bytes, start, stop);
+  }
+
+  /** bytes[start, stop) as lowercase hex text. */
+  hex(bytes: Uint8Array, start: number, stop: number): void {
     const size = (stop - start) * 2;
     this.varint(size);
     this.reserve(size);
@@ -92,6 +109,12 @@ export class RowBinaryWriter {
       buffer[this.length++] = HEX_DIGITS[byte >>> 4]!;
       buffer[this.length++] = HEX_DIGITS[byte & 15]!;
     }
+  }
+
+  /** An Array column of `count` elements, written to `elements` before. */
+  array(count: number, elements: RowBinaryWriter): void {
+    this.varint(count);
+    this.raw(elements.view());
   }
 
   /** What was written, as a view of the writer's own buffer (valid until the next write). */
