@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
-import { logs, traces, type ExportLogsServiceRequest, type ExportTraceServiceRequest } from '@rollpoint/proto';
+import { logs, metrics, traces, type ExportLogsServiceRequest, type ExportTraceServiceRequest } from '@rollpoint/proto';
 import { expect } from 'chai';
 import Long from 'long';
 import { rawExport } from '../testing/grpc.js';
@@ -41,7 +41,7 @@ describe('bad input: the right status, counted, and the processes keep serving',
 
   before(async function () {
     backend = await startBackendProcess({ maxRecvMsgSizeMib: 1 });
-    agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, maxRecvMsgSizeMib: 1, batch: { timeout: '10ms' } });
+    agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, maxRecvMsgSizeMib: 1, batch: { timeout: '10ms' }, metrics: true });
   });
 
   after(async function () {
@@ -90,10 +90,14 @@ describe('bad input: the right status, counted, and the processes keep serving',
         expect(metricValue(await metricsText(), refused)).to.be.at.least(1);
       });
 
-      it('answers UNIMPLEMENTED with a clear message for metrics', async function () {
-        const answer = await rawExport(port(), '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', new Uint8Array());
-        expect(answer.code).to.equal(status.UNIMPLEMENTED);
-        expect(answer.details).to.match(/does not take metrics/);
+      it('answers INVALID_ARGUMENT to an undecodable metrics request and takes an empty one', async function () {
+        const before = metricValue(await metricsText(), sample(metrics.grpcMethod, 'INVALID_ARGUMENT'));
+        const garbage = await rawExport(port(), metrics.grpcMethod, GARBAGE);
+        expect(garbage.code, garbage.details).to.equal(status.INVALID_ARGUMENT);
+        expect(garbage.details).to.match(/undecodable OTLP metrics request/);
+        expect(metricValue(await metricsText(), sample(metrics.grpcMethod, 'INVALID_ARGUMENT'))).to.equal(before + 1);
+        const empty = await rawExport(port(), metrics.grpcMethod, new Uint8Array());
+        expect(empty.code, empty.details).to.equal(status.OK);
       });
     });
   }
