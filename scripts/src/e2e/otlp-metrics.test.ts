@@ -1,69 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { AggregationTemporalityPreference, OTLPMetricExporter as HttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, AggregationType, InstrumentType, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { InstrumentType } from '@opentelemetry/sdk-metrics';
 import { metrics, type ExportMetricsServiceRequest, type KeyValue, type Metric } from '@rollpoint/proto';
 import { expect } from 'chai';
 import Long from 'long';
+import { MeteredApp, POINTS_PER_COLLECTION } from '../testing/metered-app.js';
 import { startMetricsSink, type MetricsSink } from '../testing/otlp-sink.js';
 import { metricValue, startAgentProcess, waitUntil, type AgentProcess } from '../testing/processes.js';
 
 // The OpenTelemetry JS SDK's own metric exporters (OTLP/gRPC and OTLP/HTTP JSON) send every
 // instrument kind through a real agent, whose exporter delivers to a real OTLP/gRPC server.
-
-const HOUR_MS = 3_600_000;
-/** Data points each app exports per collection: one per instrument. */
-const POINTS_PER_COLLECTION = 5;
-
-/** An app with one instrument of each kind, exporting only when told to (forceFlush). */
-class MeteredApp {
-  readonly exporter: PushMetricExporter;
-  private readonly provider: MeterProvider;
-  private readonly reader: PeriodicExportingMetricReader;
-  private depth = 0;
-  readonly requests;
-  readonly inflight;
-  readonly duration;
-  readonly sizes;
-
-  constructor(
-    readonly service: string,
-    exporter: PushMetricExporter,
-  ) {
-    this.exporter = exporter;
-    this.reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: HOUR_MS, exportTimeoutMillis: 30_000 });
-    this.provider = new MeterProvider({
-      resource: resourceFromAttributes({ 'service.name': service }),
-      readers: [this.reader],
-      views: [{ instrumentName: 'payload.size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
-    });
-    const meter = this.provider.getMeter('rollpoint-e2e', '0.1.0');
-    this.requests = meter.createCounter('requests', { unit: '{request}' });
-    this.inflight = meter.createUpDownCounter('inflight');
-    this.duration = meter.createHistogram('duration', { unit: 's' });
-    this.sizes = meter.createHistogram('payload.size', { unit: 'By' });
-    meter.createObservableGauge('queue.depth').addCallback((result) => result.observe(this.depth));
-  }
-
-  setDepth(depth: number): void {
-    this.depth = depth;
-  }
-
-  /** Collects and exports now; rejects when the agent did not take the export. */
-  flush(): Promise<void> {
-    return this.reader.forceFlush();
-  }
-
-  /** The OTLP temporality (1 delta, 2 cumulative) the SDK chose for an instrument kind. */
-  temporality(kind: InstrumentType): number {
-    return this.exporter.selectAggregationTemporality!(kind) === AggregationTemporality.DELTA ? 1 : 2;
-  }
-
-  shutdown(): Promise<void> {
-    return this.provider.shutdown();
-  }
-}
 
 const stringAttributes = (attributes: KeyValue[] | null | undefined): Record<string, string | null | undefined> =>
   Object.fromEntries((attributes ?? []).map((kv) => [kv.key, kv.value?.stringValue]));
@@ -130,24 +77,10 @@ describe('OTLP metrics through the agent: the SDK’s gRPC and HTTP exporters, e
       new MeteredApp('http-delta', new HttpMetricExporter({ url: httpUrl, temporalityPreference: DELTA })),
     ];
     // First collection; the second only once the first was delivered, so arrival order is collection order.
-    for (const app of apps) {
-      app.requests.add(3, { route: '/pay' });
-      app.inflight.add(5);
-      app.duration.record(0.2);
-      app.duration.record(1.5);
-      app.sizes.record(3);
-      app.sizes.record(512);
-      app.setDepth(7);
-    }
+    for (const app of apps) app.recordFirstCollection();
     await Promise.all(apps.map((app) => app.flush()));
     await waitUntil(async () => apps.every((app) => pointsOf(sink, app.service) === POINTS_PER_COLLECTION), 'the first collection to be delivered', 30000, agent);
-    for (const app of apps) {
-      app.requests.add(2, { route: '/pay' });
-      app.inflight.add(-7);
-      app.duration.record(7);
-      app.sizes.record(4096);
-      app.setDepth(11);
-    }
+    for (const app of apps) app.recordSecondCollection();
     await Promise.all(apps.map((app) => app.flush()));
     await waitUntil(async () => apps.every((app) => pointsOf(sink, app.service) === 2 * POINTS_PER_COLLECTION), 'the second collection to be delivered', 30000, agent);
     const all = delivered(sink);
