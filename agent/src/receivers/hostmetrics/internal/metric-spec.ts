@@ -16,6 +16,10 @@ export interface Point {
   attributes: Readonly<Record<string, string>>;
 }
 
+/** One device's points by direction: byDirection('sda', { read: 1, write: 2 }). */
+export const byDirection = (device: string, values: Readonly<Record<string, number>>): Point[] =>
+  Object.entries(values).map(([direction, value]) => ({ value, attributes: { device, direction } }));
+
 export interface MetricSpec {
   name: string;
   description: string;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { buildMetric, type MetricSpec, type Point } from '../internal/metric-spec.js';
+import { buildMetric, byDirection, type MetricSpec, type Point } from '../internal/metric-spec.js';
 import { filterSet, nameFilter } from '../internal/name-filter.js';
 import { scraperConfig, tableRows, type ScraperFactory } from '../internal/scraper.js';
 
@@ -29,48 +29,18 @@ const configSchema = scraperConfig(METRICS, {
 
 const SECTOR_BYTES = 512;
 
-/** One /proc/diskstats line's counters (after major, minor and name), named. */
-export interface DiskStats {
-  device: string;
-  reads: number;
-  readsMerged: number;
-  sectorsRead: number;
-  readMs: number;
-  writes: number;
-  writesMerged: number;
-  sectorsWritten: number;
-  writeMs: number;
-  inProgress: number;
-  ioMs: number;
-  weightedIoMs: number;
-}
+// The counters of a /proc/diskstats line after major, minor and name, in their order.
+const FIELDS = ['reads', 'readsMerged', 'sectorsRead', 'readMs', 'writes', 'writesMerged', 'sectorsWritten', 'writeMs', 'inProgress', 'ioMs', 'weightedIoMs'] as const;
+
+export type DiskStats = { device: string } & Record<(typeof FIELDS)[number], number>;
 
 export function parseDiskStats(text: string): DiskStats[] {
   return tableRows(text, 0)
-    .filter((fields) => fields.length >= 14)
-    .map((fields) => {
-      const n = fields.slice(3, 14).map(Number);
-      return {
-        device: fields[2]!,
-        reads: n[0]!,
-        readsMerged: n[1]!,
-        sectorsRead: n[2]!,
-        readMs: n[3]!,
-        writes: n[4]!,
-        writesMerged: n[5]!,
-        sectorsWritten: n[6]!,
-        writeMs: n[7]!,
-        inProgress: n[8]!,
-        ioMs: n[9]!,
-        weightedIoMs: n[10]!,
-      };
-    });
+    .filter((fields) => fields.length >= 3 + FIELDS.length)
+    .map((fields) => ({ device: fields[2]!, ...(Object.fromEntries(FIELDS.map((name, i) => [name, Number(fields[3 + i])])) as Record<(typeof FIELDS)[number], number>) }));
 }
 
-const readWrite = (device: string, read: number, write: number): Point[] => [
-  { value: read, attributes: { device, direction: 'read' } },
-  { value: write, attributes: { device, direction: 'write' } },
-];
+const readWrite = (device: string, read: number, write: number): Point[] => byDirection(device, { read, write });
 
 export const diskScraper: ScraperFactory<z.output<typeof configSchema>> = {
   metrics: METRICS,

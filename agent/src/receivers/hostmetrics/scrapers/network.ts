@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { buildMetric, type MetricSpec, type Point } from '../internal/metric-spec.js';
+import { buildMetric, byDirection, type MetricSpec } from '../internal/metric-spec.js';
 import { filterSet, nameFilter } from '../internal/name-filter.js';
 import { scraperConfig, tableRows, type ScraperFactory } from '../internal/scraper.js';
 
@@ -60,11 +60,6 @@ export function countTcpStates(files: readonly string[]): Map<string, number> {
   return counts;
 }
 
-const directions = (device: string, receive: number, transmit: number): Point[] => [
-  { value: receive, attributes: { device, direction: 'receive' } },
-  { value: transmit, attributes: { device, direction: 'transmit' } },
-];
-
 export const networkScraper: ScraperFactory<z.output<typeof configSchema>> = {
   metrics: METRICS,
   configSchema,
@@ -75,7 +70,7 @@ export const networkScraper: ScraperFactory<z.output<typeof configSchema>> = {
         const interfaces = parseNetDev(await host.proc('net/dev')).filter((i) => included(i.device));
         // A host without IPv6 has no tcp6.
         const tcp = await Promise.all([host.proc('net/tcp'), host.proc('net/tcp6').catch(() => '')]);
-        const column = (index: number) => interfaces.flatMap((i) => directions(i.device, i.receive[index]!, i.transmit[index]!));
+        const column = (index: number) => interfaces.flatMap((i) => byDirection(i.device, { receive: i.receive[index]!, transmit: i.transmit[index]! }));
         const connections = [...countTcpStates(tcp)].map(([state, value]) => ({ value, attributes: { protocol: 'tcp', state } }));
         return [
           buildMetric(NETWORK_IO, column(0), times),
