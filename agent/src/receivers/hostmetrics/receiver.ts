@@ -6,7 +6,7 @@ import type { Component, ComponentContext, ReceiverConsumers } from '../../compo
 import type { HostmetricsConfig } from './config.js';
 import type { ScrapeTimes } from './internal/metric-spec.js';
 import { hostFiles, keyedNumbers, type HostFiles, type Scraper, type ScraperSettings } from './internal/scraper.js';
-import { scraperFactories, type ScraperType } from './scrapers.js';
+import { createScraper, scraperFactories, type ScraperType } from './scrapers.js';
 
 // The hostmetrics receiver: every collection_interval it runs its scrapers, each on its own (one
 // that fails is logged and counted, the others' metrics still go), and hands one OTLP metrics
@@ -59,8 +59,7 @@ export class HostMetricsReceiver implements Component {
     this.running = (Object.keys(scraperFactories) as ScraperType[]).flatMap((type) => {
       const settings = this.config.scrapers[type] as ScraperSettings | undefined;
       if (!settings) return [];
-      const warn = (problem: string) => this.warnOnce(type, problem);
-      const scraper = (scraperFactories[type].create as (config: ScraperSettings, host: HostFiles, warn: (problem: string) => void) => Scraper)(settings, this.host, warn);
+      const scraper = createScraper(type, settings, this.host, (problem) => this.warnOnce(type, problem));
       return [{ type, scraper, enabled: (metric: string) => settings.metrics[metric]?.enabled !== false }];
     });
     this.startNanos = await bootTimeNanos(this.host).catch((err: Error) => {

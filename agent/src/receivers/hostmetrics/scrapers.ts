@@ -1,3 +1,4 @@
+import type { HostFiles, Scraper, ScraperFactory, ScraperSettings } from './internal/scraper.js';
 import { cpuScraper } from './scrapers/cpu.js';
 import { diskScraper } from './scrapers/disk.js';
 import { filesystemScraper } from './scrapers/filesystem.js';
@@ -20,3 +21,8 @@ export const scraperFactories = {
 } as const;
 
 export type ScraperType = keyof typeof scraperFactories;
+
+/** The scraper of `type`, from the settings config.ts parsed with that type's own schema. */
+export function createScraper(type: ScraperType, settings: ScraperSettings, host: HostFiles, warn: (problem: string) => void): Scraper {
+  return (scraperFactories[type] as unknown as ScraperFactory<ScraperSettings>).create(settings, host, warn);
+}
