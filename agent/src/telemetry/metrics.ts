@@ -63,6 +63,11 @@ export function createAgentMetrics() {
       'SNMP packets by outcome: received, rejected (wrong community, unknown user, wrong key), malformed (not one whole SNMPv1/v2c/v3 message, undecodable, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
       ['receiver', 'version', 'outcome'],
     ),
+    hostmetricsScrapes: counter(
+      'receiver_hostmetrics_scrapes_total',
+      'Scrapes of the hostmetrics receiver by scraper and outcome: ok (delivered), failed (the host could not be read; logged, the other scrapers went on), dropped (the pipeline did not take the collection).',
+      ['receiver', 'scraper', 'outcome'],
+    ),
     udpReceiveBufferBytes: new Gauge({
       name: 'rollpoint_agent_receiver_udp_receive_buffer_bytes',
       help: "The receive buffer the kernel granted a receiver's UDP socket (requests are capped at net.core.rmem_max; Linux reports twice the size it books).",

@@ -194,6 +194,8 @@ export interface AgentOptions {
   snmptrap?: Record<string, unknown>;
   /** Adds a metrics pipeline: the OTLP receiver through the same processors to exporters.otlp. */
   metrics?: boolean;
+  /** Adds a hostmetrics receiver with these settings to the metrics pipeline (which it adds). */
+  hostmetrics?: Record<string, unknown>;
 }
 
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
@@ -227,7 +229,9 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
     snmptrap = await freePort();
     receivers.snmptrap = { endpoint: `127.0.0.1:${snmptrap}`, ...options.snmptrap };
   }
+  if (options.hostmetrics) receivers.hostmetrics = options.hostmetrics;
   const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
+  const metricReceivers = ['otlp', ...(options.hostmetrics ? ['hostmetrics'] : [])];
   const config = {
     agent: { id: 'agent-under-test', data_dir: dataDir },
     receivers,
@@ -239,7 +243,7 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
     exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16, ...options.exporter } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: {
-      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers }, ...(options.metrics ? { metrics: pipeline } : {}) },
+      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers }, ...(options.metrics || options.hostmetrics ? { metrics: { ...pipeline, receivers: metricReceivers } } : {}) },
       telemetry: { logs: { level: 'warn' } },
     },
   };
