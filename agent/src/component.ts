@@ -1,4 +1,4 @@
-import type { ExportLogsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
+import type { ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
 import type { Consume } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -31,6 +31,7 @@ export interface ComponentContext {
 export interface ReceiverConsumers {
   traces?: Consume<ExportTraceServiceRequest>;
   logs?: Consume<ExportLogsServiceRequest>;
+  metrics?: Consume<ExportMetricsServiceRequest>;
 }
 
 export interface ReceiverFactory<C = unknown> {

@@ -4,6 +4,7 @@ import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { prometheusReceiverFactory } from './receivers/prometheus/factory.js';
 import { snmptrapReceiverFactory } from './receivers/snmptrap/factory.js';
 import { syslogReceiverFactory } from './receivers/syslog/factory.js';
 
@@ -15,6 +16,7 @@ export const receiverFactories = byType<ReceiverFactory<never>>(
   otlpReceiverFactory as ReceiverFactory<never>,
   syslogReceiverFactory as ReceiverFactory<never>,
   snmptrapReceiverFactory as ReceiverFactory<never>,
+  prometheusReceiverFactory as ReceiverFactory<never>,
 );
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,

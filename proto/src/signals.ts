@@ -10,7 +10,7 @@ import {
 } from './otlp.js';
 import { rejectInvalidLogRecords, rejectInvalidSpans, type Rejection } from './validate.js';
 
-export type SignalName = 'traces' | 'logs';
+export type SignalName = 'traces' | 'logs' | 'metrics';
 
 /**
  * Everything signal-specific that generic code (receivers, processors, exporters, the backend's

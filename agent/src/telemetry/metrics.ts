@@ -63,6 +63,11 @@ export function createAgentMetrics() {
       'SNMP packets by outcome: received, rejected (wrong community, unknown user, wrong key), malformed (not one whole SNMPv1/v2c/v3 message, undecodable, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
       ['receiver', 'version', 'outcome'],
     ),
+    prometheusScrapes: counter(
+      'receiver_prometheus_scrapes_total',
+      'Prometheus scrapes by job and outcome: up, failed (no connection, TLS refused, an HTTP status other than 200), timeout (over scrape_timeout), malformed (the exposition does not parse), dropped (scraped, but the pipeline refused it).',
+      ['receiver', 'job', 'outcome'],
+    ),
     udpReceiveBufferBytes: new Gauge({
       name: 'rollpoint_agent_receiver_udp_receive_buffer_bytes',
       help: "The receive buffer the kernel granted a receiver's UDP socket (requests are capped at net.core.rmem_max; Linux reports twice the size it books).",
