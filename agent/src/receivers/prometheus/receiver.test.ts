@@ -233,7 +233,7 @@ describe('prometheus receiver', function () {
     const build = metric(request, 'build').sum!;
     expect(build.isMonotonic).to.equal(false);
     expect(attributes(build.dataPoints![0]!.attributes)).to.deep.equal({ version: '1.2.3', env: 'test' });
-    expect(metric(request, 'mystery').gauge!.dataPoints![0]!.asDouble).to.be.NaN;
+    expect(Number.isNaN(metric(request, 'mystery').gauge!.dataPoints![0]!.asDouble)).to.equal(true);
     expect(gaugeValue(request, 'scrape_samples_scraped')).to.equal(13);
   });
 

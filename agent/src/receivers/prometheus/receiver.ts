@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ExportMetricsServiceRequest } from '@rollpoint/proto';
+import type { ExportMetricsServiceRequest, Metric } from '@rollpoint/proto';
 import type { Consume } from '@rollpoint/runtime';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import type { PrometheusConfig, ScrapeConfig } from './config.js';
@@ -12,6 +12,10 @@ import { countPoints, familiesToMetrics, scrapeHealthMetrics, targetResource, ty
 export const SCOPE_PROMETHEUS = 'rollpoint/prometheus';
 
 type Outcome = 'up' | 'failed' | 'timeout' | 'malformed';
+
+const requestOf = (target: Target, metrics: Metric[]): ExportMetricsServiceRequest => ({
+  resourceMetrics: [{ resource: targetResource(target), scopeMetrics: [{ scope: { name: SCOPE_PROMETHEUS }, metrics }] }],
+});
 
 /** One target of a scrape config, scraped every scrape_interval. */
 class TargetScrape {
@@ -107,16 +111,13 @@ export class PrometheusReceiver implements Component {
         samplesScraped: families?.reduce((n, f) => n + f.samples.length, 0) ?? 0,
         seriesAdded: families ? target.starts.endScrape() : 0,
       };
-      request = {
-        resourceMetrics: [
-          { resource: targetResource(target.target), scopeMetrics: [{ scope: { name: SCOPE_PROMETHEUS }, metrics: [...metrics, ...scrapeHealthMetrics(health, context)] }] },
-        ],
-      };
+      request = requestOf(target.target, [...metrics, ...scrapeHealthMetrics(health, context)]);
     } catch (err) {
       // A bug of ours in reading this target's answer: counted and logged, the agent goes on.
       outcome = 'malformed';
       error = `the scrape could not be converted: ${(err as Error).message}`;
-      request = { resourceMetrics: [{ resource: targetResource(target.target), scopeMetrics: [{ scope: { name: SCOPE_PROMETHEUS }, metrics: scrapeHealthMetrics({ up: false, durationSeconds: (performance.now() - began) / 1000, samplesScraped: 0, seriesAdded: 0 }, { scrapeTimeMs, target: target.target }) }] }] };
+      const health = { up: false, durationSeconds: (performance.now() - began) / 1000, samplesScraped: 0, seriesAdded: 0 };
+      request = requestOf(target.target, scrapeHealthMetrics(health, { scrapeTimeMs, target: target.target }));
     }
     this.count(target, outcome);
     const where = { receiver: id, job: target.target.job, instance: target.target.instance };

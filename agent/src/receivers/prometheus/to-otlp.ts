@@ -143,73 +143,59 @@ class FamilyConverter {
     return { ...describe(family, family.name), gauge: { dataPoints: family.samples.map((s) => this.numberPoint(s)) } };
   }
 
-  histogram(family: MetricFamily): Metric {
-    const dataPoints: HistogramDataPoint[] = [];
-    for (const group of groupSamples(family.samples, 'le')) {
-      const buckets: Array<{ bound: number; count: number; sample: Sample }> = [];
-      let count: Sample | undefined;
-      let sum: Sample | undefined;
-      let created: Sample | undefined;
-      for (const sample of group) {
-        const suffix = sample.name.slice(family.name.length);
-        if (suffix === '_count') count = sample;
-        else if (suffix === '_sum') sum = sample;
-        else if (suffix === '_created') created = sample;
-        else {
-          const le = sample.labels.find(([name]) => name === 'le')?.[1];
-          const bound = le === undefined ? NaN : le === '+Inf' ? Infinity : Number(le);
-          if (!Number.isNaN(bound)) buckets.push({ bound, count: sample.value, sample });
-        }
-      }
-      buckets.sort((a, b) => a.bound - b.bound);
-      // As the Collector: a histogram without its count or its +Inf bucket is incomplete and left out.
-      if (!count || buckets.at(-1)?.bound !== Infinity) continue;
+  /**
+   * A histogram's or summary's label sets, each with its `_count` and `_sum`, its buckets or
+   * quantiles (`by` their label, in order) and what its point has beside them. A label set without
+   * `_count` is incomplete and left out, as the Collector does.
+   */
+  private aggregates(family: MetricFamily, by: 'le' | 'quantile') {
+    return groupSamples(family.samples, by).flatMap((group) => {
+      const part = (suffix: string) => group.find((s) => s.name === `${family.name}${suffix}`);
+      const count = part('_count');
+      if (!count) return [];
+      const sum = part('_sum');
       const timeUnixNano = nanosFromMs(this.timeMsOf(count));
-      dataPoints.push({
+      const bounds = group
+        .filter((s) => s.name === family.name || s.name === `${family.name}_bucket`)
+        .map((sample) => ({ bound: boundOf(sample, by), sample }))
+        .filter((b) => !Number.isNaN(b.bound))
+        .sort((a, b) => a.bound - b.bound);
+      const point = {
         attributes: attributesOf(count.labels, this.context.target),
-        startTimeUnixNano: this.start(family.name, count.labels, timeUnixNano, [count.value, sum?.value ?? 0], created),
+        startTimeUnixNano: this.start(family.name, count.labels, timeUnixNano, [count.value, sum?.value ?? 0], part('_created')),
         timeUnixNano,
         count: Long.fromNumber(count.value, true),
+      };
+      return [{ point, sum, bounds }];
+    });
+  }
+
+  histogram(family: MetricFamily): Metric {
+    const dataPoints = this.aggregates(family, 'le')
+      // A histogram without its +Inf bucket is incomplete, as for the Collector.
+      .filter(({ bounds }) => bounds.at(-1)?.bound === Infinity)
+      .map(({ point, sum, bounds }): HistogramDataPoint => ({
+        ...point,
         ...(sum ? { sum: sum.value } : {}),
-        explicitBounds: buckets.slice(0, -1).map((b) => b.bound),
-        bucketCounts: buckets.map((b, i) => Long.fromNumber(Math.max(0, b.count - (i > 0 ? buckets[i - 1]!.count : 0)), true)),
-        exemplars: buckets.flatMap((b) => (b.sample.exemplar ? [exemplarOf(b.sample.exemplar)] : [])),
-      });
-    }
+        explicitBounds: bounds.slice(0, -1).map((b) => b.bound),
+        bucketCounts: bounds.map((b, i) => Long.fromNumber(Math.max(0, b.sample.value - (i > 0 ? bounds[i - 1]!.sample.value : 0)), true)),
+        exemplars: bounds.flatMap((b) => (b.sample.exemplar ? [exemplarOf(b.sample.exemplar)] : [])),
+      }));
     return { ...describe(family, family.name), histogram: { dataPoints, aggregationTemporality: CUMULATIVE } };
   }
 
   summary(family: MetricFamily): Metric {
-    const dataPoints: SummaryDataPoint[] = [];
-    for (const group of groupSamples(family.samples, 'quantile')) {
-      const quantiles: Array<{ quantile: number; value: number }> = [];
-      let count: Sample | undefined;
-      let sum: Sample | undefined;
-      let created: Sample | undefined;
-      for (const sample of group) {
-        const suffix = sample.name.slice(family.name.length);
-        if (suffix === '_count') count = sample;
-        else if (suffix === '_sum') sum = sample;
-        else if (suffix === '_created') created = sample;
-        else {
-          const quantile = Number(sample.labels.find(([name]) => name === 'quantile')?.[1] ?? NaN);
-          if (!Number.isNaN(quantile)) quantiles.push({ quantile, value: sample.value });
-        }
-      }
-      if (!count) continue;
-      quantiles.sort((a, b) => a.quantile - b.quantile);
-      const timeUnixNano = nanosFromMs(this.timeMsOf(count));
-      dataPoints.push({
-        attributes: attributesOf(count.labels, this.context.target),
-        startTimeUnixNano: this.start(family.name, count.labels, timeUnixNano, [count.value, sum?.value ?? 0], created),
-        timeUnixNano,
-        count: Long.fromNumber(count.value, true),
-        sum: sum?.value ?? 0,
-        quantileValues: quantiles,
-      });
-    }
+    const dataPoints = this.aggregates(family, 'quantile').map(
+      ({ point, sum, bounds }): SummaryDataPoint => ({ ...point, sum: sum?.value ?? 0, quantileValues: bounds.map((b) => ({ quantile: b.bound, value: b.sample.value })) }),
+    );
     return { ...describe(family, family.name), summary: { dataPoints } };
   }
+}
+
+/** A bucket's `le` or a quantile's `quantile` label as a number; NaN when missing or not one. */
+function boundOf(sample: Sample, label: 'le' | 'quantile'): number {
+  const value = sample.labels.find(([name]) => name === label)?.[1];
+  return value === undefined || value === '' ? NaN : value === '+Inf' ? Infinity : Number(value);
 }
 
 const describe = (family: MetricFamily, name: string): Metric => ({ name, description: family.help, unit: family.unit });
