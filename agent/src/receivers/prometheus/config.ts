@@ -39,6 +39,20 @@ const tlsConfig = z.strictObject({
 
 const scrapeDefaults = { scrape_interval: 60000, scrape_timeout: 10000 };
 
+const SIZE_UNITS: Readonly<Record<string, number>> = { B: 1, KB: 2 ** 10, KiB: 2 ** 10, MB: 2 ** 20, MiB: 2 ** 20, GB: 2 ** 30, GiB: 2 ** 30 };
+
+/** A size in bytes, or as Prometheus writes them ("10MB", base 2). */
+const bytes = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const found = /^(\d+)\s*([A-Za-z]*)$/.exec(value.trim());
+  const unit = found ? SIZE_UNITS[found[2] || 'B'] : undefined;
+  if (!found || unit === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a size (e.g. 512KB, 10MB)` });
+    return z.NEVER;
+  }
+  return Number(found[1]) * unit;
+});
+
 const scrapeConfig = z
   .strictObject({
     /** The `job`: service.name of what these targets report. */
@@ -58,6 +72,8 @@ const scrapeConfig = z
     bearer_token_file: z.string().min(1).optional(),
     tls_config: tlsConfig.optional(),
     static_configs: z.array(staticConfig).default([]),
+    /** A scrape whose body (or what it inflates to) is larger fails; 0 sets no limit, as in Prometheus. */
+    body_size_limit: bytes.default(0),
   })
   .refine((c) => [c.basic_auth, c.authorization, c.bearer_token, c.bearer_token_file].filter((a) => a !== undefined).length <= 1, {
     message: 'at most one of basic_auth, authorization, bearer_token and bearer_token_file',

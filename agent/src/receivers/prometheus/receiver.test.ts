@@ -305,6 +305,24 @@ describe('prometheus receiver', function () {
     expect(running.logged.some((l) => l.level === 'info' && l.message === 'prometheus target up again')).to.equal(true);
   });
 
+  it('fails a scrape whose body, or what it inflates to, is over body_size_limit', async function () {
+    const big = `${'# padding\n'.repeat(200)}ok 1\n`;
+    let gzipped = false;
+    target.handle((_req, res) => (gzipped ? res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(big)) : res.end(big)));
+    running = await startReceiver(scrapeConfig(target.instance, { body_size_limit: '1KB' }));
+    await waitUntil(() => running!.requests.length >= 1, 'a scrape');
+    gzipped = true;
+    const plain = running.requests.length;
+    await waitUntil(() => running!.requests.length >= plain + 2, 'scrapes of the gzipped body');
+    expect(gzipSync(big).length).to.be.below(1024);
+    expect(running.requests.map((r) => gaugeValue(r, 'up'))).to.not.include(1);
+    expect(running.logged.filter((l) => l.level === 'warn').map((l) => l.fields.error)).to.deep.equal(['the body is larger than body_size_limit (1024 bytes)']);
+    await running.receiver.shutdown();
+    running = await startReceiver(scrapeConfig(target.instance, { body_size_limit: '10MB' }));
+    await waitUntil(() => running!.requests.length >= 1, 'a scrape within the limit');
+    expect(gaugeValue(running.requests[0]!, 'up')).to.equal(1);
+  });
+
   it('reports a target that refuses connections as up 0 and goes on scraping it', async function () {
     const { instance } = target;
     await new Promise((resolve) => target.server.close(resolve));

@@ -71,6 +71,7 @@ export class ScrapeClient {
         ...(tls?.server_name ? { servername: tls.server_name } : {}),
         rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
       },
+      maxResponseSize: config.body_size_limit || -1,
     });
     return new ScrapeClient(config, agent);
   }
@@ -103,12 +104,17 @@ export class ScrapeClient {
         throw new ScrapeError(`HTTP status ${response.statusCode}`, 'failed');
       }
       const bytes = Buffer.from(await response.body.arrayBuffer());
-      const body = response.headers['content-encoding'] === 'gzip' ? await gunzipAsync(bytes) : bytes;
+      const limit = this.config.body_size_limit;
+      const body = response.headers['content-encoding'] === 'gzip' ? await gunzipAsync(bytes, limit ? { maxOutputLength: limit } : {}) : bytes;
       const contentType = response.headers['content-type'];
       return { body: body.toString('utf8'), ...(typeof contentType === 'string' ? { contentType } : {}) };
     } catch (error) {
       if (error instanceof ScrapeError) throw error;
       if (timeout.aborted) throw new ScrapeError(`no answer within scrape_timeout (${this.config.scrape_timeout} ms)`, 'timeout');
+      const { code } = error as { code?: string };
+      if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' || code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ScrapeError(`the body is larger than body_size_limit (${this.config.body_size_limit} bytes)`, 'failed');
+      }
       throw new ScrapeError(describe(error), 'failed');
     }
   }
