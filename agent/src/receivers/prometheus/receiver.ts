@@ -6,7 +6,7 @@ import type { PrometheusConfig, ScrapeConfig } from './config.js';
 import { ExpositionError, formatOf, parseExposition } from './exposition.js';
 import { ScrapeClient, ScrapeError } from './scrape.js';
 import { StartTimes } from './start-times.js';
-import { countPoints, familiesToMetrics, scrapeHealthMetrics, targetResource, type Target } from './to-otlp.js';
+import { countPoints, familiesToMetrics, scrapeHealthMetrics, seriesOf, targetResource, type Target } from './to-otlp.js';
 
 /** The instrumentation scope of the scraped metrics. */
 export const SCOPE_PROMETHEUS = 'rollpoint/prometheus';
@@ -20,6 +20,8 @@ const requestOf = (target: Target, metrics: Metric[]): ExportMetricsServiceReque
 /** One target of a scrape config, scraped every scrape_interval. */
 class TargetScrape {
   readonly starts = new StartTimes();
+  /** The series of the last scrape that parsed, to count the new ones. */
+  series = new Set<string>();
   /** What the last scrape failed with, to log a change of state once rather than every interval. */
   lastError: string | undefined;
   timer?: NodeJS.Timeout;
@@ -109,8 +111,14 @@ export class PrometheusReceiver implements Component {
         up: families !== undefined,
         durationSeconds: (performance.now() - began) / 1000,
         samplesScraped: families?.reduce((n, f) => n + f.samples.length, 0) ?? 0,
-        seriesAdded: families ? target.starts.endScrape() : 0,
+        seriesAdded: 0,
       };
+      if (families) {
+        target.starts.endScrape();
+        const series = seriesOf(families);
+        for (const key of series) if (!target.series.has(key)) health.seriesAdded++;
+        target.series = series;
+      }
       request = requestOf(target.target, [...metrics, ...scrapeHealthMetrics(health, context)]);
     } catch (err) {
       // A bug of ours in reading this target's answer: counted and logged, the agent goes on.

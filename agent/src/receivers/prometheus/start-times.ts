@@ -32,15 +32,9 @@ export class StartTimes {
     this.seen.set(key, { startNanos, previous: totals });
   }
 
-  /**
-   * Ends a scrape: series it did not have are forgotten (if one comes back it starts again).
-   * Returns how many of its series were new.
-   */
-  endScrape(): number {
-    let added = 0;
-    for (const key of this.seen.keys()) if (!this.series.has(key)) added++;
+  /** Ends a scrape: series it did not have are forgotten (if one comes back it starts again). */
+  endScrape(): void {
     this.series = this.seen;
     this.seen = new Map();
-    return added;
   }
 }

@@ -227,6 +227,10 @@ export function familiesToMetrics(families: readonly MetricFamily[], context: Co
   return metrics.filter((metric) => pointsOf(metric) > 0);
 }
 
+/** Each sample's series (name and labels), as Prometheus counts them for scrape_series_added. */
+export const seriesOf = (families: readonly MetricFamily[]): Set<string> =>
+  new Set(families.flatMap((family) => family.samples.map((sample) => `${sample.name}${labelKey(sample.labels)}`)));
+
 export const countPoints = (metrics: readonly Metric[]): number => metrics.reduce((n, metric) => n + pointsOf(metric), 0);
 
 export interface ScrapeHealth {
