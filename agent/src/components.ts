@@ -5,6 +5,7 @@ import { memoryLimiterFactory } from './processors/memory_limiter/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { hostmetricsReceiverFactory } from './receivers/hostmetrics/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { prometheusReceiverFactory } from './receivers/prometheus/factory.js';
 import { snmptrapReceiverFactory } from './receivers/snmptrap/factory.js';
 import { syslogReceiverFactory } from './receivers/syslog/factory.js';
 
@@ -17,6 +18,7 @@ export const receiverFactories = byType<ReceiverFactory<never>>(
   syslogReceiverFactory as ReceiverFactory<never>,
   snmptrapReceiverFactory as ReceiverFactory<never>,
   hostmetricsReceiverFactory as ReceiverFactory<never>,
+  prometheusReceiverFactory as ReceiverFactory<never>,
 );
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,

@@ -8,3 +8,5 @@ export type { ParseResult, SyslogMessage } from './receivers/syslog/parse.js';
 export { toLogRecord } from './receivers/syslog/to-otlp.js';
 export { DiskQueue } from './queue/disk-queue.js';
 export type { Durability } from './queue/disk-queue.js';
+export { prometheusConfigSchema } from './receivers/prometheus/config.js';
+export { ScrapeClient, ScrapeError } from './receivers/prometheus/scrape.js';

@@ -68,6 +68,11 @@ export function createAgentMetrics() {
       'Scrapes of the hostmetrics receiver by scraper and outcome: ok (delivered), failed (the host could not be read; logged, the other scrapers went on), dropped (the pipeline did not take the collection).',
       ['receiver', 'scraper', 'outcome'],
     ),
+    prometheusScrapes: counter(
+      'receiver_prometheus_scrapes_total',
+      'Prometheus scrapes by job and outcome: up, failed (no connection, TLS refused, an HTTP status other than 200), timeout (over scrape_timeout), malformed (the exposition does not parse), dropped (scraped, but the pipeline refused it).',
+      ['receiver', 'job', 'outcome'],
+    ),
     udpReceiveBufferBytes: new Gauge({
       name: 'rollpoint_agent_receiver_udp_receive_buffer_bytes',
       help: "The receive buffer the kernel granted a receiver's UDP socket (requests are capped at net.core.rmem_max; Linux reports twice the size it books).",
