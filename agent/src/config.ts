@@ -28,7 +28,8 @@ const fileSchema = z.strictObject({
       data_dir: z.string().min(1).default('./agent-data'),
     })
     .prefault({}),
-  receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {} }),
+  // Without a receivers section (`npm start`'s agent): this host's own metrics too, every 10 s.
+  receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {}, hostmetrics: { collection_interval: '10s' } }),
   processors: componentSection({ memory_limiter: {}, resource: {}, batch: {} }),
   exporters: componentSection({ otlp: {} }),
   extensions: z

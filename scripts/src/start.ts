@@ -51,6 +51,7 @@ async function main({ backendConfig, agentConfig }: Options): Promise<void> {
   const otlp = agent.receivers.get('otlp')?.config as { protocols: { grpc?: { endpoint: string }; http?: { endpoint: string } } } | undefined;
   const syslog = agent.receivers.get('syslog')?.config as { udp?: { endpoint: string }; tcp?: { endpoint: string }; tls?: { endpoint: string } } | undefined;
   const snmptrap = agent.receivers.get('snmptrap')?.config as { endpoint: string } | undefined;
+  const hostmetrics = agent.receivers.get('hostmetrics')?.config as { collection_interval: number } | undefined;
 
   const backendProcess = startChild('backend', BACKEND_MAIN, backendConfig);
   let agentProcess: ChildProcess | undefined;
@@ -77,6 +78,7 @@ async function main({ backendConfig, agentConfig }: Options): Promise<void> {
   say(`  agent    OTLP gRPC ${otlp?.protocols.grpc?.endpoint ?? 'off'} · OTLP HTTP ${otlp?.protocols.http?.endpoint ?? 'off'} · health ${agent.healthEndpoint}`);
   if (syslog) say(`           syslog UDP ${syslog.udp?.endpoint ?? 'off'} · TCP ${syslog.tcp?.endpoint ?? 'off'} · TLS ${syslog.tls?.endpoint ?? 'off'}`);
   if (snmptrap) say(`           SNMP traps UDP ${snmptrap.endpoint}`);
+  if (hostmetrics) say(`           this host's metrics every ${hostmetrics.collection_interval / 1000} s`);
   say(`  backend  OTLP gRPC ${backend.otlp.grpc.endpoint} · HTTP API ${backend.http.endpoint} · data ${backend.storage.chdb.path}`);
   say(`Send data: OTEL_EXPORTER_OTLP_ENDPOINT=http://${otlp?.protocols.grpc?.endpoint ?? '127.0.0.1:4317'} OTEL_EXPORTER_OTLP_PROTOCOL=grpc node your-app.js`);
   say(`Look at it: npx rollpoint --url ${httpUrl(backend.http.endpoint)} status`);

@@ -1,38 +1,54 @@
+import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
-import type { ExportMetricsServiceRequest } from '@rollpoint/proto';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { startMetricsSink, type MetricsSink } from '../testing/otlp-sink.js';
-import { metricValue, startAgentProcess, waitUntil, type AgentProcess } from '../testing/processes.js';
+import { metricValue, startAgentProcess, startBackendProcess, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 
 // A real agent process with the hostmetrics receiver in its metrics pipeline delivers this host's
-// metrics through its processors and disk queue to a real OTLP/gRPC server.
+// metrics through its processors and disk queue to a real backend, which stores them in the
+// Collector exporter's tables; what is stored agrees with df (coreutils, Essential in Debian).
 
-const scopesOf = (request: ExportMetricsServiceRequest) => (request.resourceMetrics ?? []).flatMap((rm) => (rm.scopeMetrics ?? []).map((sm) => ({ resource: rm.resource, scope: sm.scope?.name, metrics: sm.metrics ?? [] })));
+const SCRAPERS = ['cpu', 'memory', 'load', 'filesystem', 'disk', 'network', 'paging', 'processes'];
 
-describe('hostmetrics through the agent', function () {
+/** df's Use% of the filesystem mounted at `/`, as a share: used / (used + available). */
+async function rootUtilization(): Promise<number> {
+  const { stdout } = await promisify(execFile)('df', ['-B1', '--output=used,avail', '/']);
+  const [used, avail] = stdout.trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
+  return used! / (used! + avail!);
+}
+
+describe('hostmetrics stored: this host’s metrics through agent and backend', function () {
   this.timeout(60000);
-  let sink: MetricsSink;
+  let backend: BackendProcess;
   let agent: AgentProcess;
 
   before(async function () {
-    sink = await startMetricsSink();
-    agent = await startAgentProcess({ backendGrpcPort: sink.port, batch: { timeout: '10ms' }, hostmetrics: { collection_interval: '1s', initial_delay: '0s' } });
+    backend = await startBackendProcess();
+    agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '10ms' }, hostmetrics: { collection_interval: '1s', initial_delay: '0s' } });
   });
 
   after(async function () {
     await agent?.stop();
-    await sink?.stop();
+    await backend?.stop();
   });
 
-  it("delivers every scraper's metrics with this host's name, the agent's id on the resource", async function () {
-    const utilization = () => sink.arrived.some(({ request }) => scopesOf(request).some((s) => s.metrics.some((m) => m.name === 'system.cpu.utilization')));
-    await waitUntil(async () => utilization(), 'a second collection (CPU utilization) delivered', 30000, agent);
-    const scopes = sink.arrived.flatMap(({ request }) => scopesOf(request));
-    expect(new Set(scopes.map((s) => s.scope))).to.deep.equal(new Set(['cpu', 'memory', 'load', 'filesystem', 'disk', 'network', 'paging', 'processes'].map((type) => `rollpoint/hostmetrics/${type}`)));
-    const resource = Object.fromEntries(scopes[0]!.resource!.attributes!.map((kv) => [kv.key, kv.value?.stringValue]));
-    // The receiver names the host; the resource processor adds the agent without overwriting it.
-    expect(resource).to.deep.include({ 'host.name': hostname(), 'os.type': 'linux', 'rollpoint.agent.id': 'agent-under-test' });
-    expect(scopes.flatMap((s) => s.metrics.map((m) => m.name))).to.include.members(['system.memory.utilization', 'system.filesystem.utilization', 'system.cpu.load_average.1m', 'system.network.io']);
+  it("stores every scraper's metrics with this host's name and the agent's id, the root filesystem's utilization as df has it", async function () {
+    // CPU utilization needs two collections.
+    const utilizationRows = async () => Number((await backend.sql("SELECT count() AS n FROM otel_metrics_gauge WHERE MetricName = 'system.cpu.utilization'"))[0]!.n);
+    await waitUntil(async () => (await utilizationRows()) > 0, 'a second collection (CPU utilization) stored', 30000, agent);
+    const scopes = await backend.sql(
+      "SELECT DISTINCT ScopeName AS scope FROM (SELECT ScopeName FROM otel_metrics_gauge UNION ALL SELECT ScopeName FROM otel_metrics_sum) ORDER BY scope",
+    );
+    expect(scopes.map((row) => row.scope)).to.deep.equal(SCRAPERS.map((type) => `rollpoint/hostmetrics/${type}`).sort());
+    const [resource] = await backend.sql(
+      "SELECT ResourceAttributes['host.name'] AS host, ResourceAttributes['os.type'] AS os, ResourceAttributes['rollpoint.agent.id'] AS agent_id FROM otel_metrics_sum LIMIT 1",
+    );
+    expect(resource).to.deep.equal({ host: hostname(), os: 'linux', agent_id: 'agent-under-test' });
+
+    const [root] = await backend.sql(
+      "SELECT argMax(Value, TimeUnix) AS utilization FROM otel_metrics_gauge WHERE MetricName = 'system.filesystem.utilization' AND Attributes['mountpoint'] = '/'",
+    );
+    expect(Number(root!.utilization)).to.be.closeTo(await rootUtilization(), 0.02);
     const text = await agent.metrics();
     expect(metricValue(text, 'rollpoint_agent_receiver_hostmetrics_scrapes_total{receiver="hostmetrics",scraper="filesystem",outcome="ok"}')).to.be.at.least(2);
   });
