@@ -196,6 +196,8 @@ export interface AgentOptions {
   metrics?: boolean;
   /** Adds a hostmetrics receiver with these settings to the metrics pipeline (which it adds). */
   hostmetrics?: Record<string, unknown>;
+  /** Adds a prometheus receiver with these settings to the metrics pipeline (which it adds). */
+  prometheus?: Record<string, unknown>;
 }
 
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
@@ -230,8 +232,9 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
     receivers.snmptrap = { endpoint: `127.0.0.1:${snmptrap}`, ...options.snmptrap };
   }
   if (options.hostmetrics) receivers.hostmetrics = options.hostmetrics;
+  if (options.prometheus) receivers.prometheus = options.prometheus;
   const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
-  const metricReceivers = ['otlp', ...(options.hostmetrics ? ['hostmetrics'] : [])];
+  const metricReceivers = ['otlp', ...(options.hostmetrics ? ['hostmetrics'] : []), ...(options.prometheus ? ['prometheus'] : [])];
   const config = {
     agent: { id: 'agent-under-test', data_dir: dataDir },
     receivers,
@@ -243,7 +246,7 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
     exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16, ...options.exporter } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: {
-      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers }, ...(options.metrics || options.hostmetrics ? { metrics: { ...pipeline, receivers: metricReceivers } } : {}) },
+      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers }, ...(options.metrics || options.hostmetrics || options.prometheus ? { metrics: { ...pipeline, receivers: metricReceivers } } : {}) },
       telemetry: { logs: { level: 'warn' } },
     },
   };
