@@ -109,8 +109,8 @@ FROM (
             nan) AS series_rate,
         multiIf(
             temporality = 1, bucket_counts,
-            temporality != 2 OR toUnixTimestamp64Nano(previous_time) = 0, [],
-            length(last_buckets) = length(previous_buckets) AND arrayAll((a, b) -> a >= b, last_buckets, previous_buckets), arrayMap((a, b) -> a - b, last_buckets, previous_buckets),
+            temporality != 2 OR toUnixTimestamp64Nano(previous_time) = 0, CAST([], 'Array(UInt64)'),
+            length(last_buckets) = length(previous_buckets) AND arrayAll((a, b) -> a >= b, last_buckets, previous_buckets), arrayMap((a, b) -> toUInt64(a - b), last_buckets, previous_buckets),
             last_buckets) AS window_buckets
     FROM (
         SELECT *,
