@@ -44,45 +44,30 @@ function checkMeasure(rule: Measure, ctx: z.RefinementCtx): void {
   if ((rule.aggregation === 'quantile') !== (rule.quantile !== undefined)) issue('quantile', 'with aggregation quantile, and only then');
 }
 
+const ruleName = z.string().regex(/^[a-z0-9_]+$/);
+
+/** A rule of `kind` over a measure, with the fields of its kind (each is checked by checkMeasure). */
+const measureRule = <K extends string, F extends z.ZodRawShape>(kind: K, fields: F) => z.strictObject({ name: ruleName, kind: z.literal(kind), ...measure, ...fields });
+
 /** A rule that fires when a window's metric is above a fixed value. */
-const thresholdRule = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9_]+$/),
-    kind: z.literal('threshold'),
-    ...measure,
-    above: z.number(),
-  })
-  .superRefine(checkMeasure);
+const thresholdRule = measureRule('threshold', { above: z.number() }).superRefine(checkMeasure);
 
 /** Fires when the metric is above the median of the entity's preceding windows by `deviations` robust deviations (MAD). */
-const baselineRule = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9_]+$/),
-    kind: z.literal('baseline'),
-    ...measure,
-    deviations: z.number().positive().default(4),
-    /** Never fires below this value, however quiet the baseline (an error ratio of 0.2 % after 0 % is no incident). */
-    at_least: z.number().default(0),
-  })
-  .superRefine(checkMeasure);
+const baselineRule = measureRule('baseline', {
+  deviations: z.number().positive().default(4),
+  /** Never fires below this value, however quiet the baseline (an error ratio of 0.2 % after 0 % is no incident). */
+  at_least: z.number().default(0),
+}).superRefine(checkMeasure);
 
 /** Fires when the metric is above `factor` times the median of the entity's preceding windows. */
-const baselineFactorRule = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9_]+$/),
-    kind: z.literal('baseline_factor'),
-    ...measure,
-    factor: z.number().positive(),
-    at_least: z.number().default(0),
-  })
-  .superRefine(checkMeasure);
+const baselineFactorRule = measureRule('baseline_factor', { factor: z.number().positive(), at_least: z.number().default(0) }).superRefine(checkMeasure);
 
 /**
  * Fires when the window's latency sample is greater than the baseline's by ClickHouse's
  * mannWhitneyUTest (one-sided), as Kayenta's judge compares canary and baseline.
  */
 const mannWhitneyRule = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_]+$/),
+  name: ruleName,
   kind: z.literal('mann_whitney'),
   p_value: z.number().positive().max(0.5).default(0.001),
   /** And the window's median latency at least this many times the baseline's (a shift worth waking for). */
