@@ -58,6 +58,8 @@ export interface Evidence {
   errorLogs: number;
   deviceEvents: Record<string, number>;
   baselines: Record<string, number>;
+  /** The values of the metric rules that fired, by measure: `{"max(system.filesystem.utilization)": 0.97}`. */
+  metrics: Record<string, number>;
 }
 
 export interface Incident {

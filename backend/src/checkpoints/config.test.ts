@@ -26,10 +26,21 @@ describe('checkpoints configuration', function () {
     ).to.have.members([
       'checkpoints.window: a multiple of 10s, at most 1d',
       "checkpoints.rules.0.kind: Invalid discriminator value. Expected 'threshold' | 'baseline' | 'baseline_factor' | 'mann_whitney'",
-      'checkpoints.rules.1.metric: a metric name or device_events.<kind>',
+      'checkpoints.rules.1.metric: a metric name or device_events.<kind>; an OTLP metric needs an aggregation',
       'checkpoints.scopes.bad scope: Invalid key in record',
       'checkpoints.scopes.ok.servers: unknown key',
     ]);
+  });
+
+  it('a rule over an OTLP metric: any metric name with an aggregation, a quantile only for aggregation quantile, attributes only with an aggregation', function () {
+    const rule = (fields: object) => ({ checkpoints: { rules: [{ name: 'm', kind: 'threshold', above: 1, ...fields }] } });
+    expect(problems(rule({ metric: 'system.filesystem.utilization', aggregation: 'max', attributes: { mountpoint: '/' } }))).to.deep.equal([]);
+    expect(problems(rule({ metric: 'http_server_duration_seconds', aggregation: 'quantile', quantile: 0.99 }))).to.deep.equal([]);
+    expect(problems(rule({ metric: 'p95_ms', attributes: { a: 'b' } }))).to.deep.equal(['checkpoints.rules.0.attributes: only with an aggregation (an OTLP metric)']);
+    expect(problems(rule({ metric: 'system.cpu.time', aggregation: 'quantile' }))).to.deep.equal(['checkpoints.rules.0.quantile: with aggregation quantile, and only then']);
+    expect(problems(rule({ metric: 'system.cpu.time', aggregation: 'rate', quantile: 0.5 }))).to.deep.equal(['checkpoints.rules.0.quantile: with aggregation quantile, and only then']);
+    expect(problems(rule({ metric: "x') OR 1=1", aggregation: 'max' }))).to.deep.equal(['checkpoints.rules.0.metric: an OTLP metric name']);
+    expect(problems(rule({ metric: 'system.cpu.time', aggregation: 'sum' }))[0]).to.match(/^checkpoints\.rules\.0\.aggregation: /);
   });
 
   it('keeps scope patterns and rule values out of the SQL text: they travel as query parameters', function () {
@@ -40,5 +51,8 @@ describe('checkpoints configuration', function () {
     const query = healthInsert({ windowSeconds: 60, from: 0, to: 60, baselineWindows: 30, minEvents: 20, minErrors: 5, rules: DEFAULT_RULES });
     expect(query.sql).not.to.match(/0\.05|800/);
     expect(query.params).to.include({ rule_0: 0.05, rule_1: 800 });
+    // A metric rule's metric, attributes and label too.
+    expect(query.sql).not.to.include('system.filesystem.utilization');
+    expect(query.params).to.deep.include({ metric_0_name: 'system.filesystem.utilization', metric_0_keys: ['mode'], metric_0_values: ['rw'] });
   });
 });

@@ -10,41 +10,64 @@ import { BASE_WINDOW_SECONDS } from '../schema/windows.js';
 export const METRICS = ['error_ratio', 'p50_ms', 'p95_ms', 'p99_ms', 'spans', 'error_spans', 'logs', 'error_logs', 'error_log_ratio'] as const;
 export type Metric = (typeof METRICS)[number];
 
-const metric = z.union([z.enum(METRICS), z.string().regex(/^device_events\.[a-z_]+$/, 'a metric name or device_events.<kind>')]);
+/** How a rule over an OTLP metric makes one value of the points of its series in a window. */
+export const METRIC_AGGREGATIONS = ['max', 'min', 'avg', 'rate', 'quantile'] as const;
+export type MetricAggregation = (typeof METRIC_AGGREGATIONS)[number];
+
+const WINDOW_MEASURE = /^device_events\.[a-z_]+$/;
+// OpenTelemetry instrument names, and Prometheus's (which may hold ':').
+const OTLP_METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_.:/-]{0,254}$/;
+
+/**
+ * What a rule measures: a window measure (`p95_ms`, `device_events.link_down`), or with an
+ * `aggregation` an OTLP metric of the otel_metrics_* tables, its series optionally filtered by
+ * point attributes.
+ */
+const measure = {
+  metric: z.string(),
+  aggregation: z.enum(METRIC_AGGREGATIONS).optional(),
+  /** The quantile of a histogram metric's observations, with `aggregation: quantile`. */
+  quantile: z.number().gt(0).lt(1).optional(),
+  /** Only the series whose point attributes have these values. */
+  attributes: z.record(z.string().min(1), z.string()).optional(),
+};
+
+type Measure = z.output<z.ZodObject<typeof measure>>;
+
+/** The measure's keys agree with one another; an issue names the key at fault. */
+function checkMeasure(rule: Measure, ctx: z.RefinementCtx): void {
+  const issue = (key: keyof Measure, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+  if (rule.aggregation === undefined) {
+    if (!(METRICS as readonly string[]).includes(rule.metric) && !WINDOW_MEASURE.test(rule.metric)) issue('metric', 'a metric name or device_events.<kind>; an OTLP metric needs an aggregation');
+    if (rule.attributes !== undefined) issue('attributes', 'only with an aggregation (an OTLP metric)');
+  } else if (!OTLP_METRIC_NAME.test(rule.metric)) issue('metric', 'an OTLP metric name');
+  if ((rule.aggregation === 'quantile') !== (rule.quantile !== undefined)) issue('quantile', 'with aggregation quantile, and only then');
+}
+
+const ruleName = z.string().regex(/^[a-z0-9_]+$/);
+
+/** A rule of `kind` over a measure, with the fields of its kind (each is checked by checkMeasure). */
+const measureRule = <K extends string, F extends z.ZodRawShape>(kind: K, fields: F) => z.strictObject({ name: ruleName, kind: z.literal(kind), ...measure, ...fields });
 
 /** A rule that fires when a window's metric is above a fixed value. */
-const thresholdRule = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_]+$/),
-  kind: z.literal('threshold'),
-  metric,
-  above: z.number(),
-});
+const thresholdRule = measureRule('threshold', { above: z.number() }).superRefine(checkMeasure);
 
 /** Fires when the metric is above the median of the entity's preceding windows by `deviations` robust deviations (MAD). */
-const baselineRule = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_]+$/),
-  kind: z.literal('baseline'),
-  metric,
+const baselineRule = measureRule('baseline', {
   deviations: z.number().positive().default(4),
   /** Never fires below this value, however quiet the baseline (an error ratio of 0.2 % after 0 % is no incident). */
   at_least: z.number().default(0),
-});
+}).superRefine(checkMeasure);
 
 /** Fires when the metric is above `factor` times the median of the entity's preceding windows. */
-const baselineFactorRule = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_]+$/),
-  kind: z.literal('baseline_factor'),
-  metric,
-  factor: z.number().positive(),
-  at_least: z.number().default(0),
-});
+const baselineFactorRule = measureRule('baseline_factor', { factor: z.number().positive(), at_least: z.number().default(0) }).superRefine(checkMeasure);
 
 /**
  * Fires when the window's latency sample is greater than the baseline's by ClickHouse's
  * mannWhitneyUTest (one-sided), as Kayenta's judge compares canary and baseline.
  */
 const mannWhitneyRule = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_]+$/),
+  name: ruleName,
   kind: z.literal('mann_whitney'),
   p_value: z.number().positive().max(0.5).default(0.001),
   /** And the window's median latency at least this many times the baseline's (a shift worth waking for). */
@@ -61,6 +84,11 @@ export const DEFAULT_RULES: Rule[] = [
   { name: 'link_down', kind: 'threshold', metric: `device_events.${'link_down' satisfies DeviceEventKind}`, above: 0 },
   { name: 'error_ratio_baseline', kind: 'baseline', metric: 'error_ratio', deviations: 4, at_least: 0.02 },
   { name: 'p95_baseline', kind: 'baseline_factor', metric: 'p95_ms', factor: 3, at_least: 100 },
+  // The hostmetrics receiver's names. Read-only filesystems (a squashfs, an ISO) are full by design.
+  { name: 'filesystem_utilization', kind: 'threshold', metric: 'system.filesystem.utilization', aggregation: 'max', attributes: { mode: 'rw' }, above: 0.95 },
+  { name: 'memory_utilization', kind: 'threshold', metric: 'system.memory.utilization', aggregation: 'max', attributes: { state: 'used' }, above: 0.95 },
+  // A host's CPUs busy in user code for most of a window, where they used to be a third of that or less.
+  { name: 'cpu_utilization_baseline', kind: 'baseline_factor', metric: 'system.cpu.utilization', aggregation: 'avg', attributes: { state: 'user' }, factor: 3, at_least: 0.8 },
 ];
 
 /**

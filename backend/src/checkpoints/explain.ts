@@ -14,8 +14,10 @@ const RULE_WORDS: Record<string, string> = {
 
 const time = (iso: string): string => iso.slice(11, 19);
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(ratio < 0.01 ? 1 : 0)} %`;
+/** A metric's value in three significant digits: 0.97, 1.23e+6. */
+const significant = (value: number): string => String(Number(value.toPrecision(3)));
 
-/** Why the first entity went bad, from its evidence: "span error ratio 23 % vs baseline 0.4 %". */
+/** Why the first entity went bad, from its evidence: "span error ratio 23 % vs baseline 0.4 %", "max(system.filesystem.utilization) 0.97". */
 export function reason(evidence: Evidence): string {
   const parts: string[] = [];
   const baseline = (metric: string, format: (n: number) => string): string => (metric in evidence.baselines ? ` vs baseline ${format(evidence.baselines[metric]!)}` : '');
@@ -23,6 +25,7 @@ export function reason(evidence: Evidence): string {
   if (/error_ratio/.test(rules)) parts.push(`${RULE_WORDS.error_ratio} ${percent(evidence.errorRatio)}${baseline('error_ratio', percent)}`);
   if (/p95|latency/.test(rules)) parts.push(`p95 latency ${Math.round(evidence.p95Ms)} ms${baseline('p95_ms', (n) => `${Math.round(n)} ms`)}`);
   for (const [kind, count] of Object.entries(evidence.deviceEvents)) if (evidence.rules.some((r) => r.includes(kind))) parts.push(`${count} × ${kind}`);
+  for (const [measure, value] of Object.entries(evidence.metrics)) parts.push(`${measure} ${significant(value)}${baseline(measure, significant)}`);
   if (parts.length === 0) parts.push(`rules ${evidence.rules.join(', ')}`);
   return parts.join(', ');
 }

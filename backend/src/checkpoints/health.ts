@@ -3,6 +3,7 @@ import { counts, decodeRow, type DecodedQuery, isoFromUtcText, number, type RowD
 import type { Query } from '../store/store.js';
 import type { Evidence } from './api-types.js';
 import type { Metric, Rule, Scope } from './config.js';
+import { isMetricRule, labelParam, metricLabel, metricMeasures, metricValuesSelect } from './metric-rules.js';
 import { scopeCondition } from './scopes.js';
 
 // Health rules compiled to SQL, in this one module. The query rolls base windows up into windows
@@ -11,9 +12,9 @@ import { scopeCondition } from './scopes.js';
 // window_health once a window is complete. ClickHouse does all of it.
 
 // window_health's columns (besides window_seconds and computed_at), named here once: what a rolled-up
-// window measures, then its judgement.
+// window measures, then its judgement (with the values of the metric rules that fired).
 const MEASURE_COLUMNS = 'window, entity_kind, entity, spans, error_spans, error_ratio, p50_ms, p95_ms, p99_ms, logs, error_logs, error_log_ratio, device_events';
-const VERDICT_COLUMNS = `${MEASURE_COLUMNS}, judged, fired, baselines`;
+const VERDICT_COLUMNS = `${MEASURE_COLUMNS}, judged, fired, baselines, metrics`;
 
 export interface HealthQueryOptions {
   scope: Scope | undefined;
@@ -38,11 +39,27 @@ const GUARDS: Partial<Record<Metric, string>> = {
   error_log_ratio: 'logs >= {min_events:UInt64} AND error_logs >= {min_errors:UInt64}',
 };
 
-/** The SQL value of a metric in a rolled-up window; device_events.<kind> reads the events map. */
-function metricValue(metric: string): string {
+/**
+ * What a rule compares, in a rolled-up window: `value`, judged only where `guard` holds; `key` names
+ * it in the baselines map (an SQL literal or parameter), `column` in the baseline columns.
+ */
+interface Measure {
+  value: string;
+  guard: string;
+  key: string;
+  column: string;
+}
+
+// A metric rule's measure is judged where the window has its value.
+function measureOf(rule: Exclude<Rule, { kind: 'mann_whitney' }>, labels: ReadonlyMap<string, { index: number }>): Measure {
+  if (isMetricRule(rule)) {
+    const { index } = labels.get(metricLabel(rule))!;
+    return { value: `metric_values[${labelParam(index)}]`, guard: `mapContains(metric_values, ${labelParam(index)})`, key: labelParam(index), column: `metric_${index}` };
+  }
+  const { metric } = rule;
   // The configuration schema allows only [a-z_] after the dot, so the key is safe in the text.
-  if (metric.startsWith('device_events.')) return `toFloat64(device_events['${metric.slice('device_events.'.length)}'])`;
-  return `toFloat64(${metric})`;
+  const value = metric.startsWith('device_events.') ? `toFloat64(device_events['${metric.slice('device_events.'.length)}'])` : `toFloat64(${metric})`;
+  return { value, guard: GUARDS[metric as Metric] ?? '1', key: `'${metric}'`, column: metric.replace('.', '__') };
 }
 
 const MANN_WHITNEY_WINDOWS = 5;
@@ -50,32 +67,29 @@ const MANN_WHITNEY_WINDOWS = 5;
 // window's 32 are plenty for a shift worth waking for, and keep every row's frame small.
 const BASELINE_SAMPLE_PER_WINDOW = 16;
 
-const guardOf = (metric: string): string => GUARDS[metric as Metric] ?? '1';
-const column = (metric: string): string => metric.replace('.', '__');
+const latencyGuard = GUARDS.p50_ms!;
 
-/** Baseline columns: the preceding judged windows' values of every metric a baseline rule reads. */
-function baselineMetrics(rules: readonly Rule[]): string[] {
-  const metrics = new Set<string>();
-  for (const rule of rules) if (rule.kind === 'baseline' || rule.kind === 'baseline_factor') metrics.add(rule.metric);
-  return [...metrics];
+type Measures = ReadonlyMap<string, { index: number }>;
+
+/** Baseline columns: the preceding judged windows' values of every measure a baseline rule reads. */
+function baselineMeasures(rules: readonly Rule[], labels: Measures): Measure[] {
+  const measures = new Map<string, Measure>();
+  for (const rule of rules) if (rule.kind === 'baseline' || rule.kind === 'baseline_factor') measures.set(measureOf(rule, labels).column, measureOf(rule, labels));
+  return [...measures.values()];
 }
 
-function ruleCondition(rule: Rule, index: number): string {
+function ruleCondition(rule: Rule, index: number, labels: Measures): string {
   const limit = `{rule_${index}:Float64}`;
+  if (rule.kind === 'mann_whitney') return `latency_test.2 < ${limit} AND p50_ms > {rule_${index}_shift:Float64} * base_p50`;
+  const { value, guard, column: c } = measureOf(rule, labels);
   switch (rule.kind) {
     case 'threshold':
-      return `${guardOf(rule.metric)} AND ${metricValue(rule.metric)} > ${limit}`;
-    case 'baseline': {
-      const c = column(rule.metric);
+      return `${guard} AND ${value} > ${limit}`;
+    case 'baseline':
       // A robust deviation: the median absolute deviation, scaled to a normal distribution's sigma.
-      return `${guardOf(rule.metric)} AND length(base_${c}) >= 3 AND ${metricValue(rule.metric)} > greatest({rule_${index}_at_least:Float64}, median_${c} + ${limit} * greatest(1.4826 * mad_${c}, 1e-9))`;
-    }
-    case 'baseline_factor': {
-      const c = column(rule.metric);
-      return `${guardOf(rule.metric)} AND length(base_${c}) >= 3 AND ${metricValue(rule.metric)} > greatest({rule_${index}_at_least:Float64}, ${limit} * median_${c})`;
-    }
-    case 'mann_whitney':
-      return `latency_test.2 < ${limit} AND p50_ms > {rule_${index}_shift:Float64} * base_p50`;
+      return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest({rule_${index}_at_least:Float64}, median_${c} + ${limit} * greatest(1.4826 * mad_${c}, 1e-9))`;
+    case 'baseline_factor':
+      return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest({rule_${index}_at_least:Float64}, ${limit} * median_${c})`;
   }
 }
 
@@ -99,21 +113,20 @@ function ruleParams(rule: Rule, index: number): Record<string, unknown> {
 function healthSelect(options: HealthQueryOptions): Query {
   const { rules } = options;
   const scope = scopeCondition(options.scope);
-  const baselines = baselineMetrics(rules);
+  const labels = metricMeasures(rules);
+  const metrics = metricValuesSelect(rules, scope);
+  const baselines = baselineMeasures(rules, labels);
   const usesMannWhitney = rules.some((r) => r.kind === 'mann_whitney');
   const frame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN {baseline_windows:UInt32} PRECEDING AND 1 PRECEDING)`;
-  const baseColumns = baselines.map((m) => `groupArrayIf(${metricValue(m)}, ${guardOf(m)}) OVER ${frame} AS base_${column(m)}`);
+  const baseColumns = baselines.map((m) => `groupArrayIf(${m.value}, ${m.guard}) OVER ${frame} AS base_${m.column}`);
   // The latency test compares with the last MANN_WHITNEY_WINDOWS judged windows: enough values for
   // the test, at a fraction of the cost of the whole baseline.
   const sampleFrame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN ${MANN_WHITNEY_WINDOWS} PRECEDING AND 1 PRECEDING)`;
   if (usesMannWhitney) {
-    baseColumns.push(`arrayFlatten(groupArrayIf(arraySlice(latency_sample, 1, ${BASELINE_SAMPLE_PER_WINDOW}), ${guardOf('p50_ms')}) OVER ${sampleFrame}) AS base_sample`);
-    baseColumns.push(`groupArrayIf(p50_ms, ${guardOf('p50_ms')}) OVER ${sampleFrame} AS base_p50s`);
+    baseColumns.push(`arrayFlatten(groupArrayIf(arraySlice(latency_sample, 1, ${BASELINE_SAMPLE_PER_WINDOW}), ${latencyGuard}) OVER ${sampleFrame}) AS base_sample`);
+    baseColumns.push(`groupArrayIf(p50_ms, ${latencyGuard}) OVER ${sampleFrame} AS base_p50s`);
   }
-  const medianColumns = baselines.flatMap((m) => {
-    const c = column(m);
-    return [`arrayReduce('median', base_${c}) AS median_${c}`, `arrayReduce('median', arrayMap(v -> abs(v - median_${c}), base_${c})) AS mad_${c}`];
-  });
+  const medianColumns = baselines.flatMap(({ column: c }) => [`arrayReduce('median', base_${c}) AS median_${c}`, `arrayReduce('median', arrayMap(v -> abs(v - median_${c}), base_${c})) AS mad_${c}`]);
   if (usesMannWhitney) {
     medianColumns.push(
       `arrayReduce('median', base_p50s) AS base_p50`,
@@ -121,24 +134,20 @@ function healthSelect(options: HealthQueryOptions): Query {
       // costliest part of the query and most windows are nowhere near. A lambda over a one-or-none
       // array is how to make ClickHouse skip it: a plain if() computes both branches on every row.
       `arrayMap(pair -> arrayReduce('mannWhitneyUTest(\\'greater\\')', arrayConcat(pair.1, pair.2), arrayConcat(arrayMap(v -> 0, pair.1), arrayMap(v -> 1, pair.2))),
-          arrayFilter(pair -> ${guardOf('p50_ms')} AND length(pair.1) >= 10 AND length(base_p50s) >= 3 AND length(pair.2) >= 30 AND p50_ms > {mann_whitney_shift:Float64} * base_p50,
+          arrayFilter(pair -> ${latencyGuard} AND length(pair.1) >= 10 AND length(base_p50s) >= 3 AND length(pair.2) >= 30 AND p50_ms > {mann_whitney_shift:Float64} * base_p50,
               [(latency_sample, base_sample)])) AS latency_tests`,
       `if(empty(latency_tests), (0., 1.), latency_tests[1]) AS latency_test`,
     );
   }
-  const fired = rules.map((rule, i) => `if(${ruleCondition(rule, i)}, '${rule.name}', '')`);
-  const judged = [...new Set(rules.map((r) => (r.kind === 'mann_whitney' ? guardOf('p50_ms') : guardOf(r.metric))))];
-  const baselineMap = baselines.length > 0 ? `map(${baselines.map((m) => `'${m}', median_${column(m)}`).join(', ')})` : 'map()';
-  const sql = `
-SELECT ${MEASURE_COLUMNS},
-    (${judged.join(' OR ')}) AS judged,
-    arrayFilter(name -> name != '', [${fired.join(', ')}]) AS fired,
-    CAST(${baselineMap}, 'Map(String, Float64)') AS baselines
-FROM (
-    SELECT *, ${medianColumns.length > 0 ? medianColumns.join(', ') : '1 AS _no_baselines'}
-    FROM (
-        SELECT *${baseColumns.length > 0 ? `, ${baseColumns.join(', ')}` : ''}
-        FROM (
+  const fired = rules.map((rule, i) => `if(${ruleCondition(rule, i, labels)}, '${rule.name}', '')`);
+  const judged = [...new Set(rules.map((r) => (r.kind === 'mann_whitney' ? latencyGuard : measureOf(r, labels).guard)))];
+  const baselineMap = baselines.length > 0 ? `map(${baselines.map((m) => `${m.key}, median_${m.column}`).join(', ')})` : 'map()';
+  // The values of the metric rules that fired: the evidence a story names.
+  const firedMetrics = rules.flatMap((rule, i) => (isMetricRule(rule) ? [`if(${ruleCondition(rule, i, labels)}, ${labelParam(labels.get(metricLabel(rule))!.index)}, '')`] : []));
+  const metricsOfFired = firedMetrics.length > 0 ? `mapFilter((label, value) -> has([${firedMetrics.join(', ')}], label), metric_values)` : 'map()';
+  // Each entity's windows rolled up from the base windows of entity_windows, and of metric_windows
+  // with metric rules: an entity may have only spans and logs, or only metrics (a host).
+  const entityRollup = `
             SELECT
                 toStartOfInterval(window_start, toIntervalSecond({window:UInt32})) AS window,
                 entity_kind,
@@ -160,6 +169,20 @@ FROM (
               AND window_start < toDateTime({to:UInt32}, 'UTC')
               AND ${scope.sql}
             GROUP BY window, entity_kind, entity
+`;
+  const sql = `
+SELECT ${MEASURE_COLUMNS},
+    (${judged.join(' OR ')}) AS judged,
+    arrayFilter(name -> name != '', [${fired.join(', ')}]) AS fired,
+    CAST(${baselineMap}, 'Map(String, Float64)') AS baselines,
+    CAST(${metricsOfFired}, 'Map(String, Float64)') AS metrics
+FROM (
+    SELECT *, ${medianColumns.length > 0 ? medianColumns.join(', ') : '1 AS _no_baselines'}
+    FROM (
+        SELECT *${baseColumns.length > 0 ? `, ${baseColumns.join(', ')}` : ''}
+        FROM (
+            SELECT * FROM (${entityRollup}) AS entity_rollup
+            ${metrics ? `FULL OUTER JOIN (${metrics.sql}) AS metric_rollup USING (window, entity_kind, entity)` : ''}
         )
     )
     -- The baseline-only windows have served the window functions; only the asked ones go on.
@@ -168,6 +191,7 @@ FROM (
 ORDER BY window, entity_kind, entity`;
   const params: Record<string, unknown> = {
     ...scope.params,
+    ...metrics?.params,
     window: options.windowSeconds,
     from: options.from,
     to: options.to,
@@ -230,6 +254,7 @@ export const evidenceDecoder = (prefix = ''): RowDecoder<Evidence> => ({
   errorLogs: number(`${prefix}error_logs`),
   deviceEvents: counts(`${prefix}device_events`),
   baselines: counts(`${prefix}baselines`),
+  metrics: counts(`${prefix}metrics`),
 });
 
 /** An unhealthy entity in one window (ISO time). */
@@ -245,7 +270,7 @@ export function badVerdictsQuery(scope: Scope | undefined, windowSeconds: number
   return {
     sql: `
 WITH health AS (${health.sql})
-SELECT window, entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines
+SELECT window, entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines, metrics
 FROM health
 WHERE length(fired) > 0
 ORDER BY window, entity_kind, entity`,

@@ -49,12 +49,13 @@ SELECT
     argMin(error_logs, window) AS first_error_logs,
     argMin(device_events, window) AS first_device_events,
     argMin(baselines, window) AS first_baselines,
+    argMin(metrics, window) AS first_metrics,
     max(bad_entities) AS peak_entities,
     if(end >= intDiv({complete_until:UInt32}, {window:UInt32}) * {window:UInt32}, 'open', 'resolved') AS status
 FROM (
     SELECT *, intDiv(toUnixTimestamp(window), {window:UInt32}) - row_number() OVER (ORDER BY window) AS island
     FROM (
-        SELECT window, entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines,
+        SELECT window, entity_kind, entity, fired, error_ratio, p95_ms, error_logs, device_events, baselines, metrics,
             count() OVER (PARTITION BY window) AS bad_entities,
             -- Of the entities bad in one window, the one named first: a service, then a device, then by name.
             row_number() OVER (PARTITION BY window ORDER BY entity_kind != 'service', entity_kind != 'device', entity) AS bad_order
@@ -180,7 +181,8 @@ export function suspectsQuery(scope: Scope | undefined, options: { checkpoint: n
   return {
     sql: `
 SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version,
-    (entity_kind = {first_kind:String} AND entity = {first_entity:String}) AS on_first_bad
+    -- A host (its metrics, its applications' host.name) and a device (its syslog) of one name are one machine.
+    (entity = {first_entity:String} AND (entity_kind = {first_kind:String} OR (entity_kind IN ('host', 'device') AND {first_kind:String} IN ('host', 'device')))) AS on_first_bad
 FROM changes
 WHERE ${condition.sql}
   AND time >= toDateTime64({checkpoint:UInt32}, 3, 'UTC')

@@ -6,7 +6,8 @@ import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
 import { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE, type CheckpointsConfig } from './config.js';
 import { CheckpointEngine } from './engine.js';
-import { steadyTraffic, storeDeviceEvent, storeTraffic } from '../testing/scenario-data.js';
+import { explain } from './explain.js';
+import { gaugeMetric, steadyTraffic, storeDeviceEvent, storeMetrics, storeTraffic } from '../testing/scenario-data.js';
 
 // Scenarios with a known answer, stored through the real row mapping into the embedded ClickHouse:
 // each asserts the incident's start, the checkpoint, its versions and the first suspect. Each
@@ -35,6 +36,7 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     flapping: { services: ['flapping-*'], hosts: [], devices: [] },
     recovery: { services: ['recovery-*'], hosts: [], devices: [] },
     late: { services: ['late-*'], hosts: [], devices: [] },
+    disk: { services: ['disk-*'], hosts: ['db-1'], devices: ['db-1'] },
   };
   const config: CheckpointsConfig = checkpointsConfigSchema.parse({ scopes });
   const now = () => Date.now();
@@ -75,6 +77,17 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     // Flapping: a deploy at +50, then errors in every other window (+52, +54, +56), healthy between.
     await storeTraffic(store, steady('flapping-cart', '7.0.0', at(0), at(50)));
     await storeTraffic(store, steady('flapping-cart', '7.1.0', at(50), at(70), { errorRate: (t) => ([52, 54, 56].includes(Math.floor((t - T) / MINUTE)) ? 0.3 : 0.004) }));
+
+    // A host's disk fills: its root filesystem at 0.60 until +62, then 0.97 (hostmetrics every 10 s);
+    // its syslog told of a config change at +60:20. A deploy elsewhere in the scope, nearer the start.
+    const filesystem = (t: number) => (t < at(62) ? 0.6 : 0.97);
+    const root = { device: '/dev/sda1', mode: 'rw', mountpoint: '/', type: 'ext4' };
+    for (let m = 0; m < 75; m += 5) {
+      await storeMetrics(store, { 'host.name': 'db-1' }, [gaugeMetric('system.filesystem.utilization', root, at(m), at(m + 5), 10_000, filesystem)]);
+    }
+    await storeDeviceEvent(store, 'db-1', at(60, 20), 'rsyslogd: [origin software="rsyslogd"] configuration changed by ops', 'config_change');
+    await storeTraffic(store, steady('disk-api', '1.0.0', at(0), at(61, 50)));
+    await storeTraffic(store, steady('disk-api', '1.1.0', at(61, 50), at(75)));
 
     // Four bad minutes, then recovery.
     await storeTraffic(store, steady('recovery-web', '1.0.0', at(0), at(60), { errorRate: (t) => (t >= at(40) && t < at(44) ? 0.5 : 0.004) }));
@@ -202,6 +215,18 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
       expect(detail.checkpoint.state).to.deep.equal([{ entityKind: 'service', entity: 'flapping-cart', versions: ['7.0.0'] }]);
       expect(detail.suspects[0]).to.include({ entity: 'flapping-cart', version: '7.1.0' });
     }
+  });
+
+  it('a host whose filesystem fills after a config change on it: the checkpoint is before the change, the change the first suspect, the story names the metric', async function () {
+    const [incident, ...others] = await incidentsOf('disk');
+    expect(others).to.deep.equal([]);
+    expect(incident).to.include({ start: iso(at(62)), end: iso(at(75)) });
+    expect(incident!.firstBad).to.deep.include({ entityKind: 'host', entity: 'db-1', rules: ['filesystem_utilization'] });
+    const detail = await engine.detail(incident!);
+    expect(detail.checkpoint.time).to.equal(iso(at(60)));
+    expect(detail.suspects.map((s) => s.kind)).to.deep.equal(['config_change', 'deploy']);
+    expect(detail.suspects[0]).to.include({ entityKind: 'device', entity: 'db-1', time: iso(at(60, 20)), onFirstBad: true });
+    expect(explain(detail)).to.include('max(system.filesystem.utilization{mode="rw"}) 0.97');
   });
 
   describe('completeness: watermarks of live sources, stale ones named', function () {

@@ -25,8 +25,8 @@ const METRIC_SERIES_KEY = 'cityHash64(ResourceAttributes, MetricName, Attributes
  * so every query — the checkpoint SQL, Grafana's, an analyst's — reads the same names as on one
  * node. The keys are deterministic, so a retried batch lands on the same shards and its
  * deduplication token drops it there; they hash high-cardinality columns, so shards fill evenly.
- * A trace stays on one shard. The checkpoint queries read entity_windows, whose rows the
- * materialized views write on the shard that took the spans or logs: every shard aggregates its
+ * A trace stays on one shard. The checkpoint queries read entity_windows and metric_windows, whose
+ * rows the materialized views write on the shard that took the spans, logs or metric points: every shard aggregates its
  * part of a window and the Distributed table merges the states.
  */
 const SHARDING_KEYS: Partial<Record<TableName, string>> = {
@@ -40,6 +40,7 @@ const SHARDING_KEYS: Partial<Record<TableName, string>> = {
   otel_metrics_exponential_histogram: METRIC_SERIES_KEY,
   otel_metrics_summary: METRIC_SERIES_KEY,
   entity_windows: 'cityHash64(entity_kind, entity)',
+  metric_windows: 'cityHash64(entity_kind, entity)',
   service_versions: 'cityHash64(service)',
   change_events: 'cityHash64(entity_kind, entity)',
 };

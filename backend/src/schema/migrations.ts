@@ -7,6 +7,7 @@ import {
   entityWindowsTable,
   incidentsTable,
   ingestedBatchesTable,
+  metricWindowsTable,
   migrationsTable,
   otelLogsTable,
   otelMetricsExponentialHistogramTable,
@@ -19,9 +20,19 @@ import {
   sourceWatermarksTable,
   traceIdTsTable,
   webhookDeliveriesTable,
+  windowHealthMetricsColumn,
   windowHealthTable,
 } from './table-ddl.js';
-import { changesView, deviceConfigChangesView, entityWindowsLogsView, entityWindowsTracesView, serviceVersionsView, traceIdTsView } from './view-ddl.js';
+import {
+  changesView,
+  deviceConfigChangesView,
+  entityWindowsLogsView,
+  entityWindowsTracesView,
+  metricWindowsHistogramView,
+  metricWindowsValuesView,
+  serviceVersionsView,
+  traceIdTsView,
+} from './view-ddl.js';
 
 interface Migration {
   version: number;
@@ -84,6 +95,17 @@ const MIGRATIONS: readonly Migration[] = [
       ...otelMetricsHistogramTable(o),
       ...otelMetricsExponentialHistogramTable(o),
       ...otelMetricsSummaryTable(o),
+    ],
+  },
+  {
+    version: 7,
+    name: 'rules over metrics: metric_windows fed from the gauge, sum and histogram tables; window_health.metrics',
+    statements: (o) => [
+      ...metricWindowsTable(o),
+      metricWindowsValuesView('otel_metrics_gauge', o),
+      metricWindowsValuesView('otel_metrics_sum', o),
+      metricWindowsHistogramView(o),
+      windowHealthMetricsColumn(o),
     ],
   },
 ];

@@ -53,7 +53,7 @@ describe('schema script', function () {
   it('for a cluster: sharded tables keep their names as Distributed tables, views read and write the shards’ local tables', function () {
     const script = schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' });
     const metricsTables = ['otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary'];
-    for (const table of ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'entity_windows', 'service_versions', 'change_events', ...metricsTables]) {
+    for (const table of ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'entity_windows', 'metric_windows', 'service_versions', 'change_events', ...metricsTables]) {
       expect(script).to.include(`CREATE TABLE IF NOT EXISTS telemetry.${table}_local ON CLUSTER rollpoint (`);
       expect(script).to.include(`'/clickhouse/tables/{shard}/{database}/${table}_local', '{replica}'`);
       expect(script).to.match(new RegExp(`CREATE TABLE IF NOT EXISTS telemetry\\.${table} ON CLUSTER rollpoint AS telemetry\\.${table}_local\\nENGINE = Distributed\\(rollpoint, 'telemetry', ${table}_local, cityHash64\\(`));
@@ -68,7 +68,7 @@ describe('schema script', function () {
       expect(script).to.include(`'/clickhouse/tables/all/{database}/${table}', '{shard}-{replica}'`);
     }
     const views = [...script.matchAll(/MATERIALIZED VIEW IF NOT EXISTS telemetry\.\w+ ON CLUSTER rollpoint TO telemetry\.(\w+) AS\n[\s\S]*?\nFROM telemetry\.(\w+)/g)].map((m) => [m[1], m[2]]);
-    expect(views).to.have.length(6);
+    expect(views).to.have.length(9);
     for (const [target, source] of views) {
       expect(target).to.match(/_local$/);
       expect(source).to.match(/_local$/);

@@ -280,6 +280,47 @@ SETTINGS index_granularity = 1024, ${deduplicationWindowSetting(options)}`,
     options,
   );
 
+/**
+ * Per entity, base window and metric series (name, point attributes, temporality): what the metric
+ * rules aggregate, rolled up from the otel_metrics_* tables by materialized views. Gauge and sum
+ * points give count, min, max, sum and the last value with its time (a cumulative sum's rate is the
+ * last value's increase over the previous window's); histogram points give their observations'
+ * min, max, sum and count, their bounds, and bucket counts (summed for delta points, the last ones
+ * for cumulative points) for quantiles.
+ */
+export const metricWindowsTable = (options: SchemaOptions): string[] =>
+  createTable(
+    {
+      name: 'metric_windows', engine: 'AggregatingMergeTree',
+      columns: `
+    window_start DateTime('UTC'),
+    entity_kind LowCardinality(String),
+    entity String,
+    metric_name LowCardinality(String),
+    attributes Map(LowCardinality(String), String),
+    temporality Int32,
+    points SimpleAggregateFunction(sum, UInt64),
+    min_value SimpleAggregateFunction(min, Float64),
+    max_value SimpleAggregateFunction(max, Float64),
+    sum_value SimpleAggregateFunction(sum, Float64),
+    last_value AggregateFunction(argMax, Float64, DateTime64(9)),
+    last_time SimpleAggregateFunction(max, DateTime64(9)),
+    bounds SimpleAggregateFunction(any, Array(Float64)),
+    bucket_counts AggregateFunction(sumForEach, Array(UInt64)),
+    last_bucket_counts AggregateFunction(argMax, Array(UInt64), DateTime64(9))`,
+      layout: `
+PARTITION BY toDate(window_start)
+ORDER BY (window_start, entity_kind, entity, metric_name, attributes, temporality)
+${ttl('window_start', options)}
+SETTINGS index_granularity = 1024, ${deduplicationWindowSetting(options)}`,
+    },
+    options,
+  );
+
+/** The metric rules' values of each verdict, by their labels (`max(system.filesystem.utilization)`). */
+export const windowHealthMetricsColumn = (options: SchemaOptions): string =>
+  `ALTER TABLE ${storedRef('window_health', options)}${onCluster(options)} ADD COLUMN IF NOT EXISTS metrics Map(String, Float64)`;
+
 /** Each (service, service.version) pair with the first and last time it was seen: deploys. */
 export const serviceVersionsTable = (options: SchemaOptions): string[] =>
   createTable(

@@ -11,6 +11,7 @@ export type TableName =
   | 'ingested_batches'
   | 'source_watermarks'
   | 'entity_windows'
+  | 'metric_windows'
   | 'service_versions'
   | 'change_events'
   | 'window_health'

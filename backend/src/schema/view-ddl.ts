@@ -55,6 +55,50 @@ ARRAY JOIN if(
 WHERE kind_and_name.2 != ''
 GROUP BY window_start, entity_kind, entity`, options);
 
+// A metric point counts for the service and the host of its resource, as a span does.
+const METRIC_ENTITIES = `ARRAY JOIN [('service', ServiceName), ('host', ResourceAttributes['host.name'])] AS kind_and_name
+WHERE kind_and_name.2 != ''`;
+
+const metricWindowKey = `toStartOfInterval(toDateTime(TimeUnix, 'UTC'), INTERVAL ${BASE_WINDOW_SECONDS} SECOND) AS window_start,
+    kind_and_name.1 AS entity_kind,
+    kind_and_name.2 AS entity,
+    MetricName AS metric_name,
+    Attributes AS attributes`;
+
+const METRIC_WINDOW_GROUP = 'GROUP BY window_start, entity_kind, entity, metric_name, attributes, temporality';
+
+/** Gauge and sum points: their values per series and window (a gauge has no temporality: 0). */
+export const metricWindowsValuesView = (source: 'otel_metrics_gauge' | 'otel_metrics_sum', options: SchemaOptions): string =>
+  createView(`metric_windows_${source === 'otel_metrics_gauge' ? 'gauge' : 'sum'}_mv`, source, 'metric_windows', (table) => `SELECT
+    ${metricWindowKey},
+    ${source === 'otel_metrics_gauge' ? 'toInt32(0)' : 'AggregationTemporality'} AS temporality,
+    count() AS points,
+    min(Value) AS min_value,
+    max(Value) AS max_value,
+    sum(Value) AS sum_value,
+    argMaxState(Value, TimeUnix) AS last_value,
+    max(TimeUnix) AS last_time
+FROM ${table}
+${METRIC_ENTITIES}
+${METRIC_WINDOW_GROUP}`, options);
+
+/** Histogram points: their observations' min, max, sum and count, and bucket counts per series and window. */
+export const metricWindowsHistogramView = (options: SchemaOptions): string =>
+  createView('metric_windows_histogram_mv', 'otel_metrics_histogram', 'metric_windows', (table) => `SELECT
+    ${metricWindowKey},
+    AggregationTemporality AS temporality,
+    sum(Count) AS points,
+    min(Min) AS min_value,
+    max(Max) AS max_value,
+    sum(Sum) AS sum_value,
+    max(TimeUnix) AS last_time,
+    any(ExplicitBounds) AS bounds,
+    sumForEachState(BucketCounts) AS bucket_counts,
+    argMaxState(BucketCounts, TimeUnix) AS last_bucket_counts
+FROM ${table}
+${METRIC_ENTITIES}
+${METRIC_WINDOW_GROUP}`, options);
+
 /** Deploys: each service version's first and last time seen, from spans or from log records. */
 export const serviceVersionsView = (signal: 'otel_traces' | 'otel_logs', options: SchemaOptions): string =>
   createView(

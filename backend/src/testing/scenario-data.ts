@@ -1,10 +1,20 @@
-import { ATTR_ROLLPOINT_EVENT_KIND, SCOPE_SYSLOG, type DeviceEventKind, type ExportLogsServiceRequest, type ExportTraceServiceRequest, type KeyValue, type Span } from '@rollpoint/proto';
+import {
+  ATTR_ROLLPOINT_EVENT_KIND,
+  SCOPE_SYSLOG,
+  type DeviceEventKind,
+  type ExportLogsServiceRequest,
+  type ExportMetricsServiceRequest,
+  type ExportTraceServiceRequest,
+  type KeyValue,
+  type Metric,
+  type Span,
+} from '@rollpoint/proto';
 import Long from 'long';
 import { storeExport } from '../ingest/store-export.js';
 import type { Store } from '../store/store.js';
 
 // Synthetic telemetry for checkpoint scenarios and benchmarks, written through the real OTLP →
-// write path's encoding into otel_traces and otel_logs, so the materialized views see what ingest gives them.
+// write path's encoding into otel_traces, otel_logs and otel_metrics_*, so the materialized views see what ingest gives them.
 // Test data, not the backend's API: its tests import it by path, the demo, e2e tests and benchmarks
 // through the package's testing/scenario-data entry.
 
@@ -102,4 +112,25 @@ export async function storeTraffic(store: Store, traffic: Traffic): Promise<void
 
 export async function storeDeviceEvent(store: Store, ...args: Parameters<typeof deviceEventRequest>): Promise<void> {
   await storeExport(store, { signal: 'logs', request: deviceEventRequest(...args) }, { receivedAtNanos: BigInt(Math.round(args[1])) * 1_000_000n });
+}
+
+/**
+ * A gauge as the hostmetrics receiver sends it (`system.filesystem.utilization` with its mountpoint):
+ * one point every `intervalMs` in [from, to) (Unix ms), of the value `value` gives at its time.
+ */
+export function gaugeMetric(name: string, attributes: Readonly<Record<string, string>>, from: number, to: number, intervalMs: number, value: (t: number) => number): Metric {
+  const dataPoints = [];
+  for (let t = from; t < to; t += intervalMs) {
+    dataPoints.push({ attributes: Object.entries(attributes).map(([k, v]) => text(k, v)), timeUnixNano: nanos(t), asDouble: value(t) });
+  }
+  return { name, unit: '1', gauge: { dataPoints } };
+}
+
+/** Metrics of one resource (`host.name`, `service.name`, …) in one Export. */
+export const metricsRequest = (resource: Readonly<Record<string, string>>, metrics: Metric[]): ExportMetricsServiceRequest => ({
+  resourceMetrics: [{ resource: { attributes: Object.entries(resource).map(([k, v]) => text(k, v)) }, scopeMetrics: [{ scope: { name: 'scenario' }, metrics }] }],
+});
+
+export async function storeMetrics(store: Store, ...args: Parameters<typeof metricsRequest>): Promise<void> {
+  await storeExport(store, { signal: 'metrics', request: metricsRequest(...args) });
 }
