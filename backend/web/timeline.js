@@ -22,6 +22,7 @@ const REFRESH_MS = 30000;
 const AXIS_SIZE = 56;
 const LANE_HEIGHT = 120;
 const CHANGES_HEIGHT = 64;
+const METRIC_LANE_HEIGHT = 72;
 
 /** @param {string} selector one index.html has */
 const $ = (selector) => /** @type {HTMLElement} */ (document.querySelector(selector));
@@ -241,12 +242,11 @@ function changesLane(timeline, width) {
 }
 
 /**
+ * The window starts of the range, and a lane's values by window (null where it has none).
  * @param {Timeline} timeline
  * @param {Lane} lane
- * @param {number} width
  */
-function entityLane(timeline, lane, width) {
-  const node = el('div', { class: 'lane', dataset: { entity: lane.entity, kind: lane.entityKind } }, el('div', { class: 'name' }, lane.entity, ' ', el('small', {}, lane.entityKind)));
+function windowColumns(timeline, lane) {
   const step = timeline.windowSeconds;
   const first = Math.floor(seconds(timeline.from) / step) * step;
   /** @type {number[]} */
@@ -255,6 +255,18 @@ function entityLane(timeline, lane, width) {
   const byStart = new Map(lane.windows.map((w) => [w.start, w]));
   /** @param {(w: LaneWindow) => number | null} read */
   const column = (read) => xs.map((t) => { const w = byStart.get(t); return w ? read(w) : null; });
+  return { xs, column };
+}
+
+/**
+ * @param {Timeline} timeline
+ * @param {Lane} lane
+ * @param {number} width
+ */
+function entityLane(timeline, lane, width) {
+  const node = el('div', { class: 'lane', dataset: { entity: lane.entity, kind: lane.entityKind } }, el('div', { class: 'name' }, lane.entity, ' ', el('small', {}, lane.entityKind)));
+  const step = timeline.windowSeconds;
+  const { xs, column } = windowColumns(timeline, lane);
   /** @type {uPlot.AlignedData} */
   const data = [xs, column((w) => (w.spans > 0 ? w.errorRatio * 100 : null)), column((w) => (w.spans > 0 ? w.p95Ms : null)), column((w) => w.errorLogs || null)];
   const stepped = paths.stepped({ align: 1 });
@@ -288,13 +300,42 @@ function entityLane(timeline, lane, width) {
   return node;
 }
 
+/**
+ * A lane under the entity's for each measure of its metric rules that has values (the filesystem
+ * utilization of a host, …), with the incidents drawn across it like on every lane.
+ * @param {Timeline} timeline
+ * @param {Lane} lane
+ * @param {number} width
+ */
+function metricLanes(timeline, lane, width) {
+  const labels = [...new Set(lane.windows.flatMap((w) => Object.keys(w.metrics)))].sort();
+  const [x, , right] = axes(true);
+  /** @type {uPlot.Axis[]} */
+  const metricAxes = [x, { scale: 'v', size: AXIS_SIZE, stroke: '#17becf' }, { ...right, stroke: 'transparent', ticks: { show: false }, values: () => [] }];
+  return labels.map((label) => {
+    const node = el('div', { class: 'lane metric', dataset: { metricOf: lane.entity, kind: lane.entityKind, metric: label } }, el('div', { class: 'name' }, el('small', {}, `${lane.entity} · ${label}`)));
+    const { xs, column } = windowColumns(timeline, lane);
+    /** @type {uPlot.AlignedData} */
+    const data = [xs, column((w) => w.metrics[label] ?? null), xs.map(() => null)];
+    /** @type {uPlot.Options} */
+    const options = {
+      ...baseOptions(width, METRIC_LANE_HEIGHT, timeline, true),
+      axes: metricAxes,
+      series: [{}, { label, scale: 'v', stroke: '#17becf', width: 1.5, paths: paths.stepped({ align: 1 }) }, { scale: 'ms' }],
+      hooks: { draw: [overlayHook((u, overlay) => drawIncidents(u, timeline, overlay, false))] },
+    };
+    charts.push(new uPlot(options, data, node));
+    return node;
+  });
+}
+
 /** @param {Timeline} timeline */
 function render(timeline) {
   for (const chart of charts) chart.destroy();
   charts = [];
   const lanes = $('#lanes');
   const width = lanes.clientWidth || 900;
-  lanes.replaceChildren(changesLane(timeline, width), ...timeline.lanes.map((lane) => entityLane(timeline, lane, width)));
+  lanes.replaceChildren(changesLane(timeline, width), ...timeline.lanes.flatMap((lane) => [entityLane(timeline, lane, width), ...metricLanes(timeline, lane, width)]));
   if (timeline.lanes.length === 0) lanes.append(el('p', { class: 'hint' }, 'No judged windows for this scope in this range.'));
   $('#status').textContent = `windows of ${timeline.windowSeconds}s · complete until ${clock(timeline.completeUntil)} UTC · ${timeline.incidents.length} incident(s)`;
 }

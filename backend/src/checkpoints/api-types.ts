@@ -90,7 +90,7 @@ export interface IncidentDetail extends ResolvedIncident {
 export interface Lane {
   entityKind: string;
   entity: string;
-  windows: Array<{ start: number; spans: number; errorRatio: number; p95Ms: number; logs: number; errorLogs: number; deviceEvents: Record<string, number>; fired: string[] }>;
+  windows: Array<{ start: number; spans: number; errorRatio: number; p95Ms: number; logs: number; errorLogs: number; deviceEvents: Record<string, number>; fired: string[]; metrics: Record<string, number> }>;
 }
 
 /** What happened in one window of a scope: its top error messages and slowest spans. */

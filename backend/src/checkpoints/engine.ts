@@ -172,7 +172,7 @@ export class CheckpointEngine {
     const to = Math.min(this.align(toSeconds) + this.windowSeconds, this.align(completeUntilSeconds));
     await this.ensureHealth(from, to);
     const lanes = new Map<string, Lane>();
-    for (const { entityKind, entity, ...window } of await queryDecoded(this.store, lanesQuery(this.scope(scope), this.windowSeconds, from, to, maxEntities))) {
+    for (const { entityKind, entity, ...window } of await queryDecoded(this.store, lanesQuery(this.scope(scope), this.config.rules, this.windowSeconds, from, to, maxEntities))) {
       const key = `${entityKind}\n${entity}`;
       const lane = lanes.get(key) ?? { entityKind, entity, windows: [] };
       lanes.set(key, lane);

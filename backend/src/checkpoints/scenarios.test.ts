@@ -229,6 +229,14 @@ describe('checkpoint scenarios (SQL on the embedded ClickHouse)', function () {
     expect(explain(detail)).to.include('max(system.filesystem.utilization{mode="rw"}) 0.97');
   });
 
+  it('gives the host a metric lane: the filesystem utilization of each window, beside its health', async function () {
+    const lanes = await engine.lanes('disk', at(58) / 1000, at(64) / 1000, at(75) / 1000, 10);
+    const host = lanes.find((lane) => lane.entityKind === 'host' && lane.entity === 'db-1');
+    const label = 'max(system.filesystem.utilization{mode="rw"})';
+    expect(host!.windows.map((w) => [(w.start * 1000 - T) / MINUTE, w.metrics[label]])).to.deep.equal([[58, 0.6], [59, 0.6], [60, 0.6], [61, 0.6], [62, 0.97], [63, 0.97], [64, 0.97]]);
+    expect(host!.windows.find((w) => w.start * 1000 === at(62))!.fired).to.deep.equal(['filesystem_utilization']);
+  });
+
   describe('completeness: watermarks of live sources, stale ones named', function () {
     const watermark = async (source: string, watermarkMs: number, lastSeenMs: number) =>
       store.insert('source_watermarks', [{ source, kind: 'agent', watermark: iso(watermarkMs), last_seen: iso(lastSeenMs) }]);

@@ -2,8 +2,9 @@ import { DEVICE_SCOPES } from '@rollpoint/proto';
 import { counts, type DecodedQuery, isoFromMs, number, strings, text } from '../store/row-decoder.js';
 import type { Query } from '../store/store.js';
 import type { Lane, WindowDetail } from './api-types.js';
-import type { Scope } from './config.js';
+import type { Rule, Scope } from './config.js';
 import { storedHealth } from './health.js';
+import { metricValuesSelect } from './metric-rules.js';
 import { scopeCondition } from './scopes.js';
 
 // The timeline page's questions: each entity's per-window health over a range (its lanes), and for
@@ -12,20 +13,27 @@ import { scopeCondition } from './scopes.js';
 /** One window of an entity's lane. */
 export type LaneRow = Pick<Lane, 'entityKind' | 'entity'> & Lane['windows'][number];
 
-/** Per entity and window in [from, to): the lane values, ordered by entity then window. */
-export function lanesQuery(scope: Scope | undefined, windowSeconds: number, from: number, to: number, maxEntities: number): DecodedQuery<LaneRow> {
+/**
+ * Per entity and window in [from, to): the lane values, ordered by entity then window, with the
+ * values of the metric rules' measures (the metric lanes of entities that have them).
+ */
+export function lanesQuery(scope: Scope | undefined, rules: readonly Rule[], windowSeconds: number, from: number, to: number, maxEntities: number): DecodedQuery<LaneRow> {
   const health = storedHealth(scope);
+  const metrics = metricValuesSelect(rules, scopeCondition(scope));
   return {
     sql: `
 WITH health AS (${health.sql})
-SELECT entity_kind, entity, toUnixTimestamp(window) AS start, spans, error_ratio, p95_ms, logs, error_logs, device_events, fired
+SELECT entity_kind, entity, toUnixTimestamp(window) AS start, spans, error_ratio, p95_ms, logs, error_logs, device_events, fired,
+    ${metrics ? 'metric_values' : "CAST(map(), 'Map(String, Float64)')"} AS metric_values
 FROM health
+${metrics ? `LEFT JOIN (${metrics.sql}) AS measured USING (window, entity_kind, entity)` : ''}
 WHERE (entity_kind, entity) IN (
     SELECT entity_kind, entity FROM health GROUP BY entity_kind, entity
     ORDER BY sum(length(fired)) DESC, entity_kind != 'service', entity LIMIT {max_entities:UInt32}
 )
 ORDER BY entity_kind != 'service', entity_kind, entity, window`,
-    params: { ...health.params, window: windowSeconds, from, to, max_entities: maxEntities },
+    // One window before `from` gives the first window's rates their previous value.
+    params: { ...health.params, ...metrics?.params, window: windowSeconds, from, to, baseline_windows: 1, max_entities: maxEntities },
     decoder: {
       entityKind: text('entity_kind'),
       entity: text('entity'),
@@ -37,6 +45,7 @@ ORDER BY entity_kind != 'service', entity_kind, entity, window`,
       errorLogs: number('error_logs'),
       deviceEvents: counts('device_events'),
       fired: strings('fired'),
+      metrics: counts('metric_values'),
     },
   };
 }

@@ -1,4 +1,8 @@
+import { status } from '@grpc/grpc-js';
+import { gaugeMetric, metricsRequest } from '@rollpoint/backend/testing/scenario-data';
+import { metrics } from '@rollpoint/proto';
 import { CHROMIUM, requireTools } from '../testing/debian-tools.js';
+import { rawExport } from '../testing/grpc.js';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SCENARIO_SCOPES, sendIncidentScenario, type IncidentScenario } from '../testing/incident-scenario.js';
@@ -39,6 +43,10 @@ describe('the timeline page (headless Chromium)', function () {
     requireTools(this, CHROMIUM);
     backend = await startBackendProcess({ apiToken: TOKEN, extra: { http: { api_token: TOKEN }, checkpoints: { scopes: SCENARIO_SCOPES } } });
     scenario = await sendIncidentScenario(backend, { authorization: `Bearer ${TOKEN}` });
+    // The service's memory as a metric: a default rule measures it, so its lane has a metric lane.
+    const memory = gaugeMetric('system.memory.utilization', { state: 'used' }, scenario.at(10), scenario.at(40), 10_000, (t) => (t < scenario.at(30) ? 0.4 : 0.6));
+    const sent = await rawExport(backend.grpcPort, metrics.grpcMethod, metrics.encode(metricsRequest({ 'service.name': 'shop-cart' }, [memory])), { authorization: `Bearer ${TOKEN}` });
+    expect(sent.code, sent.details).to.equal(status.OK);
     from = scenario.at(15);
     to = scenario.at(40);
     browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ['--no-sandbox'] });
@@ -62,6 +70,11 @@ describe('the timeline page (headless Chromium)', function () {
     // The token left the address, and is kept for the next visit.
     expect(page.url()).not.to.include('token');
     expect(await page.locator('.lane[data-entity]').evaluateAll((lanes) => lanes.map((l) => l.getAttribute('data-entity')))).to.have.members(['shop-cart', 'shop-edge']);
+
+    // The service's metric lane, under its lane, on the same time axis.
+    const metricLane = '.lane.metric[data-metric-of="shop-cart"]';
+    expect(await page.locator(metricLane).getAttribute('data-metric')).to.equal('max(system.memory.utilization{state="used"})');
+    expect((await plotArea('metric-of="shop-cart"')).x).to.be.closeTo((await plotArea('entity="shop-cart"')).x, 0.5);
 
     const area = await plotArea('entity="shop-cart"');
     const band = await boxOf('.lane[data-entity="shop-cart"] .incident-band');
