@@ -52,19 +52,23 @@ export async function measureHostmetrics(): Promise<HostmetricsResult> {
   const backend = await startBackendProcess();
   const agents: AgentProcess[] = [];
   try {
+    // A collection waits until its batch is queued: a batch timeout well inside the interval keeps
+    // the collections at their interval, each shipped on its own as at the default 10 s.
+    const batch = { timeout: '10ms' };
     // The idle agent has the same pipelines, its metrics pipeline fed by nothing.
-    const idle = await startAgentProcess({ backendGrpcPort: backend.grpcPort, metrics: true });
+    const idle = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch, metrics: true });
     agents.push(idle);
-    const collectors = await Promise.all(
-      (['all', ...SCRAPERS] as const).map(async (scrapers): Promise<Collector> => {
-        const agent = await startAgentProcess({
-          backendGrpcPort: backend.grpcPort,
-          hostmetrics: { collection_interval: `${HOSTMETRICS_INTERVAL_MS}ms`, initial_delay: '0s', scrapers: Object.fromEntries((scrapers === 'all' ? SCRAPERS : [scrapers]).map((s) => [s, {}])) },
-        });
-        agents.push(agent);
-        return { scrapers, counted: scrapers === 'all' ? 'cpu' : scrapers, agent };
-      }),
-    );
+    // One at a time: agents starting together can race for the free ports they were given.
+    const collectors: Collector[] = [];
+    for (const scrapers of ['all', ...SCRAPERS] as const) {
+      const agent = await startAgentProcess({
+        backendGrpcPort: backend.grpcPort,
+        batch,
+        hostmetrics: { collection_interval: `${HOSTMETRICS_INTERVAL_MS}ms`, initial_delay: '0s', scrapers: Object.fromEntries((scrapers === 'all' ? SCRAPERS : [scrapers]).map((s) => [s, {}])) },
+      });
+      agents.push(agent);
+      collectors.push({ scrapers, counted: scrapers === 'all' ? 'cpu' : scrapers, agent });
+    }
     // Past start-up and the first collections (the first CPU reading has no utilization yet).
     for (const c of collectors) await waitUntil(async () => (await read(c)).collections >= 5, 'the first collections', 30000, c.agent);
     const reading = async () => ({ idle: cpuSeconds(idle.child.pid!), collectors: await Promise.all(collectors.map(read)) });

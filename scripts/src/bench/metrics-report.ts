@@ -61,20 +61,23 @@ export function metricsSection({ pipeline, backendAlone, engine, hostmetrics }: 
   const singles = hostmetrics.costs.filter((c) => c !== all).reduce((total, c) => total + c.cpuMs, 0);
   return `${METRICS_HEADING}
 
-The load is ${number(METRIC_POINTS)} data points per run in ${METRIC_EXPORTS} OTLP/gRPC Exports of ${number(POINTS_PER_EXPORT)}, each one
-collection of one of ${METRIC_INSTANCES} service instances (\`service.name\`, \`service.instance.id\`, \`host.name\`) as an SDK exports it:
-4 gauges, 4 cumulative sums (3 monotonic) and 2 cumulative histograms (the semantic conventions' 14
-duration bounds), 100 series each, so 40 % of the points go to \`otel_metrics_gauge\`, 40 % to
-\`otel_metrics_sum\` and 20 % to \`otel_metrics_histogram\`; ${number(METRIC_INSTANCES * POINTS_PER_EXPORT)} series in all, their cumulative
-values going on from run to run. A raw gRPC client sends them to the agent ${METRIC_IN_FLIGHT} at a time; a run ends
-when the three tables hold every point. The agent runs its default pipeline (resource, batch of
-8192, disk queue, OTLP/gRPC with gzip); the backend coalesces the Exports into inserts.
+The load is ${number(METRIC_POINTS)} data points per run in ${METRIC_EXPORTS} OTLP/gRPC Exports of ${number(POINTS_PER_EXPORT)}, each
+one collection of one of ${METRIC_INSTANCES} service instances (\`service.name\`, \`service.instance.id\`,
+\`host.name\`) as an SDK exports it: 4 gauges, 4 cumulative sums (3 monotonic) and 2 cumulative
+histograms (the semantic conventions' 14 duration bounds), 100 series each. So 40 % of the points
+go to \`otel_metrics_gauge\`, 40 % to \`otel_metrics_sum\` and 20 % to \`otel_metrics_histogram\`;
+${number(METRIC_INSTANCES * POINTS_PER_EXPORT)} series in all, their cumulative values going on from run to run. A raw gRPC client
+sends them to the agent ${METRIC_IN_FLIGHT} at a time; a run ends when the three tables hold every point. The
+agent runs its default pipeline (resource, batch of 8192, disk queue, OTLP/gRPC with gzip, 4
+consumers); the backend coalesces the Exports into inserts.
 
 "Backend alone" sends the same Exports (stamped with the agent's id, as the agent sends them) from
-raw gRPC senders straight to a backend, ${METRIC_IN_FLIGHT} in flight. The engine's own insert takes the rows the
-backend stores for them, already encoded, in RowBinary, from one process with nothing else
-running: one insert per table for every ${number(ENGINE_GROUPS[0]!)} (or ${number(ENGINE_GROUPS[1]!)}) points, median of ${METRIC_RUNS}; the ceiling
-is the faster of the two. Agent, backend and load generator share the ${cpus().length} cores.
+raw gRPC senders straight to a backend, ${METRIC_IN_FLIGHT} in flight. Both backends run with the checkpoint
+engine's recompute off (\`checkpoints.recompute_interval: 1h\`), as in the write path's section:
+these are the write path's figures. The engine's own insert takes the rows the backend stores for
+the same Exports, already encoded, in RowBinary, from one process with nothing else running: one
+insert per table for every ${number(ENGINE_GROUPS[0]!)} (or ${number(ENGINE_GROUPS[1]!)}) points, median of ${METRIC_RUNS}; the ceiling is the faster
+of the two. Agent, backend and load generator share the ${cpus().length} cores.
 
 | path | data points/s | data points per CPU-second |
 | --- | ---: | ---: |
@@ -85,18 +88,20 @@ ${ENGINE_GROUPS.map((points, i) => `| engine's own insert, ${number(points)} poi
 
 ### The hostmetrics receiver's CPU per collection
 
-Agents whose only source is the hostmetrics receiver, collecting every ${HOSTMETRICS_INTERVAL_MS} ms for ${HOSTMETRICS_SECONDS} s: one with all
-eight scrapers, one per scraper alone, and an agent with the same pipelines collecting nothing, all
-at once against one backend. A collection's cost is the agent's CPU (user + system, from /proc)
-over those seconds, less the idle agent's, over the collections made: the scrape and the
-collection's way through the processors, the disk queue and the exporter. The host ran
-${number(hostmetrics.processes)} processes (the processes scraper reads each one's \`/proc/<pid>/stat\`).
+Agents whose only source is the hostmetrics receiver, collecting every ${HOSTMETRICS_INTERVAL_MS} ms for ${HOSTMETRICS_SECONDS} s: one
+with all eight scrapers, one per scraper alone, and an agent with the same pipelines collecting
+nothing, all at once against one backend, each with a batch timeout of 10 ms (a collection waits
+until its batch is queued, so each is shipped on its own, as at the default interval). A
+collection's cost is the agent's CPU (user + system, from /proc) over those seconds, less the idle
+agent's, over the collections made: the scrape and the collection's way through the processors,
+the disk queue and the exporter. The host ran ${number(hostmetrics.processes)} processes (the processes scraper reads
+each one's \`/proc/<pid>/stat\`).
 
 | scrapers | collections measured | data points per collection | agent CPU per collection | share of one core at \`collection_interval: ${DEFAULT_INTERVAL_S}s\` |
 | --- | ---: | ---: | ---: | ---: |
 ${hostmetrics.costs.map((c) => `| ${c.scrapers === 'all' ? '**all eight**' : c.scrapers} | ${c.collections} | ${c.points.toFixed(0)} | ${c.cpuMs.toFixed(2)} ms | ${coreShare(c.cpuMs, 3)} |`).join('\n')}
 
-A collection that overruns its interval skips the ticks it missed, so fewer than
+A collection that takes longer than the interval skips the ticks it missed, so fewer than
 ${(HOSTMETRICS_SECONDS * 1000) / HOSTMETRICS_INTERVAL_MS} collections are made where the cores are busy. Each single-scraper row also carries a
 collection's fixed cost (one request through the processors, the queue and the exporter), which
 the agent with all eight pays once; the single rows sum to ${singles.toFixed(2)} ms. At the default interval

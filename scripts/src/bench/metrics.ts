@@ -148,7 +148,8 @@ export interface PipelineRun {
 
 /** METRIC_RUNS runs of METRIC_POINTS points sent to a real agent, METRIC_IN_FLIGHT at a time, each until the backend stored them all. */
 export async function measureMetricsPipeline(): Promise<PipelineRun[]> {
-  const backend = await startBackendProcess();
+  // The checkpoint engine's recompute off, as for the backend alone: these are the write path's figures.
+  const backend = await startBackendProcess({ extra: { checkpoints: { recompute_interval: '1h' } } });
   const agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, metrics: true });
   try {
     const runs: PipelineRun[] = [];
