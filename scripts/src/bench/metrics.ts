@@ -6,7 +6,7 @@ import { AGENT_TEST_ID, startAgentProcess, startBackendProcess, waitUntil, type 
 import { measureCpu } from './cpu.js';
 import { measureIngest, send, type IngestResult } from './write-path.js';
 
-export const METRIC_EXPORTS = 200;
+export const METRIC_EXPORTS = 100;
 /** Instances (service.name + host.name) whose collections the Exports are: one Export, one collection of one instance. */
 export const METRIC_INSTANCES = 20;
 /** Every metric has this many series (attribute sets) per instance. */
