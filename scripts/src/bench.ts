@@ -1,8 +1,9 @@
-// `npm run bench`: OTLP spans and syslog messages through rollpoint, each beside a ceiling or a
-// peer measured in the same run; writes docs/BENCHMARKS.md.
-import { existsSync, writeFileSync } from 'node:fs';
+// `npm run bench`: OTLP spans, metric data points and syslog messages through rollpoint, each beside a
+// ceiling or a peer measured in the same run; writes docs/BENCHMARKS.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { version as chdbVersion } from 'chdb';
 import { IN_FLIGHT, measureDecoding, measurePipeline, measureStore, median, perSecond, REQUESTS, RUNS, SPANS_PER_REQUEST, TOTAL } from './bench/otlp.js';
 import { measureRollpoint, measureRsyslog, measureSyslogStages, RSS_RATE, RSS_SECONDS, TCP_MESSAGES, UDP_RATES, UDP_SECONDS, type SystemResult } from './bench/syslog.js';
@@ -11,6 +12,8 @@ import { DURABILITY_MODES, measureEndToEnd, measureQueueAlone, measureRecovery }
 import { DEVICES, HOSTS, measureCheckpoints, SERVICES } from './bench/checkpoints.js';
 import { rsyslogAvailable } from './testing/rsyslog.js';
 import { measureWritePath, writePathSection } from './bench/write-path-report.js';
+import { measureMetrics, METRICS_HEADING, metricsSection } from './bench/metrics-report.js';
+import { withSection } from './bench/report-section.js';
 import { SNMPTRAPD } from './testing/snmp.js';
 import { REPO_ROOT } from './testing/paths.js';
 
@@ -21,6 +24,19 @@ function machine(): string {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const REPORT = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
+
+// `npm run bench -- --only metrics` measures that section alone and rewrites only it in the report.
+const { only } = parseArgs({ options: { only: { type: 'string' } } }).values;
+if (only !== undefined) {
+  if (only !== 'metrics') throw new Error(`--only ${only}: the sections that run alone are: metrics`);
+  const section = `${metricsSection(await measureMetrics(say))}
+
+Measured on its own (\`npm run bench -- --only metrics\`) on ${new Date().toISOString().slice(0, 10)}: ${machine()}.`;
+  writeFileSync(REPORT, withSection(readFileSync(REPORT, 'utf8'), METRICS_HEADING, section, '## Disk per row'));
+  say('metrics section written to docs/BENCHMARKS.md');
+  process.exit(0);
+}
 
 say('write path: the backend alone, raw gRPC senders, beside the engine\'s own insert …');
 const writePath = await measureWritePath(say);
@@ -34,6 +50,9 @@ say(`store insert (ceiling): ${storeRate.toLocaleString('en')} spans/s`);
 const pipelineTimes = await measurePipeline();
 const pipelineRate = perSecond(TOTAL, median(pipelineTimes));
 say(`agent -> backend -> store: ${pipelineRate.toLocaleString('en')} spans/s`);
+
+say('metrics: data points through agent → backend → store, the backend alone, the engine; hostmetrics per collection …');
+const metricsResult = await measureMetrics(say);
 
 say('disk queue: durability modes, alone and end to end …');
 const queueAlone = [];
@@ -139,6 +158,8 @@ else runs. Agent, backend and load generator share the same ${cpus().length} cor
 | agent → backend → store (end to end) | ${pipelineRate.toLocaleString('en')} | ${(median(pipelineTimes) / 1000).toFixed(2)} s |
 | store insert alone (ceiling) | ${storeRate.toLocaleString('en')} | ${(median(storeTimes) / 1000).toFixed(2)} s |
 | **ratio end to end / ceiling** | **${((pipelineRate / storeRate) * 100).toFixed(0)} %** | |
+
+${metricsSection(metricsResult)}
 
 ## Disk per row
 
@@ -264,6 +285,6 @@ decoders warmed up, then alternated (median of 5):
 | static module | ${decoding.staticMs.toFixed(0)} | ${perSecond(TOTAL, decoding.staticMs).toLocaleString('en')} |
 | reflection (used) | ${decoding.reflectionMs.toFixed(0)} | ${perSecond(TOTAL, decoding.reflectionMs).toLocaleString('en')} |
 `;
-writeFileSync(join(REPO_ROOT, 'docs', 'BENCHMARKS.md'), `${report}
+writeFileSync(REPORT, `${report}
 ${LIMITS}`);
 say('written to docs/BENCHMARKS.md');

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { ChdbStore, coalescedInserts, encodeExport, migrate, type EncodedExport } from '@rollpoint/backend';
-import { logs, SCOPE_SYSLOG, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
+import { ChdbStore, coalescedInserts, encodeExport, INSERT_COLUMNS, migrate, type EncodedExport } from '@rollpoint/backend';
+import { logs, SCOPE_SYSLOG, type ExportLogsServiceRequest, type KeyValue, type LogRecord, type SignalName } from '@rollpoint/proto';
 import Long from 'long';
 import { metricValue, startBackendProcess, tempFolder, type BackendProcess } from '../testing/processes.js';
 import { measureCpu } from './cpu.js';
@@ -125,7 +125,7 @@ export async function measureIngest(plans: SendPlan[], workers: number, records:
       const seconds = (performance.now() - started) / 1000;
       const after = await backend.metrics();
       const insertsPerSecond = Object.fromEntries(
-        ['otel_logs', 'otel_traces'].map((t) => [t, (inserts(after, t) - inserts(before, t)) / seconds]),
+        Object.keys(INSERT_COLUMNS).map((t) => [t, (inserts(after, t) - inserts(before, t)) / seconds]),
       );
       results.push({ recordsPerSecond: records[i]! / seconds, recordsPerCpuSecond: records[i]! / cpu[0]!, insertsPerSecond });
     }
@@ -150,7 +150,7 @@ async function insertGrouped(store: ChdbStore, encoded: EncodedExport[], rowsPer
 }
 
 /** The engine's own RowBinary insert of the same rows, `rowsPerInsert` an insert, after encoding them (untimed). */
-export async function measureEngineInsert(signal: 'logs' | 'traces', exports: Uint8Array[], rowsPerInsert: number): Promise<number> {
+export async function measureEngineInsert(signal: SignalName, exports: Uint8Array[], rowsPerInsert: number): Promise<number> {
   const folder = tempFolder('bench-engine');
   const store = new ChdbStore({ path: folder, readOnlyMaxRows: 10, readOnlyTimeoutMs: 1000 });
   try {

@@ -200,6 +200,9 @@ export interface AgentOptions {
   prometheus?: Record<string, unknown>;
 }
 
+/** The agent.id of every test agent: the rollpoint.agent.id its resource processor stamps. */
+export const AGENT_TEST_ID = 'agent-under-test';
+
 /** The agent's configuration for a test: OTLP in, resource + batch, OTLP out to the backend. */
 export async function agentTestConfig(options: AgentOptions, dataDir: string) {
   const [grpcPort, httpPort, healthPort] = [await freePort(), await freePort(), await freePort()];
@@ -236,7 +239,7 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
   const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
   const metricReceivers = ['otlp', ...(options.hostmetrics ? ['hostmetrics'] : []), ...(options.prometheus ? ['prometheus'] : [])];
   const config = {
-    agent: { id: 'agent-under-test', data_dir: dataDir },
+    agent: { id: AGENT_TEST_ID, data_dir: dataDir },
     receivers,
     processors: {
       resource: { host_name: 'test-host' },
