@@ -1,0 +1,9 @@
+import type { ProcessorFactory } from '../../component.js';
+import { attributesConfigSchema, type AttributesConfig } from './config.js';
+import { AttributesProcessor } from './processor.js';
+
+export const attributesProcessorFactory: ProcessorFactory<AttributesConfig> = {
+  type: 'attributes',
+  configSchema: attributesConfigSchema,
+  create: (config, signal, next) => new AttributesProcessor(config, signal, next),
+};
