@@ -4,6 +4,7 @@ import { AttributesProcessor } from './processor.js';
 
 export const attributesProcessorFactory: ProcessorFactory<AttributesConfig> = {
   type: 'attributes',
+  signals: ['logs', 'traces'],
   configSchema: attributesConfigSchema,
   create: (config, signal, next) => new AttributesProcessor(config, signal, next),
 };

@@ -94,12 +94,12 @@ describe('attributes processor', function () {
     }).consume(given);
     expect(plain(out!.resourceSpans![0]!.scopeSpans![0]!.spans![0]!.attributes)).to.deep.equal({ 'user.name': SHA256_BOB });
     expect(JSON.stringify(given)).to.equal(before);
-    expect(() => new AttributesProcessor(config, metrics, async () => {})).to.throw('cannot be in a metrics pipeline');
+    expect(() => new AttributesProcessor(config, metrics, async () => {})).to.throw('logs and traces only');
     const logsOnly = attributesConfigSchema.parse({ actions: [{ key: 'a', action: 'delete' }], include: { match_type: 'strict', log_bodies: ['x'] } });
     expect(() => new AttributesProcessor(logsOnly, traces, async () => {})).to.throw('match log records only');
   });
 
-  it('refuses bad actions and blocks, naming the key', function () {
+  it('refuses bad actions and blocks, naming the key, and a metrics pipeline', function () {
     let problems: readonly string[] = [];
     try {
       loadAgentConfig(testdata('bad_filter_attributes.yaml'));
@@ -118,5 +118,6 @@ describe('attributes processor', function () {
       'processors.attributes/bad.include.attributes.0.value: not a regular expression: Invalid regular expression: /[/: Unterminated character class',
       'processors.attributes/empty.actions: Too small: expected array to have >=1 items',
     ]);
+    expect(problems).to.include('service.pipelines.metrics.processors: processor "attributes/ok" does not process metrics');
   });
 });

@@ -20,7 +20,8 @@ export class AttributesProcessor<Req> implements Processor<Req> {
     signal: Signal<Req>,
     private readonly next: Consume<Req>,
   ) {
-    if (!isRecordSignal(signal.name)) throw new Error('the attributes processor acts on logs and traces; it cannot be in a metrics pipeline');
+    // The configuration check keeps it out of metrics pipelines (see the factory's signals).
+    if (!isRecordSignal(signal.name)) throw new Error('the attributes processor acts on logs and traces only');
     if (signal.name === 'traces' && (config.include?.logsOnly || config.exclude?.logsOnly)) {
       throw new Error('log_bodies, log_severity_texts and log_severity_number match log records only; this attributes processor is in a traces pipeline');
     }
