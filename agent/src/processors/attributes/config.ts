@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { attributeMatchSchema, attributeValueSchema, checkPatterns, compilePattern, refineRecordMatch, severityMatchSchema, type RecordMatch } from '../internal/match-properties.js';
+import { attributeValueSchema, checkPatterns, compilePattern, recordMatchSchema } from '../internal/match-properties.js';
 
 const ACTIONS = ['insert', 'update', 'upsert', 'delete', 'hash', 'extract'] as const;
 
@@ -38,35 +38,18 @@ const actionSchema = z
 
 export type AttributeAction = z.output<typeof actionSchema>;
 
-/** Which records the actions apply to, with the Collector's MatchProperties keys (logs and spans). */
-const matchSchema = z
-  .strictObject({
-    match_type: z.enum(['strict', 'regexp']),
-    /** Record (log record, span) attributes that must all match. */
-    attributes: z.array(attributeMatchSchema).default([]),
-    /** Resource attributes that must all match. */
-    resources: z.array(attributeMatchSchema).default([]),
-    /** String bodies of log records, one of which must match (logs only). */
-    log_bodies: z.array(z.string()).default([]),
-    /** SeverityText values, one of which must match (logs only). */
-    log_severity_texts: z.array(z.string()).default([]),
-    /** The lowest severity that matches (logs only). */
-    log_severity_number: severityMatchSchema.optional(),
-  })
-  .transform(
-    (m): RecordMatch & { logsOnly: boolean } => ({
-      matchType: m.match_type,
-      resourceAttributes: m.resources,
-      recordAttributes: m.attributes,
-      bodies: m.log_bodies,
-      severityTexts: m.log_severity_texts,
-      ...(m.log_severity_number ? { severityNumber: m.log_severity_number } : {}),
-      logsOnly: m.log_bodies.length + m.log_severity_texts.length > 0 || m.log_severity_number !== undefined,
-    }),
-  )
-  .superRefine(
-    refineRecordMatch({ resourceAttributes: 'resources', recordAttributes: 'attributes', bodies: 'log_bodies', severityTexts: 'log_severity_texts', severityNumber: 'log_severity_number' }),
-  );
+/**
+ * Which records the actions apply to, with the Collector's MatchProperties keys: match_type,
+ * attributes (of the log record or span), resources, and for logs only log_bodies,
+ * log_severity_texts, log_severity_number.
+ */
+const matchSchema = recordMatchSchema({
+  resourceAttributes: 'resources',
+  recordAttributes: 'attributes',
+  bodies: 'log_bodies',
+  severityTexts: 'log_severity_texts',
+  severityNumber: 'log_severity_number',
+}).transform((m) => ({ ...m, logsOnly: m.bodies.length + m.severityTexts.length > 0 || m.severityNumber !== undefined }));
 
 export const attributesConfigSchema = z.strictObject({
   /** Applied in order to the attributes of every record that include/exclude selects. */

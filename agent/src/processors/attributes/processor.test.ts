@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { logs, metrics, traces, type AnyValue, type ExportLogsServiceRequest, type ExportTraceServiceRequest, type KeyValue } from '@rollpoint/proto';
-import { ConfigError } from '@rollpoint/runtime';
+import { ConfigError, configProblems, readYamlFile } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import Long from 'long';
+import { z } from 'zod';
 import { loadAgentConfig } from '../../config.js';
 import { attributesConfigSchema } from './config.js';
 import { AttributesProcessor } from './processor.js';
@@ -100,24 +101,18 @@ describe('attributes processor', function () {
   });
 
   it('refuses bad actions and blocks, naming the key, and a metrics pipeline', function () {
-    let problems: readonly string[] = [];
-    try {
-      loadAgentConfig(testdata('bad_filter_attributes.yaml'));
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems = error.problems;
-    }
-    expect(problems.filter((p) => p.startsWith('processors.attributes'))).to.deep.equal([
-      'processors.attributes/bad.actions.0.key: insert needs a key',
-      'processors.attributes/bad.actions.1.value: upsert needs one of value and from_attribute',
-      'processors.attributes/bad.actions.2.value: update needs one of value and from_attribute',
-      'processors.attributes/bad.actions.3.value: delete takes no value',
-      'processors.attributes/bad.actions.4.key: hash needs a key or a pattern',
-      'processors.attributes/bad.actions.5.pattern: extract needs a pattern with named groups, e.g. ^(?P<user>\\w+)@',
-      'processors.attributes/bad.actions.6.action: Invalid option: expected one of "insert"|"update"|"upsert"|"delete"|"hash"|"extract"',
-      'processors.attributes/bad.include.attributes.0.value: not a regular expression: Invalid regular expression: /[/: Unterminated character class',
-      'processors.attributes/empty.actions: Too small: expected array to have >=1 items',
+    const problems = configProblems(z.record(z.string(), attributesConfigSchema), readYamlFile(testdata('bad_attributes.yaml')));
+    expect(problems).to.deep.equal([
+      'bad.actions.0.key: insert needs a key',
+      'bad.actions.1.value: upsert needs one of value and from_attribute',
+      'bad.actions.2.value: update needs one of value and from_attribute',
+      'bad.actions.3.value: delete takes no value',
+      'bad.actions.4.key: hash needs a key or a pattern',
+      'bad.actions.5.pattern: extract needs a pattern with named groups, e.g. ^(?P<user>\\w+)@',
+      'bad.actions.6.action: Invalid option: expected one of "insert"|"update"|"upsert"|"delete"|"hash"|"extract"',
+      'bad.include.attributes.0.value: not a regular expression: Invalid regular expression: /[/: Unterminated character class',
+      'empty.actions: Too small: expected array to have >=1 items',
     ]);
-    expect(problems).to.include('service.pipelines.metrics.processors: processor "attributes/ok" does not process metrics');
+    expect(() => loadAgentConfig(testdata('bad_attributes_pipeline.yaml'))).to.throw(ConfigError, 'service.pipelines.metrics.processors: processor "attributes" does not process metrics');
   });
 });

@@ -71,7 +71,7 @@ export function checkPatterns(patterns: ReadonlyArray<[PropertyKey[], string]>, 
 export type MatchKeys = Record<'resourceAttributes' | 'recordAttributes' | 'bodies' | 'severityTexts' | 'severityNumber', string>;
 
 /** Checks a block read with `keys`: one property at least, and patterns that compile (reported at their keys). */
-export const refineRecordMatch = (keys: MatchKeys) => (m: RecordMatch, ctx: z.RefinementCtx): void => {
+function refineRecordMatch(keys: MatchKeys, m: RecordMatch, ctx: z.RefinementCtx): void {
   if (m.resourceAttributes.length + m.recordAttributes.length + m.bodies.length + m.severityTexts.length === 0 && !m.severityNumber) {
     ctx.addIssue({ code: 'custom', message: `set at least one of ${Object.values(keys).join(', ')}` });
   }
@@ -80,7 +80,37 @@ export const refineRecordMatch = (keys: MatchKeys) => (m: RecordMatch, ctx: z.Re
     m[field].flatMap((a, i): Array<[PropertyKey[], string]> => (a.value === undefined ? [] : [[[keys[field], i, 'value'], String(a.value)]]));
   const strings = (field: 'bodies' | 'severityTexts') => m[field].map((text, i): [PropertyKey[], string] => [[keys[field], i], text]);
   checkPatterns([...attributes('resourceAttributes'), ...attributes('recordAttributes'), ...strings('bodies'), ...strings('severityTexts')], ctx);
-};
+}
+
+/**
+ * An include or exclude block whose properties are called `keys` (the filter processor and the
+ * attributes processor name them differently): `match_type` plus attribute lists, string lists and
+ * a severity, each optional, read into a RecordMatch.
+ */
+export function recordMatchSchema(keys: MatchKeys) {
+  return z
+    .strictObject({
+      match_type: z.enum(['strict', 'regexp']),
+      [keys.resourceAttributes]: z.array(attributeMatchSchema).default([]),
+      [keys.recordAttributes]: z.array(attributeMatchSchema).default([]),
+      [keys.bodies]: z.array(z.string()).default([]),
+      [keys.severityTexts]: z.array(z.string()).default([]),
+      [keys.severityNumber]: severityMatchSchema.optional(),
+    })
+    .transform((block): RecordMatch => {
+      const read = <T>(key: string) => block[key] as T;
+      const severityNumber = read<RecordMatch['severityNumber']>(keys.severityNumber);
+      return {
+        matchType: block.match_type as MatchType,
+        resourceAttributes: read(keys.resourceAttributes),
+        recordAttributes: read(keys.recordAttributes),
+        bodies: read(keys.bodies),
+        severityTexts: read(keys.severityTexts),
+        ...(severityNumber ? { severityNumber } : {}),
+      };
+    })
+    .superRefine((m, ctx) => refineRecordMatch(keys, m, ctx));
+}
 
 /** The text of a scalar value, as regexp matching sees it; undefined for arrays, maps and bytes. */
 export function scalarText(value: AnyValue | null | undefined): string | undefined {
