@@ -52,6 +52,8 @@ export interface Processor<Req> extends Component {
 
 export interface ProcessorFactory<C = unknown> {
   type: string;
+  /** The signals it can process; absent: all three. */
+  signals?: readonly SignalName[];
   configSchema: z.ZodType<C>;
   create<Req>(config: C, signal: Signal<Req>, next: Consume<Req>, context: ComponentContext): Processor<Req>;
 }

@@ -1,6 +1,8 @@
 import type { ExporterFactory, ProcessorFactory, ReceiverFactory } from './component.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
+import { attributesProcessorFactory } from './processors/attributes/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
+import { filterProcessorFactory } from './processors/filter/factory.js';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { hostmetricsReceiverFactory } from './receivers/hostmetrics/factory.js';
@@ -24,5 +26,7 @@ export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,
   memoryLimiterFactory as ProcessorFactory<never>,
   resourceProcessorFactory as ProcessorFactory<never>,
+  filterProcessorFactory as ProcessorFactory<never>,
+  attributesProcessorFactory as ProcessorFactory<never>,
 );
 export const exporterFactories = byType<ExporterFactory<never>>(otlpExporterFactory as ExporterFactory<never>);

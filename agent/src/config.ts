@@ -115,6 +115,7 @@ function checkPipeline(
   pipeline: z.output<typeof pipelineSchema>,
   file: Pick<z.output<typeof fileSchema>, 'receivers' | 'processors' | 'exporters'>,
   receivers: AgentConfig['receivers'],
+  processors: AgentConfig['processors'],
   problems: string[],
 ): PipelineConfig | undefined {
   const signal = componentType(id) as SignalName;
@@ -131,6 +132,10 @@ function checkPipeline(
   for (const ref of pipeline.receivers) {
     const receiver = receivers.get(ref);
     if (receiver && !receiver.factory.signals.includes(signal)) problems.push(`${path}.receivers: receiver "${ref}" does not produce ${signal}`);
+  }
+  for (const ref of pipeline.processors) {
+    const signals = processors.get(ref)?.factory.signals;
+    if (signals && !signals.includes(signal)) problems.push(`${path}.processors: processor "${ref}" does not process ${signal}`);
   }
   return { id, signal, ...pipeline };
 }
@@ -161,7 +166,7 @@ export function loadAgentConfig(path: string | undefined): AgentConfig {
     processors: resolveSection('processors', file.processors, processorFactories, problems),
     exporters: resolveSection('exporters', file.exporters, exporterFactories, problems),
   };
-  const pipelines = Object.entries(file.service.pipelines ?? defaultPipelines(components)).flatMap(([id, p]) => checkPipeline(id, p, file, components.receivers, problems) ?? []);
+  const pipelines = Object.entries(file.service.pipelines ?? defaultPipelines(components)).flatMap(([id, p]) => checkPipeline(id, p, file, components.receivers, components.processors, problems) ?? []);
   if (pipelines.length === 0 && problems.length === 0) problems.push('service.pipelines: at least one pipeline is needed');
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -80,6 +80,7 @@ export function createAgentMetrics() {
       registers: [registry],
     }),
     memoryRefusedRecords: counter('processor_memory_refused_records_total', 'Records (spans, log records, metric data points) refused (retryably) while memory was over the soft limit.', ['processor', 'signal']),
+    filterDroppedRecords: counter('processor_filter_dropped_records_total', 'Records (log records) a filter processor dropped: they matched its exclude block or missed its include block.', ['processor', 'signal']),
     queuedRecords: counter('exporter_queued_records_total', 'Records (spans, log records, metric data points) written to the disk queue (the sender was then acknowledged).', ['exporter', 'signal']),
     queueRefusedRecords: counter('exporter_queue_refused_records_total', 'Records (spans, log records, metric data points) refused because the disk queue was full (the sender is told to retry).', ['exporter', 'signal']),
     queueTornRecords: counter('exporter_queue_torn_records_total', 'Torn records (a write cut short by a crash) found and skipped when the disk queue was opened.', ['exporter']),

@@ -198,6 +198,8 @@ export interface AgentOptions {
   hostmetrics?: Record<string, unknown>;
   /** Adds a prometheus receiver with these settings to the metrics pipeline (which it adds). */
   prometheus?: Record<string, unknown>;
+  /** Adds these processors (id -> settings) to the logs pipeline, in this order, before resource and batch. */
+  logsProcessors?: Record<string, unknown>;
 }
 
 /** The agent.id of every test agent: the rollpoint.agent.id its resource processor stamps. */
@@ -207,7 +209,9 @@ export const AGENT_TEST_ID = 'agent-under-test';
 export async function agentTestConfig(options: AgentOptions, dataDir: string) {
   const [grpcPort, httpPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const size = options.maxRecvMsgSizeMib ?? 16;
-  const pipeline = { receivers: ['otlp'], processors: [...(options.memoryLimiter ? ['memory_limiter'] : []), 'resource', 'batch'], exporters: ['otlp'] };
+  const limiter = options.memoryLimiter ? ['memory_limiter'] : [];
+  const pipeline = { receivers: ['otlp'], processors: [...limiter, 'resource', 'batch'], exporters: ['otlp'] };
+  const logsPipelineProcessors = [...limiter, ...Object.keys(options.logsProcessors ?? {}), 'resource', 'batch'];
   let syslog: SyslogPorts | undefined;
   const receivers: Record<string, unknown> = {
     otlp: {
@@ -245,11 +249,12 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
       resource: { host_name: 'test-host' },
       batch: options.batch ?? {},
       ...(options.memoryLimiter ? { memory_limiter: options.memoryLimiter } : {}),
+      ...options.logsProcessors,
     },
     exporters: { otlp: { endpoint: `127.0.0.1:${options.backendGrpcPort}`, max_send_msg_size_mib: options.exporterMaxSendMib ?? 16, ...options.exporter } },
     extensions: { health_check: { endpoint: `127.0.0.1:${healthPort}` } },
     service: {
-      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers }, ...(options.metrics || options.hostmetrics || options.prometheus ? { metrics: { ...pipeline, receivers: metricReceivers } } : {}) },
+      pipelines: { traces: pipeline, logs: { ...pipeline, receivers: logReceivers, processors: logsPipelineProcessors }, ...(options.metrics || options.hostmetrics || options.prometheus ? { metrics: { ...pipeline, receivers: metricReceivers } } : {}) },
       telemetry: { logs: { level: 'warn' } },
     },
   };
