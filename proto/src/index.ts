@@ -28,7 +28,7 @@ export type {
   SpanEvent,
   SpanLink,
 } from './otlp.js';
-export { anyValueCase, setAttribute } from './attributes.js';
+export { anyValueCase, scalarAnyValueText, setAttribute } from './attributes.js';
 export type { AnyValueCase } from './attributes.js';
 export { hexToId, idToHex } from './ids.js';
 export { logs, metrics, rawExportService, traces } from './signals.js';

@@ -1,5 +1,4 @@
-import { anyValueCase, type AnyValue } from '@rollpoint/proto';
-import Long from 'long';
+import { anyValueCase, scalarAnyValueText, type AnyValue } from '@rollpoint/proto';
 
 // An OTLP AnyValue, decoded, as the column value of the Collector's ClickHouse exporter (its
 // pcommon.Value.AsString rules). The write path reads scalars straight from the bytes
@@ -33,16 +32,9 @@ const compareKeys = (a: string | null | undefined, b: string | null | undefined)
 
 /** An AnyValue as the String the Collector's exporter stores: scalars as text, lists and maps as JSON. */
 export function anyValueToString(value: AnyValue | null | undefined): string {
+  const scalar = scalarAnyValueText(value);
+  if (scalar !== undefined) return scalar;
   switch (anyValueCase(value)) {
-    case 'stringValue':
-      return value!.stringValue!;
-    case 'boolValue':
-      return String(value!.boolValue);
-    case 'intValue':
-      return Long.fromValue(value!.intValue!).toString();
-    case 'doubleValue':
-      // JavaScript's shortest round-trip form switches to exponents at the same bounds as Go's AsString.
-      return String(value!.doubleValue);
     case 'bytesValue':
       return base64(value!.bytesValue!);
     case 'arrayValue':

@@ -1,4 +1,4 @@
-import { anyValueCase, type AnyValue, type KeyValue, type Resource } from '@rollpoint/proto';
+import { anyValueCase, scalarAnyValueText, type AnyValue, type KeyValue, type Resource } from '@rollpoint/proto';
 import { z } from 'zod';
 
 // The Collector's structured matching (internal/filter/filterconfig), shared by the filter and
@@ -112,28 +112,12 @@ export function recordMatchSchema(keys: MatchKeys) {
     .superRefine((m, ctx) => refineRecordMatch(keys, m, ctx));
 }
 
-/** The text of a scalar value, as regexp matching sees it; undefined for arrays, maps and bytes. */
-export function scalarText(value: AnyValue | null | undefined): string | undefined {
-  switch (anyValueCase(value)) {
-    case 'stringValue':
-      return value!.stringValue!;
-    case 'boolValue':
-      return String(value!.boolValue);
-    case 'intValue':
-      return String(value!.intValue);
-    case 'doubleValue':
-      return String(value!.doubleValue);
-    default:
-      return undefined;
-  }
-}
-
 /** Whether `actual` is `expected` with its type: a string equals a string, a number an int or a double. */
 function sameValue(expected: AttributeValue, actual: AnyValue | null | undefined): boolean {
   const kind = anyValueCase(actual);
   if (typeof expected === 'string') return kind === 'stringValue' && actual!.stringValue === expected;
   if (typeof expected === 'boolean') return kind === 'boolValue' && actual!.boolValue === expected;
-  return (kind === 'intValue' || kind === 'doubleValue') && Number(scalarText(actual)) === expected;
+  return (kind === 'intValue' || kind === 'doubleValue') && Number(scalarAnyValueText(actual)) === expected;
 }
 
 type TextTest = (text: string | undefined) => boolean;
@@ -150,7 +134,7 @@ function attributesTest(matchType: MatchType, wanted: RecordMatch['recordAttribu
     if (value === undefined) return (kv: KeyValue | undefined) => kv !== undefined;
     if (matchType === 'strict') return (kv: KeyValue | undefined) => kv !== undefined && sameValue(value, kv.value);
     const test = textTest('regexp', String(value));
-    return (kv: KeyValue | undefined) => kv !== undefined && test(scalarText(kv.value));
+    return (kv: KeyValue | undefined) => kv !== undefined && test(scalarAnyValueText(kv.value));
   });
   return (attributes) => wanted.every(({ key }, i) => tests[i]!(attributes?.find((kv) => kv.key === key)));
 }
