@@ -20,7 +20,7 @@ export const BUILT_IN_EVENT_RULES: readonly EventRule[] = [
   { kind: 'config_change', match: /^(?:MGBL-)?CONFIG-6-DB_COMMIT ?:|^MGBL-SYS-5-CONFIG_I ?:|^DMI-5-CONFIG_I:/ },
   { kind: 'config_change', match: /^ASA-5-1110(?:08|10):/ },
   { kind: 'config_change', match: /^(?:[A-Z]+-\d-)?UI_COMMIT(?:_COMPLETED)?:/ },
-  { kind: 'config_change', match: /^(?:CFG\/4\/CFG_CHANGE|CONFIGURATION\/\d\/CFG_CHANGE|CFGMAN\/5\/CFGMAN_CFGCHANGED|HWCM\/\d\/CONFIGCHANGE):/ },
+  { kind: 'config_change', match: /^(?:CFG\/4\/CFG_CHANGE|CFGMAN\/5\/CFGMAN_CFGCHANGED):/ },
   { kind: 'config_change', match: /^01070417:\d: AUDIT - .* - (?:create|modify|delete) \{/ },
   { kind: 'config_change', match: /\blogid="?01000445(?:4[5-7])"? / },
   { kind: 'config_change', match: /^Successful change to active configuration by user / },
@@ -54,7 +54,7 @@ export const BUILT_IN_EVENT_RULES: readonly EventRule[] = [
   // Logins refused: Cisco IOS, IOS-XR, NX-OS, ASA, Junos, Huawei, H3C, FortiGate, MikroTik.
   { kind: 'auth_failure', match: /^SEC_LOGIN-4-LOGIN_FAILED:|^(?:[A-Z]+-\d-)?SSHD_LOGIN_FAILED:|^(?:[A-Z]+-\d-)?LOGIN_FAILED:/ },
   { kind: 'auth_failure', match: /^SECURITY-LOGIN-4-AUTHEN_FAILED:|^AUTHPRIV-\d-SYSTEM_MSG:.*\bauthentication failure\b|^ASA-6-(?:113015|605004):/ },
-  { kind: 'auth_failure', match: /^SSH\/5\/SSH_USER_LOGIN_FAIL:|^SSHS\/6\/SSHS_AUTH_FAIL:|^LOGIN\/5\/LOGIN_FAILED:/ },
+  { kind: 'auth_failure', match: /^SSH\/5\/SSH_USER_LOGIN_FAIL:|^LOGIN\/5\/LOGIN_FAILED:/ },
   { kind: 'auth_failure', match: /\blogid="?0100032002"? |^system,error,critical login failure for user |^1,(?:[^,]*,){2}SYSTEM,auth,(?:[^,]*,){3}auth-fail,/ },
 ];
 
