@@ -2,8 +2,8 @@ import { parseRfc3339, resolveBsdTime, type BsdTime } from './timestamps.js';
 
 // Syslog text to its fields: RFC 5424, RFC 3164 and the variants devices really send (no PRI, no
 // hostname, RFC 3339 times in BSD headers, Cisco IOS message counters, origin-ids, sequence numbers
-// and clock markers, Juniper event tags, Huawei/H3C "%%" information IDs, F5 message codes). Hand-written: the npm syslog parsers handle one RFC each and none of these variants,
-// and a parser that must never throw on hostile input is easier to keep honest when it is ours.
+// and clock markers, Juniper event tags, Huawei/H3C "%%" information IDs, F5 message codes).
+// Hand-written: the npm syslog parsers handle one RFC each and none of these variants, and a parser that must never throw on hostile input is easier to keep honest when it is ours.
 
 export interface SyslogMessage {
   format: 'rfc5424' | 'rfc3164';
@@ -146,7 +146,7 @@ const NUMERIC_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\
 // Cisco IOS: the message counter ("52: "), and again the number of `service sequence-numbers`.
 const CISCO_SEQUENCE = /^(\d{1,10}): /;
 // `logging origin-id hostname|ip|string`: "edge-1: " where a Cisco counter, time or mnemonic follows.
-const CISCO_ORIGIN_ID = /^(?!\d{1,10}: |\d+[ywdh]\d+[wdhm]: )([A-Za-z0-9][A-Za-z0-9._-]{0,254}): (?=\d{1,10}: |[*.]?[A-Z][a-z]{2} {1,2}\d|%[A-Z]|\d{1,2}:\d{2}:\d{2}: |\d+[ywdh]\d+[wdhm]: )/;
+const CISCO_ORIGIN_ID = /^(?!\d{1,10}: |\d+[ywdh]\d+[wdhm]: )([A-Za-z0-9][A-Za-z0-9._-]{0,254}): (?=\d{1,10}: |[*.]?[A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}|%[A-Z]|\d{1,2}:\d{2}:\d{2}: |\d+[ywdh]\d+[wdhm]: )/;
 // `service timestamps log uptime`: "00:01:23: " or "1w2d: " is time since boot, not a time of day.
 const CISCO_UPTIME = /^(?:\d{1,2}:\d{2}:\d{2}|\d+[ywdh]\d+[wdhm]): /;
 const TAG = /^([^\s:[\]]{1,64})(?:\[([^\]\s]{0,128})\])?: ?/;
@@ -207,7 +207,7 @@ function parseRfc3164(afterPri: string, priority: number, hasPriority: boolean, 
   if (time === undefined) return withContent(message, cursor.rest);
 
   // After the timestamp comes HOSTNAME, unless the next word is already the TAG ("sshd[12]:") or a
-  // Cisco mnemonic, or the message came with a sequence number (Cisco has no hostname there).
+  // Cisco mnemonic, or a Cisco header came first (its origin-id, if any, is the hostname).
   const word = /^(\S+) /.exec(cursor.rest);
   if (!ciscoHeader && word && HOSTNAME.test(word[1]!) && !word[1]!.endsWith(':') && !word[1]!.includes('[')) {
     message.hostname = word[1]!;
