@@ -7,9 +7,12 @@ import { parseSyslog } from './parse.js';
 import { toLogRecord } from './to-otlp.js';
 
 // Real-world message shapes, each with the exact OTLP fields expected (agent/testdata/syslog-corpus.json).
+// Device lines name their vendor/OS; their formats follow the vendors' own logging manuals.
 
 interface Case {
   name: string;
+  /** The vendor and OS of a device line ("Cisco IOS-XR"); absent for hosts and malformed input. */
+  vendor?: string;
   input: string;
   timezone?: string;
   receivedAt?: string;
@@ -46,6 +49,19 @@ const TRANSPORT_ATTRIBUTES = ['network.peer.address', 'net.peer.ip', 'network.tr
 describe(`syslog corpus: ${corpus.cases.length} real-world message shapes`, function () {
   it('has at least 40 cases', function () {
     expect(corpus.cases.length).to.be.at.least(40);
+  });
+
+  it('has at least 150 device lines from at least 15 vendors/OSes, 5 or more of each', function () {
+    const devices = corpus.cases.filter((c) => c.vendor !== undefined);
+    const perVendor = new Map<string, number>();
+    for (const c of devices) perVendor.set(c.vendor!, (perVendor.get(c.vendor!) ?? 0) + 1);
+    expect(devices.length).to.be.at.least(150);
+    expect(perVendor.size).to.be.at.least(15);
+    for (const [vendor, count] of perVendor) expect(count, vendor).to.be.at.least(5);
+  });
+
+  it('has unique case names', function () {
+    expect(new Set(corpus.cases.map((c) => c.name)).size).to.equal(corpus.cases.length);
   });
 
   for (const c of corpus.cases) {

@@ -65,7 +65,8 @@ export function parseRfc3339(text: string): bigint | undefined {
 }
 
 export interface BsdTime {
-  month: string;
+  /** "Nov", or 11 where the device writes the date as numbers (Huawei "2026-11-30 11:44:00"). */
+  month: string | number;
   day: number;
   year?: number;
   hour: number;
@@ -73,6 +74,8 @@ export interface BsdTime {
   second: number;
   fraction?: string;
   zone?: string;
+  /** "+08:00": the device's own offset from UTC (Huawei), which wins over `zone` and the configured zone. */
+  offset?: string;
 }
 
 /** The calendar year in `zone` at `ms`. */
@@ -96,8 +99,9 @@ function zonedMillis(zone: string, year: number, month: number, time: BsdTime): 
  * in January); the zone is `timezone` unless the message names UTC.
  */
 export function resolveBsdTime(time: BsdTime, timezone: string, receivedAtMs: number): bigint | undefined {
-  const month = MONTHS[time.month];
+  const month = typeof time.month === 'number' ? time.month : MONTHS[time.month];
   if (month === undefined) return undefined;
+  if (time.offset !== undefined) return withOffset(time, time.year ?? new Date(receivedAtMs).getUTCFullYear(), month);
   const zone = time.zone && UTC_NAMES.has(time.zone.toUpperCase()) ? 'UTC' : timezone;
   let ms: number | undefined;
   if (time.year !== undefined) {
@@ -108,6 +112,13 @@ export function resolveBsdTime(time: BsdTime, timezone: string, receivedAtMs: nu
     if (ms !== undefined && ms > receivedAtMs + FUTURE_TOLERANCE_MS) ms = zonedMillis(zone, year - 1, month, time);
   }
   return ms === undefined ? undefined : BigInt(ms) * NANOS_PER_MILLI + fractionNanos(time.fraction);
+}
+
+/** Wall-clock fields with their own UTC offset ("+08:00") in Unix nanoseconds. */
+function withOffset(time: BsdTime, year: number, month: number): bigint | undefined {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const fraction = time.fraction ? `.${time.fraction}` : '';
+  return parseRfc3339(`${year}-${pad(month)}-${pad(time.day)}T${pad(time.hour)}:${pad(time.minute)}:${pad(time.second)}${fraction}${time.offset}`);
 }
 
 /** True when `zone` is an IANA zone name (or UTC / a fixed offset) that luxon knows. */
