@@ -8,7 +8,12 @@ const nullAsEmpty = (value: unknown) => (value === null ? {} : value);
 export const JOURNAL_PRIORITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 
 /** A journal field name as journalctl takes it in a match: upper case, digits, underscores. */
-const fieldName = z.string().regex(/^[A-Z0-9_]+$/, { message: 'a journal field name is upper case letters, digits and _' });
+const FIELD_NAME = /^[A-Z0-9_]+$/;
+const match = z.record(z.string(), z.string()).superRefine((fields, ctx) => {
+  for (const name of Object.keys(fields)) {
+    if (!FIELD_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a journal field name is upper case letters, digits and _' });
+  }
+});
 
 export const journaldConfigSchema = z.preprocess(
   nullAsEmpty,
@@ -23,7 +28,7 @@ export const journaldConfigSchema = z.preprocess(
       /** Entries of this priority or more severe (journalctl --priority). */
       priority: z.enum(JOURNAL_PRIORITIES).default('info'),
       /** Field matches: the fields of one map must all match, any one map may (journalctl FIELD=value … + …). */
-      matches: z.array(z.record(fieldName, z.string())).default([]),
+      matches: z.array(match).default([]),
       /** Where a receiver with no stored cursor starts: the oldest entry, or what is written from now on. */
       start_at: z.enum(['beginning', 'end']).default('end'),
       /** Entries read but not yet taken by the pipeline before journalctl is no longer read. */
