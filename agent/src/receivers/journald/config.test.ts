@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { loadAgentConfig } from '../../config.js';
 import { journaldConfigSchema, type JournaldConfig } from './config.js';
-import { journalctlArgs } from './journalctl-args.js';
+import { journalctlArgs, lastEntryArgs } from './journalctl-args.js';
 
 const testdata = (name: string) => fileURLToPath(new URL(`../../../testdata/${name}`, import.meta.url));
 
@@ -15,18 +15,17 @@ describe('journald receiver configuration', function () {
   it("reads the Collector's keys, and turns them into journalctl's arguments", function () {
     const config = loadAgentConfig(testdata('journald.yaml'));
     const web = config.receivers.get('journald/web')!.config as JournaldConfig;
-    expect(journalctlArgs(web, undefined)).to.deep.equal([
-      '--output=json', '--follow', '--merge', '--all', '--no-pager', '--priority=warning',
-      '--directory=/var/log/journal/remote', '--unit=nginx.service', '--unit=checkout.service', '--no-tail',
-      '_TRANSPORT=syslog', 'SYSLOG_IDENTIFIER=sshd', '+', '_COMM=cron',
-    ]);
+    const selection = ['--output=json', '--merge', '--all', '--no-pager', '--priority=warning', '--directory=/var/log/journal/remote', '--unit=nginx.service', '--unit=checkout.service'];
+    const matches = ['_TRANSPORT=syslog', 'SYSLOG_IDENTIFIER=sshd', '+', '_COMM=cron'];
+    expect(journalctlArgs(web, 'beginning')).to.deep.equal([...selection, '--follow', '--no-tail', ...matches]);
+    expect(lastEntryArgs(web)).to.deep.equal([...selection, '--lines=1', ...matches]);
     const files = config.receivers.get('journald/files')!.config as JournaldConfig;
-    expect(journalctlArgs(files, 's=1;i=2')).to.deep.equal([
-      '--output=json', '--follow', '--merge', '--all', '--no-pager', '--priority=info',
-      '--file=/var/log/journal/a.journal', '--file=/var/log/journal/b.journal', '--after-cursor=s=1;i=2', '--no-tail',
+    expect(journalctlArgs(files, { after: 's=1;i=2' })).to.deep.equal([
+      '--output=json', '--merge', '--all', '--no-pager', '--priority=info',
+      '--file=/var/log/journal/a.journal', '--file=/var/log/journal/b.journal', '--follow', '--after-cursor=s=1;i=2', '--no-tail',
     ]);
-    // No cursor stored and start_at end: only what is written from now on.
-    expect(journalctlArgs(config.receivers.get('journald')!.config as JournaldConfig, undefined).at(-1)).to.equal('--lines=0');
+    // What is written from now on.
+    expect(journalctlArgs(config.receivers.get('journald')!.config as JournaldConfig, 'end').at(-1)).to.equal('--lines=0');
   });
 
   it('names the path of every bad key and value', function () {

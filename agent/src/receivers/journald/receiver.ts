@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { SCOPE_JOURNALD, type ExportLogsServiceRequest } from '@rollpoint/proto';
 import { isPermanent, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
 import Long from 'long';
@@ -8,7 +9,7 @@ import type { Component, ComponentContext, ReceiverConsumers } from '../../compo
 import { toRequest } from '../internal/log-buffer.js';
 import type { JournaldConfig } from './config.js';
 import { cursorPath, readCursor, writeCursor } from './cursor-file.js';
-import { journalctlArgs } from './journalctl-args.js';
+import { journalctlArgs, lastEntryArgs, type JournalPosition } from './journalctl-args.js';
 import { entryToLogRecord, type JournalEntry, type MappedEntry } from './to-otlp.js';
 
 // The journald receiver: runs `journalctl --output=json --follow` and turns each line into an OTLP
@@ -37,8 +38,8 @@ export class JournaldReceiver implements Component {
   private consume?: Consume<ExportLogsServiceRequest>;
   private readonly cursorFile: string;
   private readonly defaultHost = hostname();
-  /** The cursor of the last entry read: where a restarted journalctl goes on. */
-  private readCursor: string | undefined;
+  /** Where a (re)started journalctl begins: after the last entry read. */
+  private position: JournalPosition = 'end';
   private pending: Held[] = [];
   private sending: Held | undefined;
   private child?: ChildProcess;
@@ -65,9 +66,35 @@ export class JournaldReceiver implements Component {
   async start(): Promise<void> {
     this.consume = this.consumers.logs;
     if (!this.consume) throw new Error(`${this.context.id}: the journald receiver is in no logs pipeline`);
-    this.readCursor = await readCursor(this.cursorFile);
+    this.position = await this.startPosition();
     this.context.watermark.track(() => (this.sending ?? this.pending[0])?.receivedMs);
     this.running = this.keepRunning();
+  }
+
+  /** After the stored cursor; without one, as `start_at` says. */
+  private async startPosition(): Promise<JournalPosition> {
+    const stored = await readCursor(this.cursorFile);
+    if (stored !== undefined) return stored ? { after: stored } : 'beginning';
+    if (this.config.start_at === 'beginning') return 'beginning';
+    // "From now on" is fixed now, as a cursor, so that entries written while the agent is down
+    // before it delivered any are not skipped at the next start. A journal with none: its oldest.
+    const last = await this.lastCursor();
+    if (last === undefined) return 'end';
+    writeCursor(this.cursorFile, last);
+    return last ? { after: last } : 'beginning';
+  }
+
+  /** The cursor of the newest entry of the selection; "" when there is none; undefined when journalctl failed (its follow run says why). */
+  private async lastCursor(): Promise<string | undefined> {
+    try {
+      const { stdout } = await promisify(execFile)('journalctl', lastEntryArgs(this.config), { maxBuffer: 64 * 1024 * 1024 });
+      const line = stdout.trim().split('\n').at(-1);
+      if (!line) return '';
+      const cursor = (JSON.parse(line) as JournalEntry).__CURSOR;
+      return typeof cursor === 'string' ? cursor : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private count(outcome: 'received' | 'malformed' | 'accepted' | 'dropped', n = 1): void {
@@ -89,7 +116,7 @@ export class JournaldReceiver implements Component {
 
   /** One run of journalctl: resolves when it stopped after reading entries (or at shutdown), rejects when it failed. */
   private runJournalctl(): Promise<void> {
-    const args = journalctlArgs(this.config, this.readCursor);
+    const args = journalctlArgs(this.config, this.position);
     const { logger, id } = this.context;
     return new Promise((resolve, reject) => {
       if (this.closing.signal.aborted) return resolve();
@@ -154,7 +181,7 @@ export class JournaldReceiver implements Component {
     }
     const nowMs = Date.now();
     const mapped = entryToLogRecord(entry as JournalEntry, this.defaultHost, Long.fromNumber(nowMs, true).multiply(1_000_000));
-    if (mapped.cursor) this.readCursor = mapped.cursor;
+    if (mapped.cursor) this.position = { after: mapped.cursor };
     this.pending.push({ ...mapped, receivedMs: nowMs });
     // Back-pressure: journalctl waits on its pipe while the pipeline is behind.
     if (!this.pausedOutput && this.pending.length >= this.config.max_pending_entries) {
@@ -210,7 +237,12 @@ export class JournaldReceiver implements Component {
       logger.error({ receiver: id, entries: batch.length, err: (err as Error).message }, 'journald: the pipeline refused journal entries for good');
     }
     const cursor = batch.findLast((entry) => entry.cursor)?.cursor;
-    if (cursor) await writeCursor(this.cursorFile, cursor);
+    if (!cursor) return;
+    try {
+      writeCursor(this.cursorFile, cursor);
+    } catch (err) {
+      logger.error({ receiver: id, file: this.cursorFile, err: (err as Error).message }, 'journald: could not store the cursor; after a restart, entries since the last stored one are sent again');
+    }
   }
 
   async shutdown(): Promise<void> {
