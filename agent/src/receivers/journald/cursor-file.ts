@@ -21,9 +21,8 @@ export async function readCursor(path: string): Promise<string | undefined> {
 
 /**
  * Stores `cursor`. Synchronously, in the turn of the event loop in which the pipeline took the
- * entries: the exporter can send them on only in a later turn, so entries the backend has are never
- * behind the stored cursor. (An asynchronous write would wait behind the disk queue's fsyncs, and a
- * kill -9 meanwhile would have the entries sent again.)
+ * entries: an asynchronous write would wait behind the disk queue's fsyncs, widening the time in
+ * which a kill -9 leaves entries queued but the cursor before them (they are then sent again).
  */
 export function writeCursor(path: string, cursor: string): void {
   mkdirSync(dirname(path), { recursive: true });
