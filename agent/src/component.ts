@@ -13,6 +13,8 @@ export interface Component {
   start(): Promise<void>;
   /** Stops taking input and finishes (or fails) what is in flight. */
   shutdown(): Promise<void>;
+  /** False while the component cannot do its work (its input missing or unreadable): /readyz says not ready. */
+  ready?(): boolean;
 }
 
 /** What every component gets besides its own configuration. */

@@ -6,6 +6,7 @@ import { filterProcessorFactory } from './processors/filter/factory.js';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { hostmetricsReceiverFactory } from './receivers/hostmetrics/factory.js';
+import { journaldReceiverFactory } from './receivers/journald/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { prometheusReceiverFactory } from './receivers/prometheus/factory.js';
 import { snmptrapReceiverFactory } from './receivers/snmptrap/factory.js';
@@ -21,6 +22,7 @@ export const receiverFactories = byType<ReceiverFactory<never>>(
   snmptrapReceiverFactory as ReceiverFactory<never>,
   hostmetricsReceiverFactory as ReceiverFactory<never>,
   prometheusReceiverFactory as ReceiverFactory<never>,
+  journaldReceiverFactory as ReceiverFactory<never>,
 );
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,

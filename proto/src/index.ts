@@ -36,4 +36,4 @@ export { encodeLogsRequest } from './logs-encoder.js';
 export type { Signal, SignalName } from './signals.js';
 export { idProblem, rejection, severityProblem } from './validate.js';
 export type { Rejection } from './validate.js';
-export { ATTR_ROLLPOINT_AGENT_ID, ATTR_ROLLPOINT_EVENT_KIND, ATTR_ROLLPOINT_PARSE_ERROR, ATTR_ROLLPOINT_RAW, ATTR_ROLLPOINT_SYSLOG_FORMAT, ATTR_ROLLPOINT_TIME_ERROR, ATTR_ROLLPOINT_TRUNCATED, DEVICE_EVENT_KINDS, DEVICE_SCOPES, SCOPE_SNMPTRAP, SCOPE_SYSLOG, type DeviceEventKind } from './semantic-conventions.js';
+export { ATTR_ROLLPOINT_AGENT_ID, ATTR_ROLLPOINT_EVENT_KIND, ATTR_ROLLPOINT_PARSE_ERROR, ATTR_ROLLPOINT_RAW, ATTR_ROLLPOINT_SYSLOG_FORMAT, ATTR_ROLLPOINT_TIME_ERROR, ATTR_ROLLPOINT_TRUNCATED, DEVICE_EVENT_KINDS, DEVICE_SCOPES, SCOPE_JOURNALD, SCOPE_SNMPTRAP, SCOPE_SYSLOG, type DeviceEventKind } from './semantic-conventions.js';

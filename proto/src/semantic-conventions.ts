@@ -30,6 +30,8 @@ export type DeviceEventKind = (typeof DEVICE_EVENT_KINDS)[number];
 export const SCOPE_SYSLOG = 'rollpoint/syslog';
 /** The instrumentation scope of the SNMP trap receiver's records. */
 export const SCOPE_SNMPTRAP = 'rollpoint/snmptrap';
+/** The instrumentation scope of the journald receiver's records (a host's own journal, not a device's). */
+export const SCOPE_JOURNALD = 'rollpoint/journald';
 
 /** Scopes whose log records come from network gear and servers' syslog: their host is a device. */
 export const DEVICE_SCOPES = [SCOPE_SYSLOG, SCOPE_SNMPTRAP] as const;

@@ -14,7 +14,7 @@ export interface RunningAgent {
 export async function startAgent(config: AgentConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningAgent> {
   const metrics = createAgentMetrics();
   let ready = false;
-  const health = await startHealthCheck(config.healthEndpoint, metrics, logger, () => ready);
+  const health = await startHealthCheck(config.healthEndpoint, metrics, logger, () => ready && components.every((c) => c.ready?.() ?? true));
   const watermark = new Watermark();
   metrics.watermark.current = () => watermark.current();
   const agent = { id: config.agentId, dataDir: config.dataDir };

@@ -63,6 +63,16 @@ export function createAgentMetrics() {
       'SNMP packets by outcome: received, rejected (wrong community, unknown user, wrong key), malformed (not one whole SNMPv1/v2c/v3 message, undecodable, or a notification without snmpTrapOID.0, which is kept), dropped (the pipeline full).',
       ['receiver', 'version', 'outcome'],
     ),
+    journaldEntries: counter(
+      'receiver_journald_entries_total',
+      'Journal entries by outcome: received (a line from journalctl), malformed (a line that is not a JSON entry; skipped), accepted (taken by the pipeline; the stored cursor moved past them), dropped (refused for good by the pipeline).',
+      ['receiver', 'outcome'],
+    ),
+    journalctlFailures: counter(
+      'receiver_journald_journalctl_failures_total',
+      'journalctl runs of a journald receiver that failed, by reason: missing (journalctl is not installed), exited (it stopped: the journal is unreadable, or it was killed); each is started again after a backoff.',
+      ['receiver', 'reason'],
+    ),
     hostmetricsScrapes: counter(
       'receiver_hostmetrics_scrapes_total',
       'Scrapes of the hostmetrics receiver by scraper and outcome: ok (delivered), failed (the host could not be read; logged, the other scrapers went on), dropped (the pipeline did not take the collection).',

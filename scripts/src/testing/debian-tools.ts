@@ -23,9 +23,11 @@ export const OPENSSL: DebianTool = { name: 'openssl', path: '/usr/bin/openssl', 
 export const LOGGER: DebianTool = { name: 'logger', path: '/usr/bin/logger', package: 'bsdutils' };
 export const CURL: DebianTool = { name: 'curl', path: '/usr/bin/curl', package: 'curl' };
 export const SYSTEMD_ANALYZE: DebianTool = { name: 'systemd-analyze', path: '/usr/bin/systemd-analyze', package: 'systemd' };
+export const JOURNALCTL: DebianTool = { name: 'journalctl', path: '/usr/bin/journalctl', package: 'systemd' };
+export const SYSTEMD_JOURNAL_REMOTE: DebianTool = { name: 'systemd-journal-remote', path: '/usr/lib/systemd/systemd-journal-remote', package: 'systemd-journal-remote' };
 
 /** Every tool of the full suite: the README's list of packages, and .ci/run's. */
-export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, OPENSSL, LOGGER, CURL, SYSTEMD_ANALYZE];
+export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, OPENSSL, LOGGER, CURL, SYSTEMD_ANALYZE, JOURNALCTL, SYSTEMD_JOURNAL_REMOTE];
 
 export const installed = (tool: DebianTool): boolean => existsSync(tool.path);
 

@@ -200,6 +200,12 @@ export interface AgentOptions {
   prometheus?: Record<string, unknown>;
   /** Adds these processors (id -> settings) to the logs pipeline, in this order, before resource and batch. */
   logsProcessors?: Record<string, unknown>;
+  /** Adds a journald receiver with these settings to the logs pipeline. */
+  journald?: Record<string, unknown>;
+  /** More environment for the agent process (e.g. a PATH). */
+  env?: NodeJS.ProcessEnv;
+  /** Wait for /readyz (default); false waits for /healthz only. */
+  waitReady?: boolean;
 }
 
 /** The agent.id of every test agent: the rollpoint.agent.id its resource processor stamps. */
@@ -240,7 +246,8 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
   }
   if (options.hostmetrics) receivers.hostmetrics = options.hostmetrics;
   if (options.prometheus) receivers.prometheus = options.prometheus;
-  const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
+  if (options.journald) receivers.journald = options.journald;
+  const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : []), ...(options.journald ? ['journald'] : [])];
   const metricReceivers = ['otlp', ...(options.hostmetrics ? ['hostmetrics'] : []), ...(options.prometheus ? ['prometheus'] : [])];
   const config = {
     agent: { id: AGENT_TEST_ID, data_dir: dataDir },
@@ -267,8 +274,9 @@ export async function startAgentProcess(options: AgentOptions): Promise<AgentPro
   const { config, ...ports } = await agentTestConfig(options, dataDir);
   const start = async (): Promise<AgentProcess> => {
     const configFolder = tempFolder('agent');
-    const managed = spawnNode(options.main ?? AGENT_MAIN, ['--config', writeConfig(configFolder, 'agent.yaml', config)], {}, [configFolder, ...(options.dataDir ? [] : [dataDir])]);
-    await waitUntil(() => isOk(`http://127.0.0.1:${ports.healthPort}/readyz`), 'the agent to be ready', 30000, managed);
+    const managed = spawnNode(options.main ?? AGENT_MAIN, ['--config', writeConfig(configFolder, 'agent.yaml', config)], options.env, [configFolder, ...(options.dataDir ? [] : [dataDir])]);
+    const probe = options.waitReady ?? true ? 'readyz' : 'healthz';
+    await waitUntil(() => isOk(`http://127.0.0.1:${ports.healthPort}/${probe}`), `the agent to answer /${probe}`, 30000, managed);
     return {
       ...managed,
       ...ports,

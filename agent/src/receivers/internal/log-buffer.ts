@@ -39,7 +39,7 @@ const RETRY_BACKOFF: BackoffSettings = { initial_interval: 100, max_interval: 50
 const RECEIVER_MAX_BATCH = 2048;
 const RECEIVER_MAX_IN_FLIGHT = 8;
 
-function toRequest(entries: readonly Entry[], scopeName: string): ExportLogsServiceRequest {
+export function toRequest(entries: readonly Pick<Entry, 'hostName' | 'record'>[], scopeName: string): ExportLogsServiceRequest {
   const byHost = new Map<string, LogRecord[]>();
   for (const { hostName, record } of entries) {
     const records = byHost.get(hostName);

@@ -18,8 +18,8 @@ import type { ParseResult } from './parse.js';
 // the Collector's syslog receiver keeps it.
 
 /** Syslog severity 0–7 → OTLP SeverityNumber (FATAL, ERROR3, ERROR2, ERROR, WARN, INFO2, INFO, DEBUG). */
-const SEVERITY_NUMBERS = [21, 19, 18, 17, 13, 10, 9, 5] as const;
-const SEVERITY_TEXTS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+export const SEVERITY_NUMBERS = [21, 19, 18, 17, 13, 10, 9, 5] as const;
+export const SEVERITY_TEXTS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 
 export interface Received {
   /** The message as text (invalid UTF-8 replaced by U+FFFD). */
