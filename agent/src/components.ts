@@ -1,5 +1,6 @@
 import type { ExporterFactory, ProcessorFactory, ReceiverFactory } from './component.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
+import { filelogReceiverFactory } from './receivers/filelog/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
@@ -19,6 +20,7 @@ export const receiverFactories = byType<ReceiverFactory<never>>(
   snmptrapReceiverFactory as ReceiverFactory<never>,
   hostmetricsReceiverFactory as ReceiverFactory<never>,
   prometheusReceiverFactory as ReceiverFactory<never>,
+  filelogReceiverFactory as ReceiverFactory<never>,
 );
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,
