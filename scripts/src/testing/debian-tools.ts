@@ -23,9 +23,10 @@ export const OPENSSL: DebianTool = { name: 'openssl', path: '/usr/bin/openssl', 
 export const LOGGER: DebianTool = { name: 'logger', path: '/usr/bin/logger', package: 'bsdutils' };
 export const CURL: DebianTool = { name: 'curl', path: '/usr/bin/curl', package: 'curl' };
 export const SYSTEMD_ANALYZE: DebianTool = { name: 'systemd-analyze', path: '/usr/bin/systemd-analyze', package: 'systemd' };
+export const LOGROTATE: DebianTool = { name: 'logrotate', path: '/usr/sbin/logrotate', package: 'logrotate' };
 
 /** Every tool of the full suite: the README's list of packages, and .ci/run's. */
-export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, OPENSSL, LOGGER, CURL, SYSTEMD_ANALYZE];
+export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, OPENSSL, LOGGER, CURL, SYSTEMD_ANALYZE, LOGROTATE];
 
 export const installed = (tool: DebianTool): boolean => existsSync(tool.path);
 

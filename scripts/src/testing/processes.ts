@@ -198,6 +198,8 @@ export interface AgentOptions {
   hostmetrics?: Record<string, unknown>;
   /** Adds a prometheus receiver with these settings to the metrics pipeline (which it adds). */
   prometheus?: Record<string, unknown>;
+  /** Adds a filelog receiver with these settings to the logs pipeline. */
+  filelog?: Record<string, unknown>;
 }
 
 /** The agent.id of every test agent: the rollpoint.agent.id its resource processor stamps. */
@@ -236,7 +238,8 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
   }
   if (options.hostmetrics) receivers.hostmetrics = options.hostmetrics;
   if (options.prometheus) receivers.prometheus = options.prometheus;
-  const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : [])];
+  if (options.filelog) receivers.filelog = options.filelog;
+  const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : []), ...(options.filelog ? ['filelog'] : [])];
   const metricReceivers = ['otlp', ...(options.hostmetrics ? ['hostmetrics'] : []), ...(options.prometheus ? ['prometheus'] : [])];
   const config = {
     agent: { id: AGENT_TEST_ID, data_dir: dataDir },

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { LOGROTATE, requireTools } from '../testing/debian-tools.js';
+import { startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
+
+// A real agent process with the filelog receiver follows a file that a real logrotate rotates,
+// once with `create` (rename, new file) and once with `copytruncate`, while the agent is killed
+// with SIGKILL mid-file and again across a rotation. Every line appended is in otel_logs exactly once.
+
+const run = promisify(execFile);
+
+describe('filelog stored: a rotated file through agent and backend, with kill -9', function () {
+  this.timeout(180000);
+  let backend: BackendProcess;
+  let agent: AgentProcess | undefined;
+  let folder: string;
+  let written = 0;
+
+  const logPath = () => join(folder, 'app.log');
+  /** Appends lines `written`… as one write of `count` lines, each naming its number. */
+  const write = (count: number) => {
+    appendFileSync(logPath(), Array.from({ length: count }, (_, i) => `${new Date().toISOString()} app[1]: line ${written + i} of the test\n`).join(''));
+    written += count;
+  };
+  const rotate = async (how: 'create' | 'copytruncate') => {
+    const config = join(folder, `logrotate-${how}.conf`);
+    writeFileSync(config, `${logPath()} {\n  rotate 10\n  ${how}\n  compress\n  delaycompress\n  missingok\n}\n`);
+    await run(LOGROTATE.path, ['--force', '--state', join(folder, `logrotate-${how}.state`), config]);
+  };
+  const stored = async () => {
+    const [row] = await backend.sql("SELECT count() AS n, uniqExact(Body) AS distinct_lines FROM otel_logs WHERE ScopeName = 'rollpoint/filelog'");
+    return { n: Number(row!.n), distinct: Number(row!.distinct_lines) };
+  };
+  const startAgent = async (dataDir: string) =>
+    (agent = await startAgentProcess({
+      backendGrpcPort: backend.grpcPort,
+      dataDir,
+      batch: { timeout: '10ms' },
+      filelog: { include: [join(folder, 'app.log*')], start_at: 'beginning', poll_interval: '50ms', include_file_path: true },
+    }));
+
+  before(async function () {
+    requireTools(this, LOGROTATE);
+    backend = await startBackendProcess();
+    folder = tempFolder('filelog');
+  });
+
+  after(async function () {
+    await agent?.stop();
+    await backend?.stop();
+  });
+
+  it('stores every line once across create and copytruncate rotations and two kill -9s', async function () {
+    const dataDir = join(folder, 'agent-data');
+    write(1000);
+    await startAgent(dataDir);
+    write(20000);
+    // Killed mid-file: some lines of the backlog stored, not all.
+    await waitUntil(async () => (await stored()).n > 1000, 'part of the backlog stored', 60000, agent);
+    await agent!.stop('SIGKILL');
+    write(500);
+    await rotate('create');
+    write(500);
+    await startAgent(dataDir);
+    await waitUntil(async () => (await stored()).n >= written, 'the lines across the first rotation', 90000, agent);
+    // Killed across a rotation: the file is copied and truncated while the agent is down, then more is written.
+    write(700);
+    await agent!.stop('SIGKILL');
+    await rotate('copytruncate');
+    write(300);
+    await startAgent(dataDir);
+    write(200);
+    await rotate('create');
+    write(100);
+    await waitUntil(async () => (await stored()).n >= written, 'every line written', 90000, agent);
+    expect(readdirSync(folder).some((name) => name.endsWith('.gz')), 'logrotate compressed a rotation').to.equal(true);
+    // Another poll or two would have shown a line read twice.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await stored()).to.deep.equal({ n: written, distinct: written });
+    const [file] = await backend.sql("SELECT DISTINCT LogAttributes['log.file.name'] AS name FROM otel_logs WHERE ScopeName = 'rollpoint/filelog' AND Body LIKE '% line 0 of the test'");
+    expect(file!.name).to.equal('app.log');
+  });
+});
