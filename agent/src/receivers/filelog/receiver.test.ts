@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportLogsServiceRequest } from '@rollpoint/proto';
@@ -157,6 +158,22 @@ describe('filelog receiver on real files', function () {
     await eventually(() => delivered.length >= 15, 'the lines after the restart');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(bodies()).to.deep.equal(lines(5, 20));
+  });
+
+  it('takes random bytes written in random pieces without losing or changing one (Latin-1: a byte a character)', async function () {
+    const path = join(folder, 'noise.log');
+    await startReceiver({ include: [path], start_at: 'beginning', encoding: 'latin1', max_log_size: 1 << 20 });
+    // No carriage returns: a line's trailing CR is not part of its record.
+    const noise = Buffer.from(randomBytes(200_000).map((byte) => (byte === 0x0d ? 0x0a : byte)));
+    for (let at = 0; at < noise.length; ) {
+      const piece = 1 + (noise[at]! * 37) % 5000;
+      appendFileSync(path, noise.subarray(at, at + piece));
+      at += piece;
+    }
+    const expected = noise.toString('latin1');
+    const received = () => bodies().join('\n') + (expected.endsWith('\n') ? '\n' : '');
+    await eventually(() => received().length >= expected.length, 'every byte');
+    expect(received() === expected, 'the bytes as written').to.equal(true);
   });
 
   it('starts, shuts down and starts again from its default configuration', async function () {
