@@ -25,6 +25,13 @@ const multiline = z
   })
   .refine((m) => (m.line_start_pattern === undefined) !== (m.line_end_pattern === undefined), 'give exactly one of line_start_pattern and line_end_pattern');
 
+/** The Collector's json_parser operator: a line that is a JSON object becomes its fields. */
+const jsonParser = z.strictObject({
+  type: z.literal('json_parser'),
+  /** Where the fields go: the record's attributes, or its body (as a map). */
+  parse_to: z.enum(['attributes', 'body']).default('attributes'),
+});
+
 export const filelogConfigSchema = z.strictObject({
   /** Globs of the files to read, e.g. /var/log/*.log. */
   include: z.array(z.string().min(1)).min(1),
@@ -44,6 +51,8 @@ export const filelogConfigSchema = z.strictObject({
   max_log_size: z.number().int().positive().default(1024 * 1024),
   /** How often the files are listed and read. */
   poll_interval: durationMs.default(200).refine((ms) => ms > 0, 'must be more than 0'),
+  /** Parsers applied to each record, as the Collector's operators (json_parser only, for now). */
+  operators: z.array(jsonParser).max(1, 'one parser at most').default([]),
   /** How many first bytes identify a file (its fingerprint), whatever its name. */
   fingerprint_size: z.number().int().min(16).default(1000),
 });

@@ -176,6 +176,16 @@ describe('filelog receiver on real files', function () {
     expect(received() === expected, 'the bytes as written').to.equal(true);
   });
 
+  it('parses JSON lines into attributes (json_parser), keeping a line that is not JSON with the reason', async function () {
+    const path = join(folder, 'app.json');
+    await startReceiver({ include: [path], start_at: 'beginning', include_file_name: false, operators: [{ type: 'json_parser' }] });
+    appendFileSync(path, '{"level":"error","user":"ann"}\nnot json\n');
+    await eventually(() => delivered.length === 2, 'both lines');
+    expect(delivered[0]!.attributes).to.deep.equal({ level: 'error', user: 'ann' });
+    expect(delivered[1]!.body).to.equal('not json');
+    expect(delivered[1]!.attributes['rollpoint.parse_error']).to.match(/^not JSON/);
+  });
+
   it('starts, shuts down and starts again from its default configuration', async function () {
     const receiver = await startReceiver({ include: [join(folder, '*.log')] });
     await receiver.shutdown();

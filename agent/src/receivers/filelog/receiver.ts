@@ -1,12 +1,13 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ExportLogsServiceRequest, KeyValue, LogRecord } from '@rollpoint/proto';
+import { ATTR_ROLLPOINT_PARSE_ERROR, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
 import { isPermanent, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
 import Long from 'long';
 import { glob } from 'tinyglobby';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { ENCODINGS, type FilelogConfig } from './config.js';
 import { isSameFile, readFingerprint } from './fingerprint.js';
+import { parseJsonLine } from './json-parser.js';
 import { OffsetStore } from './offset-store.js';
 import { splitRecords, type SplitOptions, type SplitRecord } from './record-splitter.js';
 
@@ -195,13 +196,21 @@ export class FilelogReceiver implements Component {
     const attributes: KeyValue[] = [];
     if (this.config.include_file_name) attributes.push(kv('log.file.name', basename(path)));
     if (this.config.include_file_path) attributes.push(kv('log.file.path', path));
-    const logRecords: LogRecord[] = records.map((record) => ({
-      timeUnixNano: Long.UZERO,
-      observedTimeUnixNano: observed,
-      body: { stringValue: record.text },
-      attributes,
-    }));
+    const logRecords: LogRecord[] = records.map((record) => this.toLogRecord(record.text, attributes, observed));
     return { resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: SCOPE_FILELOG }, logRecords }] }] };
+  }
+
+  /** The record of one line (or multiline group), parsed when an operator says so. */
+  private toLogRecord(text: string, fileAttributes: KeyValue[], observed: Long): LogRecord {
+    const record: LogRecord = { timeUnixNano: Long.UZERO, observedTimeUnixNano: observed, body: { stringValue: text }, attributes: fileAttributes };
+    const parser = this.config.operators[0];
+    if (!parser) return record;
+    // Kept whole when it does not parse, as the Collector's on_error: send.
+    const parsed = parseJsonLine(text);
+    if (!parsed.ok) record.attributes = [...fileAttributes, kv(ATTR_ROLLPOINT_PARSE_ERROR, parsed.error)];
+    else if (parser.parse_to === 'body') record.body = { kvlistValue: { values: parsed.fields } };
+    else record.attributes = [...fileAttributes, ...parsed.fields];
+    return record;
   }
 
   private saveOffsets(): Promise<void> {
