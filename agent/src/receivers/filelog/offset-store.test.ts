@@ -15,8 +15,8 @@ describe('filelog offsets and fingerprints', function () {
     const path = join(folder, 'data', 'filelog', 'filelog.json');
     expect(await new OffsetStore(path).load()).to.equal(undefined);
     const store = new OffsetStore(path);
-    void store.save([{ fingerprint: Buffer.from('first'), offset: 3, path: '/a' }]);
-    await store.save([{ fingerprint: Buffer.from([0, 255, 10]), offset: 12, path: '/var/log/a.log' }]);
+    store.save([{ fingerprint: Buffer.from('first'), offset: 3, path: '/a' }]);
+    store.save([{ fingerprint: Buffer.from([0, 255, 10]), offset: 12, path: '/var/log/a.log' }]);
     expect(await new OffsetStore(path).load()).to.deep.equal([{ fingerprint: Buffer.from([0, 255, 10]), offset: 12, path: '/var/log/a.log' }]);
     expect(JSON.parse(readFileSync(path, 'utf8'))).to.have.length(1);
   });

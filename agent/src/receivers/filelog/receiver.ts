@@ -15,7 +15,8 @@ import { splitRecords, type SplitOptions, type SplitRecord } from './record-spli
 // rotation by rename (the open handle is read to its end) and by copytruncate (the truncated file is
 // a new one: its first bytes differ). A file's offset is stored only once the pipeline took the
 // records before it (with the disk queue: once they are on disk), so a restart or kill -9 neither
-// loses nor repeats a line, except a batch taken in the instant between the queue's write and the offset's.
+// loses nor repeats a line, except a batch a kill -9 finds written to the queue but not yet answered
+// for (with durability fsync: during the fsync).
 
 export const SCOPE_FILELOG = 'rollpoint/filelog';
 
@@ -129,7 +130,7 @@ export class FilelogReceiver implements Component {
       }
       this.files.splice(this.files.indexOf(file), 1);
     }
-    await this.saveOffsets();
+    this.saveOffsets();
   }
 
   /** Reads and delivers the file's records from its offset; `gone`: the rest is the last record. */
@@ -168,6 +169,10 @@ export class FilelogReceiver implements Component {
       const batch = records.slice(first, first + MAX_BATCH);
       const readMs = Date.now();
       const request = this.toRequest(file.path, batch, readMs);
+      const advance = () => {
+        file.offset = base + batch.at(-1)!.end;
+        this.saveOffsets();
+      };
       this.inFlightSince = readMs;
       try {
         await withRetries(() => consume(request), {
@@ -176,17 +181,18 @@ export class FilelogReceiver implements Component {
           finalAttemptOnAbort: true,
           onRetry: (err, delayMs) => this.context.logger.warn({ receiver: this.context.id, err: err.message, delayMs }, 'pipeline refused file records; retrying'),
         });
+        // Moved at once, before anything else runs (see OffsetStore).
+        advance();
         this.context.metrics.acceptedRecords.inc({ receiver: this.context.id, signal: 'logs' }, batch.length);
       } catch (error) {
         const err = error as Error;
         this.context.logger.error({ receiver: this.context.id, path: file.path, records: batch.length, err: err.message }, 'pipeline did not take file records');
         // Refused for good they are skipped (reading them again cannot help); else read again later.
         if (!isPermanent(err)) return false;
+        advance();
       } finally {
         this.inFlightSince = undefined;
       }
-      file.offset = base + batch.at(-1)!.end;
-      await this.saveOffsets();
     }
     return true;
   }
@@ -213,7 +219,7 @@ export class FilelogReceiver implements Component {
     return record;
   }
 
-  private saveOffsets(): Promise<void> {
-    return this.store.save(this.files.map(({ fingerprint, offset, path }) => ({ fingerprint, offset, path })));
+  private saveOffsets(): void {
+    this.store.save(this.files.map(({ fingerprint, offset, path }) => ({ fingerprint, offset, path })));
   }
 }
