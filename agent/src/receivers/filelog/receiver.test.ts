@@ -116,6 +116,15 @@ describe('filelog receiver on real files', function () {
     expect(bodies()).to.deep.equal(['2026-12-01 ERROR boom\njava.lang.IllegalStateException: x\n\tat A.b(A.java:1)', '2026-12-01 INFO next\n\tat C.d(C.java:2)']);
   });
 
+  it('holds a line without its newline while the file may still grow (it is sent once it stopped)', async function () {
+    const path = join(folder, 'app.log');
+    appendFileSync(path, 'whole\nhalf a li');
+    // One poll only: what it read is all there is to see.
+    await startReceiver({ include: [path], start_at: 'beginning', poll_interval: '1h' });
+    await firstPollDone();
+    expect(bodies()).to.deep.equal(['whole']);
+  });
+
   it('finishes a file deleted while it is being read', async function () {
     const path = join(folder, 'app.log');
     append(path, 0, 5);

@@ -101,10 +101,12 @@ export class FilelogReceiver implements Component {
       if (this.closing.signal.aborted) return;
       const handle = await open(path, 'r').catch(() => undefined);
       if (!handle) continue;
-      const fingerprint = await readFingerprint(handle, this.config.fingerprint_size);
+      const fingerprint = await readFingerprint(handle, this.config.fingerprint_size).catch(() => Buffer.alloc(0));
       const known = this.files.find((file) => isSameFile(file.fingerprint, fingerprint));
-      // Empty (nothing to know it by yet), or a second path to a file seen this poll (a copy being made).
-      if (fingerprint.length === 0 || (known && seen.has(known))) {
+      // Empty (nothing to know it by yet), a second path to a file seen this poll, or the first bytes
+      // of a known file: a copy being made (copytruncate), known once it has them all.
+      const copying = !known && this.files.some((file) => isSameFile(fingerprint, file.fingerprint));
+      if (fingerprint.length === 0 || copying || (known && seen.has(known))) {
         await handle.close();
         continue;
       }
@@ -150,14 +152,15 @@ export class FilelogReceiver implements Component {
       if (length === 0) return;
       const bytes = Buffer.alloc(length);
       const { bytesRead } = await handle.read(bytes, 0, length, file.offset);
+      const toEnd = file.offset + bytesRead === size;
       // What is left is a whole record once the file stopped growing (for one poll interval) or is gone.
-      const final = gone || (file.offset + bytesRead === size && file.pendingSize === size);
+      const final = gone || (toEnd && file.pendingSize === size);
       const records = splitRecords(bytes.subarray(0, bytesRead), this.split, final);
       const delivered = await this.deliver(file, records, consume);
       if (!delivered) return;
       if (records.at(-1)?.end !== bytesRead) {
         file.pendingSize = size;
-        if (records.length === 0 || file.offset + bytesRead === size) return;
+        if (records.length === 0 || toEnd) return;
       }
     }
   }
