@@ -23,6 +23,8 @@ export const SCOPE_FILELOG = 'rollpoint/filelog';
 // Rotated files compressed by logrotate and the like are left alone.
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip|tgz)$/i;
 const MAX_BATCH = 2048;
+// As the Collector, a file no glob finds is remembered for three polls.
+const KEEP_GONE_POLLS = 3;
 const RETRY_BACKOFF: BackoffSettings = { initial_interval: 100, max_interval: 5000, multiplier: 2, randomization_factor: 0 };
 
 interface TrackedFile {
@@ -34,6 +36,8 @@ interface TrackedFile {
   handle?: FileHandle;
   /** The file's size when a read last left bytes that are not a whole record yet. */
   pendingSize?: number;
+  /** Polls in a row that did not find it. */
+  missedPolls?: number;
 }
 
 const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
@@ -113,7 +117,7 @@ export class FilelogReceiver implements Component {
       if (known) {
         // The path's handle from now on: after copytruncate it is the copy, the old handle's file truncated.
         await known.handle?.close();
-        Object.assign(known, { handle, fingerprint, path });
+        Object.assign(known, { handle, fingerprint, path, missedPolls: 0 });
         seen.add(known);
       } else {
         const offset = this.firstRun && this.config.start_at === 'end' ? (await handle.stat()).size : 0;
@@ -124,12 +128,13 @@ export class FilelogReceiver implements Component {
     }
     this.firstRun = false;
     for (const file of seen) await this.read(file, false, consume);
-    // Gone from the globs (rotated away or deleted): finished through the handle still open.
+    // Gone from the globs (rotated away or deleted): finished through the handle still open, and
+    // known a few polls more, in case it was only between names (a rotation under way).
     for (const file of this.files.filter((f) => !seen.has(f))) {
-      if (file.handle) {
-        await this.read(file, true, consume);
-        await file.handle.close();
-      }
+      if (file.handle) await this.read(file, true, consume);
+      file.missedPolls = (file.missedPolls ?? 0) + 1;
+      if (file.missedPolls < KEEP_GONE_POLLS) continue;
+      await file.handle?.close();
       this.files.splice(this.files.indexOf(file), 1);
     }
     this.saveOffsets();
