@@ -70,7 +70,7 @@ describe('agent configuration', function () {
 
   it('checks component types and pipeline references as the Collector does', function () {
     expect(problemsOf('bad_pipelines.yaml')).to.deep.equal([
-      'receivers.syslogg: unknown receiver type "syslogg" (known: otlp, syslog, snmptrap, hostmetrics, prometheus, journald)',
+      'receivers.syslogg: unknown receiver type "syslogg" (known: otlp, syslog, snmptrap, hostmetrics, prometheus, journald, filelog)',
       'service.pipelines.traces.receivers: references receiver "otlp/missing" which is not configured',
       'service.pipelines.traces.processors: references processor "resource" which is not configured',
       'service.pipelines.metrics.receivers: receiver "syslog" does not produce metrics',

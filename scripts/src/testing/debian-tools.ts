@@ -25,9 +25,10 @@ export const CURL: DebianTool = { name: 'curl', path: '/usr/bin/curl', package: 
 export const SYSTEMD_ANALYZE: DebianTool = { name: 'systemd-analyze', path: '/usr/bin/systemd-analyze', package: 'systemd' };
 export const JOURNALCTL: DebianTool = { name: 'journalctl', path: '/usr/bin/journalctl', package: 'systemd' };
 export const SYSTEMD_JOURNAL_REMOTE: DebianTool = { name: 'systemd-journal-remote', path: '/usr/lib/systemd/systemd-journal-remote', package: 'systemd-journal-remote' };
+export const LOGROTATE: DebianTool = { name: 'logrotate', path: '/usr/sbin/logrotate', package: 'logrotate' };
 
 /** Every tool of the full suite: the README's list of packages, and .ci/run's. */
-export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, OPENSSL, LOGGER, CURL, SYSTEMD_ANALYZE, JOURNALCTL, SYSTEMD_JOURNAL_REMOTE];
+export const DEBIAN_TOOLS: readonly DebianTool[] = [RSYSLOGD, RSYSLOG_TLS, SNMPTRAP, CLICKHOUSE_SERVER, CHROMIUM, DOCKER_COMPOSE, OPENSSL, LOGGER, CURL, SYSTEMD_ANALYZE, JOURNALCTL, SYSTEMD_JOURNAL_REMOTE, LOGROTATE];
 
 export const installed = (tool: DebianTool): boolean => existsSync(tool.path);
 

@@ -202,6 +202,8 @@ export interface AgentOptions {
   logsProcessors?: Record<string, unknown>;
   /** Adds a journald receiver with these settings to the logs pipeline. */
   journald?: Record<string, unknown>;
+  /** Adds a filelog receiver with these settings to the logs pipeline. */
+  filelog?: Record<string, unknown>;
   /** More environment for the agent process (e.g. a PATH). */
   env?: NodeJS.ProcessEnv;
   /** Wait for /readyz (default); false waits for /healthz only. */
@@ -247,7 +249,8 @@ export async function agentTestConfig(options: AgentOptions, dataDir: string) {
   if (options.hostmetrics) receivers.hostmetrics = options.hostmetrics;
   if (options.prometheus) receivers.prometheus = options.prometheus;
   if (options.journald) receivers.journald = options.journald;
-  const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : []), ...(options.journald ? ['journald'] : [])];
+  if (options.filelog) receivers.filelog = options.filelog;
+  const logReceivers = ['otlp', ...(options.syslog ? ['syslog'] : []), ...(options.snmptrap ? ['snmptrap'] : []), ...(options.journald ? ['journald'] : []), ...(options.filelog ? ['filelog'] : [])];
   const metricReceivers = ['otlp', ...(options.hostmetrics ? ['hostmetrics'] : []), ...(options.prometheus ? ['prometheus'] : [])];
   const config = {
     agent: { id: AGENT_TEST_ID, data_dir: dataDir },
