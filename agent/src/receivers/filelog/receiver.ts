@@ -1,10 +1,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ATTR_ROLLPOINT_PARSE_ERROR, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
-import { isPermanent, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
+import { isPermanent, withRetries, type Consume } from '@rollpoint/runtime';
 import Long from 'long';
 import { glob } from 'tinyglobby';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
+import { PIPELINE_RETRY_BACKOFF } from '../internal/log-buffer.js';
 import { ENCODINGS, type FilelogConfig } from './config.js';
 import { isSameFile, readFingerprint } from './fingerprint.js';
 import { parseJsonLine } from './json-parser.js';
@@ -25,7 +26,6 @@ const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip|tgz)$/i;
 const MAX_BATCH = 2048;
 // As the Collector, a file no glob finds is remembered for three polls.
 const KEEP_GONE_POLLS = 3;
-const RETRY_BACKOFF: BackoffSettings = { initial_interval: 100, max_interval: 5000, multiplier: 2, randomization_factor: 0 };
 
 interface TrackedFile {
   fingerprint: Buffer;
@@ -184,7 +184,7 @@ export class FilelogReceiver implements Component {
       this.inFlightSince = readMs;
       try {
         await withRetries(() => consume(request), {
-          backoff: RETRY_BACKOFF,
+          backoff: PIPELINE_RETRY_BACKOFF,
           signal: this.closing.signal,
           finalAttemptOnAbort: true,
           onRetry: (err, delayMs) => this.context.logger.warn({ receiver: this.context.id, err: err.message, delayMs }, 'pipeline refused file records; retrying'),

@@ -33,8 +33,9 @@ interface Entry {
   receivedMs: number;
 }
 
-// A refused request is retried after 100 ms, doubling up to 5 s, or when the pipeline asks (RetryLaterError).
-const RETRY_BACKOFF: BackoffSettings = { initial_interval: 100, max_interval: 5000, multiplier: 2, randomization_factor: 0 };
+// A refused request is retried after 100 ms, doubling up to 5 s, or when the pipeline asks (RetryLaterError):
+// every receiver's retry of what its pipeline refused.
+export const PIPELINE_RETRY_BACKOFF: BackoffSettings = { initial_interval: 100, max_interval: 5000, multiplier: 2, randomization_factor: 0 };
 // Enough records per request, and requests in flight, to fill the batch processor's batches.
 const RECEIVER_MAX_BATCH = 2048;
 const RECEIVER_MAX_IN_FLIGHT = 8;
@@ -124,7 +125,7 @@ export class LogBuffer {
     // A PermanentError (refused for what it is, not for the backend's state) is not retried:
     // retrying would only block the rest.
     await withRetries(() => this.options.consume(request), {
-      backoff: RETRY_BACKOFF,
+      backoff: PIPELINE_RETRY_BACKOFF,
       signal: this.closing.signal,
       finalAttemptOnAbort: true,
       onRetry: (error, delayMs) => this.options.onRetry(error, delayMs),

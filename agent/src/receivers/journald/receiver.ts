@@ -6,19 +6,19 @@ import { SCOPE_JOURNALD, type ExportLogsServiceRequest } from '@rollpoint/proto'
 import { isPermanent, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
 import Long from 'long';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
-import { toRequest } from '../internal/log-buffer.js';
+import { PIPELINE_RETRY_BACKOFF, toRequest } from '../internal/log-buffer.js';
 import type { JournaldConfig } from './config.js';
-import { cursorPath, readCursor, writeCursor } from './cursor-file.js';
+import { writePosition } from '../internal/position-file.js';
+import { cursorPath, readCursor } from './cursor-file.js';
 import { journalctlArgs, lastEntryArgs, type JournalPosition } from './journalctl-args.js';
 import { entryToLogRecord, type JournalEntry, type MappedEntry } from './to-otlp.js';
 
 // The journald receiver: runs `journalctl --output=json --follow` and turns each line into an OTLP
 // log record. Requests go to the pipeline one at a time, in journal order; only once one is taken is
-// the cursor of its last entry stored, so a restart (or kill -9) goes on after what was delivered:
-// nothing lost, nothing sent twice. A journalctl that stops is started again after a backoff.
+// the cursor of its last entry stored, so a restart goes on after what was delivered: nothing lost,
+// nothing sent twice (after a kill -9, a batch the disk queue took before its cursor was stored is
+// sent again). A journalctl that stops is started again after a backoff.
 
-// A refused request is retried after 100 ms, doubling up to 5 s (or when the pipeline asks).
-const SEND_BACKOFF: BackoffSettings = { initial_interval: 100, max_interval: 5000, multiplier: 2, randomization_factor: 0 };
 // journalctl missing or failing is tried again after 1 s, doubling up to a minute.
 const RESTART_BACKOFF: BackoffSettings = { initial_interval: 1000, max_interval: 60000, multiplier: 2, randomization_factor: 0.2 };
 const MAX_BATCH = 2048;
@@ -80,7 +80,7 @@ export class JournaldReceiver implements Component {
     // before it delivered any are not skipped at the next start. A journal with none: its oldest.
     const last = await this.lastCursor();
     if (last === undefined) return 'end';
-    writeCursor(this.cursorFile, last);
+    writePosition(this.cursorFile, last);
     return last ? { after: last } : 'beginning';
   }
 
@@ -219,7 +219,7 @@ export class JournaldReceiver implements Component {
     const request = toRequest(batch, SCOPE_JOURNALD);
     try {
       await withRetries(() => this.consume!(request), {
-        backoff: SEND_BACKOFF,
+        backoff: PIPELINE_RETRY_BACKOFF,
         signal: this.closing.signal,
         finalAttemptOnAbort: true,
         onRetry: (err, delayMs) => logger.warn({ receiver: id, err: err.message, delayMs }, 'pipeline refused journal entries; retrying'),
@@ -239,7 +239,7 @@ export class JournaldReceiver implements Component {
     const cursor = batch.findLast((entry) => entry.cursor)?.cursor;
     if (!cursor) return;
     try {
-      writeCursor(this.cursorFile, cursor);
+      writePosition(this.cursorFile, cursor);
     } catch (err) {
       logger.error({ receiver: id, file: this.cursorFile, err: (err as Error).message }, 'journald: could not store the cursor; after a restart, entries since the last stored one are sent again');
     }
