@@ -1,16 +1,15 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { ATTR_ROLLPOINT_PARSE_ERROR, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from '@rollpoint/proto';
+import { join } from 'node:path';
+import type { ExportLogsServiceRequest } from '@rollpoint/proto';
 import { isPermanent, withRetries, type Consume } from '@rollpoint/runtime';
-import Long from 'long';
 import { glob } from 'tinyglobby';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { PIPELINE_RETRY_BACKOFF } from '../internal/log-buffer.js';
 import { ENCODINGS, type FilelogConfig } from './config.js';
 import { isSameFile, readFingerprint } from './fingerprint.js';
-import { parseJsonLine } from './json-parser.js';
 import { OffsetStore } from './offset-store.js';
 import { splitRecords, type SplitOptions, type SplitRecord } from './record-splitter.js';
+import { filelogRequest } from './to-otlp.js';
 
 // The filelog receiver: follows files matching its globs, each known by its fingerprint, across
 // rotation by rename (the open handle is read to its end) and by copytruncate (the truncated file is
@@ -18,8 +17,6 @@ import { splitRecords, type SplitOptions, type SplitRecord } from './record-spli
 // records before it (with the disk queue: once they are on disk), so a restart or kill -9 neither
 // loses nor repeats a line, except a batch a kill -9 finds written to the queue but not yet answered
 // for (with durability fsync: during the fsync).
-
-export const SCOPE_FILELOG = 'rollpoint/filelog';
 
 // Rotated files compressed by logrotate and the like are left alone.
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip|tgz)$/i;
@@ -39,8 +36,6 @@ interface TrackedFile {
   /** Polls in a row that did not find it. */
   missedPolls?: number;
 }
-
-const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 
 export class FilelogReceiver implements Component {
   private files: TrackedFile[] = [];
@@ -176,7 +171,7 @@ export class FilelogReceiver implements Component {
     for (let first = 0; first < records.length; first += MAX_BATCH) {
       const batch = records.slice(first, first + MAX_BATCH);
       const readMs = Date.now();
-      const request = this.toRequest(file.path, batch, readMs);
+      const request = filelogRequest(this.config, file.path, batch, readMs);
       const advance = () => {
         file.offset = base + batch.at(-1)!.end;
         this.saveOffsets();
@@ -203,28 +198,6 @@ export class FilelogReceiver implements Component {
       }
     }
     return true;
-  }
-
-  private toRequest(path: string, records: readonly SplitRecord[], readMs: number): ExportLogsServiceRequest {
-    const observed = Long.fromNumber(readMs, true).multiply(1_000_000);
-    const attributes: KeyValue[] = [];
-    if (this.config.include_file_name) attributes.push(kv('log.file.name', basename(path)));
-    if (this.config.include_file_path) attributes.push(kv('log.file.path', path));
-    const logRecords: LogRecord[] = records.map((record) => this.toLogRecord(record.text, attributes, observed));
-    return { resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: SCOPE_FILELOG }, logRecords }] }] };
-  }
-
-  /** The record of one line (or multiline group), parsed when an operator says so. */
-  private toLogRecord(text: string, fileAttributes: KeyValue[], observed: Long): LogRecord {
-    const record: LogRecord = { timeUnixNano: Long.UZERO, observedTimeUnixNano: observed, body: { stringValue: text }, attributes: fileAttributes };
-    const parser = this.config.operators[0];
-    if (!parser) return record;
-    // Kept whole when it does not parse, as the Collector's on_error: send.
-    const parsed = parseJsonLine(text);
-    if (!parsed.ok) record.attributes = [...fileAttributes, kv(ATTR_ROLLPOINT_PARSE_ERROR, parsed.error)];
-    else if (parser.parse_to === 'body') record.body = { kvlistValue: { values: parsed.fields } };
-    else record.attributes = [...fileAttributes, ...parsed.fields];
-    return record;
   }
 
   private saveOffsets(): void {
