@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { requireTools, RSYSLOGD } from '../testing/debian-tools.js';
 import { tempFolder, waitUntil } from '../testing/processes.js';
 import { fileReaderConfig, startRsyslogFileReader } from '../testing/rsyslog.js';
-import { FILELOG_HEADING, filelogSection, hostLogLine, readRun } from './filelog.js';
+import { FILELOG_HEADING, filelogSection, hostLogLine, medianRun, readRun } from './filelog.js';
 
 // The filelog bench's load is what its report says it is, and its figures are worked out right.
 
@@ -19,6 +19,11 @@ describe('bench: the filelog section', function () {
 
   it('gives lines/s and CPU-seconds per 100,000 lines of each process', function () {
     expect(readRun(1_000_000, 4000, { agent: 5, backend: 12 })).to.deep.equal({ linesPerSecond: 250_000, cpuPer100k: { agent: 0.5, backend: 1.2 } });
+  });
+
+  it("takes each figure's median over the runs", function () {
+    const runs = [readRun(100, 1000, { agent: 3 }), readRun(100, 500, { agent: 1 }), readRun(100, 2000, { agent: 2 })];
+    expect(medianRun(runs)).to.deep.equal({ linesPerSecond: 100, cpuPer100k: { agent: 2000 } });
   });
 
   it('sets rollpoint beside rsyslog, and says so when rsyslog was not there', function () {
