@@ -1,4 +1,4 @@
-// `npm run bench`: OTLP spans, metric data points and syslog messages through rollpoint, each beside a
+// `npm run bench`: OTLP spans, metric data points, syslog messages and log file lines through rollpoint, each beside a
 // ceiling or a peer measured in the same run; writes docs/BENCHMARKS.md.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -13,6 +13,7 @@ import { DEVICES, HOSTS, measureCheckpoints, SERVICES } from './bench/checkpoint
 import { rsyslogAvailable } from './testing/rsyslog.js';
 import { measureWritePath, writePathSection } from './bench/write-path-report.js';
 import { measureMetrics, METRICS_HEADING, metricsSection } from './bench/metrics-report.js';
+import { FILELOG_HEADING, FILELOG_LINES, filelogSection, measureFilelog } from './bench/filelog.js';
 import { withSection } from './bench/report-section.js';
 import { SNMPTRAPD } from './testing/snmp.js';
 import { REPO_ROOT } from './testing/paths.js';
@@ -26,15 +27,23 @@ function machine(): string {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const REPORT = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
 
-// `npm run bench -- --only metrics` measures that section alone and rewrites only it in the report.
+// The sections that run alone: their heading, the heading they go before, and how they are measured.
+const SNMP_HEADING = "## SNMP traps: rollpoint's agent beside snmptrapd";
+const ALONE: Record<string, { heading: string; before: string; measure: () => Promise<string> }> = {
+  metrics: { heading: METRICS_HEADING, before: '## Disk per row', measure: async () => metricsSection(await measureMetrics(say)) },
+  filelog: { heading: FILELOG_HEADING, before: SNMP_HEADING, measure: async () => filelogSection(await measureFilelog(say)) },
+};
+
+// `npm run bench -- --only <name>` measures that section alone and rewrites only it in the report.
 const { only } = parseArgs({ options: { only: { type: 'string' } } }).values;
 if (only !== undefined) {
-  if (only !== 'metrics') throw new Error(`--only ${only}: the sections that run alone are: metrics`);
-  const section = `${metricsSection(await measureMetrics(say))}
+  const alone = ALONE[only];
+  if (!alone) throw new Error(`--only ${only}: the sections that run alone are: ${Object.keys(ALONE).join(', ')}`);
+  const section = `${await alone.measure()}
 
-Measured on its own (\`npm run bench -- --only metrics\`) on ${new Date().toISOString().slice(0, 10)}: ${machine()}.`;
-  writeFileSync(REPORT, withSection(readFileSync(REPORT, 'utf8'), METRICS_HEADING, section, '## Disk per row'));
-  say('metrics section written to docs/BENCHMARKS.md');
+Measured on its own (\`npm run bench -- --only ${only}\`) on ${new Date().toISOString().slice(0, 10)}: ${machine()}.`;
+  writeFileSync(REPORT, withSection(readFileSync(REPORT, 'utf8'), alone.heading, section, alone.before));
+  say(`${only} section written to docs/BENCHMARKS.md`);
   process.exit(0);
 }
 
@@ -75,6 +84,9 @@ const syslogRollpoint = await measureRollpoint();
 say(`rollpoint syslog: ${JSON.stringify(syslogRollpoint)}`);
 const syslogRsyslog = rsyslogAvailable() ? await measureRsyslog() : undefined;
 const { costs: stages, encoders, bytesPerLogRecord } = await measureSyslogStages();
+
+say(`filelog: ${FILELOG_LINES.toLocaleString('en')} lines of one file through the filelog receiver and rsyslog's imfile …`);
+const filelog = await measureFilelog(say);
 
 say('SNMP traps: UDP at rising rates through rollpoint and snmptrapd …');
 const traps = await measureTraps(existsSync(SNMPTRAPD));
@@ -261,7 +273,9 @@ Goals for this path (issue 13): end to end at least 0.3 of rsyslog over TCP, the
 peak RSS at 10,000 msg/s within 100 MiB. Where the table falls short, "What limits these figures"
 at the end says what the profiles show.
 
-## SNMP traps: rollpoint's agent beside snmptrapd
+${filelogSection(filelog)}
+
+${SNMP_HEADING}
 
 The same v2c linkDown trap (four IF-MIB varbinds, as net-snmp's sender encodes it) is sent over UDP
 at rising rates (${TRAP_RATES.map((r) => `${r / 1000}k`).join(', ')} traps/s) for ${TRAP_SECONDS} s each, stopping at the first

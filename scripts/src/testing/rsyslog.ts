@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,6 +66,20 @@ export interface ReceiverOptions {
   file: string;
   /** 'msg' (default): the template "%msg%\n", only the message part; or rsyslog's RSYSLOG_FileFormat (timestamp host tag msg). */
   format?: 'msg' | 'RSYSLOG_FileFormat';
+}
+
+export interface FileReaderOptions {
+  /** The folder imfile watches: every `*.log` file in it, read from its beginning. */
+  directory: string;
+  /** The file each line read is appended to, byte for byte. */
+  file: string;
+}
+
+export interface RsyslogFileReader extends RsyslogInstance {
+  /** The file each line read is appended to. */
+  file: string;
+  /** Bytes of lines from `directory` in `file` so far (the readiness probe's line not counted). */
+  copiedBytes(): number;
 }
 
 /** A string literal for rsyslog's RainerScript. */
@@ -189,8 +203,20 @@ async function listening(protocol: 'tcp' | 'udp', port: number): Promise<boolean
   });
 }
 
-/** Writes `config` into a fresh temp folder, checks it (rsyslogd -N1), starts rsyslogd and waits for its input port. */
-async function startRsyslogd(prefix: string, config: (workDirectory: string) => string, input: { protocol: 'tcp' | 'udp'; port: number }) {
+/** What says a started rsyslogd is ready: `what` for a timeout's message. */
+interface Readiness {
+  what: string;
+  check(): Promise<boolean>;
+}
+
+/** Ready once rsyslogd listens on `input`. */
+const listeningOn = (input: { protocol: 'tcp' | 'udp'; port: number }): Readiness => ({
+  what: `rsyslogd to listen on ${input.protocol} 127.0.0.1:${input.port}`,
+  check: () => listening(input.protocol, input.port),
+});
+
+/** Writes `config` into a fresh temp folder, checks it (rsyslogd -N1), starts rsyslogd and waits until it is `ready`. */
+async function startRsyslogd(prefix: string, config: (workDirectory: string) => string, ready: Readiness) {
   if (!rsyslogAvailable()) throw new Error(`${RSYSLOGD} is missing: install the Debian packages rsyslog and rsyslog-gnutls`);
   const folder = tempFolder(prefix);
   const workDirectory = join(folder, 'work');
@@ -230,7 +256,7 @@ async function startRsyslogd(prefix: string, config: (workDirectory: string) => 
       })()),
   };
   try {
-    await waitUntil(() => listening(input.protocol, input.port), `rsyslogd to listen on ${input.protocol} 127.0.0.1:${input.port}`, START_TIMEOUT_MS, managed);
+    await waitUntil(ready.check, ready.what, START_TIMEOUT_MS, managed);
   } catch (error) {
     await instance.stop();
     throw new Error(`${(error as Error).message}\n--- config ---\n${configText}`, { cause: error });
@@ -250,13 +276,58 @@ export function sendSyslogLines(protocol: 'tcp' | 'udp', port: number, lines: re
  */
 export async function startRsyslogForwarder(options: ForwarderOptions): Promise<RsyslogProcess> {
   const input = { protocol: options.input ?? 'tcp', port: await freePort() };
-  const instance = await startRsyslogd('rsyslog-forwarder', (workDirectory) => forwarderConfig(options, input.port, workDirectory), input);
+  const instance = await startRsyslogd('rsyslog-forwarder', (workDirectory) => forwarderConfig(options, input.port, workDirectory), listeningOn(input));
   return { ...instance, input, send: (lines) => sendSyslogLines(input.protocol, input.port, lines) };
 }
 
 /** Starts a private rsyslogd that listens with imtcp or imudp on a free 127.0.0.1 port and appends every message to `file`. */
 export async function startRsyslogReceiver(options: ReceiverOptions): Promise<RsyslogReceiver> {
   const port = await freePort();
-  const instance = await startRsyslogd('rsyslog-receiver', (workDirectory) => receiverConfig(options, port, workDirectory), { protocol: options.protocol, port });
+  const instance = await startRsyslogd('rsyslog-receiver', (workDirectory) => receiverConfig(options, port, workDirectory), listeningOn({ protocol: options.protocol, port }));
   return { ...instance, protocol: options.protocol, port, file: options.file };
+}
+
+/** The line a file reader is first given to read: it is ready once the line is copied. */
+const READY_LINE = 'rsyslog imfile is reading\n';
+const READY_FILE = 'ready.log';
+
+/** The rsyslog.conf of a file reader (exported so tests and reports can show it). */
+export function fileReaderConfig(options: FileReaderOptions, workDirectory: string): string {
+  return [
+    `# rollpoint benchmark file reader: imfile ${options.directory}/*.log -> ${options.file}`,
+    // imfile in inotify mode (its default on Linux), a file found after start read from its beginning
+    // (freshStartTail="off"), one line a message (readMode 0). The main queue dequeues in batches of
+    // 1024; omfile writes each line as read (%rawmsg%) through a 64 KiB buffer flushed at the end of each
+    // batch (flushOnTXEnd="on"), so the file is current whenever a batch is done and a reader sees
+    // every line without waiting for a timer; no fsync (omfile's default).
+    globalConfig(workDirectory),
+    'module(load="imfile" mode="inotify")',
+    'main_queue(queue.dequeueBatchSize="1024")',
+    'template(name="rollpoint_raw" type="string" string="%rawmsg%\\n")',
+    `input(${params({ type: 'imfile', File: join(options.directory, '*.log'), Tag: 'bench', ruleset: 'read', freshStartTail: 'off', readMode: '0' })})`,
+    'ruleset(name="read") {',
+    `  action(${params({ type: 'omfile', file: options.file, template: 'rollpoint_raw', ioBufferSize: '64k', flushOnTXEnd: 'on' })})`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Bytes in `file`, 0 while it does not exist. */
+const sizeOf = (file: string): number => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
+/**
+ * Starts a private rsyslogd whose imfile reads every `*.log` file in `directory` and appends each line
+ * to `file`; ready once it has copied a probe line from a file of its own in `directory`.
+ */
+export async function startRsyslogFileReader(options: FileReaderOptions): Promise<RsyslogFileReader> {
+  writeFileSync(join(options.directory, READY_FILE), READY_LINE);
+  const ready = { what: `rsyslogd's imfile to read ${options.directory}`, check: async () => sizeOf(options.file) >= READY_LINE.length };
+  const instance = await startRsyslogd('rsyslog-file-reader', (workDirectory) => fileReaderConfig(options, workDirectory), ready);
+  return { ...instance, file: options.file, copiedBytes: () => Math.max(0, sizeOf(options.file) - READY_LINE.length) };
 }
