@@ -1,4 +1,4 @@
-import { appendFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { seededRandom } from '../testing/random.js';
@@ -78,6 +78,7 @@ describe(`filelog fuzzing: random bytes in followed files (seed ${SEED})`, funct
   after(async function () {
     await agent?.stop();
     await backend?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   it('stays up, stores every marked line once and every other byte as text', async function () {

@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { seededRandom } from '../testing/random.js';
@@ -21,6 +21,7 @@ describe(`journald fuzzing: garbled journalctl output (seed ${SEED})`, function 
   this.timeout(240000);
   let backend: BackendProcess;
   let agent: AgentProcess;
+  let bin: string;
   const next = seededRandom(SEED);
   const int = (below: number) => Math.floor(next() * below);
   const nowUs = BigInt(Date.now()) * 1000n;
@@ -76,7 +77,7 @@ describe(`journald fuzzing: garbled journalctl output (seed ${SEED})`, function 
   }
 
   before(async function () {
-    const bin = tempFolder('journalctl-fuzz');
+    bin = tempFolder('journalctl-fuzz');
     const output = join(bin, 'output');
     writeFileSync(output, Buffer.concat(Array.from({ length: LINES }, (_, n) => [outputLine(n), Buffer.from([NEWLINE])]).flat()));
     writeFileSync(
@@ -102,6 +103,7 @@ setInterval(() => {}, 1 << 30);
   after(async function () {
     await agent?.stop();
     await backend?.stop();
+    if (bin) rmSync(bin, { recursive: true, force: true });
   });
 
   const entries = (metrics: string, outcome: string) => metricValue(metrics, `rollpoint_agent_receiver_journald_entries_total{receiver="journald",outcome="${outcome}"}`);
