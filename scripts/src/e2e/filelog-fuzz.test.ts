@@ -1,7 +1,7 @@
 import { appendFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { seededRandom } from '../testing/random.js';
+import { fuzzSeed, randomInt, seededRandom } from '../testing/random.js';
 import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 
 // Random bytes written to files a real agent's filelog receiver follows: NULs, invalid UTF-8,
@@ -11,7 +11,7 @@ import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUn
 // as text: as many records as the lines written make (a long line in max_log_size pieces), all
 // accepted. FUZZ_SEED replays a run; the seed is in every failure's message.
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+const SEED = fuzzSeed(20261201);
 const FILES = 3;
 const ROUNDS = 150;
 const MAX_LOG_SIZE = 4096;
@@ -23,7 +23,7 @@ describe(`filelog fuzzing: random bytes in followed files (seed ${SEED})`, funct
   let agent: AgentProcess;
   let folder: string;
   const next = seededRandom(SEED);
-  const int = (below: number) => Math.floor(next() * below);
+  const int = randomInt(next);
   let markers = 0;
   /** Records the bytes written make: one per line, a long line one per max_log_size bytes. */
   let records = 0;

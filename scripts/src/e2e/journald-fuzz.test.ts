@@ -1,7 +1,7 @@
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { seededRandom } from '../testing/random.js';
+import { fuzzSeed, randomInt, seededRandom } from '../testing/random.js';
 import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 
 // The journald receiver's handling of what journalctl prints, fuzzed: truncated JSON lines, random
@@ -12,7 +12,7 @@ import { metricValue, startAgentProcess, startBackendProcess, tempFolder, waitUn
 // count every line that is not a JSON object as malformed, and store every entry once.
 // FUZZ_SEED replays a run; the seed is in every failure's message.
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+const SEED = fuzzSeed(20261201);
 const LINES = 5000;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
@@ -23,7 +23,7 @@ describe(`journald fuzzing: garbled journalctl output (seed ${SEED})`, function 
   let agent: AgentProcess;
   let bin: string;
   const next = seededRandom(SEED);
-  const int = (below: number) => Math.floor(next() * below);
+  const int = randomInt(next);
   const nowUs = BigInt(Date.now()) * 1000n;
   const expected = { good: 0, odd: 0, malformed: 0 };
 
