@@ -19,13 +19,15 @@ const CR = 0x0d;
 
 describe(`journald fuzzing: garbled journalctl output (seed ${SEED})`, function () {
   this.timeout(240000);
-  let backend: BackendProcess;
-  let agent: AgentProcess;
-  let bin: string;
   const next = seededRandom(SEED);
   const int = randomInt(next);
   const nowUs = BigInt(Date.now()) * 1000n;
+  /** What the lines written must become, counted as they are made. */
   const expected = { good: 0, odd: 0, malformed: 0 };
+  let backend: BackendProcess;
+  let agent: AgentProcess;
+  /** The stand-in journalctl's folder. */
+  let bin: string;
 
   const goodEntry = (n: number) =>
     JSON.stringify({

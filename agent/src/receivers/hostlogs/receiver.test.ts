@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExportLogsServiceRequest } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { pino } from 'pino';
@@ -13,13 +14,10 @@ import { hostlogsReceiverFactory } from './factory.js';
 // The receiver in-process: on a temporary file standing in for /var/log/syslog it runs the filelog
 // receiver with the syslog parser; with nothing to read it says so once and starts anyway.
 
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Waits until `check` holds (mocha's timeout bounds the wait). */
+const until = async (check: () => boolean): Promise<void> => {
+  while (!check()) await sleep(20);
+};
 
 describe('hostlogs receiver', function () {
   let folder: string;
@@ -62,9 +60,9 @@ describe('hostlogs receiver', function () {
     try {
       expect(said.map((s) => s.msg)).to.deep.equal([`hostlogs: reading this host's logs from ${path}`]);
       // The first poll, which fixes the end, is over once it stored the offsets (under the hostlogs id).
-      await eventually(() => existsSync(join(folder, 'data', 'filelog', 'hostlogs.json')), 'the first poll');
+      await until(() => existsSync(join(folder, 'data', 'filelog', 'hostlogs.json')));
       appendFileSync(path, '2026-11-30T10:00:01.000000+00:00 web-1 sshd[42]: Accepted publickey\n');
-      await eventually(() => delivered.length === 1, 'the appended line');
+      await until(() => delivered.length === 1);
       expect(delivered).to.deep.equal([{ host: 'web-1', app: 'sshd', body: '2026-11-30T10:00:01.000000+00:00 web-1 sshd[42]: Accepted publickey' }]);
       expect(receiver.ready).to.equal(undefined);
     } finally {
