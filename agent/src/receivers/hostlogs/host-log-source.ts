@@ -46,6 +46,7 @@ async function journalIn(directory: string): Promise<'readable' | 'unreadable' |
   return 'unreadable';
 }
 
+/** This host's logs as `search` finds them now; never throws. */
 export async function findHostLogSource(search: HostLogSearch): Promise<HostLogSource> {
   const why: string[] = [];
   const directories = search.journalDirectory ? [search.journalDirectory] : search.systemJournalDirectories;
