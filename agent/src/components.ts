@@ -6,6 +6,7 @@ import { filterProcessorFactory } from './processors/filter/factory.js';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.js';
 import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { filelogReceiverFactory } from './receivers/filelog/factory.js';
+import { hostlogsReceiverFactory } from './receivers/hostlogs/factory.js';
 import { hostmetricsReceiverFactory } from './receivers/hostmetrics/factory.js';
 import { journaldReceiverFactory } from './receivers/journald/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
@@ -25,6 +26,7 @@ export const receiverFactories = byType<ReceiverFactory<never>>(
   prometheusReceiverFactory as ReceiverFactory<never>,
   journaldReceiverFactory as ReceiverFactory<never>,
   filelogReceiverFactory as ReceiverFactory<never>,
+  hostlogsReceiverFactory as ReceiverFactory<never>,
 );
 export const processorFactories = byType<ProcessorFactory<never>>(
   batchProcessorFactory as ProcessorFactory<never>,

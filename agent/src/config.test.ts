@@ -18,14 +18,15 @@ function problemsOf(name: string): readonly string[] {
 }
 
 describe('agent configuration', function () {
-  it('works with no file at all: OTLP (traces, logs, metrics), syslog, traps and this host’s metrics every 10 s in, memory_limiter + resource + batch, OTLP to the local backend', function () {
+  it('works with no file at all: OTLP (traces, logs, metrics), syslog, traps, this host’s logs and its metrics every 10 s in, memory_limiter + resource + batch, OTLP to the local backend', function () {
     const config = loadAgentConfig(undefined);
     expect(config.pipelines.map((p) => [p.id, p.signal, p.receivers, p.processors, p.exporters])).to.deep.equal([
       ['traces', 'traces', ['otlp'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
-      ['logs', 'logs', ['otlp', 'syslog', 'snmptrap'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
+      ['logs', 'logs', ['otlp', 'syslog', 'snmptrap', 'hostlogs'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
       ['metrics', 'metrics', ['otlp', 'hostmetrics'], ['memory_limiter', 'resource', 'batch'], ['otlp']],
     ]);
     expect(config.receivers.get('hostmetrics')!.config).to.deep.include({ collection_interval: 10000 });
+    expect(config.receivers.get('hostlogs')!.config).to.deep.equal({ files: ['/var/log/syslog', '/var/log/messages'], start_at: 'end' });
     expect(config.receivers.get('syslog')!.config).to.deep.include({ udp: { endpoint: '127.0.0.1:5514', receive_buffer_size: 16777216 }, max_message_bytes: 65536, timezone: 'UTC' });
     expect(config.receivers.get('otlp')!.config).to.deep.equal({
       protocols: { grpc: { endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 16 }, http: { endpoint: '127.0.0.1:4318', max_request_body_size_mib: 16 } },
@@ -70,7 +71,7 @@ describe('agent configuration', function () {
 
   it('checks component types and pipeline references as the Collector does', function () {
     expect(problemsOf('bad_pipelines.yaml')).to.deep.equal([
-      'receivers.syslogg: unknown receiver type "syslogg" (known: otlp, syslog, snmptrap, hostmetrics, prometheus, journald, filelog)',
+      'receivers.syslogg: unknown receiver type "syslogg" (known: otlp, syslog, snmptrap, hostmetrics, prometheus, journald, filelog, hostlogs)',
       'service.pipelines.traces.receivers: references receiver "otlp/missing" which is not configured',
       'service.pipelines.traces.processors: references processor "resource" which is not configured',
       'service.pipelines.metrics.receivers: receiver "syslog" does not produce metrics',

@@ -28,8 +28,9 @@ const fileSchema = z.strictObject({
       data_dir: z.string().min(1).default('./agent-data'),
     })
     .prefault({}),
-  // Without a receivers section (`npm start`'s agent): this host's own metrics too, every 10 s.
-  receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {}, hostmetrics: { collection_interval: '10s' } }),
+  // Without a receivers section (`npm start`'s agent): this host's own metrics too, every 10 s, and
+  // its own logs (the journal, else /var/log/syslog or /var/log/messages), from now on.
+  receivers: componentSection({ otlp: {}, syslog: {}, snmptrap: {}, hostmetrics: { collection_interval: '10s' }, hostlogs: {} }),
   processors: componentSection({ memory_limiter: {}, resource: {}, batch: {} }),
   exporters: componentSection({ otlp: {} }),
   extensions: z

@@ -10,3 +10,6 @@ export { DiskQueue } from './queue/disk-queue.js';
 export type { Durability } from './queue/disk-queue.js';
 export { prometheusConfigSchema } from './receivers/prometheus/config.js';
 export { ScrapeClient, ScrapeError } from './receivers/prometheus/scrape.js';
+export { describeHostLogSource, findHostLogSource, hostLogSearch } from './receivers/hostlogs/host-log-source.js';
+export type { HostLogSource } from './receivers/hostlogs/host-log-source.js';
+export type { HostlogsConfig } from './receivers/hostlogs/config.js';

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadAgentConfig } from '@rollpoint/agent';
+import { describeHostLogSource, findHostLogSource, hostLogSearch, loadAgentConfig, type HostlogsConfig } from '@rollpoint/agent';
 import { loadBackendConfig } from '@rollpoint/backend';
 import { ConfigError } from '@rollpoint/runtime';
 import { Command } from 'commander';
@@ -52,6 +52,7 @@ async function main({ backendConfig, agentConfig }: Options): Promise<void> {
   const syslog = agent.receivers.get('syslog')?.config as { udp?: { endpoint: string }; tcp?: { endpoint: string }; tls?: { endpoint: string } } | undefined;
   const snmptrap = agent.receivers.get('snmptrap')?.config as { endpoint: string } | undefined;
   const hostmetrics = agent.receivers.get('hostmetrics')?.config as { collection_interval: number } | undefined;
+  const hostlogs = agent.receivers.get('hostlogs')?.config as HostlogsConfig | undefined;
 
   const backendProcess = startChild('backend', BACKEND_MAIN, backendConfig);
   let agentProcess: ChildProcess | undefined;
@@ -79,6 +80,8 @@ async function main({ backendConfig, agentConfig }: Options): Promise<void> {
   if (syslog) say(`           syslog UDP ${syslog.udp?.endpoint ?? 'off'} · TCP ${syslog.tcp?.endpoint ?? 'off'} · TLS ${syslog.tls?.endpoint ?? 'off'}`);
   if (snmptrap) say(`           SNMP traps UDP ${snmptrap.endpoint}`);
   if (hostmetrics) say(`           this host's metrics every ${hostmetrics.collection_interval / 1000} s`);
+  // The agent made the same choice when it started.
+  if (hostlogs) say(`           this host's logs: ${describeHostLogSource(await findHostLogSource(hostLogSearch(hostlogs)))}${hostlogs.start_at === 'end' ? ' (what is written since the agent first started)' : ''}`);
   say(`  backend  OTLP gRPC ${backend.otlp.grpc.endpoint} · HTTP API ${backend.http.endpoint} · data ${backend.storage.chdb.path}`);
   say(`Send data: OTEL_EXPORTER_OTLP_ENDPOINT=http://${otlp?.protocols.grpc?.endpoint ?? '127.0.0.1:4317'} OTEL_EXPORTER_OTLP_PROTOCOL=grpc node your-app.js`);
   say(`Look at it: npx rollpoint --url ${httpUrl(backend.http.endpoint)} status`);

@@ -8,3 +8,12 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The seed of a fuzz run: FUZZ_SEED when set (to replay a failure), else `fallback`. */
+export const fuzzSeed = (fallback: number): number => Number(process.env.FUZZ_SEED ?? fallback);
+
+/** Whole numbers in [0, below) drawn from `next`. */
+export const randomInt =
+  (next: () => number) =>
+  (below: number): number =>
+    Math.floor(next() * below);

@@ -1,5 +1,6 @@
 import { durationMs } from '@rollpoint/runtime';
 import { z } from 'zod';
+import { isKnownTimezone } from '../syslog/timestamps.js';
 
 // The Collector's filelog receiver settings (contrib receiver/filelogreceiver, pkg/stanza/fileconsumer),
 // the ones this receiver implements. Encodings are the byte-per-newline ones: UTF-8, ASCII and Latin-1.
@@ -32,6 +33,17 @@ const jsonParser = z.strictObject({
   parse_to: z.enum(['attributes', 'body']).default('attributes'),
 });
 
+/** The Collector's syslog_parser operator: a line that is a syslog message becomes its fields, as the syslog receiver maps them. */
+const syslogParser = z.strictObject({
+  type: z.literal('syslog_parser'),
+  /** rfc5424: the line must have the RFC 5424 header; rfc3164: BSD syslog and the variants devices send (an RFC 5424 line is still read as one). */
+  protocol: z.enum(['rfc5424', 'rfc3164']),
+  /** IANA time zone of timestamps that carry none (RFC 3164's), as the syslog receiver's `timezone`. */
+  location: z.string().default('UTC').refine(isKnownTimezone, { message: 'not a time zone (use an IANA name such as Europe/Zurich, or UTC)' }),
+});
+
+export type SyslogParserConfig = z.output<typeof syslogParser>;
+
 export const filelogConfigSchema = z.strictObject({
   /** Globs of the files to read, e.g. /var/log/*.log. */
   include: z.array(z.string().min(1)).min(1),
@@ -51,8 +63,8 @@ export const filelogConfigSchema = z.strictObject({
   max_log_size: z.number().int().positive().default(1024 * 1024),
   /** How often the files are listed and read. */
   poll_interval: durationMs.default(200).refine((ms) => ms > 0, 'must be more than 0'),
-  /** Parsers applied to each record, as the Collector's operators (json_parser only, for now). */
-  operators: z.array(jsonParser).max(1, 'one parser at most').default([]),
+  /** Parsers applied to each record, as the Collector's operators (json_parser or syslog_parser). */
+  operators: z.array(z.discriminatedUnion('type', [jsonParser, syslogParser])).max(1, 'one parser at most').default([]),
   /** How many first bytes identify a file (its fingerprint), whatever its name. */
   fingerprint_size: z.number().int().min(16).default(1000),
 });

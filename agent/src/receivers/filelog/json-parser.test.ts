@@ -24,4 +24,9 @@ describe('filelog json_parser', function () {
     expect(broken.ok).to.equal(false);
     expect(!broken.ok && broken.error).to.match(/^not JSON: /);
   });
+
+  it('keeps a line nested deeper than the stack as text, with the reason', function () {
+    const deep = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(parseJsonLine(deep)).to.deep.equal({ ok: false, error: 'JSON nested too deeply' });
+  });
 });

@@ -25,5 +25,11 @@ export function parseJsonLine(text: string): { ok: true; fields: KeyValue[] } | 
     return { ok: false, error: `not JSON: ${(error as Error).message}` };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'not a JSON object' };
-  return { ok: true, fields: jsonFields(value as Record<string, unknown>) };
+  try {
+    return { ok: true, fields: jsonFields(value as Record<string, unknown>) };
+  } catch (error) {
+    // Nested deeper than the stack (JSON.parse goes deeper than this recursion): kept as text.
+    if (error instanceof RangeError) return { ok: false, error: 'JSON nested too deeply' };
+    throw error;
+  }
 }

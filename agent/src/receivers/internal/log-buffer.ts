@@ -48,7 +48,8 @@ export function toRequest(entries: readonly Pick<Entry, 'hostName' | 'record'>[]
     else byHost.set(hostName, [record]);
   }
   const resourceLogs: ResourceLogs[] = [...byHost].map(([hostName, logRecords]) => ({
-    resource: { attributes: [{ key: 'host.name', value: { stringValue: hostName } }] as KeyValue[] },
+    // "": no host known here; the resource processor gives it the agent's.
+    resource: { attributes: (hostName ? [{ key: 'host.name', value: { stringValue: hostName } }] : []) as KeyValue[] },
     scopeLogs: [{ scope: { name: scopeName }, logRecords }],
   }));
   return { resourceLogs };

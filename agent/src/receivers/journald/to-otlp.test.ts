@@ -43,4 +43,10 @@ describe('journal entry → OTLP log record', function () {
     expect(record.timeUnixNano!.isZero()).to.equal(true);
     expect(record.attributes).to.deep.equal([]);
   });
+
+  it('leaves out a value nested deeper than journalctl nests, however deep (found by fuzzing: it overflowed the stack)', function () {
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    expect(map(`{"MESSAGE":${deep},"_HOSTNAME":[["x"]]}`).record.body).to.deep.equal({ stringValue: '' });
+    expect(map('{"MESSAGE":[[104,105]]}').record.body).to.deep.equal({ stringValue: 'hi' });
+  });
 });

@@ -34,7 +34,10 @@ function fieldText(value: FieldValue | undefined): { text: string; invalidUtf8?:
       return { text: lenientUtf8.decode(bytes), invalidUtf8: bytes };
     }
   }
-  return fieldText(value[0]);
+  // Several values: the first. journalctl nests no deeper, and a line that does (garbled) must not
+  // recurse to the stack's end.
+  const first: FieldValue | undefined = Array.isArray(value) ? value[0] : undefined;
+  return typeof first === 'string' || (Array.isArray(first) && isBytes(first)) ? fieldText(first) : undefined;
 }
 
 /** A field's text as a whole number no greater than `max` (a priority, a facility). */

@@ -1,8 +1,10 @@
+import { fortiOsFields } from './fortios-fields.js';
 import { parseRfc3339, resolveBsdTime, type BsdTime } from './timestamps.js';
 
 // Syslog text to its fields: RFC 5424, RFC 3164 and the variants devices really send (no PRI, no
 // hostname, RFC 3339 times in BSD headers, Cisco IOS message counters, origin-ids, sequence numbers
-// and clock markers, Juniper event tags, Huawei/H3C "%%" information IDs, F5 message codes).
+// and clock markers, Juniper event tags, Huawei/H3C "%%" information IDs, F5 message codes, FortiOS's
+// device name and time in its key=value message).
 // Hand-written: the npm syslog parsers handle one RFC each and none of these variants, and a parser that must never throw on hostile input is easier to keep honest when it is ours.
 
 export interface SyslogMessage {
@@ -59,8 +61,17 @@ export function parseSyslog(text: string, options: ParseOptions): ParseResult {
     hasPriority = true;
     rest = rest.slice(pri[0].length);
   }
-  if (hasPriority && /^[1-9]\d? /.test(rest)) return parseRfc5424(rest, priority);
-  return { ok: true, value: parseRfc3164(rest, priority, hasPriority, options) };
+  const parsed: ParseResult = hasPriority && /^[1-9]\d? /.test(rest) ? parseRfc5424(rest, priority) : { ok: true, value: parseRfc3164(rest, priority, hasPriority, options) };
+  return parsed.ok ? { ok: true, value: withMessageFields(parsed.value, options) } : parsed;
+}
+
+/** The host and time a header lacks, from the message where a vendor puts them there (FortiOS). */
+function withMessageFields(message: SyslogMessage, options: ParseOptions): SyslogMessage {
+  if (message.hostname !== undefined && message.timeUnixNano !== undefined) return message;
+  const fields = fortiOsFields(message.message, options.timezone, options.receivedAtMs);
+  if (message.hostname === undefined && fields.hostname !== undefined) message.hostname = fields.hostname;
+  if (message.timeUnixNano === undefined && fields.timeUnixNano !== undefined) message.timeUnixNano = fields.timeUnixNano;
+  return message;
 }
 
 // ── RFC 5424 ────────────────────────────────────────────────────────────────────────────────────
