@@ -18,7 +18,10 @@ describe('pipelines: one receiver feeding several', function () {
       await new Promise((resolve) => setTimeout(resolve, name === 'a' ? 20 : 1));
       seen.push(r);
     };
-    await fanOut(logs, [pipeline('a'), pipeline('b')])(request);
+    const metas: unknown[] = [];
+    const positions = [{ source: 'filelog', seq: 4 }];
+    await fanOut(logs, [pipeline('a'), pipeline('b'), async (_r, meta) => void metas.push(meta)])(request, { positions });
+    expect(metas).to.deep.equal([{ positions }], 'the source positions reach every pipeline');
     expect(seen).to.have.length(2);
     const stamps = seen.map((r) => r.resourceLogs![0]!.resource!.attributes!.map((kv) => `${kv.key}=${kv.value!.stringValue}`));
     expect(stamps).to.have.deep.members([
