@@ -44,7 +44,7 @@ export interface Graph {
  * writes makes the receiver read it again, so each queue holds it at least once and those that had
  * it hold it twice (exactly once holds for a receiver whose pipelines lead to one disk queue).
  */
-function queuedIn(exporters: readonly Exporter[]): (position: SourcePosition) => boolean | undefined {
+export function queuedIn(exporters: ReadonlyArray<Pick<Exporter, 'queuedSeq'>>): (position: SourcePosition) => boolean | undefined {
   const queues = exporters.filter((exporter) => exporter.queuedSeq);
   return ({ source, seq }) => (queues.length === 0 ? undefined : queues.every((queue) => (queue.queuedSeq!(source) ?? -Infinity) >= seq));
 }
