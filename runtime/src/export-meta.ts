@@ -12,7 +12,7 @@ export const WATERMARK_HEADER = 'rollpoint-watermark-unix-ms';
  * a crash the receiver can tell whether that batch was queued (see agent/src/receivers/internal/position-file.ts).
  */
 export interface SourcePosition {
-  /** The receiver's id, e.g. "filelog/app". */
+  /** The receiver's id and the epoch of its position file, e.g. "filelog/app#3f9a1c2e". */
   source: string;
   /** Increasing per source, across restarts. */
   seq: number;

@@ -555,9 +555,14 @@ export class DiskQueue {
   /** Deletes a segment's files, the positions its records held kept in the sidecar file first. */
   private removeSegmentFiles(segment: Pick<Segment, 'path'>): void {
     const positionsPath = join(this.options.directory, POSITIONS_FILE);
-    // Whole or not at all (a kill -9 leaves the old file or the new one), and before the segment goes.
-    writeFileSync(`${positionsPath}.tmp`, JSON.stringify(Object.fromEntries(this.highestSeq)));
-    renameSync(`${positionsPath}.tmp`, positionsPath);
+    try {
+      // Whole or not at all (a kill -9 leaves the old file or the new one), and before the segment goes.
+      writeFileSync(`${positionsPath}.tmp`, JSON.stringify(Object.fromEntries(this.highestSeq)));
+      renameSync(`${positionsPath}.tmp`, positionsPath);
+    } catch {
+      // (A full disk.) The segment goes all the same, to free room: an answer too low only makes a
+      // receiver read its last batch again after a crash, never skip one.
+    }
     rmSync(segment.path, { force: true });
     rmSync(segment.path.replace(SEGMENT_SUFFIX, ACKS_SUFFIX), { force: true });
   }

@@ -84,7 +84,7 @@ describe('filelog stored: a rotated file through agent and backend, with kill -9
     // Killed mid-file, with a batch queued and its offset pending, while lines keep coming.
     const feeding = setInterval(() => written < 300_000 && write(500), 5);
     try {
-      await killWithBatchQueued(agent!, { positionFile: join(dataDir, 'filelog', 'filelog.json'), source: 'filelog', queueDirectory: join(dataDir, 'queue', 'otlp') });
+      await killWithBatchQueued(agent!, { positionFile: join(dataDir, 'filelog', 'filelog.json'), queueDirectory: join(dataDir, 'queue', 'otlp') });
     } finally {
       clearInterval(feeding);
     }

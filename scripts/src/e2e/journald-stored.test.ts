@@ -131,7 +131,7 @@ describe('journald stored: journal files from systemd-journal-remote through a r
   it('stores every entry exactly once when killed with SIGKILL mid-stream, a batch queued and its cursor pending', async function () {
     this.timeout(120000);
     await writeJournal(join(journalDir, 'remote.journal'), entries(80, 20080));
-    await killWithBatchQueued(agent, { positionFile: join(dataDir, 'journald', 'journald.cursor'), source: 'journald', queueDirectory: join(dataDir, 'queue', 'otlp') });
+    await killWithBatchQueued(agent, { positionFile: join(dataDir, 'journald', 'journald.cursor'), queueDirectory: join(dataDir, 'queue', 'otlp') });
     agent = await agent.restart();
     await waitStored(backend, agent, 20080);
     // A repeat would come with the last batches: give them time to show.

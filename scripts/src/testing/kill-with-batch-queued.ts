@@ -12,10 +12,8 @@ import { tempFolder, type AgentProcess } from './processes.js';
 // goes on (SIGCONT).
 
 export interface BatchQueuedTarget {
-  /** The receiver's position file (its saved JSON has `pending.seq` while a batch is on its way). */
+  /** The receiver's position file: its saved JSON names the source and, while a batch is on its way, `pending.seq`. */
   positionFile: string;
-  /** The receiver's id: the source of its positions in the queue. */
-  source: string;
   /** The exporter's disk queue folder. */
   queueDirectory: string;
 }
@@ -25,7 +23,7 @@ const isStopped = (pid: number): boolean => /^\d+ \(.*\) [Tt] /.test(readFileSyn
 
 /** Reads the stopped agent's state: is the pending batch (if any) in the queue? */
 async function pendingBatchQueued(target: BatchQueuedTarget): Promise<boolean> {
-  const saved = JSON.parse(readFileSync(target.positionFile, 'utf8')) as { pending?: { seq: number } };
+  const saved = JSON.parse(readFileSync(target.positionFile, 'utf8')) as { source: string; pending?: { seq: number } };
   if (!saved.pending) return false;
   // The batch on its way is the newest: it is in the newest segment if it is anywhere. A copy, as
   // opening a queue takes its folder over.
@@ -36,7 +34,7 @@ async function pendingBatchQueued(target: BatchQueuedTarget): Promise<boolean> {
       if (existsSync(join(target.queueDirectory, name))) copyFileSync(join(target.queueDirectory, name), join(copy, name));
     }
     const { queue } = await DiskQueue.open({ directory: copy, maxBytes: 2 ** 40, durability: 'none', syncIntervalMs: 1000, segmentBytes: 2 ** 30, memoryBytes: 0 });
-    const queued = (queue.queuedSeq(target.source) ?? 0) >= saved.pending.seq;
+    const queued = (queue.queuedSeq(saved.source) ?? 0) >= saved.pending.seq;
     await queue.close();
     return queued;
   } finally {
@@ -45,7 +43,7 @@ async function pendingBatchQueued(target: BatchQueuedTarget): Promise<boolean> {
 }
 
 /**
- * SIGKILLs `agent` once a batch of `target.source` is in its queue with its position still pending;
+ * SIGKILLs `agent` once a batch of the receiver is in its queue with its position still pending;
  * throws if that is not seen within `timeoutMs` (the agent then runs on). Returns how many times it
  * was stopped.
  */

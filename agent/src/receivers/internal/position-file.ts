@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -16,6 +17,11 @@ import type { ComponentContext } from '../../component.js';
 // queue drops it: the batch is read again, at least once.
 
 interface Saved<S, A> {
+  /**
+   * The receiver's id and an epoch made with the file: a file deleted (or an older agent's) starts
+   * seqs anew under another source, which no queue can mistake for one it holds.
+   */
+  source: string;
   /** The last seq given to a batch: seqs only grow, a dropped one is never given again. */
   seq: number;
   /** Absent (undefined) until the receiver saved a state of its own: its first run is not over. */
@@ -45,7 +51,7 @@ function writePosition(path: string, text: string): void {
   renameSync(temporary, path);
 }
 
-/** The saved object, or undefined for the text of an older agent (a bare state, no seq). */
+/** The saved object, or undefined for the text of an older agent (a bare state, no source and seq). */
 function parseSaved<S, A>(text: string): Saved<S, A> | undefined {
   let json: unknown;
   try {
@@ -53,22 +59,27 @@ function parseSaved<S, A>(text: string): Saved<S, A> | undefined {
   } catch {
     return undefined;
   }
-  return typeof json === 'object' && json !== null && typeof (json as Saved<S, A>).seq === 'number' ? (json as Saved<S, A>) : undefined;
+  const saved = json as Saved<S, A> | null;
+  return typeof saved === 'object' && saved !== null && typeof saved.source === 'string' && typeof saved.seq === 'number' ? saved : undefined;
 }
 
 /** A receiver's position file: state S (JSON), advanced batch by batch by advances A (JSON). */
 export class PositionFile<S, A> {
+  private source: string;
   private seq = 0;
 
   /**
-   * @param source the receiver's id, which names the positions of its batches
+   * @param id the receiver's id, which names the positions of its batches
    * @param fromOlderAgent the state in a file an older agent saved (before seqs)
    */
   constructor(
     private readonly path: string,
-    private readonly source: string,
+    id: string,
     private readonly fromOlderAgent: (text: string) => S,
-  ) {}
+  ) {
+    // Until a saved file says otherwise.
+    this.source = `${id}#${randomUUID().slice(0, 8)}`;
+  }
 
   /**
    * The saved state, with the pending advance applied by `apply` when `queued` says its batch was
@@ -77,7 +88,8 @@ export class PositionFile<S, A> {
   async load(queued: ComponentContext['queued'], apply: (state: S, advance: A) => S): Promise<S | undefined> {
     const text = await readPosition(this.path);
     if (text === undefined) return undefined;
-    const saved = parseSaved<S, A>(text) ?? { seq: 0, state: this.fromOlderAgent(text) };
+    const saved = parseSaved<S, A>(text) ?? { source: this.source, seq: 0, state: this.fromOlderAgent(text) };
+    this.source = saved.source;
     this.seq = saved.seq;
     const { pending } = saved;
     const state = pending && queued?.({ source: this.source, seq: pending.seq }) === true ? apply(saved.state, pending.advance) : saved.state;
@@ -88,13 +100,13 @@ export class PositionFile<S, A> {
   /** Before a batch goes to the pipeline: saves its advance as pending. Returns the batch's position, for its meta. */
   begin(state: S, advance: A): SourcePosition {
     this.seq++;
-    this.write({ seq: this.seq, state, pending: { seq: this.seq, advance } });
+    this.write({ source: this.source, seq: this.seq, state, pending: { seq: this.seq, advance } });
     return { source: this.source, seq: this.seq };
   }
 
   /** Saves the state with nothing pending: once the pipeline took the batch (its advance applied in `state`), or refused it. */
   commit(state: S): void {
-    this.write({ seq: this.seq, state });
+    this.write({ source: this.source, seq: this.seq, state });
   }
 
   private write(saved: Saved<S, A>): void {
