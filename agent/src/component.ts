@@ -1,5 +1,5 @@
 import type { ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest, Signal, SignalName } from '@rollpoint/proto';
-import type { Consume } from '@rollpoint/runtime';
+import type { Consume, SourcePosition } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Watermark } from './service/watermark.js';
@@ -27,6 +27,12 @@ export interface ComponentContext {
   agent: { id: string; dataDir: string };
   /** Where stages that hold undelivered data report the oldest they hold. */
   watermark: Watermark;
+  /**
+   * For a receiver: whether the batch at `position` is in the disk queue of every exporter its
+   * pipelines lead to (true), not in all of them (false), or undefined when none has a disk queue.
+   * A receiver restarting after a crash asks it of the batch it was handing on.
+   */
+  queued?(position: SourcePosition): boolean | undefined;
 }
 
 /** Where a receiver sends each signal it produces; absent when no pipeline takes that signal. */
@@ -62,6 +68,8 @@ export interface ProcessorFactory<C = unknown> {
 
 export interface Exporter extends Component {
   consumer<Req>(signal: Signal<Req>): Consume<Req>;
+  /** With a disk queue: the highest seq of `source` it queued (undefined: none); see SourcePosition. */
+  queuedSeq?(source: string): number | undefined;
 }
 
 export interface ExporterFactory<C = unknown> {

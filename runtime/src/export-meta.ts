@@ -6,6 +6,18 @@ export const BATCH_ID_HEADER = 'rollpoint-batch-id';
 export const AGENT_ID_HEADER = 'rollpoint-agent-id';
 export const WATERMARK_HEADER = 'rollpoint-watermark-unix-ms';
 
+/**
+ * How far a receiver that reads a source from a position (filelog's offsets, journald's cursor) had
+ * come with a batch: its `seq`-th batch of `source`. The disk queue stores it with the batch, so after
+ * a crash the receiver can tell whether that batch was queued (see agent/src/receivers/internal/position-file.ts).
+ */
+export interface SourcePosition {
+  /** The receiver's id and the epoch of its position file, e.g. "filelog/app#3f9a1c2e". */
+  source: string;
+  /** Increasing per source, across restarts. */
+  seq: number;
+}
+
 /** Who sent an Export and how far its delivery has come. */
 export interface ExportMeta {
   /** The name of the bearer token the sender proved, when the server checks tokens. */
@@ -18,6 +30,8 @@ export interface ExportMeta {
   agentId?: string;
   /** Everything the agent received before this time (Unix ms) has been delivered. */
   watermarkMs?: number;
+  /** Inside the agent only: the source positions the request carries, in the order they were read. */
+  positions?: readonly SourcePosition[];
 }
 
 // Batch ids are what ClickHouse hashes for deduplication: bounded, printable, no surprises.

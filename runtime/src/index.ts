@@ -7,7 +7,7 @@ export type { LifecycleLogger, ServiceProgram } from './run-until-signalled.js';
 export { encodeRpcStatus, retryDelayMsOf } from './rpc-status.js';
 export { isPermanent, isRetryableGrpcCode, PermanentError, RetryLaterError, UndecodableError } from './errors.js';
 export { AGENT_ID_HEADER, BATCH_ID_HEADER, exportMetaFrom, WATERMARK_HEADER } from './export-meta.js';
-export type { ExportMeta } from './export-meta.js';
+export type { ExportMeta, SourcePosition } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';
 export { backoffSettingsSchema } from './backoff.js';
 export type { BackoffSettings } from './backoff.js';

@@ -6,7 +6,7 @@ import type { ExportMeta } from './export-meta.js';
 
 /**
  * Takes a decoded, validated request; resolves once it is safe to acknowledge it. `meta` says who
- * sent it, where a server knows (processors pass requests on without it).
+ * sent it, where a server knows, and which source positions it carries (agent processors pass it on).
  */
 export type Consume<Req> = (request: Req, meta?: ExportMeta) => Promise<void>;
 

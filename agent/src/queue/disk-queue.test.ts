@@ -1,6 +1,7 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { SignalName } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { DiskQueue, QueueFullError, type DiskQueueOptions, type Durability } from './disk-queue.js';
@@ -170,6 +171,95 @@ describe('disk queue', () => {
     const reopened = await DiskQueue.open(options());
     expect(reopened.recovered).to.include({ batches: 5, tornRecords: 0 });
     await reopened.queue.close();
+  });
+
+  describe('source positions', () => {
+    const batchAt = (source: string, seq: number, size = 100) => ({ signal: 'logs' as const, records: 1, watermarkMs: 0, payload: payloadOf(seq, size), positions: [{ source, seq }] });
+
+    it('knows the highest seq per source it wrote, after a reopen too, acknowledged or not', async () => {
+      const { queue } = await DiskQueue.open(options({ segmentBytes: 1024 * 1024 }));
+      expect(queue.queuedSeq('filelog')).to.equal(undefined);
+      for (let seq = 1; seq <= 3; seq++) await queue.append(batchAt('filelog', seq));
+      await queue.append({ ...batchAt('journald', 7), positions: [{ source: 'journald', seq: 7 }, { source: 'filelog/other', seq: 2 }] });
+      await queue.append({ signal: 'logs', records: 1, watermarkMs: 0, payload: payloadOf(0) });
+      queue.ack((await queue.next())!);
+      expect([queue.queuedSeq('filelog'), queue.queuedSeq('journald'), queue.queuedSeq('filelog/other')]).to.deep.equal([3, 7, 2]);
+      await queue.close();
+      const reopened = (await DiskQueue.open(options())).queue;
+      expect([reopened.queuedSeq('filelog'), reopened.queuedSeq('journald'), reopened.queuedSeq('filelog/other')]).to.deep.equal([3, 7, 2]);
+      // The batches themselves are unchanged by the positions they carry.
+      const first = (await reopened.next())!;
+      expect(Buffer.from(await reopened.payload(first)).equals(Buffer.from(payloadOf(2)))).to.equal(true);
+      await reopened.close();
+    });
+
+    it('keeps the answer once the segments holding it are acknowledged and deleted (the sidecar file)', async () => {
+      const { queue } = await DiskQueue.open(options({ segmentBytes: 400 }));
+      for (let seq = 1; seq <= 10; seq++) await queue.append(batchAt('filelog', seq));
+      for (let n = 0; n < 10; n++) queue.ack((await queue.next())!);
+      // Batches of another source, one per segment, so that every segment with filelog's goes.
+      for (let seq = 1; seq <= 2; seq++) await queue.append(batchAt('journald', seq, 300));
+      await queue.close();
+      const left = segments().map((name) => readFileSync(join(directory, name)).toString('latin1'));
+      expect(left.some((bytes) => bytes.includes('filelog'))).to.equal(false);
+      const reopened = (await DiskQueue.open(options({ segmentBytes: 400 }))).queue;
+      expect([reopened.queuedSeq('filelog'), reopened.queuedSeq('journald')]).to.deep.equal([10, 2]);
+      await reopened.close();
+    });
+
+    it('deletes acknowledged segments at open only after saving their positions', async () => {
+      const { queue } = await DiskQueue.open(options({ segmentBytes: 1024 * 1024 }));
+      for (let seq = 1; seq <= 3; seq++) await queue.append(batchAt('journald', seq));
+      for (let n = 0; n < 3; n++) queue.ack((await queue.next())!);
+      await queue.close();
+      expect(readdirSync(directory)).not.to.include('positions.json');
+      // The fully acknowledged segment goes at this open...
+      await (await DiskQueue.open(options())).queue.close();
+      expect(segments().map((name) => statSync(join(directory, name)).size)).to.deep.equal([0]);
+      // ...and the next one still knows what it held.
+      const again = (await DiskQueue.open(options())).queue;
+      expect(again.queuedSeq('journald')).to.equal(3);
+      await again.close();
+    });
+
+    it('does not count the position of a torn record: its batch is not in the queue', async () => {
+      const { queue } = await DiskQueue.open(options({ segmentBytes: 1024 * 1024 }));
+      await queue.append(batchAt('filelog', 1));
+      await queue.append(batchAt('filelog', 2, 3000));
+      await queue.close();
+      const [segment] = segments();
+      truncateSync(join(directory, segment!), statSync(join(directory, segment!)).size - 100);
+      const reopened = await DiskQueue.open(options());
+      expect(reopened.recovered).to.include({ batches: 1, tornRecords: 1 });
+      expect(reopened.queue.queuedSeq('filelog')).to.equal(1);
+      await reopened.queue.close();
+    });
+
+    it('still reads the version-1 records an older agent left', async () => {
+      // One record as version 1 wrote it: no positions between the record count and the payload.
+      const id = Buffer.from('0f9a2c4e-version-1', 'latin1');
+      const payload = Buffer.from('an older agent\'s batch');
+      const body = Buffer.alloc(3 + id.length + 12);
+      let at = body.writeUInt8(1, 0);
+      at = body.writeUInt8(1, at); // logs
+      at = body.writeUInt8(id.length, at);
+      at += id.copy(body, at);
+      at = body.writeDoubleBE(1234, at);
+      body.writeUInt32BE(3, at);
+      const head = Buffer.alloc(12);
+      head.write('RPQ1', 0, 'latin1');
+      head.writeUInt32BE(body.length + payload.length, 4);
+      head.writeUInt32BE(crc32(payload, crc32(body)), 8);
+      appendFileSync(join(directory, `${'1'.padStart(20, '0')}.seg`), Buffer.concat([head, body, payload]));
+
+      const { queue, recovered } = await DiskQueue.open(options());
+      expect(recovered).to.include({ batches: 1, records: 3, tornRecords: 0 });
+      const batch = (await queue.next())!;
+      expect(batch).to.include({ id: id.toString('latin1'), signal: 'logs', records: 3, watermarkMs: 1234 });
+      expect(Buffer.from(await queue.payload(batch)).toString()).to.equal("an older agent's batch");
+      expect(queue.queuedSeq('filelog')).to.equal(undefined);
+      await queue.close();
+    });
   });
 
   it('names the oldest watermark of what is not yet delivered', async () => {

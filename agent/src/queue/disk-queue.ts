@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { SignalName } from '@rollpoint/proto';
+import type { SourcePosition } from '@rollpoint/runtime';
 
 // The agent's disk queue: every batch is written here before its sender is acknowledged, and
 // deleted once the backend acknowledged it.
@@ -13,11 +14,18 @@ import type { SignalName } from '@rollpoint/proto';
 // stores recover from a torn write silently, so the loss could not be told. The format is small:
 // numbered segment files of records, each
 //   magic "RPQ1" (4) | body length (4) | CRC-32 of the body (4) | body
-//   body: version 1 (1) | signal (1) | id length (1) | id | watermark ms (float64) | records (4) | payload
-// (big-endian), and beside each segment a ".acks" file of the 4-byte ordinals of its records the
-// backend has taken. A lost ack only means a resend, which the batch id makes harmless (the
-// backend stores a batch id once), so acks are written without fsync. A segment goes when all of
-// its records are acknowledged.
+//   body: version 2 (1) | signal (1) | id length (1) | id | watermark ms (float64) | records (4)
+//         | positions (2) | per position: source length (2) | source (UTF-8) | seq (float64) | payload
+// (big-endian; version 1, written by older agents and still read, has no positions), and beside
+// each segment a ".acks" file of the 4-byte ordinals of its records the backend has taken. A lost
+// ack only means a resend, which the batch id makes harmless (the backend stores a batch id once),
+// so acks are written without fsync. A segment goes when all of its records are acknowledged.
+//
+// The positions are the receivers' (SourcePosition): on disk in the same record as the batch, so a
+// receiver restarting after a kill -9 can ask whether its last batch was queued. The queue answers
+// with the highest seq per source it ever wrote: from every record it finds at open (acknowledged
+// ones too) and from a sidecar file, written before any segment is deleted, that carries the
+// answer past deleted segments.
 
 export type Durability = 'fsync' | 'batch' | 'none';
 
@@ -45,6 +53,8 @@ export interface NewBatch {
   /** Everything in the batch was received at or after this time (Unix ms). */
   watermarkMs: number;
   payload: Uint8Array;
+  /** The source positions the batch brings its receivers to. */
+  positions?: readonly SourcePosition[];
 }
 
 /** A batch in the queue. */
@@ -102,12 +112,13 @@ export class QueueFullError extends Error {
 
 const MAGIC = 0x52505131; // "RPQ1"
 const HEADER_BYTES = 12;
-const VERSION = 1;
+const VERSION = 2;
 // A signal's code is its place here, written into every record on disk: append, never reorder.
 const SIGNAL_CODES: readonly SignalName[] = ['traces', 'logs', 'metrics'];
 const SEGMENT_SUFFIX = '.seg';
 const ACKS_SUFFIX = '.acks';
 const LOCK_FILE = 'queue.lock';
+const POSITIONS_FILE = 'positions.json';
 
 const segmentName = (number: number): string => `${String(number).padStart(20, '0')}${SEGMENT_SUFFIX}`;
 
@@ -117,7 +128,9 @@ const segmentName = (number: number): string => `${String(number).padStart(20, '
  */
 function encodeRecord(id: string, batch: NewBatch): { parts: [Buffer, Uint8Array]; length: number; payloadOffsetInRecord: number } {
   const idBytes = Buffer.from(id, 'latin1');
-  const bodyLength = 3 + idBytes.length + 8 + 4 + batch.payload.length;
+  const positions = (batch.positions ?? []).map((p) => ({ source: Buffer.from(p.source, 'utf8'), seq: p.seq }));
+  const positionsLength = 2 + positions.reduce((n, p) => n + 2 + p.source.length + 8, 0);
+  const bodyLength = 3 + idBytes.length + 8 + 4 + positionsLength + batch.payload.length;
   const head = Buffer.allocUnsafe(HEADER_BYTES + bodyLength - batch.payload.length);
   let at = HEADER_BYTES;
   at = head.writeUInt8(VERSION, at);
@@ -126,14 +139,25 @@ function encodeRecord(id: string, batch: NewBatch): { parts: [Buffer, Uint8Array
   at += idBytes.copy(head, at);
   at = head.writeDoubleBE(batch.watermarkMs, at);
   at = head.writeUInt32BE(batch.records, at);
+  at = head.writeUInt16BE(positions.length, at);
+  for (const { source, seq } of positions) {
+    at = head.writeUInt16BE(source.length, at);
+    at += source.copy(head, at);
+    at = head.writeDoubleBE(seq, at);
+  }
   head.writeUInt32BE(MAGIC, 0);
   head.writeUInt32BE(bodyLength, 4);
   head.writeUInt32BE(crc32(batch.payload, crc32(head.subarray(HEADER_BYTES))), 8);
   return { parts: [head, batch.payload], length: HEADER_BYTES + bodyLength, payloadOffsetInRecord: at };
 }
 
-/** The records of one segment file up to the first torn one. */
-function scanSegment(bytes: Buffer, segment: Segment, acked: ReadonlySet<number>): { entries: Entry[]; tornBytes: number } {
+/** Raises each source's highest seq in `highest` to the positions'. */
+function notePositions(highest: Map<string, number>, positions: readonly SourcePosition[]): void {
+  for (const { source, seq } of positions) if (seq > (highest.get(source) ?? -Infinity)) highest.set(source, seq);
+}
+
+/** The records of one segment file up to the first torn one; the positions of all of them go into `highest`. */
+function scanSegment(bytes: Buffer, segment: Segment, acked: ReadonlySet<number>, highest: Map<string, number>): { entries: Entry[]; tornBytes: number } {
   const entries: Entry[] = [];
   let at = 0;
   let ordinal = 0;
@@ -146,7 +170,8 @@ function scanSegment(bytes: Buffer, segment: Segment, acked: ReadonlySet<number>
       crc32(bytes.subarray(at + HEADER_BYTES, at + HEADER_BYTES + bytes.readUInt32BE(at + 4))) === bytes.readUInt32BE(at + 8);
     if (!intact) return { entries, tornBytes: rest };
     const bodyLength = bytes.readUInt32BE(at + 4);
-    let p = at + HEADER_BYTES + 1; // past the version byte
+    let p = at + HEADER_BYTES;
+    const version = bytes.readUInt8(p++);
     const signal = SIGNAL_CODES[bytes.readUInt8(p++)] ?? 'logs';
     const idLength = bytes.readUInt8(p++);
     const id = bytes.toString('latin1', p, p + idLength);
@@ -154,6 +179,19 @@ function scanSegment(bytes: Buffer, segment: Segment, acked: ReadonlySet<number>
     const watermarkMs = bytes.readDoubleBE(p);
     const records = bytes.readUInt32BE(p + 8);
     p += 12;
+    if (version >= 2) {
+      const positions: SourcePosition[] = [];
+      const count = bytes.readUInt16BE(p);
+      p += 2;
+      for (let n = 0; n < count; n++) {
+        const sourceLength = bytes.readUInt16BE(p);
+        const source = bytes.toString('utf8', p + 2, p + 2 + sourceLength);
+        p += 2 + sourceLength;
+        positions.push({ source, seq: bytes.readDoubleBE(p) });
+        p += 8;
+      }
+      notePositions(highest, positions);
+    }
     const end = at + HEADER_BYTES + bodyLength;
     if (!acked.has(ordinal)) entries.push({ id, signal, records, watermarkMs, bytes: end - p, segment, ordinal, payloadOffset: p, payload: undefined });
     ordinal++;
@@ -173,6 +211,16 @@ function readAcks(path: string): Set<number> {
   // A torn last ack is just not counted: its batch is sent again and deduplicated.
   for (let at = 0; at + 4 <= bytes.length; at += 4) acked.add(bytes.readUInt32BE(at));
   return acked;
+}
+
+/** The highest seq per source a queue wrote to segments since deleted. */
+function readPositionsFile(directory: string): Map<string, number> {
+  try {
+    return new Map(Object.entries(JSON.parse(readFileSync(join(directory, POSITIONS_FILE), 'utf8')) as Record<string, number>));
+  } catch {
+    // None yet, or unreadable: answers too low only make receivers read their last batch again.
+    return new Map();
+  }
 }
 
 /**
@@ -207,6 +255,8 @@ export class DiskQueue {
   private readonly waiting: Entry[] = [];
   private readonly sending = new Set<Entry>();
   private readonly wakeups = new Set<() => void>();
+  /** Per source, the highest seq of a position in a record written. */
+  private highestSeq = new Map<string, number>();
   private active!: Segment;
   private writer!: FileHandle;
   private diskBytes = 0;
@@ -232,6 +282,7 @@ export class DiskQueue {
     const { directory } = this.options;
     mkdirSync(directory, { recursive: true });
     this.lockPath = takeLock(directory);
+    this.highestSeq = readPositionsFile(directory);
     const report: RecoveryReport = { batches: 0, records: 0, tornRecords: 0, tornBytes: 0 };
     const numbers = readdirSync(directory)
       .filter((name) => /^\d{20}\.seg$/.test(name))
@@ -240,7 +291,7 @@ export class DiskQueue {
     for (const number of numbers) {
       const path = join(directory, segmentName(number));
       const segment: Segment = { number, path, size: statSync(path).size, live: 0, written: 0, reader: undefined };
-      const { entries, tornBytes } = scanSegment(readFileSync(path), segment, readAcks(path.replace(SEGMENT_SUFFIX, ACKS_SUFFIX)));
+      const { entries, tornBytes } = scanSegment(readFileSync(path), segment, readAcks(path.replace(SEGMENT_SUFFIX, ACKS_SUFFIX)), this.highestSeq);
       if (tornBytes > 0) {
         report.tornRecords++;
         report.tornBytes += tornBytes;
@@ -287,6 +338,14 @@ export class DiskQueue {
   /** Bytes the queue takes on disk; what max size is checked against. */
   get bytes(): number {
     return this.diskBytes;
+  }
+
+  /**
+   * The highest seq of `source` in a batch this queue wrote, acknowledged or not (so: every batch of
+   * the source up to it is or was queued); undefined when it never wrote one.
+   */
+  queuedSeq(source: string): number | undefined {
+    return this.highestSeq.get(source);
   }
 
   /** The watermark of the oldest batch not yet delivered, or undefined when none waits. */
@@ -343,6 +402,9 @@ export class DiskQueue {
     });
     this.writing ??= this.flushWrites();
     await Promise.all(entries.map((e) => e.written));
+    // Only now, once the records are written, and before they can be acknowledged (so before their
+    // segment can be deleted, which saves these in the sidecar file).
+    for (const { batch } of entries) notePositions(this.highestSeq, batch.positions ?? []);
     for (const { entry, batch } of entries) {
       if (this.cachedBytes + batch.payload.length <= this.options.memoryBytes) {
         entry.payload = batch.payload;
@@ -490,7 +552,17 @@ export class DiskQueue {
     this.removeSegmentFiles(segment);
   }
 
+  /** Deletes a segment's files, the positions its records held kept in the sidecar file first. */
   private removeSegmentFiles(segment: Pick<Segment, 'path'>): void {
+    const positionsPath = join(this.options.directory, POSITIONS_FILE);
+    try {
+      // Whole or not at all (a kill -9 leaves the old file or the new one), and before the segment goes.
+      writeFileSync(`${positionsPath}.tmp`, JSON.stringify(Object.fromEntries(this.highestSeq)));
+      renameSync(`${positionsPath}.tmp`, positionsPath);
+    } catch {
+      // (A full disk.) The segment goes all the same, to free room: an answer too low only makes a
+      // receiver read its last batch again after a crash, never skip one.
+    }
     rmSync(segment.path, { force: true });
     rmSync(segment.path.replace(SEGMENT_SUFFIX, ACKS_SUFFIX), { force: true });
   }

@@ -1,6 +1,10 @@
 import { logs, metrics, setAttribute, type ExportLogsServiceRequest, type ExportMetricsServiceRequest } from '@rollpoint/proto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { fanOut } from './pipelines.js';
+import { DiskQueue } from '../queue/disk-queue.js';
+import { fanOut, queuedIn } from './pipelines.js';
 
 describe('pipelines: one receiver feeding several', function () {
   it('gives each pipeline resources of its own over the same records, and is done when all are', async function () {
@@ -18,7 +22,10 @@ describe('pipelines: one receiver feeding several', function () {
       await new Promise((resolve) => setTimeout(resolve, name === 'a' ? 20 : 1));
       seen.push(r);
     };
-    await fanOut(logs, [pipeline('a'), pipeline('b')])(request);
+    const metas: unknown[] = [];
+    const positions = [{ source: 'filelog', seq: 4 }];
+    await fanOut(logs, [pipeline('a'), pipeline('b'), async (_r, meta) => void metas.push(meta)])(request, { positions });
+    expect(metas).to.deep.equal([{ positions }], 'the source positions reach every pipeline');
     expect(seen).to.have.length(2);
     const stamps = seen.map((r) => r.resourceLogs![0]!.resource!.attributes!.map((kv) => `${kv.key}=${kv.value!.stringValue}`));
     expect(stamps).to.have.deep.members([
@@ -44,5 +51,34 @@ describe('pipelines: one receiver feeding several', function () {
   it('passes the request itself to a single pipeline', function () {
     const only = async () => undefined;
     expect(fanOut(logs, [only])).to.equal(only);
+  });
+});
+
+describe('pipelines: whether the batch of a receiver is queued', function () {
+  let folder: string;
+  beforeEach(() => (folder = mkdtempSync(join(tmpdir(), 'rollpoint-queued-'))));
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+  const openQueue = async (name: string) =>
+    (await DiskQueue.open({ directory: join(folder, name), maxBytes: 1 << 20, durability: 'none', syncIntervalMs: 1000, segmentBytes: 1 << 16, memoryBytes: 0 })).queue;
+  const queueBatch = (queue: DiskQueue, source: string, seq: number) => queue.append({ signal: 'logs', records: 1, watermarkMs: 0, payload: new Uint8Array(1), positions: [{ source, seq }] });
+
+  it('asks every disk queue the receiver feeds: queued only once all of them hold the batch', async function () {
+    const [a, b] = [await openQueue('a'), await openQueue('b')];
+    await queueBatch(a, 'filelog', 3);
+    const queued = queuedIn([a, b].map((queue) => ({ queuedSeq: (source: string) => queue.queuedSeq(source) })));
+    expect(queued({ source: 'filelog', seq: 3 }), 'a queue that never saw the source').to.equal(false);
+    await queueBatch(b, 'filelog', 2);
+    expect(queued({ source: 'filelog', seq: 3 }), 'a queue behind').to.equal(false);
+    expect(queued({ source: 'filelog', seq: 2 })).to.equal(true);
+    await queueBatch(b, 'filelog', 3);
+    expect(queued({ source: 'filelog', seq: 3 })).to.equal(true);
+    expect(queued({ source: 'filelog', seq: 4 })).to.equal(false);
+    expect(queued({ source: 'journald', seq: 1 })).to.equal(false);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('has no answer for a receiver feeding no disk queue', function () {
+    expect(queuedIn([{}])({ source: 'filelog', seq: 1 })).to.equal(undefined);
   });
 });

@@ -1,5 +1,5 @@
 import { logs, metrics, traces, type Resource, type Signal, type SignalName } from '@rollpoint/proto';
-import type { Consume } from '@rollpoint/runtime';
+import type { Consume, SourcePosition } from '@rollpoint/runtime';
 import type { Component, ComponentContext, Exporter, ReceiverConsumers } from '../component.js';
 import type { AgentConfig } from '../config.js';
 import { CallsInFlight, type Watermark } from './watermark.js';
@@ -27,8 +27,8 @@ function withOwnResources<Req>(signal: Signal<Req>, request: Req): Req {
  */
 export function fanOut<Req>(signal: Signal<Req>, consumers: Array<Consume<Req>>): Consume<Req> {
   if (consumers.length === 1) return consumers[0]!;
-  return async (request) => {
-    await Promise.all(consumers.map((consume, i) => consume(i === consumers.length - 1 ? request : withOwnResources(signal, request))));
+  return async (request, meta) => {
+    await Promise.all(consumers.map((consume, i) => consume(i === consumers.length - 1 ? request : withOwnResources(signal, request), meta)));
   };
 }
 
@@ -36,6 +36,17 @@ export interface Graph {
   receivers: Component[];
   processors: Component[];
   exporters: Component[];
+}
+
+/**
+ * Whether a receiver's batch is in the disk queues of `exporters` (those its pipelines lead to).
+ * With several, a batch counts as queued only once every queue has it: a crash between the queues'
+ * writes makes the receiver read it again, so each queue holds it at least once and those that had
+ * it hold it twice (exactly once holds for a receiver whose pipelines lead to one disk queue).
+ */
+export function queuedIn(exporters: ReadonlyArray<Pick<Exporter, 'queuedSeq'>>): (position: SourcePosition) => boolean | undefined {
+  const queues = exporters.filter((exporter) => exporter.queuedSeq);
+  return ({ source, seq }) => (queues.length === 0 ? undefined : queues.every((queue) => (queue.queuedSeq!(source) ?? -Infinity) >= seq));
 }
 
 /**
@@ -76,9 +87,10 @@ export function buildGraph(config: AgentConfig, contextFor: (id: string) => Comp
     const consumers: ReceiverConsumers = {};
     for (const [name, list] of bySignal) {
       const consume = fanOut(SIGNALS[name] as Signal<never>, list);
-      consumers[name] = ((request: never) => inPipelines.run(() => consume(request))) as Consume<unknown>;
+      consumers[name] = ((request: never, meta) => inPipelines.run(() => consume(request, meta))) as Consume<unknown>;
     }
-    return factory.create(c as never, consumers, contextFor(id));
+    const reached = new Set(config.pipelines.filter((p) => p.receivers.includes(id)).flatMap((p) => p.exporters.map((e) => exporters.get(e)!)));
+    return factory.create(c as never, consumers, { ...contextFor(id), queued: queuedIn([...reached]) });
   });
 
   return { receivers, processors: processors.reverse(), exporters: [...exporters.values()] };

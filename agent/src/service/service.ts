@@ -10,7 +10,10 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/** Builds the pipelines and starts them downstream first, so nothing is received before it can be sent. */
+/**
+ * Builds the pipelines and starts them downstream first, so nothing is received before it can be sent
+ * (and the exporters' disk queues are open before a receiver asks whether its last batch was queued).
+ */
 export async function startAgent(config: AgentConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningAgent> {
   const metrics = createAgentMetrics();
   let ready = false;

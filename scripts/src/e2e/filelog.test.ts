@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { LOGROTATE, requireTools } from '../testing/debian-tools.js';
+import { killWithBatchQueued } from '../testing/kill-with-batch-queued.js';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 
 // A real agent process with the filelog receiver follows a file that a real logrotate rotates,
 // once with `create` (rename, new file) and once with `copytruncate`, while the agent is killed
-// with SIGKILL mid-file and again across a rotation. Every line appended is in otel_logs, none lost,
-// and none repeated but for the one batch a kill can catch between the queue's write and its answer.
+// with SIGKILL mid-file (caught with a batch in the disk queue and its offset still pending) and
+// again across a rotation. Every line appended is in otel_logs exactly once: none lost, none repeated.
 
 const run = promisify(execFile);
 
@@ -58,10 +59,10 @@ describe('filelog stored: a rotated file through agent and backend, with kill -9
     (agent = await startAgentProcess({
       backendGrpcPort: backend.grpcPort,
       dataDir,
-      batch: { timeout: '10ms' },
-      // An append resolves once the write reached the OS (fsync'd every second): with fsync a
-      // kill -9 during the fsync finds the lines queued and the offset not yet moved (see the docs).
-      exporter: { sending_queue: { durability: 'batch' } },
+      batch: { timeout: '1ms' },
+      // fsync (the default): an append resolves after the fsync, the moment killWithBatchQueued waits
+      // for. Segments of 4 MiB, which it copies.
+      exporter: { sending_queue: { max_size_mib: 64 } },
       filelog: { include: [join(folder, 'app.log*')], start_at: 'beginning', poll_interval: '50ms', include_file_path: true },
     }));
 
@@ -80,10 +81,13 @@ describe('filelog stored: a rotated file through agent and backend, with kill -9
     const dataDir = join(folder, 'agent-data');
     write(1000);
     await startAgent(dataDir);
-    write(20000);
-    // Killed mid-file: some lines of the backlog stored, not all.
-    await waitUntil(async () => (await stored()).n > 1000, 'part of the backlog stored', 60000, agent);
-    await agent!.stop('SIGKILL');
+    // Killed mid-file, with a batch queued and its offset pending, while lines keep coming.
+    const feeding = setInterval(() => written < 300_000 && write(500), 5);
+    try {
+      await killWithBatchQueued(agent!, { positionFile: join(dataDir, 'filelog', 'filelog.json'), queueDirectory: join(dataDir, 'queue', 'otlp') });
+    } finally {
+      clearInterval(feeding);
+    }
     write(500);
     await rotate('create');
     write(500);
@@ -105,11 +109,10 @@ describe('filelog stored: a rotated file through agent and backend, with kill -9
     const repeated = await backend.sql(
       "SELECT LogAttributes['log.file.name'] AS name, min(toUInt32(extract(Body, 'line (\\\\d+)'))) AS first, max(toUInt32(extract(Body, 'line (\\\\d+)'))) AS last, count() AS n FROM (SELECT Body, any(LogAttributes) AS LogAttributes FROM otel_logs WHERE ScopeName = 'rollpoint/filelog' GROUP BY Body HAVING count() > 1) GROUP BY name",
     );
-    // Nothing lost. A kill -9 after the queue wrote a batch and before the receiver heard so repeats
-    // that batch at most (docs/CONFIGURATION.md, receivers.filelog): two kills, two batches at most.
+    // Nothing lost, nothing repeated, across both kills.
     const { n, distinct } = await stored();
     expect(distinct, 'lines stored').to.equal(written);
-    expect(n - written, `lines stored twice: ${JSON.stringify(repeated)}`).to.be.at.most(2 * 2048);
+    expect(n - written, `lines stored twice: ${JSON.stringify(repeated)}`).to.equal(0);
     const [file] = await backend.sql("SELECT DISTINCT LogAttributes['log.file.name'] AS name FROM otel_logs WHERE ScopeName = 'rollpoint/filelog' AND Body LIKE '% line 0 of the test'");
     expect(file!.name).to.equal('app.log');
   });

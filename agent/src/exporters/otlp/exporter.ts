@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeLogsRequest, logs, metrics, traces, type ExportLogsServiceRequest, type Signal } from '@rollpoint/proto';
-import { RetryLaterError, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
+import { RetryLaterError, withRetries, type BackoffSettings, type Consume, type SourcePosition } from '@rollpoint/runtime';
 import type { ComponentContext, Exporter } from '../../component.js';
 import { DeadLetters } from '../../queue/dead-letter.js';
 import { DiskQueue, QueueFullError, type NewBatch, type QueuedBatch } from '../../queue/disk-queue.js';
@@ -55,15 +55,21 @@ export class OtlpGrpcExporter implements Exporter {
   }
 
   consumer<Req>(signal: Signal<Req>): Consume<Req> {
-    return (request) => this.enqueue(signal, request);
+    return (request, meta) => this.enqueue(signal, request, meta?.positions);
   }
 
-  private async enqueue<Req>(signal: Signal<Req>, request: Req): Promise<void> {
+  queuedSeq(source: string): number | undefined {
+    return this.queue?.queuedSeq(source);
+  }
+
+  private async enqueue<Req>(signal: Signal<Req>, request: Req, positions: readonly SourcePosition[] | undefined): Promise<void> {
     const { id, metrics, watermark } = this.context;
     const records = signal.countRecords(request);
     try {
       const watermarkMs = watermark.current();
-      const parts = this.queueable(signal, request, encode(signal, request)).map((part) => ({ signal: signal.name, records: part.records, watermarkMs, payload: part.payload }));
+      const parts: NewBatch[] = this.queueable(signal, request, encode(signal, request)).map((part) => ({ signal: signal.name, records: part.records, watermarkMs, payload: part.payload }));
+      // With the last part: the parts are written in order, so once it is on disk they all are.
+      if (positions?.length) parts.at(-1)!.positions = positions;
       const total = parts.reduce((n, part) => n + part.payload.length, 0);
       if (total <= (this.config.sending_queue.max_size_mib * MIB) / 2) await this.queue!.appendAll(parts);
       else await this.appendAsRoomAllows(parts);
@@ -91,7 +97,8 @@ export class OtlpGrpcExporter implements Exporter {
    * Queues the parts of a request too large ever to fit beside what the queue holds one by one,
    * each as soon as there is room for it: its sender waits meanwhile (back-pressure). Only if the
    * queue stays full for QUEUE_ROOM_WAIT_MS is the sender refused, and a retry then repeats the
-   * parts already queued (at least once, for such a request alone).
+   * parts already queued (at least once, for such a request alone; and a receiver reading from a
+   * position, killed meanwhile, reads them again).
    */
   private async appendAsRoomAllows(parts: NewBatch[]): Promise<void> {
     for (const part of parts) {

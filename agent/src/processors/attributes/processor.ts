@@ -1,5 +1,5 @@
 import type { Signal } from '@rollpoint/proto';
-import type { Consume } from '@rollpoint/runtime';
+import type { Consume, ExportMeta } from '@rollpoint/runtime';
 import type { Processor } from '../../component.js';
 import { compileIncludeExclude, type MatchedRecord } from '../internal/match-properties.js';
 import { isRecordSignal, rewriteRecords, type RecordSignal } from '../internal/records.js';
@@ -29,11 +29,12 @@ export class AttributesProcessor<Req> implements Processor<Req> {
     this.selects = compileIncludeExclude(config.include, config.exclude);
   }
 
-  consume = (request: Req): Promise<void> =>
+  consume = (request: Req, meta?: ExportMeta): Promise<void> =>
     this.next(
       rewriteRecords<Req, MatchedRecord>(this.signal, request, (record, resource) =>
         this.selects(record, resource) ? { ...record, attributes: applyActions(this.config.actions, record.attributes ?? []) } : record,
       ),
+      meta,
     );
 
   async start(): Promise<void> {}

@@ -1,4 +1,5 @@
 import { logs, type ExportLogsServiceRequest } from '@rollpoint/proto';
+import type { ExportMeta } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { BatchProcessor } from './processor.js';
 
@@ -18,6 +19,29 @@ describe('batch processor', function () {
     const batch = new BatchProcessor({ send_batch_size: 3, timeout: 60000 }, logs, next);
     await Promise.all([batch.consume(request('a', 'b')), batch.consume(request('c'))]);
     expect(sent.map(bodies)).to.deep.equal([['a', 'b', 'c']]);
+  });
+
+  it('passes on the source positions of the requests it merged, in order, and none for requests without', async function () {
+    const metas: Array<ExportMeta | undefined> = [];
+    const batch = new BatchProcessor({ send_batch_size: 4, timeout: 60000 }, logs, async (_r, meta) => void metas.push(meta));
+    await Promise.all([
+      batch.consume(request('a'), { positions: [{ source: 'filelog', seq: 7 }] }),
+      batch.consume(request('b'), { sender: 'app' }),
+      batch.consume(request('c'), { positions: [{ source: 'journald', seq: 3 }, { source: 'filelog/b', seq: 1 }] }),
+      batch.consume(request('d'), { positions: [{ source: 'filelog', seq: 8 }] }),
+    ]);
+    await Promise.all([batch.consume(request('e')), batch.consume(request('f')), batch.consume(request('g')), batch.consume(request('h'))]);
+    expect(metas).to.deep.equal([
+      {
+        positions: [
+          { source: 'filelog', seq: 7 },
+          { source: 'journald', seq: 3 },
+          { source: 'filelog/b', seq: 1 },
+          { source: 'filelog', seq: 8 },
+        ],
+      },
+      undefined,
+    ]);
   });
 
   it('sends a partial batch when the timeout passes', async function () {

@@ -1,10 +1,11 @@
 import type { Signal } from '@rollpoint/proto';
-import type { Consume } from '@rollpoint/runtime';
+import type { Consume, ExportMeta } from '@rollpoint/runtime';
 import type { Processor } from '../../component.js';
 import type { BatchConfig } from './config.js';
 
 interface Waiting<Req> {
   request: Req;
+  meta: ExportMeta | undefined;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -13,6 +14,8 @@ interface Waiting<Req> {
  * Gathers requests into batches of `send_batch_size` records or `timeout`, whichever comes first.
  * Unlike the Collector's batch processor, a caller's promise settles only when its batch has been
  * sent, so a sender is acknowledged for data the next stage took, and told to retry otherwise.
+ * A merged request carries the source positions of the requests in it, in order (the rest of their
+ * meta, which says who sent each, does not fit a merged request and is left behind).
  */
 export class BatchProcessor<Req> implements Processor<Req> {
   private waiting: Array<Waiting<Req>> = [];
@@ -27,9 +30,9 @@ export class BatchProcessor<Req> implements Processor<Req> {
     private readonly next: Consume<Req>,
   ) {}
 
-  consume = (request: Req): Promise<void> =>
+  consume = (request: Req, meta?: ExportMeta): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject });
+      this.waiting.push({ request, meta, resolve, reject });
       this.waitingRecords += this.signal.countRecords(request);
       if (this.closing || this.waitingRecords >= this.config.send_batch_size) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.config.timeout);
@@ -42,7 +45,8 @@ export class BatchProcessor<Req> implements Processor<Req> {
     if (batch.length === 0) return;
     this.waiting = [];
     this.waitingRecords = 0;
-    const sent = this.next(this.signal.merge(batch.map((w) => w.request))).then(
+    const positions = batch.flatMap((w) => w.meta?.positions ?? []);
+    const sent = this.next(this.signal.merge(batch.map((w) => w.request)), positions.length > 0 ? { positions } : undefined).then(
       () => batch.forEach((w) => w.resolve()),
       (error: unknown) => batch.forEach((w) => w.reject(error)),
     );

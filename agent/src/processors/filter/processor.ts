@@ -1,5 +1,5 @@
 import type { ExportLogsServiceRequest, LogRecord, Signal } from '@rollpoint/proto';
-import type { Consume } from '@rollpoint/runtime';
+import type { Consume, ExportMeta } from '@rollpoint/runtime';
 import type { ComponentContext, Processor } from '../../component.js';
 import { compileIncludeExclude } from '../internal/match-properties.js';
 import { rewriteRecords } from '../internal/records.js';
@@ -23,14 +23,16 @@ export class FilterProcessor<Req> implements Processor<Req> {
     this.keep = signal.name === 'logs' && (include || exclude) ? compileIncludeExclude(include, exclude) : undefined;
   }
 
-  consume = (request: Req): Promise<void> => {
+  consume = (request: Req, meta?: ExportMeta): Promise<void> => {
     const keep = this.keep;
-    if (!keep) return this.next(request);
+    if (!keep) return this.next(request, meta);
     const kept = rewriteRecords<ExportLogsServiceRequest, LogRecord>('logs', request as ExportLogsServiceRequest, (record, resource) => (keep(record, resource) ? record : undefined)) as Req;
-    if (kept === request) return this.next(request);
+    if (kept === request) return this.next(request, meta);
     const dropped = this.signal.countRecords(request) - this.signal.countRecords(kept);
     this.context.metrics.filterDroppedRecords.inc({ processor: this.context.id, signal: this.signal.name }, dropped);
-    return this.signal.countRecords(kept) > 0 ? this.next(kept) : Promise.resolve();
+    // A request left empty goes nowhere, nor do its source positions: after a crash before the
+    // receiver saved its position, the records are read again and dropped again.
+    return this.signal.countRecords(kept) > 0 ? this.next(kept, meta) : Promise.resolve();
   };
 
   async start(): Promise<void> {}

@@ -1,5 +1,5 @@
 import type { Signal } from '@rollpoint/proto';
-import type { Consume } from '@rollpoint/runtime';
+import type { Consume, ExportMeta } from '@rollpoint/runtime';
 import type { ComponentContext, Processor } from '../../component.js';
 import type { MemoryLimiterConfig } from './config.js';
 
@@ -39,12 +39,12 @@ export class MemoryLimiter<Req> implements Processor<Req> {
     this.refusing = refusing;
   }
 
-  consume = (request: Req): Promise<void> => {
+  consume = (request: Req, meta?: ExportMeta): Promise<void> => {
     if (this.refusing) {
       this.context.metrics.memoryRefusedRecords.inc({ processor: this.context.id, signal: this.signal.name }, this.signal.countRecords(request));
       return Promise.reject(new Error(`the agent is over its memory soft limit (${this.softLimitBytes / MIB} MiB); try again shortly`));
     }
-    return this.next(request);
+    return this.next(request, meta);
   };
 
   async start(): Promise<void> {

@@ -1,5 +1,5 @@
 import { ATTR_ROLLPOINT_AGENT_ID, setAttribute, type Signal } from '@rollpoint/proto';
-import type { Consume } from '@rollpoint/runtime';
+import type { Consume, ExportMeta } from '@rollpoint/runtime';
 import type { Processor } from '../../component.js';
 import type { ResourceConfig } from './config.js';
 
@@ -16,14 +16,14 @@ export class ResourceProcessor<Req> implements Processor<Req> {
     this.extra = Object.entries(config.attributes);
   }
 
-  consume = (request: Req): Promise<void> => {
+  consume = (request: Req, meta?: ExportMeta): Promise<void> => {
     for (const resource of this.signal.resources(request)) {
       const attributes = resource.attributes!;
       setAttribute(attributes, 'host.name', { stringValue: this.config.host_name }, false);
       setAttribute(attributes, ATTR_ROLLPOINT_AGENT_ID, { stringValue: this.agentId }, true);
       for (const [key, value] of this.extra) setAttribute(attributes, key, { stringValue: value }, true);
     }
-    return this.next(request);
+    return this.next(request, meta);
   };
 
   async start(): Promise<void> {}

@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportLogsServiceRequest } from '@rollpoint/proto';
@@ -7,10 +8,13 @@ import { RetryLaterError } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import type { Component, ComponentContext } from '../../component.js';
+import { DiskQueue } from '../../queue/disk-queue.js';
 import { Watermark } from '../../service/watermark.js';
 import { createAgentMetrics } from '../../telemetry/metrics.js';
 import { filelogConfigSchema } from './config.js';
 import { filelogReceiverFactory } from './factory.js';
+import { readFingerprint } from './fingerprint.js';
+import { OffsetStore } from './offset-store.js';
 
 // The receiver in-process on real files in a temporary folder; what the pipeline is given is
 // collected by the test's consumer. Rotation with logrotate, and kill -9, are in scripts/e2e/filelog.test.ts.
@@ -49,8 +53,8 @@ describe('filelog receiver on real files', function () {
           });
   };
 
-  async function startReceiver(settings: Record<string, unknown>): Promise<Component> {
-    const context: ComponentContext = { id: 'filelog', logger: pino({ level: 'silent' }), metrics: createAgentMetrics(), agent: { id: 'test', dataDir }, watermark: new Watermark() };
+  async function startReceiver(settings: Record<string, unknown>, queued?: ComponentContext['queued']): Promise<Component> {
+    const context: ComponentContext = { id: 'filelog', logger: pino({ level: 'silent' }), metrics: createAgentMetrics(), agent: { id: 'test', dataDir }, watermark: new Watermark(), queued };
     const receiver = filelogReceiverFactory.create(filelogConfigSchema.parse({ poll_interval: '20ms', ...settings }), { logs: consume }, context);
     await receiver.start();
     running.push(receiver);
@@ -168,6 +172,25 @@ describe('filelog receiver on real files', function () {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(bodies()).to.deep.equal(lines(5, 20));
   });
+
+  for (const queuedBeforeCrash of [true, false]) {
+    it(`after a kill -9 with a batch on its way, ${queuedBeforeCrash ? 'goes on after it if the disk queue has it' : 'reads it again if the disk queue does not have it'}`, async function () {
+      const path = join(folder, 'app.log');
+      append(path, 0, 10);
+      const handle = await open(path, 'r');
+      const fingerprint = await readFingerprint(handle, 1000);
+      await handle.close();
+      // What a kill -9 leaves: lines 0-4 on their way (pending), and, if it came after the queue's write, in the queue.
+      const position = new OffsetStore(join(dataDir, 'filelog', 'filelog.json'), 'filelog').begin([{ fingerprint, offset: 0, path }], fingerprint, lines(0, 5).join('\n').length + 1);
+      const queue = (await DiskQueue.open({ directory: join(dataDir, 'queue'), maxBytes: 1 << 20, durability: 'none', syncIntervalMs: 1000, segmentBytes: 1 << 16, memoryBytes: 0 })).queue;
+      if (queuedBeforeCrash) await queue.append({ signal: 'logs', records: 5, watermarkMs: 0, payload: new Uint8Array(1), positions: [position] });
+      await startReceiver({ include: [path], start_at: 'beginning' }, ({ source, seq }) => (queue.queuedSeq(source) ?? 0) >= seq);
+      await eventually(() => delivered.length >= (queuedBeforeCrash ? 5 : 10), 'the lines after the restart');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await queue.close();
+      expect(bodies()).to.deep.equal(lines(queuedBeforeCrash ? 5 : 0, 10));
+    });
+  }
 
   it('takes random bytes written in random pieces without losing or changing one (Latin-1: a byte a character)', async function () {
     const path = join(folder, 'noise.log');

@@ -7,16 +7,18 @@ import type { Component, ComponentContext, ReceiverConsumers } from '../../compo
 import { PIPELINE_RETRY_BACKOFF } from '../internal/log-buffer.js';
 import { ENCODINGS, type FilelogConfig } from './config.js';
 import { isSameFile, readFingerprint } from './fingerprint.js';
-import { OffsetStore } from './offset-store.js';
+import { OffsetStore, type StoredOffset } from './offset-store.js';
 import { splitRecords, type SplitOptions, type SplitRecord } from './record-splitter.js';
 import { filelogRequest } from './to-otlp.js';
 
 // The filelog receiver: follows files matching its globs, each known by its fingerprint, across
 // rotation by rename (the open handle is read to its end) and by copytruncate (the truncated file is
 // a new one: its first bytes differ). A file's offset is stored only once the pipeline took the
-// records before it (with the disk queue: once they are on disk), so a restart or kill -9 neither
-// loses nor repeats a line, except a batch a kill -9 finds written to the queue but not yet answered
-// for (with durability fsync: during the fsync).
+// records before it (with the disk queue: once they are on disk); the offset after the batch on its
+// way is stored beside it as pending, and the batch carries its position into the disk queue, so at
+// the next start it is counted in if the queue has the batch and read again if not (position-file.ts).
+// A restart or kill -9 neither loses nor repeats a line (with several disk queues behind the receiver,
+// see pipelines.ts: at least once in each).
 
 // Rotated files compressed by logrotate and the like are left alone.
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip|tgz)$/i;
@@ -54,7 +56,7 @@ export class FilelogReceiver implements Component {
     private readonly consumers: ReceiverConsumers,
     private readonly context: ComponentContext,
   ) {
-    this.store = new OffsetStore(join(context.agent.dataDir, 'filelog', `${context.id.replace(/[^\w.-]/g, '_')}.json`));
+    this.store = new OffsetStore(join(context.agent.dataDir, 'filelog', `${context.id.replace(/[^\w.-]/g, '_')}.json`), context.id);
     const { multiline } = config;
     this.split = {
       decoder: new TextDecoder(ENCODINGS[config.encoding]),
@@ -67,7 +69,7 @@ export class FilelogReceiver implements Component {
   async start(): Promise<void> {
     const consume = this.consumers.logs;
     if (!consume) return;
-    const stored = await this.store.load();
+    const stored = await this.store.load(this.context.queued);
     // start_at is for the first run only: once offsets are stored, a file not among them is new.
     this.firstRun = stored === undefined;
     this.files = stored ?? [];
@@ -172,19 +174,21 @@ export class FilelogReceiver implements Component {
       const batch = records.slice(first, first + MAX_BATCH);
       const readMs = Date.now();
       const request = filelogRequest(this.config, file.path, batch, readMs);
+      const end = base + batch.at(-1)!.end;
       const advance = () => {
-        file.offset = base + batch.at(-1)!.end;
+        file.offset = end;
         this.saveOffsets();
       };
+      const meta = { positions: [this.store.begin(this.offsets(), file.fingerprint, end)] };
       this.inFlightSince = readMs;
       try {
-        await withRetries(() => consume(request), {
+        await withRetries(() => consume(request, meta), {
           backoff: PIPELINE_RETRY_BACKOFF,
           signal: this.closing.signal,
           finalAttemptOnAbort: true,
           onRetry: (err, delayMs) => this.context.logger.warn({ receiver: this.context.id, err: err.message, delayMs }, 'pipeline refused file records; retrying'),
         });
-        // Moved at once, before anything else runs (see OffsetStore).
+        // Moved at once, before anything else runs (see position-file.ts).
         advance();
         this.context.metrics.acceptedRecords.inc({ receiver: this.context.id, signal: 'logs' }, batch.length);
       } catch (error) {
@@ -200,7 +204,11 @@ export class FilelogReceiver implements Component {
     return true;
   }
 
+  private offsets(): StoredOffset[] {
+    return this.files.map(({ fingerprint, offset, path }) => ({ fingerprint, offset, path }));
+  }
+
   private saveOffsets(): void {
-    this.store.save(this.files.map(({ fingerprint, offset, path }) => ({ fingerprint, offset, path })));
+    this.store.save(this.offsets());
   }
 }

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { readPosition } from '../internal/position-file.js';
+import { PositionFile } from '../internal/position-file.js';
 
-// Where a journald receiver keeps the cursor of the last entry the pipeline took, in the agent's
-// data folder (saved as position-file.ts says). An empty file means "from the oldest entry"
-// (start_at end on a journal that had none).
+// Where a journald receiver keeps the cursor of the last entry the pipeline took, and that of the
+// batch on its way, in the agent's data folder (two phases, as position-file.ts says). The cursor ""
+// means "from the oldest entry" (start_at end on a journal that had none); none stored, the first run.
 
 /** The cursor file of receiver `id` (e.g. "journald/system") under `dataDir`. */
-export const cursorPath = (dataDir: string, id: string): string => join(dataDir, 'journald', `${id.replaceAll('/', '_')}.cursor`);
-
-/** The stored cursor; "" for "from the oldest entry"; undefined when none is stored. */
-export const readCursor = async (path: string): Promise<string | undefined> => (await readPosition(path))?.trim();
+export const cursorFile = (dataDir: string, id: string): PositionFile<string | undefined, string> =>
+  // An older agent saved the bare cursor.
+  new PositionFile(join(dataDir, 'journald', `${id.replaceAll('/', '_')}.cursor`), id, (text) => text.trim());

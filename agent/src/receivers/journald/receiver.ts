@@ -3,21 +3,24 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { SCOPE_JOURNALD, type ExportLogsServiceRequest } from '@rollpoint/proto';
-import { isPermanent, withRetries, type BackoffSettings, type Consume } from '@rollpoint/runtime';
+import { isPermanent, withRetries, type BackoffSettings, type Consume, type ExportMeta } from '@rollpoint/runtime';
 import Long from 'long';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { PIPELINE_RETRY_BACKOFF, toRequest } from '../internal/log-buffer.js';
 import type { JournaldConfig } from './config.js';
-import { writePosition } from '../internal/position-file.js';
-import { cursorPath, readCursor } from './cursor-file.js';
+import type { PositionFile } from '../internal/position-file.js';
+import { cursorFile } from './cursor-file.js';
 import { journalctlArgs, lastEntryArgs, type JournalPosition } from './journalctl-args.js';
 import { entryToLogRecord, type JournalEntry, type MappedEntry } from './to-otlp.js';
 
 // The journald receiver: runs `journalctl --output=json --follow` and turns each line into an OTLP
 // log record. Requests go to the pipeline one at a time, in journal order; only once one is taken is
-// the cursor of its last entry stored, so a restart goes on after what was delivered: nothing lost,
-// nothing sent twice (after a kill -9, a batch the disk queue took before its cursor was stored is
-// sent again). A journalctl that stops is started again after a backoff.
+// the cursor of its last entry stored, so a restart goes on after what was delivered. The cursor of
+// the request on its way is stored beside it as pending, and the request carries its position into
+// the disk queue, so after a kill -9 it counts as delivered if the queue has it and is read again if
+// not (position-file.ts): nothing lost, nothing sent twice (with several disk queues behind the
+// receiver, see pipelines.ts: at least once in each). A journalctl that stops is started again after
+// a backoff.
 
 // journalctl missing or failing is tried again after 1 s, doubling up to a minute.
 const RESTART_BACKOFF: BackoffSettings = { initial_interval: 1000, max_interval: 60000, multiplier: 2, randomization_factor: 0.2 };
@@ -36,7 +39,9 @@ type Problem = { reason: 'missing' | 'exited'; message: string };
 
 export class JournaldReceiver implements Component {
   private consume?: Consume<ExportLogsServiceRequest>;
-  private readonly cursorFile: string;
+  private readonly cursorFile: PositionFile<string | undefined, string>;
+  /** The cursor stored as taken by the pipeline; undefined until one is (the first run). */
+  private storedCursor: string | undefined;
   private readonly defaultHost = hostname();
   /** Where a (re)started journalctl begins: after the last entry read. */
   private position: JournalPosition = 'end';
@@ -55,7 +60,7 @@ export class JournaldReceiver implements Component {
     private readonly consumers: ReceiverConsumers,
     private readonly context: ComponentContext,
   ) {
-    this.cursorFile = cursorPath(context.agent.dataDir, context.id);
+    this.cursorFile = cursorFile(context.agent.dataDir, context.id);
   }
 
   /** Ready while journalctl runs; not while it is missing or the journal cannot be read. */
@@ -73,14 +78,16 @@ export class JournaldReceiver implements Component {
 
   /** After the stored cursor; without one, as `start_at` says. */
   private async startPosition(): Promise<JournalPosition> {
-    const stored = await readCursor(this.cursorFile);
+    const stored = await this.cursorFile.load(this.context.queued, (_cursor, advance) => advance);
+    this.storedCursor = stored;
     if (stored !== undefined) return stored ? { after: stored } : 'beginning';
     if (this.config.start_at === 'beginning') return 'beginning';
     // "From now on" is fixed now, as a cursor, so that entries written while the agent is down
     // before it delivered any are not skipped at the next start. A journal with none: its oldest.
     const last = await this.lastCursor();
     if (last === undefined) return 'end';
-    writePosition(this.cursorFile, last);
+    this.storedCursor = last;
+    this.cursorFile.commit(last);
     return last ? { after: last } : 'beginning';
   }
 
@@ -217,8 +224,10 @@ export class JournaldReceiver implements Component {
   private async send(batch: Held[]): Promise<void> {
     const { logger, id } = this.context;
     const request = toRequest(batch, SCOPE_JOURNALD);
+    const cursor = batch.findLast((entry) => entry.cursor)?.cursor;
+    const meta = cursor ? this.beginBatch(cursor) : undefined;
     try {
-      await withRetries(() => this.consume!(request), {
+      await withRetries(() => this.consume!(request, meta), {
         backoff: PIPELINE_RETRY_BACKOFF,
         signal: this.closing.signal,
         finalAttemptOnAbort: true,
@@ -236,13 +245,27 @@ export class JournaldReceiver implements Component {
       this.count('dropped', batch.length);
       logger.error({ receiver: id, entries: batch.length, err: (err as Error).message }, 'journald: the pipeline refused journal entries for good');
     }
-    const cursor = batch.findLast((entry) => entry.cursor)?.cursor;
     if (!cursor) return;
+    this.storedCursor = cursor;
     try {
-      writePosition(this.cursorFile, cursor);
+      this.cursorFile.commit(cursor);
     } catch (err) {
-      logger.error({ receiver: id, file: this.cursorFile, err: (err as Error).message }, 'journald: could not store the cursor; after a restart, entries since the last stored one are sent again');
+      this.cursorNotStored(err as Error);
     }
+  }
+
+  /** Stores `cursor` as the pending one; the position the request carries (none if it could not be stored). */
+  private beginBatch(cursor: string): ExportMeta | undefined {
+    try {
+      return { positions: [this.cursorFile.begin(this.storedCursor, cursor)] };
+    } catch (err) {
+      this.cursorNotStored(err as Error);
+      return undefined;
+    }
+  }
+
+  private cursorNotStored(err: Error): void {
+    this.context.logger.error({ receiver: this.context.id, err: err.message }, 'journald: could not store the cursor; after a restart, entries since the last stored one are sent again');
   }
 
   async shutdown(): Promise<void> {
