@@ -5,6 +5,7 @@ import { isPermanent, withRetries, type Consume } from '@rollpoint/runtime';
 import { glob } from 'tinyglobby';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { PIPELINE_RETRY_BACKOFF } from '../internal/log-buffer.js';
+import { POSITIONED_MAX_BATCH } from '../internal/position-file.js';
 import { ENCODINGS, type FilelogConfig } from './config.js';
 import { isSameFile, readFingerprint } from './fingerprint.js';
 import { OffsetStore, type StoredOffset } from './offset-store.js';
@@ -22,7 +23,6 @@ import { filelogRequest } from './to-otlp.js';
 
 // Rotated files compressed by logrotate and the like are left alone.
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip|tgz)$/i;
-const MAX_BATCH = 2048;
 // As the Collector, a file no glob finds is remembered for three polls.
 const KEEP_GONE_POLLS = 3;
 
@@ -140,7 +140,8 @@ export class FilelogReceiver implements Component {
   /** Reads and delivers the file's records from its offset; `gone`: the rest is the last record. */
   private async read(file: TrackedFile, gone: boolean, consume: Consume<ExportLogsServiceRequest>): Promise<void> {
     const handle = file.handle!;
-    const readSize = Math.max(4 * 1024 * 1024, 2 * this.config.max_log_size);
+    // Enough for a full batch of lines up to 1 KiB each in one read.
+    const readSize = Math.max(16 * 1024 * 1024, 2 * this.config.max_log_size);
     for (;;) {
       if (this.closing.signal.aborted) return;
       const { size } = await handle.stat();
@@ -170,8 +171,8 @@ export class FilelogReceiver implements Component {
   /** Sends the records in batches, each advancing the file's offset once taken; false when one was not. */
   private async deliver(file: TrackedFile, records: readonly SplitRecord[], consume: Consume<ExportLogsServiceRequest>): Promise<boolean> {
     const base = file.offset;
-    for (let first = 0; first < records.length; first += MAX_BATCH) {
-      const batch = records.slice(first, first + MAX_BATCH);
+    for (let first = 0; first < records.length; first += POSITIONED_MAX_BATCH) {
+      const batch = records.slice(first, first + POSITIONED_MAX_BATCH);
       const readMs = Date.now();
       const request = filelogRequest(this.config, file.path, batch, readMs);
       const end = base + batch.at(-1)!.end;

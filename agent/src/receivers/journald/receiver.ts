@@ -8,7 +8,7 @@ import Long from 'long';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
 import { PIPELINE_RETRY_BACKOFF, toRequest } from '../internal/log-buffer.js';
 import type { JournaldConfig } from './config.js';
-import type { PositionFile } from '../internal/position-file.js';
+import { POSITIONED_MAX_BATCH, type PositionFile } from '../internal/position-file.js';
 import { cursorFile } from './cursor-file.js';
 import { journalctlArgs, lastEntryArgs, type JournalPosition } from './journalctl-args.js';
 import { entryToLogRecord, type JournalEntry, type MappedEntry } from './to-otlp.js';
@@ -24,7 +24,6 @@ import { entryToLogRecord, type JournalEntry, type MappedEntry } from './to-otlp
 
 // journalctl missing or failing is tried again after 1 s, doubling up to a minute.
 const RESTART_BACKOFF: BackoffSettings = { initial_interval: 1000, max_interval: 60000, multiplier: 2, randomization_factor: 0.2 };
-const MAX_BATCH = 2048;
 /** The last bytes of journalctl's stderr kept to say why it stopped. */
 const MAX_STDERR = 2048;
 const SHUTDOWN_GRACE_MS = 2000;
@@ -205,7 +204,7 @@ export class JournaldReceiver implements Component {
   private async sendPending(): Promise<void> {
     if (this.sending) return;
     while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
+      const batch = this.pending.splice(0, POSITIONED_MAX_BATCH);
       this.sending = batch[0];
       if (this.pausedOutput && this.pending.length < this.config.max_pending_entries / 2) {
         this.pausedOutput = false;
