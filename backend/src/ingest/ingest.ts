@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Arrivals } from './arrivals.js';
+import type { DeviceAlias } from './device-names.js';
 import { nowNanos } from './encode.js';
 import { EncodePool } from './encode-pool.js';
 import { TableBuffer, type BufferSettings, type InsertObserver } from './table-buffer.js';
@@ -22,6 +23,8 @@ export interface IngestSettings {
   buffer: BufferSettings;
   /** Threads that encode Exports; 0 encodes on the main thread. */
   workers: number;
+  /** The configured `devices:` table: device events are stored under its canonical names. */
+  devices: readonly DeviceAlias[];
 }
 
 /**
@@ -41,7 +44,7 @@ const ledgerId = (signal: SignalName, batchId: string | undefined, table: Ingest
  * the watermark.
  */
 export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics, arrivals: Arrivals, settings: IngestSettings, logger: Logger): Ingest {
-  const pool = new EncodePool(settings.workers);
+  const pool = new EncodePool(settings.workers, settings.devices);
   const observer: InsertObserver = {
     inserted: (table, rows, seconds) => {
       metrics.insertSeconds.observe(seconds);

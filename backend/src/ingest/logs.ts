@@ -1,6 +1,7 @@
 import { idProblem, severityProblem } from '@rollpoint/proto';
 import type { InsertColumn } from '../store/store.js';
-import { AttributeList, writeAnyValue } from './wire/attributes.js';
+import { DEVICE_ADDRESS_ATTRIBUTES, type DeviceNameTable } from './device-names.js';
+import { AttributeList, anyValueString, writeAnyValue } from './wire/attributes.js';
 import { ExportTally, type EncodedExport } from './wire/encoded-export.js';
 import { walkExport, type ResourceContext, type ScopeContext } from './wire/export-walker.js';
 import { checkUtf8, FIXED32, FIXED64, LENGTH_DELIMITED, ProtobufReader, VARINT } from './wire/protobuf-reader.js';
@@ -44,18 +45,46 @@ const EVENT_NAME = 12;
 
 const TRACE_FLAGS_MASK = 0xff;
 
+const HOST_NAME = Buffer.from('host.name');
+/** Each device scope's name and the attribute holding its records' device address, as bytes. */
+const DEVICE_SCOPES = Object.entries(DEVICE_ADDRESS_ATTRIBUTES).map(([scope, attribute]) => ({ scope: Buffer.from(scope), attribute: Buffer.from(attribute) }));
+
+const rangeEquals = (bytes: Uint8Array, start: number, stop: number, expected: Uint8Array): boolean =>
+  stop - start === expected.length && expected.every((byte, i) => bytes[start + i] === byte);
+
 const recordReader = new ProtobufReader();
 const recordAttributes = new AttributeList();
 const out = new RowBinaryWriter(1024 * 1024);
 const scratch = new RowBinaryWriter(4096);
 
+/** A resource group's ResourceSchemaUrl and ResourceAttributes columns, host.name replaced by `hostName` when given. */
+function resourceColumnsOf(bytes: Uint8Array, resource: ResourceContext, hostName?: string): Buffer {
+  scratch.reset();
+  scratch.stringBytes(bytes, resource.schemaUrlStart, resource.schemaUrlStop);
+  resource.attributes.write(scratch, hostName === undefined ? undefined : { key: HOST_NAME, value: hostName });
+  return scratch.copy();
+}
+
+/** The columns from ResourceSchemaUrl to ScopeAttributes that every row of a scope group repeats. */
+function scopeColumnsOf(bytes: Uint8Array, resourceColumns: Buffer, scope: ScopeContext): Buffer {
+  scratch.reset();
+  scratch.raw(resourceColumns);
+  scratch.stringBytes(bytes, scope.schemaUrlStart, scope.schemaUrlStop);
+  scratch.stringBytes(bytes, scope.nameStart, scope.nameStop);
+  scratch.stringBytes(bytes, scope.versionStart, scope.versionStop);
+  scope.attributes.write(scratch);
+  return scratch.copy();
+}
+
 /**
  * One otel_logs row per log record, in one pass over the Export's bytes. Timestamp is the event
  * time, else the observed time (as the Collector's exporter does), else `receivedAtNanos`: a record
  * stamped 1970 would be dropped by TTL at once and would never line up with its windows. Records
- * with a malformed trace or span id or severity are left out and reported.
+ * with a malformed trace or span id or severity are left out and reported. Device events are
+ * stored under their canonical name from `devices` (by host.name, else by each record's device
+ * address); other records pay nothing for it.
  */
-export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedExport {
+export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: DeviceNameTable): EncodedExport {
   const tally = new ExportTally('log records');
   const receivedLow = Number(receivedAtNanos & 0xffffffffn);
   const receivedHigh = Number(receivedAtNanos >> 32n);
@@ -63,23 +92,48 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedE
   let serviceColumn = none;
   let resourceColumns = none;
   let scopeColumns = none;
+  let currentResource: ResourceContext | undefined;
+  let currentScope: ScopeContext | undefined;
+  // In a device scope group whose host.name is not configured: the attribute naming each record's
+  // device address, the group's host.name, and its columns under each canonical name met so far.
+  let deviceAddress: Uint8Array | undefined;
+  let reportedName = '';
+  const underName = new Map<string, Buffer>();
+  const columnsUnder = (name: string): Buffer => scopeColumnsOf(bytes, resourceColumnsOf(bytes, currentResource!, name), currentScope!);
+  /** The scope columns of a device scope group's record, under the canonical name of its device address when that is configured. */
+  const deviceColumns = (attribute: Uint8Array): Buffer => {
+    const range = recordAttributes.find(attribute);
+    const address = range && anyValueString(bytes, range[0], range[1]);
+    const name = address === undefined ? undefined : devices.resolve(address);
+    if (name === undefined || name === reportedName) return scopeColumns;
+    let columns = underName.get(name);
+    if (!columns) underName.set(name, (columns = columnsUnder(name)));
+    return columns;
+  };
   out.reset();
   walkExport(bytes, {
     resource(resource: ResourceContext, service: Buffer) {
       serviceColumn = service;
-      scratch.reset();
-      scratch.stringBytes(bytes, resource.schemaUrlStart, resource.schemaUrlStop);
-      resource.attributes.write(scratch);
-      resourceColumns = scratch.copy();
+      resourceColumns = resourceColumnsOf(bytes, resource);
     },
-    scope(_resource: ResourceContext, scope: ScopeContext) {
-      scratch.reset();
-      scratch.raw(resourceColumns);
-      scratch.stringBytes(bytes, scope.schemaUrlStart, scope.schemaUrlStop);
-      scratch.stringBytes(bytes, scope.nameStart, scope.nameStop);
-      scratch.stringBytes(bytes, scope.versionStart, scope.versionStop);
-      scope.attributes.write(scratch);
-      scopeColumns = scratch.copy();
+    scope(resource: ResourceContext, scope: ScopeContext) {
+      scopeColumns = scopeColumnsOf(bytes, resourceColumns, scope);
+      deviceAddress = undefined;
+      if (devices.empty) return;
+      const device = DEVICE_SCOPES.find((d) => rangeEquals(bytes, scope.nameStart, scope.nameStop, d.scope));
+      const hostRange = device && resource.attributes.find(HOST_NAME);
+      const hostName = hostRange && anyValueString(bytes, hostRange[0], hostRange[1]);
+      if (hostName === undefined) return;
+      currentResource = resource;
+      currentScope = scope;
+      const name = devices.resolve(hostName);
+      if (name !== undefined) {
+        if (name !== hostName) scopeColumns = columnsUnder(name);
+        return;
+      }
+      deviceAddress = device!.attribute;
+      reportedName = hostName;
+      underName.clear();
     },
     record(bytes: Uint8Array, start: number, stop: number) {
       const reader = recordReader.reset(bytes, start, stop);
@@ -157,7 +211,7 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedE
       out.u8(severityNumber);
       out.raw(serviceColumn);
       writeAnyValue(out, bytes, bodyStart, bodyStop);
-      out.raw(scopeColumns);
+      out.raw(deviceAddress === undefined ? scopeColumns : deviceColumns(deviceAddress));
       recordAttributes.write(out);
       out.stringBytes(bytes, eventNameStart, eventNameStop);
     },
