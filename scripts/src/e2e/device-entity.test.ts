@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { requireTools, SNMPTRAP } from '../testing/debian-tools.js';
+import { startAgentProcess, startBackendProcess, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
+import { markerVarbind, snmpCommand, storedTrap } from '../testing/snmp.js';
+import { marker, sendTcp, storedLog } from '../testing/syslog.js';
+
+// One entity per device (issue 16), through the real agent and backend: a router's config-change
+// syslog arrives under its hostname, its link-down trap under its address, and both land on one
+// device, whose config change is then the first suspect of the incident the trap opens.
+// - edge-1 sends both from 127.0.0.2: the agent learns 127.0.0.2 ↔ edge-1 from the syslog and
+//   gives the trap (snmptrap v2c, sent from that address) the name.
+// - edge-2's syslog comes from 127.0.0.4, its trap (v1, agent-addr 127.0.0.3) from 127.0.0.1: no
+//   pair to learn; the backend's `devices:` table says 127.0.0.3 is edge-2.
+// Each router is the only device of its scope, so a trap stored under its address would open no
+// incident there. Windows are 10 s so that the traps (stamped when received) soon fall in a
+// complete window; each config change is stamped 15 s before the window it is sent in, so that the
+// trap, in that window or the next, comes less than three windows (stable_windows) after it: the
+// change has not soaked, and the checkpoint is before it.
+
+const WINDOW = 10_000;
+const iso = (ms: number): string => new Date(ms).toISOString();
+const LINK_DOWN = '1.3.6.1.6.3.1.1.5.3';
+const IF_INDEX_1 = ['1.3.6.1.2.1.2.2.1.1.1', 'i', '1'];
+
+interface Detail {
+  firstBad: { entity: string; rules: string[] };
+  checkpoint: { time: string | null };
+  suspects: Array<{ entityKind: string; entity: string; kind: string; time: string; onFirstBad: boolean }>;
+  story: string;
+}
+
+describe('one entity per device: a router seen by its syslog and by its traps', function () {
+  this.timeout(180000);
+  let backend: BackendProcess;
+  let agent: AgentProcess;
+
+  before(async function () {
+    requireTools(this, SNMPTRAP);
+    const router = (device: string) => ({ services: [], hosts: [], devices: [device] });
+    backend = await startBackendProcess({
+      extra: {
+        checkpoints: { window: '10s', recompute_interval: '1s', scopes: { 'router-1': router('edge-1'), 'router-2': router('edge-2') } },
+        devices: [{ name: 'edge-2', addresses: ['127.0.0.3'], names: [] }],
+      },
+    });
+    agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '20ms' }, syslog: {}, snmptrap: {}, exporter: { heartbeat_interval: '1s' } });
+  });
+
+  after(async function () {
+    await agent?.stop();
+    await backend?.stop();
+  });
+
+  /** The router's config change over TCP from `from`, stamped 15 s before this window; its time. */
+  const configChange = async (host: string, from: string): Promise<number> => {
+    const time = Math.floor(Date.now() / WINDOW) * WINDOW - 15_000;
+    const mark = marker(host);
+    await sendTcp(agent.syslog!.tcp, `<189>1 ${iso(time)} ${host} - - - - %SYS-5-CONFIG_I: Configured from console by admin on vty0 ${mark}\n`, from);
+    const row = await storedLog(backend, mark);
+    expect(row.ResourceAttributes['host.name']).to.equal(host);
+    expect(row.LogAttributes['rollpoint.event.kind']).to.equal('config_change');
+    return time;
+  };
+
+  /** Sends a linkDown trap with `args` before its OIDs; the stored trap. */
+  const linkDown = async (args: string[], trap: string[]) => {
+    const mark = marker('trap');
+    const sent = await snmpCommand('snmptrap', [...args, `127.0.0.1:${agent.snmptrap}`, ...trap, ...IF_INDEX_1, ...markerVarbind(mark)]);
+    expect(sent.code, sent.output).to.equal(0);
+    return storedTrap(backend, mark);
+  };
+
+  /** The incident of `scope` once its window is complete, with its checkpoint and suspects. */
+  const incidentOf = async (scope: string, since: number): Promise<Detail> => {
+    let ids: string[] = [];
+    await waitUntil(
+      async () => {
+        const answer = (await (await fetch(`${backend.url}/api/v1/incidents?scope=${scope}&from=${iso(since - 60_000)}`)).json()) as { incidents: Array<{ id: string }> };
+        ids = answer.incidents.map((i) => i.id);
+        return ids.length > 0;
+      },
+      `an incident in scope ${scope}`,
+      60000,
+      backend,
+    );
+    expect(ids).to.have.length(1);
+    return (await (await fetch(`${backend.url}/api/v1/incidents/${encodeURIComponent(ids[0]!)}`)).json()) as Detail;
+  };
+
+  it("learned by the agent: edge-1's trap from the address its syslog came from is edge-1's", async function () {
+    const changed = await configChange('edge-1', '127.0.0.2');
+    const trap = await linkDown(['-v', '2c', '-c', 'public', '--clientaddr=127.0.0.2'], ['', LINK_DOWN]);
+    expect(trap.ResourceAttributes['host.name']).to.equal('edge-1');
+    expect(trap.LogAttributes).to.include({ 'snmp.agent_address': '127.0.0.2', 'network.peer.address': '127.0.0.2', 'rollpoint.event.kind': 'link_down' });
+
+    const detail = await incidentOf('router-1', changed);
+    expect(detail.firstBad).to.deep.include({ entity: 'edge-1', rules: ['link_down'] });
+    // The end of the window before the change's.
+    expect(detail.checkpoint.time).to.equal(iso(changed - 5_000));
+    expect(detail.suspects[0]).to.include({ entityKind: 'device', entity: 'edge-1', kind: 'config_change', time: iso(changed), onFirstBad: true });
+    expect(detail.story).to.include('edge-1 config change');
+  });
+
+  it("configured in the backend: edge-2's trap from an address only the devices: table knows is edge-2's", async function () {
+    const changed = await configChange('edge-2', '127.0.0.4');
+    // v1: the agent-addr field (127.0.0.3) names the device, not the packet's source (127.0.0.1).
+    const trap = await linkDown(['-v', '1', '-c', 'public'], ['1.3.6.1.4.1.9.1', '127.0.0.3', '2', '0', '']);
+    expect(trap.ResourceAttributes['host.name']).to.equal('edge-2');
+    expect(trap.LogAttributes).to.include({ 'snmp.agent_address': '127.0.0.3', 'network.peer.address': '127.0.0.1', 'rollpoint.event.kind': 'link_down' });
+
+    const detail = await incidentOf('router-2', changed);
+    expect(detail.firstBad).to.deep.include({ entity: 'edge-2', rules: ['link_down'] });
+    expect(detail.suspects[0]).to.include({ entityKind: 'device', entity: 'edge-2', kind: 'config_change', time: iso(changed), onFirstBad: true });
+  });
+
+  it('stores one device per router and draws one lane for each on the timeline', async function () {
+    const devices = await backend.sql("SELECT DISTINCT ResourceAttributes['host.name'] AS device FROM otel_logs WHERE ScopeName IN ('rollpoint/syslog', 'rollpoint/snmptrap') ORDER BY device");
+    expect(devices).to.deep.equal([{ device: 'edge-1' }, { device: 'edge-2' }]);
+    const timeline = (await (await fetch(`${backend.url}/api/v1/timeline?from=${iso(Date.now() - 120_000)}`)).json()) as { lanes: Array<{ entityKind: string; entity: string }> };
+    expect(timeline.lanes.filter((l) => l.entityKind === 'device').map((l) => l.entity).sort()).to.deep.equal(['edge-1', 'edge-2']);
+  });
+});
