@@ -11,11 +11,14 @@ import { ChdbStore } from '../store/chdb.js';
 import { DeviceNameTable, type DeviceAlias } from './device-names.js';
 import { encodeExport } from './encode.js';
 import { EncodePool } from './encode-pool.js';
+import { LearnedDevices } from './learned-devices.js';
+import { pino } from 'pino';
 import { coalescedInserts } from './store-export.js';
 
 // The `devices:` table on the write path, on the real engine: device events (syslog and snmptrap
 // scopes) are stored under the canonical name of their host.name or their device address; other
-// records, and everything else about a device event, are stored as they came.
+// records, and everything else about a device event, are stored as they came. And the pairs the
+// write path learns from device events: told to every encoder, kept across a restart.
 
 const T = 1_764_500_000_000_000_000n;
 const ALIASES: DeviceAlias[] = [
@@ -49,9 +52,9 @@ describe('devices: one canonical name per device on the write path', function ()
     rmSync(path, { recursive: true, force: true });
   });
 
-  /** Stores the request through the encoder with the table; the host.name and attributes of each row, by body. */
-  const stored = async (req: ExportLogsServiceRequest, body: string) => {
-    const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(req), receivedAtNanos: T }, table);
+  /** Stores the request through the encoder with `devices`; the host.name and attributes of each row, by body. */
+  const stored = async (req: ExportLogsServiceRequest, body: string, devices = table) => {
+    const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(req), receivedAtNanos: T }, devices);
     for (const insert of coalescedInserts([encoded], `t-${body}`)) await store.insertRowBinary(insert);
     return store.query<{ Body: string; ResourceAttributes: Record<string, string>; LogAttributes: Record<string, string> }>({
       sql: 'SELECT Body, ResourceAttributes, LogAttributes FROM otel_logs WHERE startsWith(Body, {body:String}) ORDER BY Body',
@@ -94,6 +97,57 @@ describe('devices: one canonical name per device on the write path', function ()
       expect(here).to.not.deep.equal(encodeExport(job));
     } finally {
       await pool.close();
+    }
+  });
+
+  it('reports the address ↔ name pairs of device events it does not know, and stores address-named events under a learned name', async function () {
+    const learning = new DeviceNameTable(ALIASES);
+    const syslog = request(SCOPE_SYSLOG, { 'host.name': 'dist-1' }, [{ 'network.peer.address': '10.0.0.7' }, { 'network.peer.address': '10.0.0.7' }, { 'network.peer.address': '10.0.0.1' }, {}], 'learn');
+    const job = { signal: 'logs' as const, bytes: logs.encode(syslog), receivedAtNanos: T };
+    // Once per pair; a configured address is the table's.
+    expect(encodeExport(job, learning).devicePairs).to.deep.equal([['10.0.0.7', 'dist-1']]);
+    // No pair from a host.name that is an address, nor from other scopes.
+    expect(encodeExport({ ...job, bytes: logs.encode(request(SCOPE_SNMPTRAP, { 'host.name': '10.0.0.8' }, [{ 'snmp.agent_address': '10.0.0.8' }], 'x')) }, learning).devicePairs).to.equal(undefined);
+    expect(encodeExport({ ...job, bytes: logs.encode(request('app', { 'host.name': 'web-1' }, [{ 'network.peer.address': '10.0.0.9' }], 'x')) }, learning).devicePairs).to.equal(undefined);
+
+    expect(learning.learn(['10.0.0.7', 'dist-1'])).to.equal(true);
+    expect(encodeExport(job, learning).devicePairs).to.equal(undefined);
+    const trap = await stored(request(SCOPE_SNMPTRAP, { 'host.name': '10.0.0.7' }, [{ 'snmp.agent_address': '10.0.0.7' }], 'learned-trap'), 'learned-trap', learning);
+    expect(trap.map((r) => r.ResourceAttributes['host.name'])).to.deep.equal(['dist-1']);
+    // A second name from one address: a relay's, named by neither.
+    expect(learning.learn(['10.0.0.7', 'dist-2'])).to.equal(true);
+    expect(learning.learnedName('10.0.0.7')).to.equal(undefined);
+    expect(learning.learn(['10.0.0.7', 'dist-3'])).to.equal(false);
+  });
+
+  it('tells every encode worker what was learned, and keeps it in learned_devices across a restart', async function () {
+    const logger = pino({ level: 'silent' });
+    const trap = logs.encode(request(SCOPE_SNMPTRAP, { 'host.name': '10.0.0.20' }, [{ 'snmp.agent_address': '10.0.0.20' }], 'restart'));
+    const hostOf = async (pool: EncodePool) => {
+      const encoded = await pool.encode({ signal: 'logs', bytes: trap, receivedAtNanos: T });
+      for (const insert of coalescedInserts([encoded], `t-${Math.random()}`)) await store.insertRowBinary(insert);
+      const [row] = await store.query<{ host: string }>({ sql: "SELECT ResourceAttributes['host.name'] AS host FROM otel_logs WHERE Body = 'restart-0' ORDER BY Timestamp DESC LIMIT 1", params: {} });
+      await store.command("DELETE FROM otel_logs WHERE Body = 'restart-0'");
+      return row!.host;
+    };
+    const first = new EncodePool(2, []);
+    try {
+      const learned = new LearnedDevices(store, first, logger);
+      await learned.load();
+      expect(await hostOf(first)).to.equal('10.0.0.20');
+      const written = learned.note([['10.0.0.20', 'agg-1']]);
+      expect(await hostOf(first)).to.equal('agg-1');
+      expect(await hostOf(first)).to.equal('agg-1');
+      await written;
+    } finally {
+      await first.close();
+    }
+    const second = new EncodePool(1, []);
+    try {
+      await new LearnedDevices(store, second, logger).load();
+      expect(await hostOf(second)).to.equal('agg-1');
+    } finally {
+      await second.close();
     }
   });
 

@@ -1,6 +1,7 @@
+import { isIP } from 'node:net';
 import { idProblem, severityProblem } from '@rollpoint/proto';
 import type { InsertColumn } from '../store/store.js';
-import { DEVICE_ADDRESS_ATTRIBUTES, type DeviceNameTable } from './device-names.js';
+import { DEVICE_ADDRESS_ATTRIBUTES, isDeviceName, type DeviceNameTable, type DevicePair } from './device-names.js';
 import { AttributeList, anyValueString, writeAnyValue } from './wire/attributes.js';
 import { ExportTally, type EncodedExport } from './wire/encoded-export.js';
 import { walkExport, type ResourceContext, type ScopeContext } from './wire/export-walker.js';
@@ -80,9 +81,10 @@ function scopeColumnsOf(bytes: Uint8Array, resourceColumns: Buffer, scope: Scope
  * One otel_logs row per log record, in one pass over the Export's bytes. Timestamp is the event
  * time, else the observed time (as the Collector's exporter does), else `receivedAtNanos`: a record
  * stamped 1970 would be dropped by TTL at once and would never line up with its windows. Records
- * with a malformed trace or span id or severity are left out and reported. Device events are
- * stored under their canonical name from `devices` (by host.name, else by each record's device
- * address); other records pay nothing for it.
+ * with a malformed trace or span id or severity are left out and reported. Device events (syslog
+ * and snmptrap scopes) are stored under their canonical name from `devices` (by host.name, else by
+ * each record's device address), and the address ↔ name pairs they show that `devices` does not
+ * know yet are reported; other records pay nothing for it.
  */
 export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: DeviceNameTable): EncodedExport {
   const tally = new ExportTally('log records');
@@ -94,17 +96,27 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: 
   let scopeColumns = none;
   let currentResource: ResourceContext | undefined;
   let currentScope: ScopeContext | undefined;
-  // In a device scope group whose host.name is not configured: the attribute naming each record's
-  // device address, the group's host.name, and its columns under each canonical name met so far.
+  // In a device scope group: the attribute naming each record's device address; whether the
+  // configured table is to be asked about it (host.name was not in it); the host.name to learn
+  // for it (when that is a name); the group's columns under each canonical name met so far.
   let deviceAddress: Uint8Array | undefined;
+  let mapByAddress = false;
+  let learnAs: string | undefined;
   let reportedName = '';
   const underName = new Map<string, Buffer>();
+  const pairs: DevicePair[] = [];
+  const noted = new Map<string, string>();
   const columnsUnder = (name: string): Buffer => scopeColumnsOf(bytes, resourceColumnsOf(bytes, currentResource!, name), currentScope!);
-  /** The scope columns of a device scope group's record, under the canonical name of its device address when that is configured. */
+  /** A device event's scope columns: under the configured name of its device address, if it has one. Notes what it teaches. */
   const deviceColumns = (attribute: Uint8Array): Buffer => {
     const range = recordAttributes.find(attribute);
     const address = range && anyValueString(bytes, range[0], range[1]);
-    const name = address === undefined ? undefined : devices.resolve(address);
+    if (address === undefined) return scopeColumns;
+    if (learnAs !== undefined && noted.get(address) !== learnAs && isIP(address) !== 0) {
+      noted.set(address, learnAs);
+      if (!devices.knows([address, learnAs])) pairs.push([address, learnAs]);
+    }
+    const name = mapByAddress ? devices.resolve(address) : undefined;
     if (name === undefined || name === reportedName) return scopeColumns;
     let columns = underName.get(name);
     if (!columns) underName.set(name, (columns = columnsUnder(name)));
@@ -119,18 +131,17 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: 
     scope(resource: ResourceContext, scope: ScopeContext) {
       scopeColumns = scopeColumnsOf(bytes, resourceColumns, scope);
       deviceAddress = undefined;
-      if (devices.empty) return;
       const device = DEVICE_SCOPES.find((d) => rangeEquals(bytes, scope.nameStart, scope.nameStop, d.scope));
       const hostRange = device && resource.attributes.find(HOST_NAME);
       const hostName = hostRange && anyValueString(bytes, hostRange[0], hostRange[1]);
       if (hostName === undefined) return;
       currentResource = resource;
       currentScope = scope;
-      const name = devices.resolve(hostName);
-      if (name !== undefined) {
-        if (name !== hostName) scopeColumns = columnsUnder(name);
-        return;
-      }
+      const name = devices.resolve(hostName) ?? devices.learnedName(hostName);
+      if (name !== undefined && name !== hostName) scopeColumns = columnsUnder(name);
+      mapByAddress = name === undefined && !devices.empty;
+      learnAs = isDeviceName(hostName) ? hostName : undefined;
+      if (!mapByAddress && learnAs === undefined) return;
       deviceAddress = device!.attribute;
       reportedName = hostName;
       underName.clear();
@@ -216,5 +227,6 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: 
       out.stringBytes(bytes, eventNameStart, eventNameStop);
     },
   });
-  return tally.finish([{ table: 'otel_logs', rows: out.finish(), count: tally.count }]);
+  const encoded = tally.finish([{ table: 'otel_logs', rows: out.finish(), count: tally.count }]);
+  return pairs.length > 0 ? { ...encoded, devicePairs: pairs } : encoded;
 }

@@ -11,6 +11,8 @@ import { marker, sendTcp, storedLog } from '../testing/syslog.js';
 //   gives the trap (snmptrap v2c, sent from that address) the name.
 // - edge-2's syslog comes from 127.0.0.4, its trap (v1, agent-addr 127.0.0.3) from 127.0.0.1: no
 //   pair to learn; the backend's `devices:` table says 127.0.0.3 is edge-2.
+// - edge-3 sends its syslog (from 127.0.0.5) to one agent and its traps (from 127.0.0.5) to
+//   another: the backend learns 127.0.0.5 ↔ edge-3 from the stored syslog.
 // Each router is the only device of its scope, so a trap stored under its address would open no
 // incident there. Windows are 10 s so that the traps (stamped when received) soon fall in a
 // complete window; each config change is stamped 15 s before the window it is sent in, so that the
@@ -39,7 +41,7 @@ describe('one entity per device: a router seen by its syslog and by its traps', 
     const router = (device: string) => ({ services: [], hosts: [], devices: [device] });
     backend = await startBackendProcess({
       extra: {
-        checkpoints: { window: '10s', recompute_interval: '1s', scopes: { 'router-1': router('edge-1'), 'router-2': router('edge-2') } },
+        checkpoints: { window: '10s', recompute_interval: '1s', scopes: { 'router-1': router('edge-1'), 'router-2': router('edge-2'), 'router-3': router('edge-3') } },
         devices: [{ name: 'edge-2', addresses: ['127.0.0.3'], names: [] }],
       },
     });
@@ -62,10 +64,10 @@ describe('one entity per device: a router seen by its syslog and by its traps', 
     return time;
   };
 
-  /** Sends a linkDown trap with `args` before its OIDs; the stored trap. */
-  const linkDown = async (args: string[], trap: string[]) => {
+  /** Sends a linkDown trap with `args` before its OIDs (to `to`, by default the agent); the stored trap. */
+  const linkDown = async (args: string[], trap: string[], to = agent) => {
     const mark = marker('trap');
-    const sent = await snmpCommand('snmptrap', [...args, `127.0.0.1:${agent.snmptrap}`, ...trap, ...IF_INDEX_1, ...markerVarbind(mark)]);
+    const sent = await snmpCommand('snmptrap', [...args, `127.0.0.1:${to.snmptrap}`, ...trap, ...IF_INDEX_1, ...markerVarbind(mark)]);
     expect(sent.code, sent.output).to.equal(0);
     return storedTrap(backend, mark);
   };
@@ -113,10 +115,30 @@ describe('one entity per device: a router seen by its syslog and by its traps', 
     expect(detail.suspects[0]).to.include({ entityKind: 'device', entity: 'edge-2', kind: 'config_change', time: iso(changed), onFirstBad: true });
   });
 
+  it("learned by the backend: edge-3's trap through another agent is edge-3's, as its syslog through the first said", async function () {
+    const other = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '20ms' }, snmptrap: {}, exporter: { heartbeat_interval: '1s' } });
+    try {
+      const changed = await configChange('edge-3', '127.0.0.5');
+      // Learned once the syslog was stored, and written down (for a restart) just after.
+      const learned = "SELECT address, name FROM learned_devices WHERE name = 'edge-3'";
+      await waitUntil(async () => (await backend.sql(learned)).length > 0, 'the pair to be written to learned_devices', 30000, backend);
+      expect(await backend.sql(learned)).to.deep.equal([{ address: '127.0.0.5', name: 'edge-3' }]);
+      const trap = await linkDown(['-v', '2c', '-c', 'public', '--clientaddr=127.0.0.5'], ['', LINK_DOWN], other);
+      expect(trap.ResourceAttributes['host.name']).to.equal('edge-3');
+      expect(trap.LogAttributes).to.include({ 'snmp.agent_address': '127.0.0.5' });
+
+      const detail = await incidentOf('router-3', changed);
+      expect(detail.firstBad).to.deep.include({ entity: 'edge-3', rules: ['link_down'] });
+      expect(detail.suspects[0]).to.include({ entityKind: 'device', entity: 'edge-3', kind: 'config_change', time: iso(changed), onFirstBad: true });
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('stores one device per router and draws one lane for each on the timeline', async function () {
     const devices = await backend.sql("SELECT DISTINCT ResourceAttributes['host.name'] AS device FROM otel_logs WHERE ScopeName IN ('rollpoint/syslog', 'rollpoint/snmptrap') ORDER BY device");
-    expect(devices).to.deep.equal([{ device: 'edge-1' }, { device: 'edge-2' }]);
+    expect(devices).to.deep.equal([{ device: 'edge-1' }, { device: 'edge-2' }, { device: 'edge-3' }]);
     const timeline = (await (await fetch(`${backend.url}/api/v1/timeline?from=${iso(Date.now() - 120_000)}`)).json()) as { lanes: Array<{ entityKind: string; entity: string }> };
-    expect(timeline.lanes.filter((l) => l.entityKind === 'device').map((l) => l.entity).sort()).to.deep.equal(['edge-1', 'edge-2']);
+    expect(timeline.lanes.filter((l) => l.entityKind === 'device').map((l) => l.entity).sort()).to.deep.equal(['edge-1', 'edge-2', 'edge-3']);
   });
 });
