@@ -72,11 +72,11 @@ describe('devices: one canonical name per device on the write path', function ()
 
   it("otherwise by each record's device address: a syslog sender's, a trap's agent address", async function () {
     const traps = await stored(
-      request(SCOPE_SNMPTRAP, { 'host.name': 'edge-1-re0' }, [{ 'snmp.agent_address': '10.0.0.1' }, { 'snmp.agent_address': '10.0.0.9' }, { 'snmp.agent_address': '10.0.0.2' }, { 'network.peer.address': '10.0.0.1' }], 'trap'),
+      request(SCOPE_SNMPTRAP, { 'host.name': 'edge-1-re0' }, [{ 'snmp.agent_address': '10.0.0.1' }, { 'snmp.agent_address': '10.0.0.1' }, { 'snmp.agent_address': '10.0.0.9' }, { 'snmp.agent_address': '10.0.0.2' }, { 'network.peer.address': '10.0.0.1' }, { 'snmp.agent_address': '' }], 'trap'),
       'trap',
     );
     // A trap's sender (network.peer.address) may be a proxy: only its agent address names the device.
-    expect(traps.map((r) => r.ResourceAttributes['host.name'])).to.deep.equal(['edge-1', 'edge-1-re0', 'core-1', 'edge-1-re0']);
+    expect(traps.map((r) => r.ResourceAttributes['host.name'])).to.deep.equal(['edge-1', 'edge-1', 'edge-1-re0', 'core-1', 'edge-1-re0', 'edge-1-re0']);
     const syslog = await stored(request(SCOPE_SYSLOG, { 'host.name': 'edge-1' }, [{ 'network.peer.address': '10.0.0.2' }, { 'network.peer.address': '10.0.0.1' }], 'syslog'), 'syslog');
     // host.name is a canonical name already: it stays.
     expect(syslog.map((r) => r.ResourceAttributes['host.name'])).to.deep.equal(['edge-1', 'edge-1']);

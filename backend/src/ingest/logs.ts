@@ -50,8 +50,11 @@ const HOST_NAME = Buffer.from('host.name');
 /** Each device scope's name and the attribute holding its records' device address, as bytes. */
 const DEVICE_SCOPES = Object.entries(DEVICE_ADDRESS_ATTRIBUTES).map(([scope, attribute]) => ({ scope: Buffer.from(scope), attribute: Buffer.from(attribute) }));
 
-const rangeEquals = (bytes: Uint8Array, start: number, stop: number, expected: Uint8Array): boolean =>
-  stop - start === expected.length && expected.every((byte, i) => bytes[start + i] === byte);
+function rangeEquals(bytes: Uint8Array, start: number, stop: number, expected: Uint8Array): boolean {
+  if (stop - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
+  return true;
+}
 
 const recordReader = new ProtobufReader();
 const recordAttributes = new AttributeList();
@@ -104,13 +107,22 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: 
   let learnAs: string | undefined;
   let reportedName = '';
   const underName = new Map<string, Buffer>();
+  let lastAddress: Uint8Array = none;
+  let lastColumns = none;
   const pairs: DevicePair[] = [];
   const noted = new Map<string, string>();
   const columnsUnder = (name: string): Buffer => scopeColumnsOf(bytes, resourceColumnsOf(bytes, currentResource!, name), currentScope!);
   /** A device event's scope columns: under the configured name of its device address, if it has one. Notes what it teaches. */
   const deviceColumns = (attribute: Uint8Array): Buffer => {
     const range = recordAttributes.find(attribute);
-    const address = range && anyValueString(bytes, range[0], range[1]);
+    if (range === undefined) return scopeColumns;
+    // A group's records mostly come from one address: its answer is kept for the next.
+    if (rangeEquals(bytes, range[0], range[1], lastAddress)) return lastColumns;
+    lastAddress = bytes.subarray(range[0], range[1]);
+    lastColumns = addressColumns(anyValueString(bytes, range[0], range[1]));
+    return lastColumns;
+  };
+  const addressColumns = (address: string | undefined): Buffer => {
     if (address === undefined) return scopeColumns;
     if (learnAs !== undefined && noted.get(address) !== learnAs && isIP(address) !== 0) {
       noted.set(address, learnAs);
@@ -145,6 +157,8 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: 
       deviceAddress = device!.attribute;
       reportedName = hostName;
       underName.clear();
+      lastAddress = none;
+      lastColumns = scopeColumns;
     },
     record(bytes: Uint8Array, start: number, stop: number) {
       const reader = recordReader.reset(bytes, start, stop);
