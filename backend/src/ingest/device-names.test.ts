@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { logs, SCOPE_SNMPTRAP, SCOPE_SYSLOG, type ExportLogsServiceRequest, type KeyValue } from '@rollpoint/proto';
 import { configProblems, parseConfig } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import Long from 'long';
 import { backendConfigSchema } from '../config.js';
-import { migrate } from '../schema/migrations.js';
-import { ChdbStore } from '../store/chdb.js';
+import { useTempStore } from '../testing/temp-store.js';
 import { DeviceNameTable, type DeviceAlias } from './device-names.js';
 import { encodeExport } from './encode.js';
 import { EncodePool } from './encode-pool.js';
@@ -39,24 +35,14 @@ const request = (scope: string, resource: Record<string, string>, records: Recor
 });
 
 describe('devices: one canonical name per device on the write path', function () {
-  let store: ChdbStore;
-  const path = mkdtempSync(join(tmpdir(), 'rollpoint-device-names-'));
+  const engine = useTempStore('device-names');
   const table = new DeviceNameTable(ALIASES);
-
-  before(async function () {
-    store = new ChdbStore({ path, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000 });
-    await migrate(store, { ttlDays: 0 });
-  });
-  after(async function () {
-    await store.close();
-    rmSync(path, { recursive: true, force: true });
-  });
 
   /** Stores the request through the encoder with `devices`; the host.name and attributes of each row, by body. */
   const stored = async (req: ExportLogsServiceRequest, body: string, devices = table) => {
     const encoded = encodeExport({ signal: 'logs', bytes: logs.encode(req), receivedAtNanos: T }, devices);
-    for (const insert of coalescedInserts([encoded], `t-${body}`)) await store.insertRowBinary(insert);
-    return store.query<{ Body: string; ResourceAttributes: Record<string, string>; LogAttributes: Record<string, string> }>({
+    for (const insert of coalescedInserts([encoded], `t-${body}`)) await engine.store.insertRowBinary(insert);
+    return engine.store.query<{ Body: string; ResourceAttributes: Record<string, string>; LogAttributes: Record<string, string> }>({
       sql: 'SELECT Body, ResourceAttributes, LogAttributes FROM otel_logs WHERE startsWith(Body, {body:String}) ORDER BY Body',
       params: { body },
     });
@@ -125,14 +111,14 @@ describe('devices: one canonical name per device on the write path', function ()
     const trap = logs.encode(request(SCOPE_SNMPTRAP, { 'host.name': '10.0.0.20' }, [{ 'snmp.agent_address': '10.0.0.20' }], 'restart'));
     const hostOf = async (pool: EncodePool) => {
       const encoded = await pool.encode({ signal: 'logs', bytes: trap, receivedAtNanos: T });
-      for (const insert of coalescedInserts([encoded], `t-${Math.random()}`)) await store.insertRowBinary(insert);
-      const [row] = await store.query<{ host: string }>({ sql: "SELECT ResourceAttributes['host.name'] AS host FROM otel_logs WHERE Body = 'restart-0' ORDER BY Timestamp DESC LIMIT 1", params: {} });
-      await store.command("DELETE FROM otel_logs WHERE Body = 'restart-0'");
+      for (const insert of coalescedInserts([encoded], `t-${Math.random()}`)) await engine.store.insertRowBinary(insert);
+      const [row] = await engine.store.query<{ host: string }>({ sql: "SELECT ResourceAttributes['host.name'] AS host FROM otel_logs WHERE Body = 'restart-0' ORDER BY Timestamp DESC LIMIT 1", params: {} });
+      await engine.store.command("DELETE FROM otel_logs WHERE Body = 'restart-0'");
       return row!.host;
     };
     const first = new EncodePool(2, []);
     try {
-      const learned = new LearnedDevices(store, first, logger);
+      const learned = new LearnedDevices(engine.store, first, logger);
       await learned.load();
       expect(await hostOf(first)).to.equal('10.0.0.20');
       const written = learned.note([['10.0.0.20', 'agg-1']]);
@@ -144,7 +130,7 @@ describe('devices: one canonical name per device on the write path', function ()
     }
     const second = new EncodePool(1, []);
     try {
-      await new LearnedDevices(store, second, logger).load();
+      await new LearnedDevices(engine.store, second, logger).load();
       expect(await hostOf(second)).to.equal('agg-1');
     } finally {
       await second.close();
