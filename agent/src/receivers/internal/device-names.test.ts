@@ -24,6 +24,9 @@ describe('device names learned by the agent', function () {
     expect(devices.syslogDevice('10.0.0.1', '10.0.0.1')).to.equal('edge-1');
     expect(devices.syslogDevice('192.0.2.9', '10.0.0.1')).to.equal('edge-1');
     expect(devices.syslogDevice('192.0.2.9', '192.0.2.9')).to.equal('192.0.2.9');
+    // Learned since (from a trap): the next message has it.
+    devices.trapDevice('192.0.2.9', 'core-9');
+    expect(devices.syslogDevice('192.0.2.9', '192.0.2.9')).to.equal('core-9');
   });
 
   it('learns no address, NILVALUE or empty name as a name', function () {

@@ -31,6 +31,8 @@ export const isDeviceName = (name: string | undefined): name is string => name !
 export class DeviceNames {
   private readonly byAddress = new Map<string, Learned>();
   private saveTimer: NodeJS.Timeout | undefined;
+  /** The last syslog sender and hostname and their device: a sender's messages mostly come in runs. Forgotten when anything is learned. */
+  private last = { peer: '', hostName: '', device: '' };
 
   /** `path`: the file the pairs are kept in (read now); undefined keeps them in memory only. */
   constructor(
@@ -57,6 +59,7 @@ export class DeviceNames {
       // New, a sysName confirmed by syslog, or a new sysName (a renamed device).
       learned = { name, from };
     }
+    this.last = { peer: '', hostName: '', device: '' };
     this.byAddress.delete(address);
     this.byAddress.set(address, learned);
     if (this.byAddress.size > this.maxEntries) this.byAddress.delete(this.byAddress.keys().next().value!);
@@ -75,11 +78,12 @@ export class DeviceNames {
    * for it, else the one learned for `peer`.
    */
   syslogDevice(peer: string, hostName: string): string {
-    if (isDeviceName(hostName)) {
-      this.learn(peer, hostName, 'syslog');
-      return hostName;
-    }
-    return this.nameOf(hostName) ?? this.nameOf(peer) ?? hostName;
+    if (peer === this.last.peer && hostName === this.last.hostName) return this.last.device;
+    let device = hostName;
+    if (isDeviceName(hostName)) this.learn(peer, hostName, 'syslog');
+    else device = this.nameOf(hostName) ?? this.nameOf(peer) ?? hostName;
+    this.last = { peer, hostName, device };
+    return device;
   }
 
   /** The device of a trap from `agentAddress` that carries `sysName` (sysName.0), if any: learned as for syslog. */
