@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { requireTools, SNMPTRAP } from '../testing/debian-tools.js';
-import { startAgentProcess, startBackendProcess, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
+import { rmSync } from 'node:fs';
+import { startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 import { markerVarbind, snmpCommand, storedTrap } from '../testing/snmp.js';
 import { marker, sendTcp, storedLog } from '../testing/syslog.js';
 
@@ -8,7 +9,8 @@ import { marker, sendTcp, storedLog } from '../testing/syslog.js';
 // syslog arrives under its hostname, its link-down trap under its address, and both land on one
 // device, whose config change is then the first suspect of the incident the trap opens.
 // - edge-1 sends both from 127.0.0.2: the agent learns 127.0.0.2 ↔ edge-1 from the syslog and
-//   gives the trap (snmptrap v2c, sent from that address) the name.
+//   gives the trap (snmptrap v2c, sent from that address) the name (as the backend would, having
+//   stored the syslog). A syslog line the agent's filter drops shows the agent's part alone.
 // - edge-2's syslog comes from 127.0.0.4, its trap (v1, agent-addr 127.0.0.3) from 127.0.0.1: no
 //   pair to learn; the backend's `devices:` table says 127.0.0.3 is edge-2.
 // - edge-3 sends its syslog (from 127.0.0.5) to one agent and its traps (from 127.0.0.5) to
@@ -23,6 +25,8 @@ const WINDOW = 10_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 const LINK_DOWN = '1.3.6.1.6.3.1.1.5.3';
 const IF_INDEX_1 = ['1.3.6.1.2.1.2.2.1.1.1', 'i', '1'];
+/** The syslog APPNAME the agent's filter drops: what the agent learns from it, the backend never sees. */
+const AGENT_ONLY = 'agent-only';
 
 interface Detail {
   firstBad: { entity: string; rules: string[] };
@@ -35,6 +39,7 @@ describe('one entity per device: a router seen by its syslog and by its traps', 
   this.timeout(180000);
   let backend: BackendProcess;
   let agent: AgentProcess;
+  const agentData = tempFolder('device-entity-agent');
 
   before(async function () {
     requireTools(this, SNMPTRAP);
@@ -45,12 +50,21 @@ describe('one entity per device: a router seen by its syslog and by its traps', 
         devices: [{ name: 'edge-2', addresses: ['127.0.0.3'], names: [] }],
       },
     });
-    agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '20ms' }, syslog: {}, snmptrap: {}, exporter: { heartbeat_interval: '1s' } });
+    agent = await startAgentProcess({
+      backendGrpcPort: backend.grpcPort,
+      dataDir: agentData,
+      batch: { timeout: '20ms' },
+      syslog: {},
+      snmptrap: {},
+      exporter: { heartbeat_interval: '1s' },
+      logsProcessors: { 'filter/agent-only': { logs: { exclude: { match_type: 'strict', record_attributes: [{ key: 'appname', value: AGENT_ONLY }] } } } },
+    });
   });
 
   after(async function () {
     await agent?.stop();
     await backend?.stop();
+    rmSync(agentData, { recursive: true, force: true });
   });
 
   /** The router's config change over TCP from `from`, stamped 15 s before this window; its time. */
@@ -103,6 +117,19 @@ describe('one entity per device: a router seen by its syslog and by its traps', 
     expect(detail.story).to.include('edge-1 config change');
   });
 
+  it('the agent alone names a trap from an address its syslog taught it, and keeps that across a restart', async function () {
+    // The lessons never reach the backend (the agent's filter drops them): only the agent can name a first trap.
+    const teach = (host: string, from: string) => sendTcp(agent.syslog!.tcp, `<190>1 ${iso(Date.now())} ${host} ${AGENT_ONLY} - - - hello\n`, from);
+    await teach('lab-1', '127.0.0.6');
+    await teach('lab-2', '127.0.0.7');
+    const named = async (from: string) => (await linkDown(['-v', '2c', '-c', 'public', `--clientaddr=${from}`], ['', LINK_DOWN])).ResourceAttributes['host.name'];
+    expect(await named('127.0.0.6')).to.equal('lab-1');
+    await agent.stop();
+    agent = await agent.restart();
+    expect(await backend.sql("SELECT * FROM learned_devices WHERE address = '127.0.0.7'")).to.deep.equal([]);
+    expect(await named('127.0.0.7')).to.equal('lab-2');
+  });
+
   it("configured in the backend: edge-2's trap from an address only the devices: table knows is edge-2's", async function () {
     const changed = await configChange('edge-2', '127.0.0.4');
     // v1: the agent-addr field (127.0.0.3) names the device, not the packet's source (127.0.0.1).
@@ -137,8 +164,8 @@ describe('one entity per device: a router seen by its syslog and by its traps', 
 
   it('stores one device per router and draws one lane for each on the timeline', async function () {
     const devices = await backend.sql("SELECT DISTINCT ResourceAttributes['host.name'] AS device FROM otel_logs WHERE ScopeName IN ('rollpoint/syslog', 'rollpoint/snmptrap') ORDER BY device");
-    expect(devices).to.deep.equal([{ device: 'edge-1' }, { device: 'edge-2' }, { device: 'edge-3' }]);
+    expect(devices.map((d) => d.device)).to.deep.equal(['edge-1', 'edge-2', 'edge-3', 'lab-1', 'lab-2']);
     const timeline = (await (await fetch(`${backend.url}/api/v1/timeline?from=${iso(Date.now() - 120_000)}`)).json()) as { lanes: Array<{ entityKind: string; entity: string }> };
-    expect(timeline.lanes.filter((l) => l.entityKind === 'device').map((l) => l.entity).sort()).to.deep.equal(['edge-1', 'edge-2', 'edge-3']);
+    expect(timeline.lanes.filter((l) => l.entityKind === 'device').map((l) => l.entity).sort()).to.deep.equal(['edge-1', 'edge-2', 'edge-3', 'lab-1', 'lab-2']);
   });
 });
