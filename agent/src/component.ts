@@ -2,6 +2,7 @@ import type { ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTrace
 import type { Consume, SourcePosition } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { DeviceNames } from './receivers/internal/device-names.js';
 import type { Watermark } from './service/watermark.js';
 import type { AgentMetrics } from './telemetry/metrics.js';
 
@@ -23,8 +24,12 @@ export interface ComponentContext {
   id: string;
   logger: Logger;
   metrics: AgentMetrics;
-  /** This agent's id and data folder (the `agent` section of the configuration). */
-  agent: { id: string; dataDir: string };
+  /**
+   * This agent's id and data folder (the `agent` section of the configuration), and the device names
+   * it learned (address ↔ name, shared by the syslog and snmptrap receivers; absent for a component
+   * built alone, as in a test, which then learns on its own).
+   */
+  agent: { id: string; dataDir: string; devices?: DeviceNames };
   /** Where stages that hold undelivered data report the oldest they hold. */
   watermark: Watermark;
   /**

@@ -83,6 +83,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       maxBufferedBytes: config.storage.insert_batch.max_buffered_mib * 1024 * 1024,
     },
     workers: config.otlp.grpc.decode_workers,
+    devices: config.devices,
   }, logger);
   const otlp = await startBackendOtlpServer({
     endpoint: config.otlp.grpc.endpoint,

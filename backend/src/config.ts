@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/runtime';
 import { z } from 'zod';
 import { checkpointsConfigSchema, DEFAULT_SCOPE } from './checkpoints/config.js';
@@ -9,6 +10,32 @@ import { webhooksConfigSchema } from './webhooks/config.js';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+const device = z.strictObject({
+  /** The device's canonical name: its entity, what its syslog and traps are stored under. */
+  name: z.string().min(1),
+  /** Addresses its events come from: a syslog sender's, a trap's agent address. */
+  addresses: z.array(z.string().refine((a) => isIP(a) !== 0, 'must be an IPv4 or IPv6 address')).default([]),
+  /** Other names it goes by: a syslog hostname, a sysName, a reverse DNS name. */
+  names: z.array(z.string().min(1)).default([]),
+});
+
+/** Each device name and address names one device only. */
+function checkDevices(devices: z.output<typeof device>[], ctx: z.RefinementCtx): void {
+  const owner = new Map<string, string>();
+  devices.forEach((d, i) => {
+    const keys: [string, (string | number)[]][] = [
+      [d.name, ['devices', i, 'name']],
+      ...d.addresses.map((a, j): [string, (string | number)[]] => [a, ['devices', i, 'addresses', j]]),
+      ...d.names.map((n, j): [string, (string | number)[]] => [n, ['devices', i, 'names', j]]),
+    ];
+    for (const [key, path] of keys) {
+      const other = owner.get(key);
+      if (other !== undefined && other !== d.name) ctx.addIssue({ code: 'custom', path, message: `"${key}" is device "${other}" already` });
+      else owner.set(key, d.name);
+    }
+  });
+}
 
 export const backendConfigSchema = z.strictObject({
   otlp: z
@@ -120,7 +147,13 @@ export const backendConfigSchema = z.strictObject({
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
   /** Where notifications go when an incident opens, its checkpoint is known and it resolves. */
   webhooks: webhooksConfigSchema.default([]),
+  /**
+   * One entity per device: syslog and traps whose host.name or device address is one of an
+   * entry's names or addresses are stored under its name.
+   */
+  devices: z.array(device).default([]),
 }).superRefine((config, ctx) => {
+  checkDevices(config.devices, ctx);
   const scopes = new Set([DEFAULT_SCOPE, ...Object.keys(config.checkpoints.scopes)]);
   config.webhooks.forEach((webhook, i) =>
     webhook.scopes.forEach((scope, j) => {

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { AgentConfig } from '../config.js';
 import { startHealthCheck } from '../extensions/health-check.js';
+import { DeviceNames } from '../receivers/internal/device-names.js';
 import { createAgentMetrics } from '../telemetry/metrics.js';
 import { buildGraph } from './pipelines.js';
 import { Watermark } from './watermark.js';
@@ -20,7 +22,8 @@ export async function startAgent(config: AgentConfig, logger: Logger = pino({ le
   const health = await startHealthCheck(config.healthEndpoint, metrics, logger, () => ready && components.every((c) => c.ready?.() ?? true));
   const watermark = new Watermark();
   metrics.watermark.current = () => watermark.current();
-  const agent = { id: config.agentId, dataDir: config.dataDir };
+  const devices = new DeviceNames(join(config.dataDir, 'device-names.json'), logger.child({ component: 'device-names' }));
+  const agent = { id: config.agentId, dataDir: config.dataDir, devices };
   const { receivers, processors, exporters } = buildGraph(config, (id) => ({ id, logger: logger.child({ component: id }), metrics, agent, watermark }), watermark);
   const components = [...exporters, ...processors, ...receivers];
   const started = [];
@@ -43,6 +46,7 @@ export async function startAgent(config: AgentConfig, logger: Logger = pino({ le
       // flush while receivers drain, and exporters close only after both.
       await Promise.all([...receivers, ...processors].map((c) => c.shutdown()));
       for (const exporter of exporters) await exporter.shutdown();
+      devices.flush();
       await health.close();
       logger.info('rollpoint-agent stopped');
     },

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { UndecodableError } from '@rollpoint/runtime';
+import { DeviceNameTable, type DeviceAlias, type DevicePair } from './device-names.js';
 import { encodeExport, type EncodeJob } from './encode.js';
-import type { WorkerAnswer, WorkerRequest } from './encode-worker.js';
+import type { WorkerAnswer, WorkerData, WorkerLearn, WorkerRequest } from './encode-worker.js';
 import type { EncodedExport } from './wire/encoded-export.js';
 
 interface Waiting {
@@ -26,8 +27,15 @@ export class EncodePool {
   private readonly workers: PoolWorker[] = [];
   private nextId = 0;
   private closed = false;
+  /** For encoding on the calling thread, and what every worker's table is told; each worker builds its own. */
+  private readonly devices: DeviceNameTable;
 
-  constructor(workers: number) {
+  /** `aliases`: the configured `devices:` table, under whose names device events are stored. */
+  constructor(
+    workers: number,
+    private readonly aliases: readonly DeviceAlias[],
+  ) {
+    this.devices = new DeviceNameTable(aliases);
     for (let i = 0; i < workers; i++) this.workers.push(this.spawn());
   }
 
@@ -35,7 +43,7 @@ export class EncodePool {
     if (this.closed) return Promise.reject(new Error('the encode pool is closed'));
     if (this.workers.length === 0) {
       try {
-        return Promise.resolve(encodeExport(job));
+        return Promise.resolve(encodeExport(job, this.devices));
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
@@ -51,13 +59,20 @@ export class EncodePool {
     });
   }
 
+  /** Learns device pairs here and on every worker; those that changed what is known. */
+  learn(pairs: readonly DevicePair[]): DevicePair[] {
+    const changed = pairs.filter((pair) => this.devices.learn(pair));
+    if (changed.length > 0) for (const { worker } of this.workers) worker.postMessage({ learn: changed } satisfies WorkerLearn);
+    return changed;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
   }
 
   private spawn(): PoolWorker {
-    const worker = new Worker(new URL('./encode-worker.js', import.meta.url));
+    const worker = new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: { devices: this.aliases, learned: this.devices.learnedDevices() } satisfies WorkerData });
     const entry: PoolWorker = { worker, waiting: new Map(), online: false };
     worker.unref();
     worker.on('online', () => (entry.online = true));

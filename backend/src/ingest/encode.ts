@@ -1,4 +1,5 @@
 import type { SignalName } from '@rollpoint/proto';
+import { NO_DEVICES, type DeviceNameTable } from './device-names.js';
 import { encodeLogs } from './logs.js';
 import { encodeMetrics } from './metrics.js';
 import { encodeTraces } from './traces.js';
@@ -15,11 +16,11 @@ export interface EncodeJob {
 /** Now, in Unix nanoseconds. */
 export const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
-/** Encodes an Export's rows; throws UndecodableError for bytes that are no valid request. */
-export function encodeExport({ signal, bytes, receivedAtNanos }: EncodeJob): EncodedExport {
+/** Encodes an Export's rows, device events under their canonical names; throws UndecodableError for bytes that are no valid request. */
+export function encodeExport({ signal, bytes, receivedAtNanos }: EncodeJob, devices: DeviceNameTable = NO_DEVICES): EncodedExport {
   switch (signal) {
     case 'logs':
-      return encodeLogs(bytes, receivedAtNanos);
+      return encodeLogs(bytes, receivedAtNanos, devices);
     case 'traces':
       return encodeTraces(bytes);
     case 'metrics':

@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Arrivals } from './arrivals.js';
+import type { DeviceAlias } from './device-names.js';
 import { nowNanos } from './encode.js';
 import { EncodePool } from './encode-pool.js';
+import { LearnedDevices } from './learned-devices.js';
 import { TableBuffer, type BufferSettings, type InsertObserver } from './table-buffer.js';
 import { INSERT_COLUMNS, type IngestTable } from './store-export.js';
 import { sourceOf, type SourceWatermarks } from './watermarks.js';
@@ -22,6 +24,8 @@ export interface IngestSettings {
   buffer: BufferSettings;
   /** Threads that encode Exports; 0 encodes on the main thread. */
   workers: number;
+  /** The configured `devices:` table: device events are stored under its canonical names. */
+  devices: readonly DeviceAlias[];
 }
 
 /**
@@ -37,11 +41,12 @@ const ledgerId = (signal: SignalName, batchId: string | undefined, table: Ingest
  * pass that also yields its event-time range and rejected records; each table's rows join that
  * table's buffer, which coalesces every sender's into one insert; once every table's insert stored
  * them, the source's watermark, the earliest event time (for late data) and the per-source counts
- * are noted and the sender is answered. An Export without records (an agent's heartbeat) only does
- * the watermark.
+ * are noted and the sender is answered, and device pairs the rows taught are learned. An Export
+ * without records (an agent's heartbeat) only does the watermark.
  */
 export function createIngest(store: Store, watermarks: SourceWatermarks, metrics: BackendMetrics, arrivals: Arrivals, settings: IngestSettings, logger: Logger): Ingest {
-  const pool = new EncodePool(settings.workers);
+  const pool = new EncodePool(settings.workers, settings.devices);
+  const learnedDevices = new LearnedDevices(store, pool, logger);
   const observer: InsertObserver = {
     inserted: (table, rows, seconds) => {
       metrics.insertSeconds.observe(seconds);
@@ -60,6 +65,8 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
   const consume =
     (signal: SignalName): ConsumeEncoded =>
     async (bytes: Uint8Array, meta: ExportMeta) => {
+      // The first Exports wait for what earlier runs learned about devices.
+      await learnedDevices.load();
       const encoded = await pool.encode({ signal, bytes, receivedAtNanos: nowNanos() });
       // Every table's insert settles before the sender is answered, so its retry never races a part still being written.
       const outcomes = await Promise.allSettled(
@@ -67,6 +74,7 @@ export function createIngest(store: Store, watermarks: SourceWatermarks, metrics
       );
       const failed = outcomes.find((outcome) => outcome.status === 'rejected');
       if (failed) throw failed.reason;
+      if (encoded.devicePairs) void learnedDevices.note(encoded.devicePairs);
       const stored = encoded.tables.reduce((n, part, i) => ((outcomes[i] as PromiseFulfilledResult<boolean>).value ? n + part.count : n), 0);
       if (stored > 0) {
         metrics.ingestedRecords.inc({ signal, source: sourceOf(meta) }, stored);

@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { idProblem, severityProblem } from '@rollpoint/proto';
 import type { InsertColumn } from '../store/store.js';
-import { AttributeList, writeAnyValue } from './wire/attributes.js';
+import { DEVICE_ADDRESS_ATTRIBUTES, isDeviceName, type DeviceNameTable, type DevicePair } from './device-names.js';
+import { AttributeList, anyValueString, writeAnyValue } from './wire/attributes.js';
 import { ExportTally, type EncodedExport } from './wire/encoded-export.js';
 import { walkExport, type ResourceContext, type ScopeContext } from './wire/export-walker.js';
 import { checkUtf8, FIXED32, FIXED64, LENGTH_DELIMITED, ProtobufReader, VARINT } from './wire/protobuf-reader.js';
@@ -44,18 +46,50 @@ const EVENT_NAME = 12;
 
 const TRACE_FLAGS_MASK = 0xff;
 
+const HOST_NAME = Buffer.from('host.name');
+/** Each device scope's name and the attribute holding its records' device address, as bytes. */
+const DEVICE_SCOPES = Object.entries(DEVICE_ADDRESS_ATTRIBUTES).map(([scope, attribute]) => ({ scope: Buffer.from(scope), attribute: Buffer.from(attribute) }));
+
+function rangeEquals(bytes: Uint8Array, start: number, stop: number, expected: Uint8Array): boolean {
+  if (stop - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
+  return true;
+}
+
 const recordReader = new ProtobufReader();
 const recordAttributes = new AttributeList();
 const out = new RowBinaryWriter(1024 * 1024);
 const scratch = new RowBinaryWriter(4096);
 
+/** A resource group's ResourceSchemaUrl and ResourceAttributes columns, host.name replaced by `hostName` when given. */
+function resourceColumnsOf(bytes: Uint8Array, resource: ResourceContext, hostName?: string): Buffer {
+  scratch.reset();
+  scratch.stringBytes(bytes, resource.schemaUrlStart, resource.schemaUrlStop);
+  resource.attributes.write(scratch, hostName === undefined ? undefined : { key: HOST_NAME, value: hostName });
+  return scratch.copy();
+}
+
+/** The columns from ResourceSchemaUrl to ScopeAttributes that every row of a scope group repeats. */
+function scopeColumnsOf(bytes: Uint8Array, resourceColumns: Buffer, scope: ScopeContext): Buffer {
+  scratch.reset();
+  scratch.raw(resourceColumns);
+  scratch.stringBytes(bytes, scope.schemaUrlStart, scope.schemaUrlStop);
+  scratch.stringBytes(bytes, scope.nameStart, scope.nameStop);
+  scratch.stringBytes(bytes, scope.versionStart, scope.versionStop);
+  scope.attributes.write(scratch);
+  return scratch.copy();
+}
+
 /**
  * One otel_logs row per log record, in one pass over the Export's bytes. Timestamp is the event
  * time, else the observed time (as the Collector's exporter does), else `receivedAtNanos`: a record
  * stamped 1970 would be dropped by TTL at once and would never line up with its windows. Records
- * with a malformed trace or span id or severity are left out and reported.
+ * with a malformed trace or span id or severity are left out and reported. Device events (syslog
+ * and snmptrap scopes) are stored under their canonical name from `devices` (by host.name, else by
+ * each record's device address), and the address ↔ name pairs they show that `devices` does not
+ * know yet are reported; other records pay nothing for it.
  */
-export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedExport {
+export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint, devices: DeviceNameTable): EncodedExport {
   const tally = new ExportTally('log records');
   const receivedLow = Number(receivedAtNanos & 0xffffffffn);
   const receivedHigh = Number(receivedAtNanos >> 32n);
@@ -63,23 +97,68 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedE
   let serviceColumn = none;
   let resourceColumns = none;
   let scopeColumns = none;
+  let currentResource: ResourceContext | undefined;
+  let currentScope: ScopeContext | undefined;
+  // In a device scope group: the attribute naming each record's device address; whether the
+  // configured table is to be asked about it (host.name was not in it); the host.name to learn
+  // for it (when that is a name); the group's columns under each canonical name met so far.
+  let deviceAddress: Uint8Array | undefined;
+  let mapByAddress = false;
+  let learnAs: string | undefined;
+  let reportedName = '';
+  const underName = new Map<string, Buffer>();
+  let lastAddress: Uint8Array = none;
+  let lastColumns = none;
+  const pairs: DevicePair[] = [];
+  const noted = new Map<string, string>();
+  const columnsUnder = (name: string): Buffer => scopeColumnsOf(bytes, resourceColumnsOf(bytes, currentResource!, name), currentScope!);
+  /** A device event's scope columns: under the configured name of its device address, if it has one. Notes what it teaches. */
+  const deviceColumns = (attribute: Uint8Array): Buffer => {
+    const range = recordAttributes.find(attribute);
+    if (range === undefined) return scopeColumns;
+    // A group's records mostly come from one address: its answer is kept for the next.
+    if (rangeEquals(bytes, range[0], range[1], lastAddress)) return lastColumns;
+    lastAddress = bytes.subarray(range[0], range[1]);
+    lastColumns = addressColumns(anyValueString(bytes, range[0], range[1]));
+    return lastColumns;
+  };
+  const addressColumns = (address: string | undefined): Buffer => {
+    if (address === undefined) return scopeColumns;
+    if (learnAs !== undefined && noted.get(address) !== learnAs && isIP(address) !== 0) {
+      noted.set(address, learnAs);
+      if (!devices.knows([address, learnAs])) pairs.push([address, learnAs]);
+    }
+    const name = mapByAddress ? devices.resolve(address) : undefined;
+    if (name === undefined || name === reportedName) return scopeColumns;
+    let columns = underName.get(name);
+    if (!columns) underName.set(name, (columns = columnsUnder(name)));
+    return columns;
+  };
   out.reset();
   walkExport(bytes, {
     resource(resource: ResourceContext, service: Buffer) {
       serviceColumn = service;
-      scratch.reset();
-      scratch.stringBytes(bytes, resource.schemaUrlStart, resource.schemaUrlStop);
-      resource.attributes.write(scratch);
-      resourceColumns = scratch.copy();
+      resourceColumns = resourceColumnsOf(bytes, resource);
     },
-    scope(_resource: ResourceContext, scope: ScopeContext) {
-      scratch.reset();
-      scratch.raw(resourceColumns);
-      scratch.stringBytes(bytes, scope.schemaUrlStart, scope.schemaUrlStop);
-      scratch.stringBytes(bytes, scope.nameStart, scope.nameStop);
-      scratch.stringBytes(bytes, scope.versionStart, scope.versionStop);
-      scope.attributes.write(scratch);
-      scopeColumns = scratch.copy();
+    scope(resource: ResourceContext, scope: ScopeContext) {
+      scopeColumns = scopeColumnsOf(bytes, resourceColumns, scope);
+      deviceAddress = undefined;
+      const device = DEVICE_SCOPES.find((d) => rangeEquals(bytes, scope.nameStart, scope.nameStop, d.scope));
+      const hostRange = device && resource.attributes.find(HOST_NAME);
+      const hostName = hostRange && anyValueString(bytes, hostRange[0], hostRange[1]);
+      if (hostName === undefined) return;
+      currentResource = resource;
+      currentScope = scope;
+      const name = devices.resolve(hostName) ?? devices.learnedName(hostName);
+      if (name !== undefined && name !== hostName) scopeColumns = columnsUnder(name);
+      mapByAddress = name === undefined && !devices.empty;
+      learnAs = isDeviceName(hostName) ? hostName : undefined;
+      if (!mapByAddress && learnAs === undefined) return;
+      deviceAddress = device!.attribute;
+      reportedName = hostName;
+      underName.clear();
+      lastAddress = none;
+      lastColumns = scopeColumns;
     },
     record(bytes: Uint8Array, start: number, stop: number) {
       const reader = recordReader.reset(bytes, start, stop);
@@ -157,10 +236,11 @@ export function encodeLogs(bytes: Uint8Array, receivedAtNanos: bigint): EncodedE
       out.u8(severityNumber);
       out.raw(serviceColumn);
       writeAnyValue(out, bytes, bodyStart, bodyStop);
-      out.raw(scopeColumns);
+      out.raw(deviceAddress === undefined ? scopeColumns : deviceColumns(deviceAddress));
       recordAttributes.write(out);
       out.stringBytes(bytes, eventNameStart, eventNameStop);
     },
   });
-  return tally.finish([{ table: 'otel_logs', rows: out.finish(), count: tally.count }]);
+  const encoded = tally.finish([{ table: 'otel_logs', rows: out.finish(), count: tally.count }]);
+  return pairs.length > 0 ? { ...encoded, devicePairs: pairs } : encoded;
 }

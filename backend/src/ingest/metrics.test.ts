@@ -217,7 +217,7 @@ describe('write path: metrics', function () {
   });
 
   it('encodes on worker threads what it encodes inline, every table’s rows moved across', async function () {
-    const pool = new EncodePool(1);
+    const pool = new EncodePool(1, []);
     try {
       const job = { signal: 'metrics' as const, bytes: request(everyKind('pooled')), receivedAtNanos: T };
       const fromWorker = await pool.encode(job);
@@ -237,7 +237,7 @@ describe('write path: metrics', function () {
 
     before(function () {
       watermarks = new SourceWatermarks(store);
-      ingest = createIngest(store, watermarks, metrics, arrivals, { buffer: { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, workers: 0 }, pino({ level: 'silent' }));
+      ingest = createIngest(store, watermarks, metrics, arrivals, { buffer: { maxRows: 1000, maxDelayMs: 20, quietMs: 0, maxBufferedBytes: 1 << 26 }, workers: 0, devices: [] }, pino({ level: 'silent' }));
     });
     after(async function () {
       await ingest.close();

@@ -157,7 +157,7 @@ describe('write path: one pass from OTLP bytes to rows', function () {
   });
 
   it('encodes on worker threads what it encodes inline, and answers undecodable bytes from a worker', async function () {
-    const pool = new EncodePool(2);
+    const pool = new EncodePool(2, []);
     try {
       const bytes = traces.encode({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 1), name: 'pooled', startTimeUnixNano: Long.fromString(T.toString(), true) }] }] }] });
       const job = { signal: 'traces' as const, bytes, receivedAtNanos: T };

@@ -7,6 +7,7 @@ import {
   entityWindowsTable,
   incidentsTable,
   ingestedBatchesTable,
+  learnedDevicesTable,
   metricWindowsTable,
   migrationsTable,
   otelLogsTable,
@@ -107,6 +108,11 @@ const MIGRATIONS: readonly Migration[] = [
       metricWindowsHistogramView(o),
       windowHealthMetricsColumn(o),
     ],
+  },
+  {
+    version: 8,
+    name: 'learned_devices: device address and name pairs learned from stored syslog and traps',
+    statements: (o) => learnedDevicesTable(o),
   },
 ];
 

@@ -497,3 +497,21 @@ SETTINGS index_granularity = 256`,
     options,
   );
 
+
+/**
+ * Device address ↔ name pairs learned from stored syslog and traps (one row per pair, so an address
+ * seen under two names, a relay's, stays known as such), read back at start.
+ */
+export const learnedDevicesTable = (options: SchemaOptions): string[] =>
+  createTable(
+    {
+      name: 'learned_devices', engine: 'ReplacingMergeTree', version: 'learned_at',
+      columns: `
+    address String,
+    name String,
+    learned_at DateTime64(3, 'UTC') DEFAULT now64(3)`,
+      layout: `
+ORDER BY (address, name)`,
+    },
+    options,
+  );

@@ -18,6 +18,7 @@ export type TableName =
   | 'incidents'
   | 'checkpoints'
   | 'webhook_deliveries'
+  | 'learned_devices'
   | 'rollpoint_schema_migrations';
 
 /** The tables whose sizes `rollpoint status` reports. */

@@ -18,10 +18,10 @@ export async function storedLog(backend: BackendProcess, mark: string, timeoutMs
   return (await backend.sql(sql))[0] as LogRow;
 }
 
-/** Opens a TCP connection, writes `payload`, closes it and waits until it is closed. */
-export function sendTcp(port: number, payload: Buffer | string): Promise<void> {
+/** Opens a TCP connection (from `localAddress`, a 127.0.0.x, when given), writes `payload`, closes it and waits until it is closed. */
+export function sendTcp(port: number, payload: Buffer | string, localAddress?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
+    const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) }, () => socket.end(payload));
     socket.on('close', () => resolve());
     socket.on('error', reject);
   });

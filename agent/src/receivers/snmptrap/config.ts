@@ -28,7 +28,7 @@ export const snmptrapConfigSchema = z.preprocess(
     engine_id: z.string().regex(/^([0-9a-fA-F]{2}){5,32}$/, 'must be 5 to 32 bytes of hex').optional(),
     /** A folder of MIB files (loaded at start and whenever it changes) naming vendor traps and objects. */
     mib_folder: z.string().min(1).optional(),
-    /** host.name from the reverse DNS name of the agent address, when it has one. */
+    /** host.name from the reverse DNS name of the agent address, when it has one and no device name was learned for it. */
     reverse_lookup: z.boolean().default(false),
     /** Severity by trap name or OID, e.g. {ciscoConfigManEvent: warn}; default warn for linkDown and authenticationFailure, info otherwise. */
     severities: z.record(z.string(), z.enum(['debug', 'info', 'warn', 'error', 'fatal'])).default({}),

@@ -24,6 +24,7 @@ export interface Notification {
 }
 
 const SYS_UPTIME = '1.3.6.1.2.1.1.3.0';
+const SYS_NAME = '1.3.6.1.2.1.1.5.0';
 const SNMP_TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
 const SNMP_TRAP_ENTERPRISE = '1.3.6.1.6.3.1.1.4.3.0';
 const SNMP_TRAP_ADDRESS = '1.3.6.1.6.3.18.1.3.0';
@@ -82,4 +83,11 @@ export function toNotification(pdu: ReceivedPdu, sourceAddress: string): Notific
     ...identity,
     ...(typeof trapOid === 'string' ? {} : { problem: 'the notification has no snmpTrapOID.0' }),
   };
+}
+
+/** The device's sysName.0, when the notification carries it as text. */
+export function sysName(notification: Notification): string | undefined {
+  const value = notification.varbinds.find((v) => v.oid === SYS_NAME)?.value;
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'string' ? value : undefined;
+  return text?.replace(/\0+$/, '').trim() || undefined;
 }

@@ -6,10 +6,11 @@ import { SCOPE_SNMPTRAP } from '@rollpoint/proto';
 import { splitEndpoint } from '@rollpoint/runtime';
 import snmp from 'net-snmp';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
+import { DeviceNames } from '../internal/device-names.js';
 import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
 import type { SnmptrapConfig } from './config.js';
 import { MibNames } from './mib-names.js';
-import { toNotification, type ReceivedPdu } from './notification.js';
+import { sysName, toNotification, type ReceivedPdu } from './notification.js';
 import { trapToLogRecord } from './to-otlp.js';
 
 const REVERSE_LOOKUP_TIMEOUT_MS = 500;
@@ -64,6 +65,7 @@ export class SnmpTrapReceiver implements Component {
   private readonly mib: MibNames;
   private watcher?: FSWatcher;
   private readonly names = new Map<string, Promise<string>>();
+  private readonly devices: DeviceNames;
 
   constructor(
     private readonly config: SnmptrapConfig,
@@ -71,6 +73,7 @@ export class SnmpTrapReceiver implements Component {
     private readonly context: ComponentContext,
   ) {
     this.mib = new MibNames((file, error) => context.logger.warn({ receiver: context.id, file, error }, 'MIB file not loaded'));
+    this.devices = context.agent.devices ?? new DeviceNames(undefined);
   }
 
   private count(outcome: string, version = 'unknown'): void {
@@ -211,7 +214,9 @@ export class SnmpTrapReceiver implements Component {
   private async accept(pdu: ReceivedPdu, sourceAddress: string): Promise<void> {
     const notification = toNotification(pdu, sourceAddress);
     this.count(notification.problem ? 'malformed' : 'received', notification.version);
-    const hostName = this.config.reverse_lookup ? await this.hostName(notification.agentAddress) : notification.agentAddress;
+    // The device's learned name (its syslog hostname or sysName.0) first, then reverse DNS, then the address.
+    const learned = this.devices.trapDevice(notification.agentAddress, sysName(notification));
+    const hostName = learned ?? (this.config.reverse_lookup ? await this.hostName(notification.agentAddress) : notification.agentAddress);
     const record = trapToLogRecord(notification, { mib: this.mib, config: this.config, sourceAddress, receivedAtNanos: nowNanos() });
     if (!this.buffer!.add(hostName, record, true)) this.count('dropped', notification.version);
   }

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { SCOPE_SYSLOG } from '@rollpoint/proto';
 import { splitEndpoint } from '@rollpoint/runtime';
 import type { Component, ComponentContext, ReceiverConsumers } from '../../component.js';
+import { DeviceNames } from '../internal/device-names.js';
 import { createReceiverBuffer, type LogBuffer } from '../internal/log-buffer.js';
 import type { SyslogConfig } from './config.js';
 import { BUILT_IN_EVENT_RULES, type EventRule } from './event-rules.js';
@@ -32,6 +33,7 @@ const emptyTally = (): Tally => ({ received: 0, parsed: 0, failed: 0, truncated:
 /** The syslog receiver: UDP, TCP and TLS listeners turning every message into an OTLP log record. */
 export class SyslogReceiver implements Component {
   private readonly rules: readonly EventRule[];
+  private readonly devices: DeviceNames;
   private buffer?: LogBuffer;
   private readonly servers: Server[] = [];
   private udpWorker?: Worker;
@@ -51,6 +53,7 @@ export class SyslogReceiver implements Component {
     private readonly context: ComponentContext,
   ) {
     this.rules = [...config.event_rules, ...BUILT_IN_EVENT_RULES];
+    this.devices = context.agent.devices ?? new DeviceNames(undefined);
   }
 
   private count(transport: Transport | 'any', outcome: Outcome, n = 1): void {
@@ -124,7 +127,7 @@ export class SyslogReceiver implements Component {
     if (truncated) this.count(transport, 'truncated');
     const received: Received = { text, truncated, peerAddress: peer, transport, receivedAtMs, ...(invalidUtf8 ? { invalidUtf8 } : {}) };
     const { hostName, record } = toLogRecord(received, parsed, this.rules);
-    if (!this.buffer!.add(hostName, record, transport === 'udp')) this.count(transport, 'dropped');
+    if (!this.buffer!.add(this.devices.syslogDevice(peer, hostName), record, transport === 'udp')) this.count(transport, 'dropped');
   }
 
   private async startUdp(settings: { endpoint: string; receive_buffer_size: number }): Promise<void> {

@@ -87,6 +87,17 @@ export function writeAnyValue(out: RowBinaryWriter, bytes: Uint8Array, start: nu
   }
 }
 
+/** The string_value of the AnyValue in bytes[start, stop), or undefined when it holds none. */
+export function anyValueString(bytes: Uint8Array, start: number, stop: number): string | undefined {
+  const reader = valueReader.reset(bytes, start, stop);
+  let text: string | undefined;
+  while (reader.next()) {
+    if (reader.wireType === LENGTH_DELIMITED && reader.field === STRING_VALUE) text = Buffer.from(bytes.buffer, bytes.byteOffset + reader.start, reader.stop - reader.start).toString('utf8');
+    else reader.skip();
+  }
+  return text;
+}
+
 function decodeAnyValue(bytes: Uint8Array, start: number, stop: number) {
   try {
     return AnyValueMessage.decode(bytes.subarray(start, stop));
@@ -149,8 +160,8 @@ export class AttributeList {
     return undefined;
   }
 
-  /** Writes the entries as a Map(LowCardinality(String), String) column. */
-  write(out: RowBinaryWriter): void {
+  /** Writes the entries as a Map(LowCardinality(String), String) column; `replace` gives one key (already present) another value. */
+  write(out: RowBinaryWriter, replace?: { key: Uint8Array; value: string }): void {
     const { count, ranges, bytes } = this;
     if (count === 0) {
       out.u8(0);
@@ -164,7 +175,8 @@ export class AttributeList {
       const entry = order[i]!;
       if (i < count - 1 && this.compareKeys(entry, order[i + 1]!) === 0) continue;
       out.stringBytes(bytes, ranges[entry]!, ranges[entry + 1]!);
-      writeAnyValue(out, bytes, ranges[entry + 2]!, ranges[entry + 3]!);
+      if (replace !== undefined && this.keyEquals(entry, replace.key)) out.string(replace.value);
+      else writeAnyValue(out, bytes, ranges[entry + 2]!, ranges[entry + 3]!);
     }
   }
 

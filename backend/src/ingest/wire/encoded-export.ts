@@ -1,4 +1,5 @@
 import { rejection, type Rejection } from '@rollpoint/proto';
+import type { DevicePair } from '../device-names.js';
 import type { IngestTable } from '../store-export.js';
 import { unsigned64 } from './protobuf-reader.js';
 import type { RowBinaryWriter } from './row-binary-writer.js';
@@ -24,6 +25,8 @@ export interface EncodedExport {
   /** The earliest and latest event time of the rows, Unix ms (undefined without rows). */
   earliestMs: number | undefined;
   latestMs: number | undefined;
+  /** Device addresses and the names their events went by, where the encoder's table did not know them yet (logs only). */
+  devicePairs?: DevicePair[];
 }
 
 // The last instant the time columns hold: otel_logs.TimestampTime is a DateTime (unsigned 32-bit
