@@ -52,7 +52,7 @@ async function readPosition(path: string): Promise<string | undefined> {
  * pipeline took the records (or before they go to it): an asynchronous write would wait behind the
  * disk queue's fsyncs, and the next phase could overtake it.
  */
-function writePosition(path: string, text: string): void {
+export function writePosition(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.tmp`;
   writeFileSync(temporary, text);
