@@ -55,6 +55,8 @@ export interface Suspect extends Change {
   score: number;
   /** The evidence behind the score, in words: "of b's 60 failing or slow spans in the incident, 100 % ran through a 9.1.0". */
   evidenceLines: string[];
+  /** A deploy: the hosts its version ran on (a canary's few). */
+  hosts: string[];
 }
 
 export interface Evidence {

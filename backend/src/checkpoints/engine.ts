@@ -139,7 +139,7 @@ export class CheckpointEngine {
       this.store,
       suspectsQuery(this.scope(scope), { checkpoint: from, start, until, spansFrom, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity }),
     );
-    return ranked.map(({ facts, ...change }) => ({ ...change, evidenceLines: suspectEvidence(change, facts, incident) }));
+    return ranked.map(({ facts, ...change }) => ({ ...change, evidenceLines: suspectEvidence(change, facts, incident), hosts: facts.versionHosts }));
   }
 
   /** An incident with its checkpoint and suspects. */

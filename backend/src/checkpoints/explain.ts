@@ -70,6 +70,10 @@ export function suspectEvidence(change: Change, facts: SuspectFacts, incident: I
     // A device's name is on no span (unless it is also a host): silence there is no evidence.
     lines.push(`none of ${first}'s ${count(facts.failing)} failing or slow spans in the incident ran through ${through}`);
   }
+  if (change.kind === 'deploy' && facts.versionHosts.length > 0 && facts.versionHosts.length < facts.serviceHosts) {
+    const hosts = facts.versionHosts.join(', ');
+    lines.push(`${change.version} ran on ${facts.versionHosts.length} of ${change.entity}'s ${facts.serviceHosts} hosts (${hosts})${change.previousVersion ? `: restore ${change.previousVersion} there` : ''}`);
+  }
   if (facts.windowsAfter > 0) {
     lines.push(
       facts.badAfter > 0

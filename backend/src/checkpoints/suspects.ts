@@ -1,4 +1,4 @@
-import { decodeRow, type DecodedQuery, number, type RowDecoder } from '../store/row-decoder.js';
+import { decodeRow, type DecodedQuery, number, type RowDecoder, strings } from '../store/row-decoder.js';
 import type { Change } from './api-types.js';
 import { changeDecoder } from './changes.js';
 import type { Scope } from './config.js';
@@ -28,6 +28,9 @@ export interface SuspectFacts {
   /** The changed entity's own windows from the change to the incident's first windows: judged, and unhealthy. */
   windowsAfter: number;
   badAfter: number;
+  /** A deploy's service: the hosts its new version ran on, and how many hosts served it in all. */
+  versionHosts: string[];
+  serviceHosts: number;
 }
 
 export type RankedChange = Change & { score: number; facts: SuspectFacts };
@@ -63,6 +66,8 @@ const factsDecoder: RowDecoder<SuspectFacts> = {
   callsFromFirst: number('calls_from_first'),
   windowsAfter: number('windows_after'),
   badAfter: number('bad_after'),
+  versionHosts: strings('version_hosts'),
+  serviceHosts: number('service_hosts'),
 };
 
 /**
@@ -134,6 +139,14 @@ neighbours AS (
     WHERE child.service != parent.service AND {first_entity:String} IN (child.service, parent.service) AND {first_kind:String} = 'service'
     GROUP BY neighbour
 ),
+-- Where each deployed service ran, by version: a canary is a new version on some of its hosts.
+placement AS (
+    SELECT ServiceName AS placed_service, groupUniqArray((ResourceAttributes['service.version'], ResourceAttributes['host.name'])) AS version_host
+    FROM otel_traces
+    WHERE ServiceName IN (SELECT entity FROM changed WHERE kind = 'deploy')
+      AND Timestamp >= toDateTime64({spans_from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32}, 9, 'UTC')
+    GROUP BY placed_service
+),
 after AS (
     SELECT c.time_ms AS after_time_ms, ${machine('c.entity_kind')} AS after_kind, c.entity AS after_entity,
         uniqExact(h.window) AS windows_after, uniqExactIf(h.window, length(h.fired) > 0) AS bad_after
@@ -146,6 +159,8 @@ SELECT c.time_ms AS time_ms, c.entity_kind AS entity_kind, c.entity AS entity, c
     t.failing AS failing, p.failing_through AS failing_through, p.spans_through AS spans_through, p.bad_through AS bad_through,
     t.spans - p.spans_through AS spans_without, t.bad_spans - p.bad_through AS bad_without,
     n.calls_into_first AS calls_into_first, n.calls_from_first AS calls_from_first, a.windows_after AS windows_after, a.bad_after AS bad_after,
+    arraySort(arrayMap(p -> p.2, arrayFilter(p -> p.1 = c.version AND p.2 != '', pl.version_host))) AS version_hosts,
+    length(arrayDistinct(arrayMap(p -> p.2, arrayFilter(p -> p.2 != '', pl.version_host)))) AS service_hosts,
     -- The share of the failing spans that ran through the change, where running through it fails more often than not.
     if(failing_through > 0 AND bad_through / spans_through > bad_without / greatest(spans_without, 1), failing_through / failing, 0) AS path_share,
     multiIf(on_first_bad, 1, calls_into_first + calls_from_first > 0, 0.5, 0) AS nearness,
@@ -155,6 +170,7 @@ FROM changed AS c
 CROSS JOIN totals AS t
 LEFT JOIN through AS p ON p.through_time_ms = c.time_ms AND p.through_kind = c.entity_kind AND p.through_entity = c.entity
 LEFT JOIN neighbours AS n ON n.neighbour = if(c.entity_kind = 'service', c.entity, '')
+LEFT JOIN placement AS pl ON pl.placed_service = if(c.kind = 'deploy', c.entity, '')
 LEFT JOIN after AS a ON a.after_time_ms = c.time_ms AND a.after_kind = ${machine('c.entity_kind')} AND a.after_entity = c.entity
 ORDER BY score DESC, abs(time_ms - {start:UInt32} * 1000) ASC, entity
 SETTINGS join_use_nulls = 0`,

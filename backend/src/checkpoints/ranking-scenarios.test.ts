@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { migrate } from '../schema/migrations.js';
+import { ChdbStore } from '../store/chdb.js';
+import { steadyTraffic, storeTraffic, type Served } from '../testing/scenario-data.js';
+import type { IncidentDetail } from './api-types.js';
+import { checkpointsConfigSchema } from './config.js';
+import { CheckpointEngine } from './engine.js';
+import { explain } from './explain.js';
+
+// Suspects ranked by evidence, on the embedded ClickHouse: in each scenario a change nearer the
+// incident's start than the culprit, on an entity that stayed healthy, must not lead. Spans carry
+// parent/child links across services, as instrumented services send them.
+
+const MINUTE = 60_000;
+const T = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
+const at = (minutes: number, seconds = 0): number => T + minutes * MINUTE + seconds * 1000;
+const iso = (ms: number): string => new Date(ms).toISOString();
+const served = (service: string, version: string, extra: Partial<Served> = {}): Served => ({ service, version, host: `${service}-host`, errorRate: () => 0.004, latencyMs: () => 20, ...extra });
+
+describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', function () {
+  this.timeout(120000);
+  let store: ChdbStore;
+  let engine: CheckpointEngine;
+  const path = mkdtempSync(join(tmpdir(), 'rollpoint-ranking-'));
+  const scopes = {
+    caller: { services: ['caller-*'], hosts: [], devices: [] },
+    latency: { services: ['latency-*'], hosts: [], devices: [] },
+    canary: { services: ['canary-*'], hosts: [], devices: [] },
+  };
+
+  before(async function () {
+    store = new ChdbStore({ path, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000 });
+    await migrate(store, { ttlDays: 30 });
+    engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({ scopes }));
+
+    // caller-front deploys 9.1.0 at +60; from +61 its calls into caller-stock fail half the time,
+    // which it absorbs (it stays healthy). caller-batch, which nobody calls, deploys at +60:50 and stays healthy.
+    await storeTraffic(store, steadyTraffic('caller-front', '9.0.0', at(0), at(60)), served('caller-stock', '3.0.0'));
+    await storeTraffic(store, steadyTraffic('caller-front', '9.1.0', at(60), at(61)), served('caller-stock', '3.0.0'));
+    await storeTraffic(store, steadyTraffic('caller-front', '9.1.0', at(61), at(70)), served('caller-stock', '3.0.0', { errorRate: () => 0.5 }));
+    await storeTraffic(store, steadyTraffic('caller-batch', '1.0.0', at(0), at(60, 50)));
+    await storeTraffic(store, steadyTraffic('caller-batch', '1.1.0', at(60, 50), at(70)));
+
+    // latency-store deploys 3.1.0 at +59:30, which turns slow (no errors) from +60; latency-api,
+    // which calls it, goes slow with it and is named first. latency-batch deploys at +59:50.
+    const store40 = (version: string, slowFrom = Infinity) => served('latency-store', version, { latencyMs: (t) => (t >= slowFrom ? 1200 : 40) });
+    await storeTraffic(store, steadyTraffic('latency-api', '2.0.0', at(0), at(59, 30)), store40('3.0.0'));
+    await storeTraffic(store, steadyTraffic('latency-api', '2.0.0', at(59, 30), at(70)), store40('3.1.0', at(60)));
+    await storeTraffic(store, steadyTraffic('latency-batch', '5.0.0', at(0), at(59, 50)));
+    await storeTraffic(store, steadyTraffic('latency-batch', '5.1.0', at(59, 50), at(70)));
+
+    // canary-web on four hosts; at +60 canary-web-4 alone runs 1.1.0, whose requests all fail from
+    // +61. canary-batch deploys at +60:50.
+    for (const host of ['canary-web-1', 'canary-web-2', 'canary-web-3', 'canary-web-4']) {
+      const canary = host === 'canary-web-4';
+      await storeTraffic(store, steadyTraffic('canary-web', '1.0.0', at(0), canary ? at(60) : at(70), { host }));
+      if (canary) {
+        await storeTraffic(store, steadyTraffic('canary-web', '1.1.0', at(60), at(61), { host }));
+        await storeTraffic(store, steadyTraffic('canary-web', '1.1.0', at(61), at(70), { host, errorRate: () => 1 }));
+      }
+    }
+    await storeTraffic(store, steadyTraffic('canary-batch', '4.0.0', at(0), at(60, 50)));
+    await storeTraffic(store, steadyTraffic('canary-batch', '4.1.0', at(60, 50), at(70)));
+  });
+
+  after(async function () {
+    await store.close();
+    rmSync(path, { recursive: true, force: true });
+  });
+
+  const detailOf = async (scope: string): Promise<IncidentDetail> => {
+    const { completeUntilSeconds } = await engine.completeness(Date.now());
+    const [incident, ...others] = await engine.incidents(scope, T / 1000, completeUntilSeconds, completeUntilSeconds);
+    expect(others).to.deep.equal([]);
+    return engine.detail(incident!);
+  };
+
+  it('a caller’s deploy breaks its callee: the caller’s deploy leads, with its evidence, over a healthy deploy nearer in time', async function () {
+    const detail = await detailOf('caller');
+    expect(detail).to.include({ start: iso(at(61)) });
+    expect(detail.firstBad.entity).to.equal('caller-stock');
+    expect(detail.checkpoint.time).to.equal(iso(at(60)));
+    expect(detail.suspects.map((s) => `${s.entity} ${s.version}`)).to.deep.equal(['caller-front 9.1.0', 'caller-batch 1.1.0']);
+    const [front, batch] = detail.suspects;
+    expect(front!.score).to.be.greaterThan(batch!.score);
+    expect(front!.evidenceLines[0]).to.match(/^caller-front calls caller-stock, which went bad first \(\d[\d,]* calls\)$/);
+    expect(front!.evidenceLines[1]).to.match(/^of caller-stock's [\d,]+ failing or slow spans in the incident, 100 % ran through caller-front 9\.1\.0; of its spans through it, \d+ % failed or were slow; of its other spans, 0\.\d %$/);
+    expect(front!.evidenceLines).to.include('caller-front stayed healthy in its 10 windows after the change');
+    const failing = /^of caller-stock's ([\d,]+) failing/.exec(front!.evidenceLines[1]!)?.[1];
+    expect(batch!.evidenceLines).to.include.members([
+      `none of caller-stock's ${failing} failing or slow spans in the incident ran through caller-batch 1.1.0`,
+      'made 10 s before the incident started',
+    ]);
+    expect(explain(detail)).to.include('\n  1. caller-front 9.0.0 → 9.1.0 at').and.include('\n  2. caller-batch 1.0.0 → 1.1.0 at');
+  });
+
+  it('a deploy that only raises latency leads, though the service named first is its caller', async function () {
+    const detail = await detailOf('latency');
+    expect(detail).to.include({ start: iso(at(60)) });
+    expect(detail.firstBad).to.include({ entity: 'latency-api' });
+    expect(detail.firstBad.rules.join(' ')).to.match(/p95/);
+    expect(detail.suspects.map((s) => `${s.entity} ${s.version}`)).to.deep.equal(['latency-store 3.1.0', 'latency-batch 5.1.0']);
+    const [culprit] = detail.suspects;
+    expect(culprit!.evidenceLines[0]).to.match(/^latency-api, which went bad first, calls latency-store/);
+    expect(culprit!.evidenceLines[1]).to.match(/^of latency-api's [\d,]+ failing or slow spans in the incident, 100 % ran through latency-store 3\.1\.0;/);
+  });
+
+  it('a canary on one host of four: the new version leads, named with its host, and the checkpoint holds the version to restore', async function () {
+    const detail = await detailOf('canary');
+    expect(detail).to.include({ start: iso(at(61)) });
+    expect(detail.checkpoint.time).to.equal(iso(at(60)));
+    expect(detail.checkpoint.state).to.deep.include({ entityKind: 'service', entity: 'canary-web', versions: ['1.0.0'] });
+    expect(detail.suspects.map((s) => `${s.entity} ${s.version}`)).to.deep.equal(['canary-web 1.1.0', 'canary-batch 4.1.0']);
+    const [canary] = detail.suspects;
+    expect(canary).to.deep.include({ onFirstBad: true, hosts: ['canary-web-4'] });
+    expect(canary!.evidenceLines).to.include("1.1.0 ran on 1 of canary-web's 4 hosts (canary-web-4): restore 1.0.0 there");
+    // The other hosts' few errors (0.4 %) are the 1 % that did not.
+    expect(canary!.evidenceLines[1]).to.match(/^of canary-web's [\d,]+ failing or slow spans in the incident, 99 % ran through canary-web 1\.1\.0; of its spans through it, \d+ % failed or were slow; of its other spans, 0\.\d %$/);
+  });
+});
