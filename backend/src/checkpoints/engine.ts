@@ -7,7 +7,7 @@ import { badVerdictsQuery } from './health.js';
 import { suspectEvidence } from './explain.js';
 import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery } from './queries.js';
 import { resolveScopes } from './scopes.js';
-import { suspectsQuery } from './suspects.js';
+import { evidenceQuery, suspectsQuery } from './suspects.js';
 import { lanesQuery, slowestSpansQuery, topErrorsQuery } from './timeline.js';
 import { WindowHealthCache } from './window-health-cache.js';
 
@@ -133,13 +133,13 @@ export class CheckpointEngine {
   async suspects(scope: string, incident: Incident, checkpoint: Checkpoint): Promise<Suspect[]> {
     const start = Date.parse(incident.start) / 1000;
     const from = checkpoint.time ? Date.parse(checkpoint.time) / 1000 : start - this.config.recompute_range / 1000;
+    const options = { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity };
+    const changes = await queryDecoded(this.store, suspectsQuery(this.scope(scope), options));
+    if (changes.length === 0) return [];
     const until = Math.min(Date.parse(incident.end) / 1000, start + EVIDENCE_WINDOWS * this.windowSeconds);
     const spansFrom = Math.max(from - this.config.stable_windows * this.windowSeconds, start - SPAN_WINDOWS_BEFORE * this.windowSeconds);
-    const ranked = await queryDecoded(
-      this.store,
-      suspectsQuery(this.scope(scope), { checkpoint: from, start, until, spansFrom, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity }),
-    );
-    return ranked.map(({ facts, ...change }) => ({ ...change, evidenceLines: suspectEvidence(change, facts, incident), hosts: facts.versionHosts }));
+    const ranked = await queryDecoded(this.store, evidenceQuery(this.scope(scope), changes, { ...options, until, spansFrom }));
+    return ranked.map(({ index, score, facts }) => ({ ...changes[index]!, score, evidenceLines: suspectEvidence(changes[index]!, facts, incident), hosts: facts.versionHosts }));
   }
 
   /** An incident with its checkpoint and suspects. */

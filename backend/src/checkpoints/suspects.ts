@@ -5,10 +5,12 @@ import type { Scope } from './config.js';
 import { storedHealth } from './health.js';
 import { scopeCondition } from './scopes.js';
 
-// The suspects of an incident ranked by evidence, in one SQL statement: the changes since the
-// checkpoint, each with what the spans and the verdicts say about it — whether it is on the
-// first-bad entity or next to it in the call graph, whether the first-bad entity's failing requests
-// ran through it, and whether its own entity went bad after it. Time since the change breaks ties.
+// The suspects of an incident ranked by evidence, in two SQL statements: the changes since the
+// checkpoint, then what the spans and the verdicts say about each — whether it is on the first-bad
+// entity or next to it in the call graph, whether the first-bad entity's failing requests ran
+// through it, and whether its own entity went bad after it — with its score, best first. Time since
+// the change breaks ties. The second statement runs only when there are changes, and takes them as
+// parameters: the changes view is read once.
 
 /** What ClickHouse found for one suspect; the numbers behind its score and evidence lines. */
 export interface SuspectFacts {
@@ -33,19 +35,27 @@ export interface SuspectFacts {
   serviceHosts: number;
 }
 
-export type RankedChange = Change & { score: number; facts: SuspectFacts };
+/** A change's evidence: `index` is its place in the changes the evidence query was given. */
+export interface ChangeEvidence {
+  index: number;
+  score: number;
+  facts: SuspectFacts;
+}
 
 export interface SuspectsQueryOptions {
   /** Changes from here (Unix s) to the incident's first window's end. */
   checkpoint: number;
   start: number;
-  /** The spans and verdicts looked at end here (Unix s): the incident's first windows. */
-  until: number;
   windowSeconds: number;
-  /** Spans from here (Unix s) on are compared: the state before the changes, and the incident. */
-  spansFrom: number;
   firstKind: string;
   firstEntity: string;
+}
+
+export interface EvidenceQueryOptions extends SuspectsQueryOptions {
+  /** The spans and verdicts looked at end here (Unix s): the incident's first windows. */
+  until: number;
+  /** Spans from here (Unix s) on are compared: the state before the changes, and the incident. */
+  spansFrom: number;
 }
 
 // Weights of the evidence (see README, "How it decides"): the failing requests' path leads.
@@ -70,30 +80,45 @@ const factsDecoder: RowDecoder<SuspectFacts> = {
   serviceHosts: number('service_hosts'),
 };
 
-/**
- * The changes in the scope from the checkpoint to the incident's start plus one window of grace,
- * with their evidence and score, best first; ties go to the change nearest the start.
- */
-export function suspectsQuery(scope: Scope | undefined, options: SuspectsQueryOptions): DecodedQuery<RankedChange> {
+// A host and a device of one name are one machine.
+const machine = (kind: string) => `if(${kind} = 'device', 'host', ${kind})`;
+
+/** The changes in the scope from the checkpoint to the incident's start plus one window of grace, by time. */
+export function suspectsQuery(scope: Scope | undefined, options: SuspectsQueryOptions): DecodedQuery<Change> {
   const condition = scopeCondition(scope);
+  return {
+    sql: `
+SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version,
+    (entity = {first_entity:String} AND ${machine('entity_kind')} = ${machine('{first_kind:String}')}) AS on_first_bad
+FROM changes
+WHERE ${condition.sql}
+  AND time >= toDateTime64({checkpoint:UInt32}, 3, 'UTC')
+  AND time < toDateTime64({start:UInt32} + {window:UInt32}, 3, 'UTC')
+ORDER BY time, entity`,
+    params: { ...condition.params, checkpoint: options.checkpoint, start: options.start, window: options.windowSeconds, first_kind: options.firstKind, first_entity: options.firstEntity },
+    decoder: changeDecoder,
+  };
+}
+
+/**
+ * The evidence about each of `changes` (suspectsQuery's answer, not empty) and its score, best
+ * first; ties go to the change nearest the incident's start.
+ */
+export function evidenceQuery(scope: Scope | undefined, changes: readonly Change[], options: EvidenceQueryOptions): DecodedQuery<ChangeEvidence> {
   const health = storedHealth(scope);
   // The first-bad entity's own spans: a service's, or those served on a host (device) of its name.
   const firstSpans = options.firstKind === 'service' ? 'ServiceName = {first_entity:String}' : "ResourceAttributes['host.name'] = {first_entity:String}";
-  // A host and a device of one name are one machine.
-  const machine = (kind: string) => `if(${kind} = 'device', 'host', ${kind})`;
   return {
     sql: `
 WITH health AS (${health.sql}),
 changed AS (
-    SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version,
-        (entity = {first_entity:String} AND ${machine('entity_kind')} = ${machine('{first_kind:String}')}) AS on_first_bad,
+    SELECT index, {change_ms:Array(Int64)}[index + 1] AS time_ms, {change_entity_kinds:Array(String)}[index + 1] AS entity_kind,
+        {change_entities:Array(String)}[index + 1] AS entity, {change_kinds:Array(String)}[index + 1] AS kind,
+        {change_versions:Array(String)}[index + 1] AS version, {change_on_first_bad:Array(UInt8)}[index + 1] AS on_first_bad,
         -- What a span's path is matched against: a service (a deploy: its new version), a host or device by name.
         if(entity_kind = 'service', 'service', 'host') AS path_kind,
         if(kind = 'deploy', version, '') AS path_version
-    FROM changes
-    WHERE ${condition.sql}
-      AND time >= toDateTime64({checkpoint:UInt32}, 3, 'UTC')
-      AND time < toDateTime64({start:UInt32} + {window:UInt32}, 3, 'UTC')
+    FROM (SELECT arrayJoin(range(length({change_ms:Array(Int64)}))) AS index)
 ),
 first_spans AS (
     SELECT TraceId AS trace, toUnixTimestamp64Milli(Timestamp) AS span_ms, Duration AS duration, StatusCode = 'Error' AS error,
@@ -102,41 +127,43 @@ first_spans AS (
     WHERE ${firstSpans} AND TraceId != ''
       AND Timestamp >= toDateTime64({spans_from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32}, 9, 'UTC')
 ),
--- Every span of the traces the first-bad entity served in (a window of margin each side: a trace's spans start apart).
-path_spans AS (
-    SELECT TraceId AS trace, SpanId AS span, ParentSpanId AS parent, ServiceName AS service,
-        ResourceAttributes['service.version'] AS service_version, ResourceAttributes['host.name'] AS host
-    FROM otel_traces
-    WHERE TraceId IN (SELECT trace FROM first_spans)
-      AND Timestamp >= toDateTime64({spans_from:UInt32} - {window:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32} + {window:UInt32}, 9, 'UTC')
-),
+-- Every trace the first-bad entity served in (a window of margin each side: a trace's spans start
+-- apart) as its path: the (service, version) and host steps of its spans, and its calls — a span
+-- whose parent is another service's span is a call from that service (caller, callee).
 paths AS (
-    SELECT trace, arrayConcat(groupUniqArray(('service', service, service_version)), arrayMap(h -> ('host', h, ''), groupUniqArrayIf(host, host != ''))) AS steps
-    FROM path_spans
-    GROUP BY trace
+    SELECT trace,
+        arrayConcat(arrayDistinct(arrayMap(s -> ('service', s.3, s.4), spans)), arrayMap(h -> ('host', h, ''), arrayDistinct(arrayFilter(h -> h != '', arrayMap(s -> s.5, spans))))) AS steps,
+        arrayFilter(call -> call.1 != '' AND call.1 != call.2, arrayMap(s -> (spans[indexOf(arrayMap(p -> p.1, spans), s.2)].3, s.3), spans)) AS calls
+    FROM (
+        SELECT TraceId AS trace, groupArray((SpanId, ParentSpanId, ServiceName, ResourceAttributes['service.version'], ResourceAttributes['host.name'])) AS spans
+        FROM otel_traces
+        WHERE TraceId IN (SELECT trace FROM first_spans)
+          AND Timestamp >= toDateTime64({spans_from:UInt32} - {window:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32} + {window:UInt32}, 9, 'UTC')
+        GROUP BY trace
+    )
 ),
+-- A span is bad when it failed or was slow (SLOW_FACTOR times the p95 before the incident, or more).
 judged AS (
-    SELECT error OR duration > (SELECT {slow_factor:Float64} * quantileIf(0.95)(duration, NOT in_incident) FROM first_spans) AS bad, in_incident, span_ms, steps
+    SELECT error OR duration > {slow_factor:Float64} * quantileIf(0.95)(duration, NOT in_incident) OVER () AS bad, in_incident, span_ms, steps
     FROM first_spans LEFT JOIN paths USING trace
 ),
 totals AS (SELECT countIf(bad AND in_incident) AS failing, countIf(bad) AS bad_spans, count() AS spans FROM judged),
 -- Per change, the first-bad entity's spans whose trace ran through it after it was made.
 through AS (
-    SELECT through_time_ms, through_kind, through_entity,
-        countIf(bad AND in_incident AND ran) AS failing_through, countIf(bad AND ran) AS bad_through, countIf(ran) AS spans_through
+    SELECT through_index, countIf(bad AND in_incident AND ran) AS failing_through, countIf(bad AND ran) AS bad_through, countIf(ran) AS spans_through
     FROM (
-        SELECT c.time_ms AS through_time_ms, c.entity_kind AS through_kind, c.entity AS through_entity, j.bad AS bad, j.in_incident AS in_incident,
+        SELECT c.index AS through_index, j.bad AS bad, j.in_incident AS in_incident,
             j.span_ms >= c.time_ms AND arrayExists(s -> s.1 = c.path_kind AND s.2 = c.entity AND (c.path_version = '' OR s.3 = c.path_version), j.steps) AS ran
         FROM changed AS c CROSS JOIN judged AS j
     )
-    GROUP BY through_time_ms, through_kind, through_entity
+    GROUP BY through_index
 ),
--- The call graph next to the first-bad service: a span whose parent is another service's is a call.
+-- The call graph next to the first-bad service.
 neighbours AS (
-    SELECT if(child.service = {first_entity:String}, parent.service, child.service) AS neighbour,
-        countIf(child.service = {first_entity:String}) AS calls_into_first, countIf(parent.service = {first_entity:String}) AS calls_from_first
-    FROM path_spans AS child INNER JOIN path_spans AS parent ON child.trace = parent.trace AND child.parent = parent.span
-    WHERE child.service != parent.service AND {first_entity:String} IN (child.service, parent.service) AND {first_kind:String} = 'service'
+    SELECT if(call.2 = {first_entity:String}, call.1, call.2) AS neighbour,
+        countIf(call.2 = {first_entity:String}) AS calls_into_first, countIf(call.1 = {first_entity:String}) AS calls_from_first
+    FROM paths ARRAY JOIN calls AS call
+    WHERE {first_entity:String} IN (call.1, call.2) AND {first_kind:String} = 'service'
     GROUP BY neighbour
 ),
 -- Where each deployed service ran, by version: a canary is a new version on some of its hosts.
@@ -148,19 +175,17 @@ placement AS (
     GROUP BY placed_service
 ),
 after AS (
-    SELECT c.time_ms AS after_time_ms, ${machine('c.entity_kind')} AS after_kind, c.entity AS after_entity,
-        uniqExact(h.window) AS windows_after, uniqExactIf(h.window, length(h.fired) > 0) AS bad_after
+    SELECT c.index AS after_index, uniqExact(h.window) AS windows_after, uniqExactIf(h.window, length(h.fired) > 0) AS bad_after
     FROM changed AS c INNER JOIN health AS h ON h.entity = c.entity AND ${machine('h.entity_kind')} = ${machine('c.entity_kind')}
     WHERE toUnixTimestamp(h.window) + {window:UInt32} > intDiv(c.time_ms, 1000)
-    GROUP BY after_time_ms, after_kind, after_entity
+    GROUP BY after_index
 )
-SELECT c.time_ms AS time_ms, c.entity_kind AS entity_kind, c.entity AS entity, c.kind AS kind, c.title AS title, c.author AS author,
-    c.description AS description, c.source AS source, c.version AS version, c.previous_version AS previous_version, c.on_first_bad AS on_first_bad,
+SELECT c.index AS change_index, c.on_first_bad AS on_first_bad,
     t.failing AS failing, p.failing_through AS failing_through, p.spans_through AS spans_through, p.bad_through AS bad_through,
     t.spans - p.spans_through AS spans_without, t.bad_spans - p.bad_through AS bad_without,
     n.calls_into_first AS calls_into_first, n.calls_from_first AS calls_from_first, a.windows_after AS windows_after, a.bad_after AS bad_after,
-    arraySort(arrayMap(p -> p.2, arrayFilter(p -> p.1 = c.version AND p.2 != '', pl.version_host))) AS version_hosts,
-    length(arrayDistinct(arrayMap(p -> p.2, arrayFilter(p -> p.2 != '', pl.version_host)))) AS service_hosts,
+    arraySort(arrayMap(v -> v.2, arrayFilter(v -> v.1 = c.version AND v.2 != '', pl.version_host))) AS version_hosts,
+    length(arrayDistinct(arrayMap(v -> v.2, arrayFilter(v -> v.2 != '', pl.version_host)))) AS service_hosts,
     -- The share of the failing spans that ran through the change, where running through it fails more often than not.
     if(failing_through > 0 AND bad_through / spans_through > bad_without / greatest(spans_without, 1), failing_through / failing, 0) AS path_share,
     multiIf(on_first_bad, 1, calls_into_first + calls_from_first > 0, 0.5, 0) AS nearness,
@@ -168,19 +193,23 @@ SELECT c.time_ms AS time_ms, c.entity_kind AS entity_kind, c.entity AS entity, c
     round({path_weight:Float64} * path_share + {near_weight:Float64} * nearness + {after_weight:Float64} * bad_after_share, 3) AS score
 FROM changed AS c
 CROSS JOIN totals AS t
-LEFT JOIN through AS p ON p.through_time_ms = c.time_ms AND p.through_kind = c.entity_kind AND p.through_entity = c.entity
+LEFT JOIN through AS p ON p.through_index = c.index
 LEFT JOIN neighbours AS n ON n.neighbour = if(c.entity_kind = 'service', c.entity, '')
 LEFT JOIN placement AS pl ON pl.placed_service = if(c.kind = 'deploy', c.entity, '')
-LEFT JOIN after AS a ON a.after_time_ms = c.time_ms AND a.after_kind = ${machine('c.entity_kind')} AND a.after_entity = c.entity
-ORDER BY score DESC, abs(time_ms - {start:UInt32} * 1000) ASC, entity
+LEFT JOIN after AS a ON a.after_index = c.index
+ORDER BY score DESC, abs(c.time_ms - {start:UInt32} * 1000) ASC, c.entity
 SETTINGS join_use_nulls = 0`,
     params: {
       ...health.params,
-      ...condition.params,
       // storedHealth's range: the verdicts from the checkpoint's window on.
       from: Math.floor(options.checkpoint / options.windowSeconds) * options.windowSeconds,
       to: options.until,
-      checkpoint: options.checkpoint,
+      change_ms: changes.map((c) => Date.parse(c.time)),
+      change_entity_kinds: changes.map((c) => c.entityKind),
+      change_entities: changes.map((c) => c.entity),
+      change_kinds: changes.map((c) => c.kind),
+      change_versions: changes.map((c) => c.version),
+      change_on_first_bad: changes.map((c) => (c.onFirstBad ? 1 : 0)),
       start: options.start,
       until: options.until,
       window: options.windowSeconds,
@@ -192,6 +221,6 @@ SETTINGS join_use_nulls = 0`,
       near_weight: NEAR_WEIGHT,
       after_weight: AFTER_WEIGHT,
     },
-    decoder: { ...changeDecoder, score: number('score'), facts: (row) => decodeRow(row, factsDecoder) },
+    decoder: { index: number('change_index'), score: number('score'), facts: (row) => decodeRow(row, factsDecoder) },
   };
 }
