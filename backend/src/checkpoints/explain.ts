@@ -45,6 +45,7 @@ export function describeChange(change: Change): string {
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
+const windows = (n: number): string => `${n} window${n === 1 ? '' : 's'}`;
 
 /** "10 s", "4 min": how far apart two moments are. */
 function span(seconds: number): string {
@@ -59,7 +60,8 @@ export function suspectEvidence(change: Change, facts: SuspectFacts, incident: I
   if (change.onFirstBad) lines.push(`on ${first}, which went bad first`);
   else if (facts.callsIntoFirst > 0) lines.push(`${change.entity} calls ${first}, which went bad first (${count(facts.callsIntoFirst)} calls)`);
   else if (facts.callsFromFirst > 0) lines.push(`${first}, which went bad first, calls ${change.entity} (${count(facts.callsFromFirst)} calls)`);
-  const through = change.kind === 'deploy' ? `${change.entity} ${change.version}` : `${change.entity} after the change`;
+  else if (facts.frontedHosts.length > 0) lines.push(`${change.entity} is in front of ${facts.frontedHosts.join(', ')}, where ${first} runs`);
+  const through = change.kind === 'deploy' ? `${change.entity} ${change.version}` : `${change.entity}${change.entityKind === 'device' ? ' (or a host behind it)' : ''} after the change`;
   if (facts.failing > 0 && facts.failingThrough > 0) {
     const others = facts.spansWithout > 0 ? `of its other spans, ${percent(facts.badWithout / facts.spansWithout)}` : 'it had no other spans';
     lines.push(
@@ -77,8 +79,8 @@ export function suspectEvidence(change: Change, facts: SuspectFacts, incident: I
   if (facts.windowsAfter > 0) {
     lines.push(
       facts.badAfter > 0
-        ? `${change.entity} was unhealthy in ${facts.badAfter} of its ${facts.windowsAfter} windows after the change`
-        : `${change.entity} stayed healthy in its ${facts.windowsAfter} windows after the change`,
+        ? `${change.entity} was unhealthy in ${facts.badAfter} of its ${windows(facts.windowsAfter)} after the change`
+        : `${change.entity} stayed healthy in its ${windows(facts.windowsAfter)} after the change`,
     );
   }
   const lead = (Date.parse(incident.start) - Date.parse(change.time)) / 1000;

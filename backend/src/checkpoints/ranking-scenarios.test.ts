@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
-import { steadyTraffic, storeTraffic, type Served } from '../testing/scenario-data.js';
+import { steadyTraffic, storeDeviceEvent, storeTraffic, type Served } from '../testing/scenario-data.js';
 import type { IncidentDetail } from './api-types.js';
 import { checkpointsConfigSchema } from './config.js';
 import { CheckpointEngine } from './engine.js';
@@ -29,12 +29,14 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     caller: { services: ['caller-*'], hosts: [], devices: [] },
     latency: { services: ['latency-*'], hosts: [], devices: [] },
     canary: { services: ['canary-*'], hosts: [], devices: [] },
+    topology: { services: ['topo-*'], hosts: [], devices: ['topo-sw-*'] },
   };
+  const topology = { 'topo-sw-1': ['topo-web-1', 'topo-web-2'], 'topo-sw-2': ['topo-web-3'] };
 
   before(async function () {
     store = new ChdbStore({ path, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000 });
     await migrate(store, { ttlDays: 30 });
-    engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({ scopes }));
+    engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({ scopes, topology }));
 
     // caller-front deploys 9.1.0 at +60; from +61 its calls into caller-stock fail half the time,
     // which it absorbs (it stays healthy). caller-batch, which nobody calls, deploys at +60:50 and stays healthy.
@@ -64,6 +66,18 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     }
     await storeTraffic(store, steadyTraffic('canary-batch', '4.0.0', at(0), at(60, 50)));
     await storeTraffic(store, steadyTraffic('canary-batch', '4.1.0', at(60, 50), at(70)));
+
+    // topo-shop runs on topo-web-1 and -2, behind switch topo-sw-1, and on topo-web-3, behind
+    // topo-sw-2. topo-sw-1's config changes at +60:10; from +61 half the requests on the hosts behind
+    // it fail. topo-sw-2's config changes at +60:40, topo-batch deploys at +60:50: both nearer.
+    for (const host of ['topo-web-1', 'topo-web-2', 'topo-web-3']) {
+      const behindSw1 = host !== 'topo-web-3';
+      await storeTraffic(store, steadyTraffic('topo-shop', '2.0.0', at(0), at(70), { host, errorRate: (t) => (behindSw1 && t >= at(61) ? 0.5 : 0.004) }));
+    }
+    await storeDeviceEvent(store, 'topo-sw-1', at(60, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
+    await storeDeviceEvent(store, 'topo-sw-2', at(60, 40), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
+    await storeTraffic(store, steadyTraffic('topo-batch', '1.0.0', at(0), at(60, 50)));
+    await storeTraffic(store, steadyTraffic('topo-batch', '1.1.0', at(60, 50), at(70)));
   });
 
   after(async function () {
@@ -119,5 +133,19 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     expect(canary!.evidenceLines).to.include("1.1.0 ran on 1 of canary-web's 4 hosts (canary-web-4): restore 1.0.0 there");
     // The other hosts' few errors (0.4 %) are the 1 % that did not.
     expect(canary!.evidenceLines[1]).to.match(/^of canary-web's [\d,]+ failing or slow spans in the incident, 99 % ran through canary-web 1\.1\.0; of its spans through it, \d+ % failed or were slow; of its other spans, 0\.\d %$/);
+  });
+
+  it('a switch’s config change breaks the services on the hosts behind it (topology): the switch’s change leads', async function () {
+    const detail = await detailOf('topology');
+    expect(detail).to.include({ start: iso(at(61)) });
+    expect(detail.firstBad.entity).to.equal('topo-shop');
+    expect(detail.checkpoint.time).to.equal(iso(at(60)));
+    expect(detail.suspects[0]).to.include({ kind: 'config_change', entity: 'topo-sw-1', author: 'admin' });
+    expect(detail.suspects[0]!.evidenceLines[0]).to.equal('topo-sw-1 is in front of topo-web-1, topo-web-2, where topo-shop runs');
+    expect(detail.suspects[0]!.evidenceLines[1]).to.match(/^of topo-shop's [\d,]+ failing or slow spans in the incident, 100 % ran through topo-sw-1 \(or a host behind it\) after the change;/);
+    // The other switch is in front of a host of the service too, but the requests through it did not fail.
+    expect(detail.suspects.map((s) => s.entity)).to.deep.equal(['topo-sw-1', 'topo-sw-2', 'topo-batch']);
+    expect(detail.suspects[1]!.evidenceLines[1]).to.match(/ ran through topo-sw-2 \(or a host behind it\) after the change; of its spans through it, 0\.4 % failed or were slow; of its other spans, \d+ %$/);
+    expect(detail.suspects[1]!.score).to.be.below(detail.suspects[0]!.score - 3);
   });
 });

@@ -3,13 +3,13 @@ import type { Change } from './api-types.js';
 import { changeDecoder } from './changes.js';
 import type { Scope } from './config.js';
 import { storedHealth } from './health.js';
-import { scopeCondition } from './scopes.js';
+import { patternToRegex, scopeCondition } from './scopes.js';
 
 // The suspects of an incident ranked by evidence, in two SQL statements: the changes since the
 // checkpoint, then what the spans and the verdicts say about each — whether it is on the first-bad
-// entity or next to it in the call graph, whether the first-bad entity's failing requests ran
-// through it, and whether its own entity went bad after it — with its score, best first. Time since
-// the change breaks ties. The second statement runs only when there are changes, and takes them as
+// entity, next to it in the call graph or in front of its hosts (topology), whether the first-bad
+// entity's failing requests ran through it, and whether its own entity went bad after it — with its
+// score, best first. Time since the change breaks ties. The second statement runs only when there are changes, and takes them as
 // parameters: the changes view is read once.
 
 /** What ClickHouse found for one suspect; the numbers behind its score and evidence lines. */
@@ -24,6 +24,8 @@ export interface SuspectFacts {
   /** The first-bad entity's other spans, and how many of them failed. */
   spansWithout: number;
   badWithout: number;
+  /** A device: the hosts behind it (topology) that served the first-bad entity's spans. */
+  frontedHosts: string[];
   /** Calls from the changed service into the first-bad one, and from the first-bad one into it (edges of the call graph). */
   callsIntoFirst: number;
   callsFromFirst: number;
@@ -52,6 +54,8 @@ export interface SuspectsQueryOptions {
 }
 
 export interface EvidenceQueryOptions extends SuspectsQueryOptions {
+  /** The hosts behind each device (names or patterns), from the configuration. */
+  topology: Readonly<Record<string, readonly string[]>>;
   /** The spans and verdicts looked at end here (Unix s): the incident's first windows. */
   until: number;
   /** Spans from here (Unix s) on are compared: the state before the changes, and the incident. */
@@ -72,6 +76,7 @@ const factsDecoder: RowDecoder<SuspectFacts> = {
   badThrough: number('bad_through'),
   spansWithout: number('spans_without'),
   badWithout: number('bad_without'),
+  frontedHosts: strings('fronted_hosts'),
   callsIntoFirst: number('calls_into_first'),
   callsFromFirst: number('calls_from_first'),
   windowsAfter: number('windows_after'),
@@ -115,13 +120,15 @@ changed AS (
     SELECT index, {change_ms:Array(Int64)}[index + 1] AS time_ms, {change_entity_kinds:Array(String)}[index + 1] AS entity_kind,
         {change_entities:Array(String)}[index + 1] AS entity, {change_kinds:Array(String)}[index + 1] AS kind,
         {change_versions:Array(String)}[index + 1] AS version, {change_on_first_bad:Array(UInt8)}[index + 1] AS on_first_bad,
-        -- What a span's path is matched against: a service (a deploy: its new version), a host or device by name.
+        -- What a span's path is matched against: a service (a deploy: its new version), a host or device by
+        -- name, or a host behind the device (its patterns as regular expressions).
         if(entity_kind = 'service', 'service', 'host') AS path_kind,
-        if(kind = 'deploy', version, '') AS path_version
+        if(kind = 'deploy', version, '') AS path_version,
+        {change_behind:Array(Array(String))}[index + 1] AS behind
     FROM (SELECT arrayJoin(range(length({change_ms:Array(Int64)}))) AS index)
 ),
 first_spans AS (
-    SELECT TraceId AS trace, toUnixTimestamp64Milli(Timestamp) AS span_ms, Duration AS duration, StatusCode = 'Error' AS error,
+    SELECT TraceId AS trace, toUnixTimestamp64Milli(Timestamp) AS span_ms, Duration AS duration, StatusCode = 'Error' AS error, ResourceAttributes['host.name'] AS host,
         Timestamp >= toDateTime64({start:UInt32}, 9, 'UTC') AS in_incident
     FROM otel_traces
     WHERE ${firstSpans} AND TraceId != ''
@@ -153,7 +160,8 @@ through AS (
     SELECT through_index, countIf(bad AND in_incident AND ran) AS failing_through, countIf(bad AND ran) AS bad_through, countIf(ran) AS spans_through
     FROM (
         SELECT c.index AS through_index, j.bad AS bad, j.in_incident AS in_incident,
-            j.span_ms >= c.time_ms AND arrayExists(s -> s.1 = c.path_kind AND s.2 = c.entity AND (c.path_version = '' OR s.3 = c.path_version), j.steps) AS ran
+            j.span_ms >= c.time_ms AND arrayExists(
+                s -> s.1 = c.path_kind AND (s.2 = c.entity OR arrayExists(p -> match(s.2, p), c.behind)) AND (c.path_version = '' OR s.3 = c.path_version), j.steps) AS ran
         FROM changed AS c CROSS JOIN judged AS j
     )
     GROUP BY through_index
@@ -181,6 +189,7 @@ after AS (
     GROUP BY after_index
 )
 SELECT c.index AS change_index, c.on_first_bad AS on_first_bad,
+    arrayFilter(h -> arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans)) AS fronted_hosts,
     t.failing AS failing, p.failing_through AS failing_through, p.spans_through AS spans_through, p.bad_through AS bad_through,
     t.spans - p.spans_through AS spans_without, t.bad_spans - p.bad_through AS bad_without,
     n.calls_into_first AS calls_into_first, n.calls_from_first AS calls_from_first, a.windows_after AS windows_after, a.bad_after AS bad_after,
@@ -188,7 +197,7 @@ SELECT c.index AS change_index, c.on_first_bad AS on_first_bad,
     length(arrayDistinct(arrayMap(v -> v.2, arrayFilter(v -> v.2 != '', pl.version_host)))) AS service_hosts,
     -- The share of the failing spans that ran through the change, where running through it fails more often than not.
     if(failing_through > 0 AND bad_through / spans_through > bad_without / greatest(spans_without, 1), failing_through / failing, 0) AS path_share,
-    multiIf(on_first_bad, 1, calls_into_first + calls_from_first > 0, 0.5, 0) AS nearness,
+    multiIf(on_first_bad, 1, calls_into_first + calls_from_first > 0 OR notEmpty(fronted_hosts), 0.5, 0) AS nearness,
     bad_after / greatest(windows_after, 1) AS bad_after_share,
     round({path_weight:Float64} * path_share + {near_weight:Float64} * nearness + {after_weight:Float64} * bad_after_share, 3) AS score
 FROM changed AS c
@@ -210,6 +219,7 @@ SETTINGS join_use_nulls = 0`,
       change_kinds: changes.map((c) => c.kind),
       change_versions: changes.map((c) => c.version),
       change_on_first_bad: changes.map((c) => (c.onFirstBad ? 1 : 0)),
+      change_behind: changes.map((c) => (c.entityKind === 'device' ? (options.topology[c.entity] ?? []).map(patternToRegex) : [])),
       start: options.start,
       until: options.until,
       window: options.windowSeconds,
