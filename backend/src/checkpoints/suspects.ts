@@ -189,7 +189,7 @@ after AS (
     GROUP BY after_index
 )
 SELECT c.index AS change_index, c.on_first_bad AS on_first_bad,
-    arrayFilter(h -> arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans)) AS fronted_hosts,
+    arraySort(arrayFilter(h -> arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans))) AS fronted_hosts,
     t.failing AS failing, p.failing_through AS failing_through, p.spans_through AS spans_through, p.bad_through AS bad_through,
     t.spans - p.spans_through AS spans_without, t.bad_spans - p.bad_through AS bad_without,
     n.calls_into_first AS calls_into_first, n.calls_from_first AS calls_from_first, a.windows_after AS windows_after, a.bad_after AS bad_after,

@@ -6,7 +6,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { expect } from 'chai';
 import { CLI_MAIN } from '../testing/paths.js';
-import { startBackendProcess, waitUntil, type BackendProcess } from '../testing/processes.js';
+import { startAgentProcess, startBackendProcess, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
+import { sendTcp } from '../testing/syslog.js';
 
 // Suspects ranked by evidence through the real backend process, from spans the OpenTelemetry SDK
 // sends over OTLP/gRPC: each service (and version, and host) its own TracerProvider with its own
@@ -21,6 +22,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const END = at(25);
 
 interface Suspect {
+  kind: string;
   entity: string;
   version: string;
   score: number;
@@ -38,6 +40,7 @@ interface Detail {
 describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', function () {
   this.timeout(180000);
   let backend: BackendProcess;
+  let agent: AgentProcess;
   const providers: TracerProvider[] = [];
   /** A tracer of `service` at `version` on `host`: a TracerProvider of its own, exporting to the backend. */
   const tracerOf = (service: string, version: string, host = `${service}-host`): Tracer => {
@@ -75,10 +78,14 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
             caller: { services: ['e2e-caller-*'], hosts: [], devices: [] },
             latency: { services: ['e2e-latency-*'], hosts: [], devices: [] },
             canary: { services: ['e2e-canary-*'], hosts: [], devices: [] },
+            topology: { services: ['e2e-topo-*'], hosts: [], devices: ['e2e-topo-sw-*'] },
           },
+          topology: { 'e2e-topo-sw-1': ['e2e-topo-web-1', 'e2e-topo-web-2'], 'e2e-topo-sw-2': ['e2e-topo-web-3'] },
         },
       },
     });
+    // The switches' syslog comes through an agent.
+    agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, syslog: {}, exporter: { heartbeat_interval: '1s' } });
 
     // e2e-caller-front deploys 9.1.0 at +15; from +16 to +20 half its calls into e2e-caller-stock
     // fail, which it absorbs. e2e-caller-batch, which nobody calls, deploys at +15:50 and stays healthy.
@@ -106,13 +113,29 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     const [cbatch40, cbatch41] = [tracerOf('e2e-canary-batch', '4.0.0'), tracerOf('e2e-canary-batch', '4.1.0')];
     every(at(0), END, 60, (t) => request(t, t < at(15, 50) ? cbatch40 : cbatch41));
 
+    // e2e-topo-shop on three hosts: -1 and -2 behind switch e2e-topo-sw-1, -3 behind e2e-topo-sw-2.
+    // e2e-topo-sw-1's config changes at +15:10 and the requests on the hosts behind it fail half the
+    // time from +16 to +20; e2e-topo-sw-2's config changes at +15:40, e2e-topo-batch deploys at +15:50.
+    for (const host of [1, 2, 3].map((i) => `e2e-topo-web-${i}`)) {
+      const shop = tracerOf('e2e-topo-shop', '2.0.0', host);
+      const behindSw1 = !host.endsWith('-3');
+      every(at(0), END, 30, (t, n) => request(t, shop, { fails: behindSw1 && t >= at(16) && t < at(20) && n % 2 === 0 }));
+    }
+    const [tbatch10, tbatch11] = [tracerOf('e2e-topo-batch', '1.0.0'), tracerOf('e2e-topo-batch', '1.1.0')];
+    every(at(0), END, 60, (t) => request(t, t < at(15, 50) ? tbatch10 : tbatch11));
+    for (const [device, time] of [['e2e-topo-sw-1', at(15, 10)], ['e2e-topo-sw-2', at(15, 40)]] as const) {
+      await sendTcp(agent.syslog!.tcp, `<189>1 ${iso(time)} ${device} - - - - %SYS-5-CONFIG_I: Configured from console by admin on vty0\n`);
+    }
+
     await Promise.all(providers.map((p) => p.forceFlush()));
-    const expected = 25 * (60 * 2 + 60 + 60 * 2 + 60 + 4 * 30 + 60);
+    await waitUntil(async () => Number((await backend.sql("SELECT count() AS n FROM changes WHERE entity LIKE 'e2e-topo-sw-%'"))[0]!.n) === 2, 'the config changes to be stored');
+    const expected = 25 * (60 * 2 + 60 + 60 * 2 + 60 + 4 * 30 + 60 + 3 * 30 + 60);
     await waitUntil(async () => Number((await backend.sql("SELECT count() AS n FROM otel_traces WHERE ServiceName LIKE 'e2e-%'"))[0]!.n) >= expected, 'the spans to be stored', 60000);
   });
 
   after(async function () {
     await Promise.all(providers.map((p) => p.shutdown()));
+    await agent?.stop();
     await backend?.stop();
   });
 
@@ -156,5 +179,17 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     expect(detail.suspects.map((s) => `${s.entity} ${s.version}`)).to.deep.equal(['e2e-canary-web 1.1.0', 'e2e-canary-batch 4.1.0']);
     expect(detail.suspects[0]).to.deep.include({ onFirstBad: true, hosts: ['e2e-canary-web-4'] });
     expect(detail.suspects[0]!.evidenceLines).to.include("1.1.0 ran on 1 of e2e-canary-web's 4 hosts (e2e-canary-web-4): restore 1.0.0 there");
+  });
+
+  it('a switch’s config change breaks the services on the hosts behind it (topology from the configuration): the switch’s change is the first suspect', async function () {
+    const detail = await detailOf('topology');
+    expect(detail.start).to.equal(iso(at(16)));
+    expect(detail.firstBad.entity).to.equal('e2e-topo-shop');
+    expect(detail.checkpoint.time).to.equal(iso(at(15)));
+    expect(detail.suspects.map((s) => `${s.kind} ${s.entity}`)).to.deep.equal(['config_change e2e-topo-sw-1', 'config_change e2e-topo-sw-2', 'deploy e2e-topo-batch']);
+    expect(detail.suspects[0]!.evidenceLines.slice(0, 2)).to.deep.equal([
+      'e2e-topo-sw-1 is in front of e2e-topo-web-1, e2e-topo-web-2, where e2e-topo-shop runs',
+      "of e2e-topo-shop's 120 failing or slow spans in the incident, 100 % ran through e2e-topo-sw-1 (or a host behind it) after the change; of its spans through it, 41 % failed or were slow; of its other spans, 0.0 %",
+    ]);
   });
 });
