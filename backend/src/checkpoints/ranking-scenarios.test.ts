@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { migrate } from '../schema/migrations.js';
-import { ChdbStore } from '../store/chdb.js';
 import { steadyTraffic, storeDeviceEvent, storeTraffic, type Served } from '../testing/scenario-data.js';
+import { useTempStore } from '../testing/temp-store.js';
 import type { IncidentDetail } from './api-types.js';
 import { checkpointsConfigSchema } from './config.js';
 import { CheckpointEngine } from './engine.js';
@@ -22,9 +18,8 @@ const served = (service: string, version: string, extra: Partial<Served> = {}): 
 
 describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', function () {
   this.timeout(120000);
-  let store: ChdbStore;
+  const held = useTempStore('ranking');
   let engine: CheckpointEngine;
-  const path = mkdtempSync(join(tmpdir(), 'rollpoint-ranking-'));
   const scopes = {
     caller: { services: ['caller-*'], hosts: [], devices: [] },
     latency: { services: ['latency-*'], hosts: [], devices: [] },
@@ -34,8 +29,7 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
   const topology = { 'topo-sw-1': ['topo-web-1', 'topo-web-2'], 'topo-sw-2': ['topo-web-3'] };
 
   before(async function () {
-    store = new ChdbStore({ path, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000 });
-    await migrate(store, { ttlDays: 30 });
+    const { store } = held;
     engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({ scopes, topology }));
 
     // caller-front deploys 9.1.0 at +60; from +61 its calls into caller-stock fail half the time,
@@ -78,11 +72,6 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     await storeDeviceEvent(store, 'topo-sw-2', at(60, 40), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
     await storeTraffic(store, steadyTraffic('topo-batch', '1.0.0', at(0), at(60, 50)));
     await storeTraffic(store, steadyTraffic('topo-batch', '1.1.0', at(60, 50), at(70)));
-  });
-
-  after(async function () {
-    await store.close();
-    rmSync(path, { recursive: true, force: true });
   });
 
   const detailOf = async (scope: string): Promise<IncidentDetail> => {
