@@ -25,6 +25,7 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     latency: { services: ['latency-*'], hosts: [], devices: [] },
     canary: { services: ['canary-*'], hosts: [], devices: [] },
     topology: { services: ['topo-*'], hosts: [], devices: ['topo-sw-*'] },
+    relay: { services: ['relay-*'], hosts: [], devices: ['relay-gw-*'] },
   };
   const topology = { 'topo-sw-1': ['topo-web-1', 'topo-web-2'], 'topo-sw-2': ['topo-web-3'] };
 
@@ -72,6 +73,21 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     await storeDeviceEvent(store, 'topo-sw-2', at(60, 40), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
     await storeTraffic(store, steadyTraffic('topo-batch', '1.0.0', at(0), at(60, 50)));
     await storeTraffic(store, steadyTraffic('topo-batch', '1.1.0', at(60, 50), at(70)));
+
+    // No topology configured: relay-web-1's syslog comes from gateway relay-gw-1's address (relayed
+    // through it), relay-web-2's from its own. relay-gw-1's config changes at +60:10 and from +61 the
+    // requests on relay-web-1 fail; relay-batch deploys at +60:50.
+    for (const host of ['relay-web-1', 'relay-web-2']) {
+      await storeTraffic(store, steadyTraffic('relay-shop', '2.0.0', at(0), at(70), { host, errorRate: (t) => (host === 'relay-web-1' && t >= at(61) ? 0.5 : 0.004) }));
+    }
+    const syslog = (sender: string, m: number, body: string, address: string, kind?: 'config_change') => storeDeviceEvent(store, sender, at(m), body, kind, undefined, undefined, address);
+    for (let m = 50; m < 70; m += 5) {
+      await syslog('relay-web-1', m, 'systemd[1]: Started session', '10.0.0.1');
+      await syslog('relay-web-2', m, 'systemd[1]: Started session', '10.0.0.12');
+    }
+    await syslog('relay-gw-1', 60 + 10 / 60, '%SYS-5-CONFIG_I: Configured from console by admin on vty0', '10.0.0.1', 'config_change');
+    await storeTraffic(store, steadyTraffic('relay-batch', '1.0.0', at(0), at(60, 50)));
+    await storeTraffic(store, steadyTraffic('relay-batch', '1.1.0', at(60, 50), at(70)));
   });
 
   const detailOf = async (scope: string): Promise<IncidentDetail> => {
@@ -136,5 +152,14 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     expect(detail.suspects.map((s) => s.entity)).to.deep.equal(['topo-sw-1', 'topo-sw-2', 'topo-batch']);
     expect(detail.suspects[1]!.evidenceLines[1]).to.match(/ ran through topo-sw-2 \(or a host behind it\) after the change; of its spans through it, 0\.4 % failed or were slow; of its other spans, \d+ %$/);
     expect(detail.suspects[1]!.score).to.be.below(detail.suspects[0]!.score - 3);
+  });
+
+  it('a gateway that relays a host’s syslog sits in front of it (what the data shows): its config change leads', async function () {
+    const detail = await detailOf('relay');
+    expect(detail).to.include({ start: iso(at(61)) });
+    expect(detail.firstBad.entity).to.equal('relay-shop');
+    expect(detail.suspects.map((s) => s.entity)).to.deep.equal(['relay-gw-1', 'relay-batch']);
+    expect(detail.suspects[0]!.evidenceLines[0]).to.equal('relay-gw-1 is in front of relay-web-1, where relay-shop runs');
+    expect(detail.suspects[0]!.evidenceLines[1]).to.match(/^of relay-shop's [\d,]+ failing or slow spans in the incident, 100 % ran through relay-gw-1 \(or a host behind it\) after the change;/);
   });
 });

@@ -1,3 +1,4 @@
+import { SCOPE_SYSLOG } from '@rollpoint/proto';
 import { decodeRow, type DecodedQuery, number, type RowDecoder, strings } from '../store/row-decoder.js';
 import type { Change } from './api-types.js';
 import { changeDecoder } from './changes.js';
@@ -7,10 +8,10 @@ import { patternToRegex, scopeCondition } from './scopes.js';
 
 // The suspects of an incident ranked by evidence, in two SQL statements: the changes since the
 // checkpoint, then what the spans and the verdicts say about each — whether it is on the first-bad
-// entity, next to it in the call graph or in front of its hosts (topology), whether the first-bad
-// entity's failing requests ran through it, and whether its own entity went bad after it — with its
-// score, best first. Time since the change breaks ties. The second statement runs only when there are changes, and takes them as
-// parameters: the changes view is read once.
+// entity, next to it in the call graph or in front of its hosts (topology, syslog relays), whether
+// the first-bad entity's failing requests ran through it, and whether its own entity went bad after
+// it — with its score, best first. Time since the change breaks ties. The second statement runs only
+// when there are changes, and takes them as parameters: the changes view is read once.
 
 /** What ClickHouse found for one suspect; the numbers behind its score and evidence lines. */
 export interface SuspectFacts {
@@ -24,7 +25,7 @@ export interface SuspectFacts {
   /** The first-bad entity's other spans, and how many of them failed. */
   spansWithout: number;
   badWithout: number;
-  /** A device: the hosts behind it (topology) that served the first-bad entity's spans. */
+  /** A device: the hosts behind it (configured, or relaying their syslog through it) that served the first-bad entity's spans. */
   frontedHosts: string[];
   /** Calls from the changed service into the first-bad one, and from the first-bad one into it (edges of the call graph). */
   callsIntoFirst: number;
@@ -116,7 +117,7 @@ export function evidenceQuery(scope: Scope | undefined, changes: readonly Change
   return {
     sql: `
 WITH health AS (${health.sql}),
-changed AS (
+given AS (
     SELECT index, {change_ms:Array(Int64)}[index + 1] AS time_ms, {change_entity_kinds:Array(String)}[index + 1] AS entity_kind,
         {change_entities:Array(String)}[index + 1] AS entity, {change_kinds:Array(String)}[index + 1] AS kind,
         {change_versions:Array(String)}[index + 1] AS version, {change_on_first_bad:Array(UInt8)}[index + 1] AS on_first_bad,
@@ -126,6 +127,25 @@ changed AS (
         if(kind = 'deploy', version, '') AS path_version,
         {change_behind:Array(Array(String))}[index + 1] AS behind
     FROM (SELECT arrayJoin(range(length({change_ms:Array(Int64)}))) AS index)
+),
+-- What the data shows of placement: a host whose syslog comes from the address a device's own syslog
+-- comes from is relayed through it, so it sits behind it.
+syslog_senders AS (
+    SELECT ResourceAttributes['host.name'] AS sender, LogAttributes['network.peer.address'] AS address
+    FROM otel_logs
+    WHERE ServiceName = '' AND ScopeName = {syslog_scope:String} AND LogAttributes['network.peer.address'] != ''
+      AND TimestampTime >= toDateTime({spans_from:UInt32}, 'UTC') AND TimestampTime < toDateTime({until:UInt32}, 'UTC')
+    GROUP BY sender, address
+),
+relays AS (
+    SELECT device.sender AS relay, groupUniqArray(relayed.sender) AS relayed_hosts
+    FROM syslog_senders AS device INNER JOIN syslog_senders AS relayed ON relayed.address = device.address
+    WHERE device.sender IN (SELECT entity FROM given WHERE entity_kind = 'device') AND relayed.sender != device.sender
+    GROUP BY relay
+),
+changed AS (
+    SELECT g.*, r.relayed_hosts AS relayed_hosts
+    FROM given AS g LEFT JOIN relays AS r ON r.relay = if(g.entity_kind = 'device', g.entity, '')
 ),
 first_spans AS (
     SELECT TraceId AS trace, toUnixTimestamp64Milli(Timestamp) AS span_ms, Duration AS duration, StatusCode = 'Error' AS error, ResourceAttributes['host.name'] AS host,
@@ -161,7 +181,9 @@ through AS (
     FROM (
         SELECT c.index AS through_index, j.bad AS bad, j.in_incident AS in_incident,
             j.span_ms >= c.time_ms AND arrayExists(
-                s -> s.1 = c.path_kind AND (s.2 = c.entity OR arrayExists(p -> match(s.2, p), c.behind)) AND (c.path_version = '' OR s.3 = c.path_version), j.steps) AS ran
+                s -> s.1 = c.path_kind AND (s.2 = c.entity OR has(c.relayed_hosts, s.2) OR arrayExists(p -> match(s.2, p), c.behind))
+                    AND (c.path_version = '' OR s.3 = c.path_version),
+                j.steps) AS ran
         FROM changed AS c CROSS JOIN judged AS j
     )
     GROUP BY through_index
@@ -189,7 +211,7 @@ after AS (
     GROUP BY after_index
 )
 SELECT c.index AS change_index, c.on_first_bad AS on_first_bad,
-    arraySort(arrayFilter(h -> arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans))) AS fronted_hosts,
+    arraySort(arrayFilter(h -> has(c.relayed_hosts, h) OR arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans))) AS fronted_hosts,
     t.failing AS failing, p.failing_through AS failing_through, p.spans_through AS spans_through, p.bad_through AS bad_through,
     t.spans - p.spans_through AS spans_without, t.bad_spans - p.bad_through AS bad_without,
     n.calls_into_first AS calls_into_first, n.calls_from_first AS calls_from_first, a.windows_after AS windows_after, a.bad_after AS bad_after,
@@ -226,6 +248,7 @@ SETTINGS join_use_nulls = 0`,
       spans_from: options.spansFrom,
       first_kind: options.firstKind,
       first_entity: options.firstEntity,
+      syslog_scope: SCOPE_SYSLOG,
       slow_factor: SLOW_FACTOR,
       path_weight: PATH_WEIGHT,
       near_weight: NEAR_WEIGHT,

@@ -95,9 +95,21 @@ export function trafficRequest(traffic: Traffic, callee?: Served): ExportTraceSe
   };
 }
 
-/** One syslog message or trap from a device, as the agent's receivers shape it. */
-export function deviceEventRequest(device: string, timeMs: number, body: string, eventKind: DeviceEventKind | undefined, scope: string = SCOPE_SYSLOG, user?: string): ExportLogsServiceRequest {
-  const attributes = [...(eventKind ? [text(ATTR_ROLLPOINT_EVENT_KIND, eventKind)] : []), ...(user ? [text('user.name', user)] : [])];
+/** One syslog message or trap from a device (from `peerAddress`, when given), as the agent's receivers shape it. */
+export function deviceEventRequest(
+  device: string,
+  timeMs: number,
+  body: string,
+  eventKind: DeviceEventKind | undefined,
+  scope: string = SCOPE_SYSLOG,
+  user?: string,
+  peerAddress?: string,
+): ExportLogsServiceRequest {
+  const attributes = [
+    ...(eventKind ? [text(ATTR_ROLLPOINT_EVENT_KIND, eventKind)] : []),
+    ...(user ? [text('user.name', user)] : []),
+    ...(peerAddress ? [text('network.peer.address', peerAddress)] : []),
+  ];
   return {
     resourceLogs: [
       {
