@@ -192,14 +192,13 @@ while it read, by module of our code, the two profiles' figures):
 - **The disk queue's append, 8–9 %**, most of it the record's CRC-32 (\`encodeRecord\`); building the
   records (to-otlp.ts) 5 %; the position file's two writes and renames a batch (position-file.ts)
   3 %; counting a request's records (proto/src/signals.ts) 3 %; the bench's /metrics reads 1–3 %.
-- **Beside rsyslog**: both read about as many lines per CPU-second; imfile keeps the line's bytes as
-  they are and writes them out, while the agent decodes each line into a string, builds and encodes
-  an OTLP record (the bytes copied three times), checksums it and fsyncs each batch, all on one
-  JavaScript thread that also waits for the fsync. What is left to gain is in those per-line copies
-  and objects (half the busy time with the collector), not in waiting: since the receiver reads
-  16 MiB and sends 16,384 lines at a time, no batch waits out the batch processor's timeout.
-  End to end the backend's insert into ClickHouse is the limit (its CPU per line in the table,
-  beside the agent's; see the write path above).`;
+- **Beside rsyslog** (the table's last row): imfile keeps each line's bytes as read and writes them
+  out; the agent decodes each line into a string, builds an OTLP record, encodes it back into bytes,
+  checksums them and fsyncs each batch, on one JavaScript thread that also waits for the fsync. What
+  is left to gain is in those per-line copies and objects (about half the busy time, with the
+  collector) and in that wait; no batch waits out the batch processor's timeout any more, since the
+  receiver sends 16,384 lines a batch. End to end the backend's insert into ClickHouse is the limit
+  (its CPU per line in the table, beside the agent's; see the write path above).`;
 
 export function filelogSection({ lines, bytes, load, queued, stored, imfile }: FilelogResult): string {
   const rows = [
