@@ -77,7 +77,10 @@ const SEASONS = [86400, 7 * 86400];
 /** The distinct measures of the rules of `kinds`, compiled. */
 function measuresOf(rules: readonly Rule[], kinds: ReadonlyArray<Rule['kind']>, labels: Labels): CompiledMeasure[] {
   const measures = new Map<string, CompiledMeasure>();
-  for (const rule of rules) if (kinds.includes(rule.kind)) for (const measure of ruleMeasures(rule)) measures.set(measureOf(measure, labels).column, measureOf(measure, labels));
+  for (const measure of rules.filter((r) => kinds.includes(r.kind)).flatMap(ruleMeasures)) {
+    const compiled = measureOf(measure, labels);
+    measures.set(compiled.column, compiled);
+  }
   return [...measures.values()];
 }
 
@@ -184,6 +187,8 @@ function seasonalSelect(rules: readonly Rule[], seasonal: readonly CompiledMeasu
   // Two windows earlier than a season before `from`: the past window a judged window's time falls
   // in may start before it (a window need not divide a day), and a rate needs its previous window.
   const range = SEASONS.map((lag) => `(window_start >= toDateTime({from:UInt32} - ${lag} - 2 * {window:UInt32}, 'UTC') AND window_start < toDateTime({to:UInt32} - ${lag}, 'UTC'))`).join(' OR ');
+  // With a metric among them, the past days' metric values: all the rules' measures, so that their
+  // parameters are the same as the judged windows'.
   const metrics = seasonal.some((m) => m.column.startsWith('metric_'));
   const past = rollupSelect(rules, scope, range, { metrics, latencySample: false });
   const sql = `
@@ -191,7 +196,8 @@ SELECT judged_window AS window, entity_kind, entity,
     ${seasonal.map(({ column: c }) => `maxIf(value_${c}, judged_${c}) AS season_${c}, countIf(judged_${c}) AS season_refs_${c}`).join(',\n    ')}
 FROM (
     SELECT entity_kind, entity,
-        -- The window a season later whose start falls in this past window: the next aligned one.
+        -- The judged window whose start, a season before, falls in this past window: the next
+        -- aligned window after it a season later (the same one where the window divides a day).
         toStartOfInterval(window + toIntervalSecond(lag + {window:UInt32} - 1), toIntervalSecond({window:UInt32})) AS judged_window,
         ${seasonal.map((m) => `${m.value} AS value_${m.column}, ${m.guard} AS judged_${m.column}`).join(',\n        ')}
     FROM (${past.sql}) ARRAY JOIN [${SEASONS.join(', ')}] AS lag

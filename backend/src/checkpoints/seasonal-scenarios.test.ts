@@ -75,6 +75,15 @@ describe('rules beyond fixed baselines (SQL on the embedded ClickHouse)', functi
       engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({ window: '5m', scopes, rules: [FIXED, SEASONAL, CPU_FIXED, CPU_SEASONAL] }));
     });
 
+    /** How many of the service's verdicts of the day starting at `day` have a seasonal reference. */
+    const references = async (day: number, windowSeconds = 300) => {
+      const [row] = await store.query<{ n: string }>({
+        sql: "SELECT countIf(mapContains(baselines, 'seasonal(error_spans)')) AS n FROM window_health WHERE window_seconds = {window:UInt32} AND entity = 'season-web' AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC')",
+        params: { window: windowSeconds, from: day / 1000, to: (day + DAY) / 1000 },
+      });
+      return Number(row!.n);
+    };
+
     /** The windows (ms) of the day starting at `day` in which each rule fired, in the scope's first lane. */
     async function firedOn(day: number, scope = 'season'): Promise<Record<string, number[]>> {
       const [lane] = await engine.lanes(scope, day / 1000, (day + DAY) / 1000 - 1, (await engine.completeness()).completeUntilSeconds, 10);
@@ -100,6 +109,18 @@ describe('rules beyond fixed baselines (SQL on the embedded ClickHouse)', functi
       expect(fired[CPU_SEASONAL.name]!.map(iso)).to.deep.equal(Array.from({ length: 6 }, (_, i) => iso(BURST.from + i * 5 * MINUTE)));
     });
 
+    it('in windows that do not divide a day (7 minutes), the reference is the window holding the time a day and a week before', async function () {
+      const judge = engine.withWindow(7 * MINUTE);
+      const [lane] = await judge.lanes('season', D / 1000, (D + DAY) / 1000 - 1, (await judge.completeness()).completeUntilSeconds, 10);
+      const seasonal = lane!.windows.filter((w) => w.fired.includes(SEASONAL.name)).map((w) => w.start * 1000);
+      // The windows that lie mostly in the burst (8 of 28 requests failing and more), and no others.
+      expect(seasonal.length).to.be.within(3, 5);
+      for (const t of seasonal) expect(t + 7 * MINUTE, iso(t)).to.be.within(BURST.from, BURST.to + 7 * MINUTE);
+      expect(lane!.windows.filter((w) => w.fired.includes(FIXED.name)).length).to.be.greaterThan(12);
+      // Every window starting in the day has its references.
+      expect(await references(D, 7 * 60)).to.equal(lane!.windows.filter((w) => w.start * 1000 >= D).length);
+    });
+
     it('the burst is one incident, named by the seasonal rule, with its references a day and a week before as the baseline', async function () {
       const { completeUntilSeconds } = await engine.completeness();
       const incidents = await engine.incidents('season', D / 1000, (D + DAY) / 1000 - 1, completeUntilSeconds);
@@ -116,13 +137,6 @@ describe('rules beyond fixed baselines (SQL on the embedded ClickHouse)', functi
       const fired = await firedOn(FIRST_DAY);
       expect(fired[FIXED.name]!.length).to.be.greaterThan(12);
       expect(fired[SEASONAL.name]).to.deep.equal([]);
-      const references = async (day: number) => {
-        const [row] = await store.query<{ n: string }>({
-          sql: "SELECT countIf(mapContains(baselines, 'seasonal(error_spans)')) AS n FROM window_health WHERE window_seconds = 300 AND entity = 'season-web' AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC')",
-          params: { from: day / 1000, to: (day + DAY) / 1000 },
-        });
-        return Number(row!.n);
-      };
       expect(await references(FIRST_DAY)).to.equal(0);
       // The judged day has both references in every window.
       expect(await references(D)).to.equal(288);
