@@ -91,8 +91,10 @@ const robustDeviation = (column: string, floor = '1e-9'): string => `greatest(1.
  * An anomaly score: the robust z-scores of the rule's measures, each only above its median (more
  * errors, more latency; a measure getting better is no anomaly), combined as a root-sum-square.
  * The square root of a sum of squares rather than the largest: two measures each three deviations
- * out (errors and latency up together) score 4.2 where the largest says 3, and a single measure
- * alone scores its own z, so `above: 4` never fires where a 4-deviation baseline rule would not.
+ * out (errors and latency up together) score 4.2 where the largest says 3, while a single measure
+ * alone scores its own z, as a baseline rule judges it. (Under no change, with independent measures,
+ * the squares sum to at most a chi-square of as many degrees as measures: a score above 4 is one
+ * window in a thousand or rarer for two or three.)
  */
 function anomalyScore(rule: Extract<Rule, { kind: 'anomaly_score' }>, index: number, labels: Labels): string {
   const terms = rule.measures.map((measure) => {
@@ -209,7 +211,8 @@ GROUP BY judged_window, entity_kind, entity`;
 
 /**
  * One row per entity and window in [from, to) that has data: its metrics, whether it was judged
- * (enough events for some rule), the rules that fired, and the baselines (medians) they compared with.
+ * (enough events for some rule), the rules that fired, and the baselines they compared with (the
+ * medians, and the seasonal references).
  */
 function healthSelect(options: HealthQueryOptions): Query {
   const { rules } = options;
