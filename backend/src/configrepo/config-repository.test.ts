@@ -10,6 +10,7 @@ import type { Change, EntityState } from '../checkpoints/api-types.js';
 import { configRepositorySchema } from './config.js';
 import { configDiff } from './config-diff.js';
 import { deviceOfFile } from './device-files.js';
+import { openConfigRepository } from './open.js';
 import { ConfigCommitPoller } from './poller.js';
 import { ConfigRepository } from './repository.js';
 import { TestConfigRepository } from '../testing/config-repository.js';
@@ -84,6 +85,8 @@ describe('config repository: device config revisions from git', function () {
     // A bare repository (Oxidized's git output) is its git folder itself.
     expect(await new ConfigRepository(join(dir, '.git')).head()).to.equal(commits.shutdown);
     expect(() => new ConfigRepository(join(dir, 'core'))).to.throw(/is not a git repository/);
+    // The backend does not start on such a path, and says which key is wrong.
+    expect(() => openConfigRepository(configRepositorySchema.parse({ path: join(dir, 'core') }), [], held.store, logger)).to.throw(/^config_repository\.path: .*core is not a git repository/);
   });
 
   it('stores every revision of a device file once, across polls and restarts', async function () {

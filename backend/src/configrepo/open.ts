@@ -22,7 +22,7 @@ export function openConfigRepository(
   try {
     repository = new ConfigRepository(config.path, config.branch);
   } catch (err) {
-    throw new Error(`config_repository.path: ${(err as Error).message}`);
+    throw new Error(`config_repository.path: ${(err as Error).message}`, { cause: err });
   }
   const names = new DeviceNameTable(devices);
   const poller = new ConfigCommitPoller(store, repository, deviceOfFile(config.devices, (name) => names.resolve(name) ?? name), logger.child({ component: 'config_repository' }));
