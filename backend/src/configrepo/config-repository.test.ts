@@ -47,6 +47,8 @@ describe('config repository: device config revisions from git', function () {
 
   before(async function () {
     repo = await TestConfigRepository.create(dir);
+    // Before its first commit, a repository has nothing to read (and that is no error).
+    expect(await new ConfigCommitPoller(held.store, new ConfigRepository(dir), deviceOf, logger).poll()).to.equal(0);
     // Oxidized's layout: a node in the root, a node in a group's folder; a dot file that is no device.
     commits.initial = await repo.commit({ timeMs: at(0), author: 'oxidized', message: 'initial configs', files: { 'edge-1': EDGE_V1, 'core/sw-1': SW_V1, '.gitignore': '*.tmp\n' } });
     // Announced by syslog 15 s before Oxidized fetched it.

@@ -43,7 +43,7 @@ export class ConfigCommitPoller {
       this.loaded = true;
     }
     const head = await this.repository.head();
-    if (head === this.head) return 0;
+    if (head === undefined || head === this.head) return 0;
     const commits = (await this.repository.commits(this.latest === undefined ? undefined : this.latest - SINCE_MARGIN_SECONDS)).filter((c) => !this.known.has(c.commit));
     const rows: Row[] = commits.flatMap((c) =>
       c.files.flatMap(({ path, blob }) => {

@@ -28,23 +28,22 @@ export class ConfigRepository {
     if (!existsSync(join(this.gitdir, 'HEAD'))) throw new Error(`${path} is not a git repository (no .git folder, and no HEAD of a bare repository)`);
   }
 
-  /** The commit the branch is at. */
-  head(): Promise<string> {
-    return git.resolveRef({ fs, gitdir: this.gitdir, ref: this.branch });
+  /** The commit the branch is at; undefined while it has none (a repository Oxidized has not written to yet). */
+  async head(): Promise<string | undefined> {
+    try {
+      return await git.resolveRef({ fs, gitdir: this.gitdir, ref: this.branch });
+    } catch (err) {
+      if (err instanceof git.Errors.NotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /**
    * The branch's commits, newest first, with the files each changed; from `sinceSeconds` on (by
-   * committer time) when given. A branch with no commit yet has none.
+   * committer time) when given.
    */
   async commits(sinceSeconds?: number): Promise<RepositoryCommit[]> {
-    let log: Awaited<ReturnType<typeof git.log>>;
-    try {
-      log = await git.log({ fs, gitdir: this.gitdir, ref: this.branch, includeChanges: true, cache: {}, ...(sinceSeconds === undefined ? {} : { since: new Date(sinceSeconds * 1000) }) });
-    } catch (err) {
-      if (err instanceof git.Errors.NotFoundError) return [];
-      throw err;
-    }
+    const log = await git.log({ fs, gitdir: this.gitdir, ref: this.branch, includeChanges: true, cache: {}, ...(sinceSeconds === undefined ? {} : { since: new Date(sinceSeconds * 1000) }) });
     return log.map(({ oid, commit }) => ({
       commit: oid,
       time: commit.author.timestamp,

@@ -99,4 +99,15 @@ describe('config repository: the checkpoint names the switch config to restore',
     expect(story).to.include(`Suspects since then: rack-sw config ${commits.vlan!.slice(0, 8)}: update racks/rack-sw (rack-sw) at ${clock(at(20, 30))} by admin.`);
     expect(story).to.include(`rack-sw: restore ${commits.ntp!.slice(0, 8)} (racks/rack-sw, by oxidized); the config now, ${commits.vlan!.slice(0, 8)}, differs by:`).and.include('+ switchport access vlan 99');
   });
+
+  it('gives the timeline page the same: the checkpoint of the incident with the revision and the diff, the commits among its changes', async function () {
+    const timeline = (await (await fetch(`${backend.url}/api/v1/timeline?scope=rack&from=${encodeURIComponent(iso(T))}`)).json()) as {
+      incidents: Array<{ checkpoint: { state: Array<{ entity: string; config?: { revision?: { commit: string }; diff?: string } }> } }>;
+      changes: Array<{ kind: string; version: string }>;
+    };
+    const device = timeline.incidents[0]!.checkpoint.state.find((s) => s.entity === 'rack-sw')!;
+    expect(device.config?.revision?.commit).to.equal(commits.ntp);
+    expect(device.config?.diff).to.include('+ switchport access vlan 99');
+    expect(timeline.changes.filter((c) => c.kind === 'config_commit').map((c) => c.version)).to.deep.equal([commits.vlan, commits.ntp, commits.initial]);
+  });
 });
