@@ -117,7 +117,7 @@ const MIGRATIONS: readonly Migration[] = [
     statements: (o) => learnedDevicesTable(o),
   },
   {
-    version: 10,
+    version: 9,
     name: 'config_commits: device config revisions from a config repository; the changes view lists them',
     statements: (o) => [...configCommitsTable(o), changesWithConfigCommitsView(o)],
   },

@@ -1,4 +1,4 @@
-CREATE TABLE IF NOT EXISTS config_commits (
+CREATE TABLE IF NOT EXISTS telemetry.config_commits ON CLUSTER rollpoint (
     time DateTime64(3, 'UTC'),
     device String,
     path String,
@@ -6,16 +6,16 @@ CREATE TABLE IF NOT EXISTS config_commits (
     blob String,
     author String,
     message String
-) ENGINE = ReplacingMergeTree
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/config_commits', '{shard}-{replica}')
 ORDER BY (device, commit);
 
-CREATE OR REPLACE VIEW changes AS
+CREATE OR REPLACE VIEW telemetry.changes ON CLUSTER rollpoint AS
 SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
-FROM change_events
+FROM telemetry.change_events
 WHERE (entity_kind, entity, time, description) NOT IN (SELECT 'device', device, time, description FROM (
     SELECT e.time AS time, e.entity AS device, e.author AS author, e.description AS description, c.commit AS commit
-    FROM change_events AS e
-    INNER JOIN config_commits AS c ON c.device = e.entity
+    FROM telemetry.change_events AS e
+    INNER JOIN telemetry.config_commits AS c ON c.device = e.entity
     WHERE e.entity_kind = 'device' AND e.kind = 'config_change' AND abs(toUnixTimestamp64Milli(e.time) - toUnixTimestamp64Milli(c.time)) <= 300000
     ORDER BY abs(toUnixTimestamp64Milli(e.time) - toUnixTimestamp64Milli(c.time)), c.commit
     LIMIT 1 BY e.time, e.entity, e.description
@@ -35,7 +35,7 @@ SELECT
 FROM (
     SELECT service, version, first_seen,
         lagInFrame(version, 1, '') OVER (PARTITION BY service ORDER BY first_seen ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
-    FROM (SELECT service, version, min(first_seen) AS first_seen FROM service_versions GROUP BY service, version)
+    FROM (SELECT service, version, min(first_seen) AS first_seen FROM telemetry.service_versions GROUP BY service, version)
 )
 UNION ALL
 SELECT
@@ -52,14 +52,14 @@ SELECT
 FROM (
     SELECT time, device, commit, author, message,
         lagInFrame(commit, 1, '') OVER (PARTITION BY device ORDER BY time, commit ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous_commit
-    FROM config_commits FINAL
+    FROM telemetry.config_commits FINAL
 ) AS c
 LEFT JOIN (
     SELECT device, commit, min(time) AS announced_at, argMin(author, time) AS author, arrayStringConcat(groupArray(description), '\n') AS description
     FROM (
     SELECT e.time AS time, e.entity AS device, e.author AS author, e.description AS description, c.commit AS commit
-    FROM change_events AS e
-    INNER JOIN config_commits AS c ON c.device = e.entity
+    FROM telemetry.change_events AS e
+    INNER JOIN telemetry.config_commits AS c ON c.device = e.entity
     WHERE e.entity_kind = 'device' AND e.kind = 'config_change' AND abs(toUnixTimestamp64Milli(e.time) - toUnixTimestamp64Milli(c.time)) <= 300000
     ORDER BY abs(toUnixTimestamp64Milli(e.time) - toUnixTimestamp64Milli(c.time)), c.commit
     LIMIT 1 BY e.time, e.entity, e.description
@@ -67,4 +67,4 @@ LEFT JOIN (
     GROUP BY device, commit
 ) AS a ON a.device = c.device AND a.commit = c.commit;
 
-INSERT INTO rollpoint_schema_migrations (version, name) VALUES (10, 'config_commits: device config revisions from a config repository; the changes view lists them');
+INSERT INTO rollpoint_schema_migrations (version, name) VALUES (9, 'config_commits: device config revisions from a config repository; the changes view lists them');
