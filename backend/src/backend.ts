@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
 import type { BackendConfig } from './config.js';
 import { CheckpointEngine } from './checkpoints/engine.js';
+import { openConfigRepository } from './configrepo/open.js';
 import { Recomputer } from './checkpoints/recompute.js';
 import { Arrivals } from './ingest/arrivals.js';
 import { createIngest } from './ingest/ingest.js';
@@ -41,7 +42,8 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const store = openStore(config);
   const watermarks = new SourceWatermarks(store);
   metrics.sources.current = () => watermarks.snapshot();
-  const engine = new CheckpointEngine(store, config.checkpoints);
+  const configRepository = config.config_repository ? openConfigRepository(config.config_repository, config.devices, store, logger) : undefined;
+  const engine = new CheckpointEngine(store, config.checkpoints, configRepository?.diff);
   const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
   const arrivals = new Arrivals();
   const recomputer = new Recomputer(engine, store, {
@@ -96,6 +98,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     logger,
   });
   recomputer.start();
+  configRepository?.start();
   ready = true;
   logger.info({ grpc: otlp.port, http: httpPort, store: storeLocation(config.storage) }, 'rollpoint-backend ready');
 
@@ -107,6 +110,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       await stopGrpcServer(otlp.server);
       await ingest.close();
       await recomputer.stop();
+      await configRepository?.stop();
       await webhooks.stop();
       await watermarks.close();
       await api.close();

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/runtime';
 import { z } from 'zod';
 import { checkpointsConfigSchema, DEFAULT_SCOPE } from './checkpoints/config.js';
+import { configRepositorySchema } from './configrepo/config.js';
 import { webhooksConfigSchema } from './webhooks/config.js';
 
 // The backend's configuration: loaded and validated once at start, then passed down.
@@ -152,6 +153,8 @@ export const backendConfigSchema = z.strictObject({
    * entry's names or addresses are stored under its name.
    */
   devices: z.array(device).default([]),
+  /** A git repository of device configs (Oxidized, RANCID): each device's config revisions, the one a checkpoint restores. Absent: none is read. */
+  config_repository: configRepositorySchema.optional(),
 }).superRefine((config, ctx) => {
   checkDevices(config.devices, ctx);
   const scopes = new Set([DEFAULT_SCOPE, ...Object.keys(config.checkpoints.scopes)]);

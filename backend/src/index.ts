@@ -14,5 +14,5 @@ export { readWholeAnswer } from './store/read-only-answer.js';
 export { ClickHouseStore } from './store/clickhouse.js';
 export { MIN_SERVER_VERSION } from './store/open.js';
 export { CheckpointEngine } from './checkpoints/engine.js';
-export { checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE } from './checkpoints/config.js';
+export { ANOMALY_SCORE_RULE, checkpointsConfigSchema, DEFAULT_RULES, LATENCY_SHIFT_RULE, SEASONAL_ERRORS_RULE } from './checkpoints/config.js';
 export { Recomputer } from './checkpoints/recompute.js';

@@ -79,13 +79,33 @@ const el = (tag, attributes = {}, ...children) => {
 };
 
 /**
+ * A device's config to restore: "shop-edge config 1a2b3c4d of 12:03:10" (its revision in the config
+ * repository) or "shop-edge config of 12:03:10" (the time of its last config change).
+ * @param {Checkpoint['state'][number]} s
+ */
+function deviceRestoreText(s) {
+  if (s.config?.revision) return `${s.entity} config ${s.config.revision.commit.slice(0, 8)} of ${clock(s.config.revision.time)}`;
+  return `${s.entity} config of ${s.config && !s.config.time.startsWith('1970') ? clock(s.config.time) : 'unknown'}`;
+}
+
+/**
  * "shop-cart 2.0.0, shop-edge config of 12:03:10": what rolling back to a checkpoint restores.
  * @param {Checkpoint} checkpoint
  */
 function restoreText(checkpoint) {
-  return checkpoint.state
-    .map((s) => (s.entityKind === 'device' ? `${s.entity} config of ${s.config && !s.config.time.startsWith('1970') ? clock(s.config.time) : 'unknown'}` : `${s.entity} ${s.versions.join('/')}`))
-    .join(', ');
+  return checkpoint.state.map((s) => (s.entityKind === 'device' ? deviceRestoreText(s) : `${s.entity} ${s.versions.join('/')}`)).join(', ');
+}
+
+/**
+ * Per device whose config changed since the checkpoint, the diff from the revision to restore to its config now.
+ * @param {Checkpoint} checkpoint
+ */
+function configDiffs(checkpoint) {
+  return checkpoint.state.flatMap((s) =>
+    s.config?.revision && s.config.current && s.config.diff
+      ? [el('h4', {}, `${s.entity}: restore ${s.config.revision.commit.slice(0, 8)} (${s.config.revision.path}, by ${s.config.revision.author}); changed since`), el('pre', { class: 'config-diff', dataset: { device: s.entity } }, s.config.diff)]
+      : [],
+  );
 }
 
 /** @param {Change} change */
@@ -374,6 +394,7 @@ async function showIncident(id) {
     el('p', { class: 'story' }, incident.story),
     el('h3', {}, 'Checkpoint'),
     el('p', { class: 'checkpoint' }, incident.checkpoint.time ? `${clock(incident.checkpoint.time)} UTC — restore ${restoreText(incident.checkpoint) || 'no versions recorded'}` : 'none found'),
+    ...configDiffs(incident.checkpoint),
     el('h3', {}, `Suspects (${incident.suspects.length})`),
     suspects.length > 0 ? el('ol', { class: 'suspects' }, ...suspects) : el('p', { class: 'hint' }, 'No changes since the checkpoint.'),
   );

@@ -21,8 +21,30 @@ export interface EntityState {
   entity: string;
   /** A service's service.version(s). */
   versions: string[];
-  /** A device's last config change before the checkpoint. */
-  config?: { time: string; description: string };
+  /** A device's last config change before the checkpoint; with a config repository, the revision to restore and what changed since. */
+  config?: DeviceConfigState;
+}
+
+/** A commit of the config repository that changed a device's config. */
+export interface ConfigRevision {
+  commit: string;
+  time: string;
+  author: string;
+  message: string;
+  /** The device's file in the repository, and its blob at the commit. */
+  path: string;
+  blob: string;
+}
+
+export interface DeviceConfigState {
+  time: string;
+  description: string;
+  /** The device's last commit before the checkpoint: the config to restore. */
+  revision?: ConfigRevision;
+  /** The device's latest commit: its config now. */
+  current?: ConfigRevision;
+  /** A unified diff from the revision to the current config, '' when they are the same; absent where this backend cannot read the repository. */
+  diff?: string;
 }
 
 export interface Checkpoint {

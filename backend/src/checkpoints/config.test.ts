@@ -1,7 +1,7 @@
 import { configProblems, parseConfig } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { backendConfigSchema } from '../config.js';
-import { DEFAULT_RULES } from './config.js';
+import { ANOMALY_SCORE_RULE, DEFAULT_RULES, SEASONAL_ERRORS_RULE } from './config.js';
 import { healthInsert } from './health.js';
 import { patternToRegex, scopeCondition } from './scopes.js';
 
@@ -25,7 +25,7 @@ describe('checkpoints configuration', function () {
       }),
     ).to.have.members([
       'checkpoints.window: a multiple of 10s, at most 1d',
-      "checkpoints.rules.0.kind: Invalid discriminator value. Expected 'threshold' | 'baseline' | 'baseline_factor' | 'mann_whitney'",
+      "checkpoints.rules.0.kind: Invalid discriminator value. Expected 'threshold' | 'baseline' | 'baseline_factor' | 'mann_whitney' | 'seasonal' | 'anomaly_score'",
       'checkpoints.rules.1.metric: a metric name or device_events.<kind>; an OTLP metric needs an aggregation',
       'checkpoints.scopes.bad scope: Invalid key in record',
       'checkpoints.scopes.ok.servers: unknown key',
@@ -43,6 +43,19 @@ describe('checkpoints configuration', function () {
     expect(problems(rule({ metric: 'system.cpu.time', aggregation: 'sum' }))[0]).to.match(/^checkpoints\.rules\.0\.aggregation: /);
   });
 
+  it('a seasonal rule over any measure, an anomaly score over a list of them: each measure checked where it stands', function () {
+    const rules = (...list: object[]) => ({ checkpoints: { rules: list } });
+    expect(problems(rules({ name: 's', kind: 'seasonal', metric: 'error_spans' }, { name: 'a', kind: 'anomaly_score' }))).to.deep.equal([]);
+    expect(parseConfig(backendConfigSchema, rules({ name: 's', kind: 'seasonal', metric: 'spans' })).checkpoints.rules[0]).to.deep.include({ factor: 2, at_least: 0 });
+    expect(parseConfig(backendConfigSchema, rules({ name: 'a', kind: 'anomaly_score' })).checkpoints.rules[0]).to.deep.equal({ ...ANOMALY_SCORE_RULE, name: 'a' });
+    expect(problems(rules({ name: 's', kind: 'seasonal', metric: 'http.server.request.duration', aggregation: 'quantile', quantile: 0.95 }))).to.deep.equal([]);
+    expect(problems(rules({ name: 'a', kind: 'anomaly_score', measures: [{ metric: 'p95_ms' }, { metric: 'cpu' }, { metric: 'x', aggregation: 'avg', quantile: 0.5 }] }))).to.have.members([
+      'checkpoints.rules.0.measures.1.metric: a metric name or device_events.<kind>; an OTLP metric needs an aggregation',
+      'checkpoints.rules.0.measures.2.quantile: with aggregation quantile, and only then',
+    ]);
+    expect(problems(rules({ name: 'a', kind: 'anomaly_score', measures: [] }))[0]).to.match(/^checkpoints\.rules\.0\.measures: /);
+  });
+
   it('keeps scope patterns and rule values out of the SQL text: they travel as query parameters', function () {
     expect(patternToRegex('web-*.prod')).to.equal('^web\\-.*\\.prod$');
     const scope = scopeCondition({ services: ["x') OR 1=1 --"], hosts: [], devices: ['edge-*'] });
@@ -54,5 +67,8 @@ describe('checkpoints configuration', function () {
     // A metric rule's metric, attributes and label too.
     expect(query.sql).not.to.include('system.filesystem.utilization');
     expect(query.params).to.deep.include({ metric_0_name: 'system.filesystem.utilization', metric_0_keys: ['mode'], metric_0_values: ['rw'] });
+    // And the new kinds' factors, floors and score limits.
+    const opted = healthInsert({ windowSeconds: 60, from: 0, to: 60, baselineWindows: 30, minEvents: 20, minErrors: 5, rules: [SEASONAL_ERRORS_RULE, ANOMALY_SCORE_RULE] });
+    expect(opted.params).to.include({ rule_0: 2, rule_0_at_least: 20, rule_1: 4, rule_1_spread: 0.1 });
   });
 });

@@ -32,7 +32,7 @@ const measure = {
   attributes: z.record(z.string().min(1), z.string()).optional(),
 };
 
-type Measure = z.output<z.ZodObject<typeof measure>>;
+export type Measure = z.output<z.ZodObject<typeof measure>>;
 
 /** The measure's keys agree with one another; an issue names the key at fault. */
 function checkMeasure(rule: Measure, ctx: z.RefinementCtx): void {
@@ -74,7 +74,32 @@ const mannWhitneyRule = z.strictObject({
   min_shift: z.number().min(1).default(1.5),
 });
 
-export const ruleSchema = z.discriminatedUnion('kind', [thresholdRule, baselineRule, baselineFactorRule, mannWhitneyRule]);
+/**
+ * For traffic with a daily shape: fires when the metric is above `factor` times its value in the
+ * same window a day and a week before (the greater of the two where both exist: a window has to
+ * stand out from yesterday's and from last week's). Where neither exists, or neither had enough
+ * events to judge, the rule gives no verdict: not bad.
+ */
+const seasonalRule = measureRule('seasonal', { factor: z.number().positive().default(2), at_least: z.number().default(0) }).superRefine(checkMeasure);
+
+/** The measures an anomaly score combines when its rule names none: the span and log health of a service. */
+const ANOMALY_MEASURES: Measure[] = [{ metric: 'error_ratio' }, { metric: 'p95_ms' }, { metric: 'error_log_ratio' }];
+
+/**
+ * Fires when the entity's anomaly score is above `above`: the robust z-scores of its `measures`
+ * against its baseline windows (distance above the median in 1.4826 × MAD), combined as a
+ * root-sum-square, so that several measures shifted together fire where none would alone.
+ */
+const anomalyScoreRule = z.strictObject({
+  name: ruleName,
+  kind: z.literal('anomaly_score'),
+  measures: z.array(z.strictObject(measure).superRefine(checkMeasure)).min(1).default(ANOMALY_MEASURES),
+  above: z.number().positive().default(4),
+  /** The least robust deviation, as a share of the baseline median: a flat baseline does not make every wiggle an anomaly. */
+  min_spread: z.number().nonnegative().default(0.1),
+});
+
+export const ruleSchema = z.discriminatedUnion('kind', [thresholdRule, baselineRule, baselineFactorRule, mannWhitneyRule, seasonalRule, anomalyScoreRule]);
 export type Rule = z.output<typeof ruleSchema>;
 
 /** Rules that work with no configuration. */
@@ -96,6 +121,15 @@ export const DEFAULT_RULES: Rule[] = [
  * (docs/BENCHMARKS.md), and p95_baseline catches most of what it would. Add it to `rules` to use it.
  */
 export const LATENCY_SHIFT_RULE: Rule = { name: 'latency_shift', kind: 'mann_whitney', p_value: 0.001, min_shift: 2 };
+
+/**
+ * Not among the defaults: a seasonal rule reads the windows a day and a week before as well, and
+ * the anomaly score the baselines of several measures (their cost: docs/BENCHMARKS.md). Examples
+ * to add to `rules`: more than twice the errors of the same window a day and a week before, and
+ * the span and log health shifted together.
+ */
+export const SEASONAL_ERRORS_RULE: Rule = { name: 'error_spans_seasonal', kind: 'seasonal', metric: 'error_spans', factor: 2, at_least: 20 };
+export const ANOMALY_SCORE_RULE: Rule = { name: 'anomaly_score', kind: 'anomaly_score', measures: ANOMALY_MEASURES, above: 4, min_spread: 0.1 };
 
 /** Entity names or patterns (`*` any run of characters). */
 const patterns = z.array(z.string().min(1)).default([]);

@@ -1,6 +1,6 @@
 import { queryDecoded } from '../store/row-decoder.js';
 import type { Store } from '../store/store.js';
-import type { Change, Checkpoint, Completeness, Evidence, Incident, IncidentDetail, Lane, ResolvedIncident, Suspect, WindowDetail } from './api-types.js';
+import type { Change, Checkpoint, Completeness, ConfigRevision, EntityState, Evidence, Incident, IncidentDetail, Lane, ResolvedIncident, Suspect, WindowDetail } from './api-types.js';
 import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
 import { changesQuery, markerRow, type Marker } from './changes.js';
 import { badVerdictsQuery } from './health.js';
@@ -22,6 +22,9 @@ const SPAN_WINDOWS_BEFORE = 60;
 
 export class UnknownScopeError extends Error {}
 
+/** The unified diff between two revisions of a device's config, read from the config repository. */
+export type ConfigDiffer = (from: ConfigRevision, to: ConfigRevision) => Promise<string>;
+
 export class CheckpointEngine {
   private readonly scopes: ReadonlyMap<string, Scope | undefined>;
   private readonly health: WindowHealthCache;
@@ -29,6 +32,8 @@ export class CheckpointEngine {
   constructor(
     private readonly store: Store,
     private readonly config: CheckpointsConfig,
+    /** Where a config repository is read: the diffs from each device's revision to restore to its current config. */
+    private readonly configDiff?: ConfigDiffer,
   ) {
     this.scopes = resolveScopes(config.scopes);
     this.health = new WindowHealthCache(store, {
@@ -47,7 +52,7 @@ export class CheckpointEngine {
     if (windowMs === undefined || windowMs === this.config.window) return this;
     let engine = this.atOtherWindows.get(windowMs);
     if (!engine) {
-      engine = new CheckpointEngine(this.store, { ...this.config, window: windowMs });
+      engine = new CheckpointEngine(this.store, { ...this.config, window: windowMs }, this.configDiff);
       this.atOtherWindows.set(windowMs, engine);
     }
     return engine;
@@ -120,7 +125,22 @@ export class CheckpointEngine {
     const base = { scope, stableWindows: this.config.stable_windows, windowSeconds: this.windowSeconds };
     if (time === undefined) return { ...base, time: null, state: [] };
     const state = await queryDecoded(this.store, stateQuery(this.scope(scope), time, this.config.stable_windows * this.windowSeconds));
-    return { ...base, time: iso(time), state };
+    return { ...base, time: iso(time), state: await this.withConfigDiffs(state) };
+  }
+
+  /** Each device's state with the diff from its revision to restore to its current config, where the repository can be read. */
+  private async withConfigDiffs(state: EntityState[]): Promise<EntityState[]> {
+    const differ = this.configDiff;
+    if (differ === undefined) return state;
+    return Promise.all(
+      state.map(async (entity) => {
+        const { revision, current } = entity.config ?? {};
+        if (!entity.config || !revision || !current) return entity;
+        // A blob this repository lacks (another backend's repository, history rewritten) leaves the diff out.
+        const diff = await differ(revision, current).catch(() => undefined);
+        return diff === undefined ? entity : { ...entity, config: { ...entity.config, diff } };
+      }),
+    );
   }
 
   /** The checkpoint to roll back to right now: before the latest complete window. */

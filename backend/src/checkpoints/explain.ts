@@ -1,5 +1,5 @@
 import type { DeviceEventKind } from '@rollpoint/proto';
-import type { Change, Checkpoint, Evidence, Incident, ResolvedIncident, Suspect } from './api-types.js';
+import type { Change, Checkpoint, EntityState, Evidence, Incident, ResolvedIncident, Suspect } from './api-types.js';
 import type { SuspectFacts } from './suspects.js';
 
 // The readable story of an incident, for `rollpoint explain` and the API: presentation only; every
@@ -31,10 +31,24 @@ export function reason(evidence: Evidence): string {
   return parts.join(', ');
 }
 
+/** A device's config to restore: its revision from the config repository where there is one, else the time of its last config change. */
+function describeConfig(state: EntityState): string {
+  const revision = state.config?.revision;
+  if (revision) return `${state.entity} config ${revision.commit.slice(0, 8)} of ${time(revision.time)}`;
+  return `${state.entity} config of ${state.config && state.config.time !== new Date(0).toISOString() ? time(state.config.time) : 'unknown'}`;
+}
+
 export function describeState(checkpoint: Checkpoint): string {
-  return checkpoint.state
-    .map((s) => (s.entityKind === 'device' ? `${s.entity} config of ${s.config && s.config.time !== new Date(0).toISOString() ? time(s.config.time) : 'unknown'}` : `${s.entity} ${s.versions.join('/')}`))
-    .join(', ');
+  return checkpoint.state.map((s) => (s.entityKind === 'device' ? describeConfig(s) : `${s.entity} ${s.versions.join('/')}`)).join(', ');
+}
+
+/** Per device whose config changed since the checkpoint: the revision to restore and the diff from it to the current config. */
+export function describeConfigDiffs(checkpoint: Checkpoint): string[] {
+  return checkpoint.state.flatMap(({ entity, config }) =>
+    config?.revision && config.current && config.diff
+      ? [`${entity}: restore ${config.revision.commit.slice(0, 8)} (${config.revision.path}, by ${config.revision.author}); the config now, ${config.current.commit.slice(0, 8)}, differs by:\n${config.diff.trimEnd()}`]
+      : [],
+  );
 }
 
 export function describeChange(change: Change): string {
@@ -100,6 +114,7 @@ export function explain(incident: ResolvedIncident): string {
       : `No checkpoint: the scope was not healthy and unchanged for ${incident.checkpoint.stableWindows} windows in the range looked at.`,
   );
   lines.push(incident.suspects.length > 0 ? `Suspects since then: ${incident.suspects.map(describeChange).join('; ')}.` : 'No changes recorded since then.');
-  // The evidence, a suspect a line.
-  return [lines.join(' '), ...incident.suspects.map((suspect, i) => `  ${i + 1}. ${describeSuspect(suspect)}`)].join('\n');
+  // The evidence, a suspect a line; then the config diffs to restore.
+  const story = [lines.join(' '), ...incident.suspects.map((suspect, i) => `  ${i + 1}. ${describeSuspect(suspect)}`)].join('\n');
+  return [story, ...describeConfigDiffs(incident.checkpoint)].join('\n\n');
 }

@@ -2,8 +2,8 @@ import { LATENCY_SAMPLE_SIZE } from '../schema/windows.js';
 import { counts, decodeRow, type DecodedQuery, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
 import type { Query } from '../store/store.js';
 import type { Evidence } from './api-types.js';
-import type { Metric, Rule, Scope } from './config.js';
-import { isMetricRule, labelParam, metricLabel, metricMeasures, metricValuesSelect } from './metric-rules.js';
+import type { Measure, Metric, Rule, Scope } from './config.js';
+import { isMetricMeasure, JUDGED_RANGE, labelParam, metricLabel, metricMeasures, metricValuesSelect, ruleMeasures } from './metric-rules.js';
 import { scopeCondition } from './scopes.js';
 
 // Health rules compiled to SQL, in this one module. The query rolls base windows up into windows
@@ -40,23 +40,25 @@ const GUARDS: Partial<Record<Metric, string>> = {
 };
 
 /**
- * What a rule compares, in a rolled-up window: `value`, judged only where `guard` holds; `key` names
- * it in the baselines map (an SQL literal or parameter), `column` in the baseline columns.
+ * A measure a rule compares, in a rolled-up window: `value`, judged only where `guard` holds; `key`
+ * names it in the baselines map (an SQL literal or parameter), `column` in the baseline columns.
  */
-interface Measure {
+interface CompiledMeasure {
   value: string;
   guard: string;
   key: string;
   column: string;
 }
 
-// A metric rule's measure is judged where the window has its value.
-function measureOf(rule: Exclude<Rule, { kind: 'mann_whitney' }>, labels: ReadonlyMap<string, { index: number }>): Measure {
-  if (isMetricRule(rule)) {
-    const { index } = labels.get(metricLabel(rule))!;
+type Labels = ReadonlyMap<string, { index: number }>;
+
+// A metric measure is judged where the window has its value.
+function measureOf(measure: Measure, labels: Labels): CompiledMeasure {
+  if (isMetricMeasure(measure)) {
+    const { index } = labels.get(metricLabel(measure))!;
     return { value: `metric_values[${labelParam(index)}]`, guard: `mapContains(metric_values, ${labelParam(index)})`, key: labelParam(index), column: `metric_${index}` };
   }
-  const { metric } = rule;
+  const { metric } = measure;
   // The configuration schema allows only [a-z_] after the dot, so the key is safe in the text.
   const value = metric.startsWith('device_events.') ? `toFloat64(device_events['${metric.slice('device_events.'.length)}'])` : `toFloat64(${metric})`;
   return { value, guard: GUARDS[metric as Metric] ?? '1', key: `'${metric}'`, column: metric.replace('.', '__') };
@@ -69,27 +71,59 @@ const BASELINE_SAMPLE_PER_WINDOW = 16;
 
 const latencyGuard = GUARDS.p50_ms!;
 
-type Measures = ReadonlyMap<string, { index: number }>;
+/** What a seasonal rule compares a window with: the same window this many seconds before (a day, a week). */
+const SEASONS = [86400, 7 * 86400];
 
-/** Baseline columns: the preceding judged windows' values of every measure a baseline rule reads. */
-function baselineMeasures(rules: readonly Rule[], labels: Measures): Measure[] {
-  const measures = new Map<string, Measure>();
-  for (const rule of rules) if (rule.kind === 'baseline' || rule.kind === 'baseline_factor') measures.set(measureOf(rule, labels).column, measureOf(rule, labels));
+/** The distinct measures of the rules of `kinds`, compiled. */
+function measuresOf(rules: readonly Rule[], kinds: ReadonlyArray<Rule['kind']>, labels: Labels): CompiledMeasure[] {
+  const measures = new Map<string, CompiledMeasure>();
+  for (const measure of rules.filter((r) => kinds.includes(r.kind)).flatMap(ruleMeasures)) {
+    const compiled = measureOf(measure, labels);
+    measures.set(compiled.column, compiled);
+  }
   return [...measures.values()];
 }
 
-function ruleCondition(rule: Rule, index: number, labels: Measures): string {
+/** A robust deviation: the median absolute deviation, scaled to a normal distribution's sigma. */
+const robustDeviation = (column: string, floor = '1e-9'): string => `greatest(1.4826 * mad_${column}, ${floor})`;
+
+/**
+ * An anomaly score: the robust z-scores of the rule's measures, each only above its median (more
+ * errors, more latency; a measure getting better is no anomaly), combined as a root-sum-square.
+ * The square root of a sum of squares rather than the largest: two measures each three deviations
+ * out (errors and latency up together) score 4.2 where the largest says 3, while a single measure
+ * alone scores its own z, as a baseline rule judges it. (Under no change, with independent measures,
+ * the squares sum to at most a chi-square of as many degrees as measures: a score above 4 is one
+ * window in a thousand or rarer for two or three.)
+ */
+function anomalyScore(rule: Extract<Rule, { kind: 'anomaly_score' }>, index: number, labels: Labels): string {
+  const terms = rule.measures.map((measure) => {
+    const { value, guard, column: c } = measureOf(measure, labels);
+    const deviation = robustDeviation(c, `{rule_${index}_spread:Float64} * abs(median_${c}), 1e-9`);
+    return `if(${guard} AND length(base_${c}) >= 3, pow(greatest(0, (${value} - median_${c}) / ${deviation}), 2), 0)`;
+  });
+  return `sqrt(${terms.join(' + ')}) AS anomaly_score_${index}`;
+}
+
+function ruleCondition(rule: Rule, index: number, labels: Labels): string {
   const limit = `{rule_${index}:Float64}`;
-  if (rule.kind === 'mann_whitney') return `latency_test.2 < ${limit} AND p50_ms > {rule_${index}_shift:Float64} * base_p50`;
+  switch (rule.kind) {
+    case 'mann_whitney':
+      return `latency_test.2 < ${limit} AND p50_ms > {rule_${index}_shift:Float64} * base_p50`;
+    case 'anomaly_score':
+      return `anomaly_score_${index} > ${limit}`;
+  }
   const { value, guard, column: c } = measureOf(rule, labels);
+  const atLeast = `{rule_${index}_at_least:Float64}`;
   switch (rule.kind) {
     case 'threshold':
       return `${guard} AND ${value} > ${limit}`;
     case 'baseline':
-      // A robust deviation: the median absolute deviation, scaled to a normal distribution's sigma.
-      return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest({rule_${index}_at_least:Float64}, median_${c} + ${limit} * greatest(1.4826 * mad_${c}, 1e-9))`;
+      return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest(${atLeast}, median_${c} + ${limit} * ${robustDeviation(c)})`;
     case 'baseline_factor':
-      return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest({rule_${index}_at_least:Float64}, ${limit} * median_${c})`;
+      return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest(${atLeast}, ${limit} * median_${c})`;
+    case 'seasonal':
+      return `${guard} AND season_refs_${c} > 0 AND ${value} > greatest(${atLeast}, ${limit} * season_${c})`;
   }
 }
 
@@ -100,22 +134,92 @@ function ruleParams(rule: Rule, index: number): Record<string, unknown> {
     case 'baseline':
       return { [`rule_${index}`]: rule.deviations, [`rule_${index}_at_least`]: rule.at_least };
     case 'baseline_factor':
+    case 'seasonal':
       return { [`rule_${index}`]: rule.factor, [`rule_${index}_at_least`]: rule.at_least };
     case 'mann_whitney':
       return { [`rule_${index}`]: rule.p_value, [`rule_${index}_shift`]: rule.min_shift };
+    case 'anomaly_score':
+      return { [`rule_${index}`]: rule.above, [`rule_${index}_spread`]: rule.min_spread };
   }
 }
 
 /**
+ * Each entity's windows in `range` (a condition on window_start), rolled up from the base windows
+ * of entity_windows, and of metric_windows with `metrics`: an entity may have only spans and logs,
+ * or only metrics (a host).
+ */
+function rollupSelect(rules: readonly Rule[], scope: Query, range: string, options: { metrics: boolean; latencySample: boolean }): Query {
+  const metrics = options.metrics ? metricValuesSelect(rules, scope, range) : undefined;
+  const entityRollup = `
+            SELECT
+                toStartOfInterval(window_start, toIntervalSecond({window:UInt32})) AS window,
+                entity_kind,
+                entity,
+                sum(spans) AS spans,
+                sum(error_spans) AS error_spans,
+                if(spans > 0, error_spans / spans, 0) AS error_ratio,
+                quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms) AS latency_quantiles,
+                if(spans > 0, latency_quantiles[1], 0) AS p50_ms,
+                if(spans > 0, latency_quantiles[2], 0) AS p95_ms,
+                if(spans > 0, latency_quantiles[3], 0) AS p99_ms,
+                ${options.latencySample ? `groupArraySampleMerge(${LATENCY_SAMPLE_SIZE}, 1)(latency_sample_ms) AS latency_sample,` : ''}
+                sum(logs) AS logs,
+                sum(error_logs) AS error_logs,
+                if(logs > 0, error_logs / logs, 0) AS error_log_ratio,
+                sumMap(device_events) AS device_events
+            FROM entity_windows
+            WHERE (${range})
+              AND ${scope.sql}
+            GROUP BY window, entity_kind, entity
+`;
+  return {
+    sql: `
+            SELECT * FROM (${entityRollup}) AS entity_rollup
+            ${metrics ? `FULL OUTER JOIN (${metrics.sql}) AS metric_rollup USING (window, entity_kind, entity)` : ''}`,
+    params: { ...scope.params, ...metrics?.params },
+  };
+}
+
+/**
+ * Per entity and judged window in [from, to), the seasonal rules' references: for each measure the
+ * greatest of its judged values in the same window a day and a week before (`season_<column>`), and
+ * how many of the two there were (`season_refs_<column>`, 0: no verdict).
+ */
+function seasonalSelect(rules: readonly Rule[], seasonal: readonly CompiledMeasure[], scope: Query): Query {
+  // Two windows earlier than a season before `from`: the past window a judged window's time falls
+  // in may start before it (a window need not divide a day), and a rate needs its previous window.
+  const range = SEASONS.map((lag) => `(window_start >= toDateTime({from:UInt32} - ${lag} - 2 * {window:UInt32}, 'UTC') AND window_start < toDateTime({to:UInt32} - ${lag}, 'UTC'))`).join(' OR ');
+  // With a metric among them, the past days' metric values: all the rules' measures, so that their
+  // parameters are the same as the judged windows'.
+  const metrics = seasonal.some((m) => m.column.startsWith('metric_'));
+  const past = rollupSelect(rules, scope, range, { metrics, latencySample: false });
+  const sql = `
+SELECT judged_window AS window, entity_kind, entity,
+    ${seasonal.map(({ column: c }) => `maxIf(value_${c}, judged_${c}) AS season_${c}, countIf(judged_${c}) AS season_refs_${c}`).join(',\n    ')}
+FROM (
+    SELECT entity_kind, entity,
+        -- The judged window whose start, a season before, falls in this past window: the next
+        -- aligned window after it a season later (the same one where the window divides a day).
+        toStartOfInterval(window + toIntervalSecond(lag + {window:UInt32} - 1), toIntervalSecond({window:UInt32})) AS judged_window,
+        ${seasonal.map((m) => `${m.value} AS value_${m.column}, ${m.guard} AS judged_${m.column}`).join(',\n        ')}
+    FROM (${past.sql}) ARRAY JOIN [${SEASONS.join(', ')}] AS lag
+)
+WHERE judged_window >= toDateTime({from:UInt32}, 'UTC') AND judged_window < toDateTime({to:UInt32}, 'UTC')
+GROUP BY judged_window, entity_kind, entity`;
+  return { sql, params: past.params };
+}
+
+/**
  * One row per entity and window in [from, to) that has data: its metrics, whether it was judged
- * (enough events for some rule), the rules that fired, and the baselines (medians) they compared with.
+ * (enough events for some rule), the rules that fired, and the baselines they compared with (the
+ * medians, and the seasonal references).
  */
 function healthSelect(options: HealthQueryOptions): Query {
   const { rules } = options;
   const scope = scopeCondition(options.scope);
   const labels = metricMeasures(rules);
-  const metrics = metricValuesSelect(rules, scope);
-  const baselines = baselineMeasures(rules, labels);
+  const baselines = measuresOf(rules, ['baseline', 'baseline_factor', 'anomaly_score'], labels);
+  const seasonal = measuresOf(rules, ['seasonal'], labels);
   const usesMannWhitney = rules.some((r) => r.kind === 'mann_whitney');
   const frame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN {baseline_windows:UInt32} PRECEDING AND 1 PRECEDING)`;
   const baseColumns = baselines.map((m) => `groupArrayIf(${m.value}, ${m.guard}) OVER ${frame} AS base_${m.column}`);
@@ -139,59 +243,52 @@ function healthSelect(options: HealthQueryOptions): Query {
       `if(empty(latency_tests), (0., 1.), latency_tests[1]) AS latency_test`,
     );
   }
+  rules.forEach((rule, i) => {
+    if (rule.kind === 'anomaly_score') medianColumns.push(anomalyScore(rule, i, labels));
+  });
   const fired = rules.map((rule, i) => `if(${ruleCondition(rule, i, labels)}, '${rule.name}', '')`);
-  const judged = [...new Set(rules.map((r) => (r.kind === 'mann_whitney' ? latencyGuard : measureOf(r, labels).guard)))];
-  const baselineMap = baselines.length > 0 ? `map(${baselines.map((m) => `${m.key}, median_${m.column}`).join(', ')})` : 'map()';
-  // The values of the metric rules that fired: the evidence a story names.
-  const firedMetrics = rules.flatMap((rule, i) => (isMetricRule(rule) ? [`if(${ruleCondition(rule, i, labels)}, ${labelParam(labels.get(metricLabel(rule))!.index)}, '')`] : []));
-  const metricsOfFired = firedMetrics.length > 0 ? `mapFilter((label, value) -> has([${firedMetrics.join(', ')}], label), metric_values)` : 'map()';
-  // Each entity's windows rolled up from the base windows of entity_windows, and of metric_windows
-  // with metric rules: an entity may have only spans and logs, or only metrics (a host).
-  const entityRollup = `
-            SELECT
-                toStartOfInterval(window_start, toIntervalSecond({window:UInt32})) AS window,
-                entity_kind,
-                entity,
-                sum(spans) AS spans,
-                sum(error_spans) AS error_spans,
-                if(spans > 0, error_spans / spans, 0) AS error_ratio,
-                quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms) AS latency_quantiles,
-                if(spans > 0, latency_quantiles[1], 0) AS p50_ms,
-                if(spans > 0, latency_quantiles[2], 0) AS p95_ms,
-                if(spans > 0, latency_quantiles[3], 0) AS p99_ms,
-                ${usesMannWhitney ? `groupArraySampleMerge(${LATENCY_SAMPLE_SIZE}, 1)(latency_sample_ms) AS latency_sample,` : ''}
-                sum(logs) AS logs,
-                sum(error_logs) AS error_logs,
-                if(logs > 0, error_logs / logs, 0) AS error_log_ratio,
-                sumMap(device_events) AS device_events
-            FROM entity_windows
-            WHERE window_start >= toDateTime({from:UInt32} - {baseline_windows:UInt32} * {window:UInt32}, 'UTC')
-              AND window_start < toDateTime({to:UInt32}, 'UTC')
-              AND ${scope.sql}
-            GROUP BY window, entity_kind, entity
-`;
+  const judged = [...new Set(rules.flatMap((r) => (r.kind === 'mann_whitney' ? [latencyGuard] : ruleMeasures(r).map((m) => measureOf(m, labels).guard))))];
+  let baselineMap = `CAST(${baselines.length > 0 ? `map(${baselines.map((m) => `${m.key}, median_${m.column}`).join(', ')})` : 'map()'}, 'Map(String, Float64)')`;
+  // A seasonal reference is named `seasonal(<measure>)`, where the window has one.
+  if (seasonal.length > 0) {
+    const references = seasonal.map((m) => `concat('seasonal(', ${m.key}, ')'), if(season_refs_${m.column} > 0, season_${m.column}, nan)`);
+    baselineMap = `mapConcat(${baselineMap}, mapFilter((label, value) -> NOT isNaN(value), map(${references.join(', ')})))`;
+  }
+  // The values of the metric measures of the rules that fired, and the scores of the anomaly rules
+  // that fired (under the rule's name): the evidence a story names.
+  const firedValues = rules.flatMap((rule, i) => [
+    ...ruleMeasures(rule)
+      .filter(isMetricMeasure)
+      .map((m) => `if(${ruleCondition(rule, i, labels)}, ${labelParam(labels.get(metricLabel(m))!.index)}, '')`),
+    ...(rule.kind === 'anomaly_score' ? [`if(${ruleCondition(rule, i, labels)}, '${rule.name}', '')`] : []),
+  ]);
+  const scores = rules.flatMap((rule, i) => (rule.kind === 'anomaly_score' ? [`'${rule.name}', anomaly_score_${i}`] : []));
+  const values = [...(labels.size > 0 ? ['metric_values'] : []), ...(scores.length > 0 ? [`map(${scores.join(', ')})`] : [])];
+  const valuesMap = values.length > 1 ? `mapConcat(${values.join(', ')})` : values[0];
+  const metricsOfFired = firedValues.length > 0 ? `mapFilter((label, value) -> has([${firedValues.join(', ')}], label), ${valuesMap})` : 'map()';
+  const rollup = rollupSelect(rules, scope, JUDGED_RANGE, { metrics: labels.size > 0, latencySample: usesMannWhitney });
+  const season = seasonal.length > 0 ? seasonalSelect(rules, seasonal, scope) : undefined;
+  const windows = `
+    SELECT *, ${medianColumns.length > 0 ? medianColumns.join(', ') : '1 AS _no_baselines'}
+    FROM (
+        SELECT *${baseColumns.length > 0 ? `, ${baseColumns.join(', ')}` : ''}
+        FROM (${rollup.sql}
+        )
+    )
+    -- The baseline-only windows have served the window functions; only the asked ones go on.
+    WHERE window >= toDateTime({from:UInt32}, 'UTC')`;
   const sql = `
 SELECT ${MEASURE_COLUMNS},
     (${judged.join(' OR ')}) AS judged,
     arrayFilter(name -> name != '', [${fired.join(', ')}]) AS fired,
-    CAST(${baselineMap}, 'Map(String, Float64)') AS baselines,
+    ${baselineMap} AS baselines,
     CAST(${metricsOfFired}, 'Map(String, Float64)') AS metrics
-FROM (
-    SELECT *, ${medianColumns.length > 0 ? medianColumns.join(', ') : '1 AS _no_baselines'}
-    FROM (
-        SELECT *${baseColumns.length > 0 ? `, ${baseColumns.join(', ')}` : ''}
-        FROM (
-            SELECT * FROM (${entityRollup}) AS entity_rollup
-            ${metrics ? `FULL OUTER JOIN (${metrics.sql}) AS metric_rollup USING (window, entity_kind, entity)` : ''}
-        )
-    )
-    -- The baseline-only windows have served the window functions; only the asked ones go on.
-    WHERE window >= toDateTime({from:UInt32}, 'UTC')
+FROM (${season ? `SELECT * FROM (${windows}) AS judged_windows LEFT JOIN (${season.sql}) AS seasons USING (window, entity_kind, entity)` : windows}
 )
 ORDER BY window, entity_kind, entity`;
   const params: Record<string, unknown> = {
-    ...scope.params,
-    ...metrics?.params,
+    ...rollup.params,
+    ...season?.params,
     window: options.windowSeconds,
     from: options.from,
     to: options.to,

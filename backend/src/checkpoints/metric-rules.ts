@@ -1,16 +1,34 @@
 import type { Query } from '../store/store.js';
-import type { MetricAggregation, Rule } from './config.js';
+import type { Measure, MetricAggregation, Rule } from './config.js';
 
 // The part of the health SQL that rules over OTLP metrics add: per entity and window, the value of
 // each metric measure (metric, attribute filter, aggregation) from metric_windows, as one map keyed
 // by the measures' labels. health.ts joins it to the entity windows and compares it like any measure.
 
-export type MetricRule = Exclude<Rule, { kind: 'mann_whitney' }> & { aggregation: MetricAggregation };
+export type MetricMeasure = Measure & { aggregation: MetricAggregation };
 
-export const isMetricRule = (rule: Rule): rule is MetricRule => 'aggregation' in rule && rule.aggregation !== undefined;
+export const isMetricMeasure = (measure: Measure): measure is MetricMeasure => measure.aggregation !== undefined;
+
+/** What a rule measures: its own measure, an anomaly score's several, none for the latency test (it reads samples). */
+export function ruleMeasures(rule: Rule): Measure[] {
+  switch (rule.kind) {
+    case 'mann_whitney':
+      return [];
+    case 'anomaly_score':
+      return rule.measures;
+    default:
+      return [rule];
+  }
+}
+
+/**
+ * The windows the health query reads (its parameters window, from, to and baseline_windows): the
+ * asked ones and their baseline before them.
+ */
+export const JUDGED_RANGE = "window_start >= toDateTime({from:UInt32} - {baseline_windows:UInt32} * {window:UInt32}, 'UTC') AND window_start < toDateTime({to:UInt32}, 'UTC')";
 
 /** A metric measure's name in verdicts, baselines and stories: `max(system.filesystem.utilization{mode="rw"})`. */
-export function metricLabel(rule: MetricRule): string {
+export function metricLabel(rule: MetricMeasure): string {
   const filter = Object.entries(rule.attributes ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, value]) => `${key}=${JSON.stringify(value)}`);
@@ -19,9 +37,9 @@ export function metricLabel(rule: MetricRule): string {
 }
 
 /** The distinct measures of the metric rules, each with the index its parameters are named by. */
-export function metricMeasures(rules: readonly Rule[]): Map<string, { rule: MetricRule; index: number }> {
-  const measures = new Map<string, { rule: MetricRule; index: number }>();
-  for (const rule of rules) if (isMetricRule(rule) && !measures.has(metricLabel(rule))) measures.set(metricLabel(rule), { rule, index: measures.size });
+export function metricMeasures(rules: readonly Rule[]): Map<string, { rule: MetricMeasure; index: number }> {
+  const measures = new Map<string, { rule: MetricMeasure; index: number }>();
+  for (const measure of rules.flatMap(ruleMeasures)) if (isMetricMeasure(measure) && !measures.has(metricLabel(measure))) measures.set(metricLabel(measure), { rule: measure, index: measures.size });
   return measures;
 }
 
@@ -34,7 +52,7 @@ export const labelParam = (index: number): string => `{metric_${index}_label:Str
  * the summed per-second rate of sums; a quantile of histograms' merged buckets, interpolated
  * within its bucket as Prometheus's histogram_quantile does.
  */
-function measureValue(rule: MetricRule, index: number): { helpers: string[]; value: string } {
+function measureValue(rule: MetricMeasure, index: number): { helpers: string[]; value: string } {
   const p = `metric_${index}`;
   const selects = `metric_name = {${p}_name:String} AND arrayAll((k, v) -> attributes[k] = v, {${p}_keys:Array(String)}, {${p}_values:Array(String)})`;
   switch (rule.aggregation) {
@@ -68,7 +86,7 @@ function measureValue(rule: MetricRule, index: number): { helpers: string[]; val
   }
 }
 
-function measureParams(rule: MetricRule, index: number, label: string): Record<string, unknown> {
+function measureParams(rule: MetricMeasure, index: number, label: string): Record<string, unknown> {
   const p = `metric_${index}`;
   const attributes = Object.entries(rule.attributes ?? {});
   return {
@@ -81,13 +99,12 @@ function measureParams(rule: MetricRule, index: number, label: string): Record<s
 }
 
 /**
- * Per entity and window of the health query's range (its parameters window, from, to and
- * baseline_windows), `metric_values`: each measure's value, those with none left out. Series are
+ * Per entity and window of `range` (by default the health query's), `metric_values`: each measure's value, those with none left out. Series are
  * rolled up from the base windows first; a cumulative series' rate and bucket counts are its
  * increase since the previous window it has points in (a drop is a reset: the new value is the
  * increase), a delta series' are its sums in the window.
  */
-export function metricValuesSelect(rules: readonly Rule[], scope: Query): Query | undefined {
+export function metricValuesSelect(rules: readonly Rule[], scope: Query, range: string = JUDGED_RANGE): Query | undefined {
   const measures = metricMeasures(rules);
   if (measures.size === 0) return undefined;
   const compiled = [...measures.values()].map(({ rule, index }) => ({ index, ...measureValue(rule, index) }));
@@ -131,8 +148,7 @@ FROM (
                 sumForEachMerge(bucket_counts) AS bucket_counts,
                 argMaxMerge(last_bucket_counts) AS last_buckets
             FROM metric_windows
-            WHERE window_start >= toDateTime({from:UInt32} - {baseline_windows:UInt32} * {window:UInt32}, 'UTC')
-              AND window_start < toDateTime({to:UInt32}, 'UTC')
+            WHERE (${range})
               AND metric_name IN {metric_names:Array(String)}
               AND ${scope.sql}
             GROUP BY window, entity_kind, entity, metric_name, attributes, temporality

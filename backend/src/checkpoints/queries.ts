@@ -1,6 +1,8 @@
 import type { DeviceEventKind } from '@rollpoint/proto';
-import { decodeRow, type DecodedQuery, flag, isoFromMs, isoFromSeconds, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
-import type { EntityState, Incident, Source } from './api-types.js';
+import { CONFIG_COMMIT } from '../schema/tables.js';
+import { decodeRow, type DecodedQuery, type FieldReader, flag, isoFromMs, isoFromSeconds, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
+import type { NamedRow } from '../store/store.js';
+import type { ConfigRevision, DeviceConfigState, EntityState, Incident, Source } from './api-types.js';
 import type { Scope } from './config.js';
 import { evidenceDecoder, storedHealth } from './health.js';
 import { scopeCondition } from './scopes.js';
@@ -131,23 +133,67 @@ HAVING count() > 0`,
   };
 }
 
+/** A config_commits row as a tuple: its fields and how each is read. */
+const REVISION_FIELDS = [
+  ['commit', 'commit'],
+  ['time_ms', 'toUnixTimestamp64Milli(time)'],
+  ['author', 'author'],
+  ['message', 'message'],
+  ['path', 'path'],
+  ['blob', 'blob'],
+] as const;
+
+/** A device's latest commit (of those meeting `condition`), by time then commit id: every field from one row. */
+function revisionOf(name: string, condition?: string): string {
+  const value = `tuple(${REVISION_FIELDS.map(([, expression]) => expression).join(', ')})`;
+  return `${condition === undefined ? `argMax(${value}, (time, commit))` : `argMaxIf(${value}, (time, commit), ${condition})`} AS ${name}`;
+}
+
+/** The fields of the tuple `name` as columns `<name>_<field>`. */
+const revisionColumns = (name: string): string => REVISION_FIELDS.map(([field], i) => `tupleElement(${name}, ${i + 1}) AS ${name}_${field}`).join(', ');
+
+/** The revision in the columns named `<name>_…`; undefined when there is none (no commit). */
+const revisionReader =
+  (name: string): FieldReader<ConfigRevision | undefined> =>
+  (row) =>
+    text(`${name}_commit`)(row) === ''
+      ? undefined
+      : {
+          commit: text(`${name}_commit`)(row),
+          time: isoFromMs(`${name}_time_ms`)(row),
+          author: text(`${name}_author`)(row),
+          message: text(`${name}_message`)(row),
+          path: text(`${name}_path`)(row),
+          blob: text(`${name}_blob`)(row),
+        };
+
+const readRevision = revisionReader('revision');
+const readCurrent = revisionReader('current');
+
+function deviceConfig(row: NamedRow): DeviceConfigState {
+  const revision = readRevision(row);
+  const current = readCurrent(row);
+  return { time: isoFromUtcText('config_time')(row), description: text('config_description')(row), ...(revision ? { revision } : {}), ...(current ? { current } : {}) };
+}
+
 const stateDecoder: RowDecoder<EntityState> = {
   entityKind: text('entity_kind'),
   entity: text('entity'),
   versions: strings('versions'),
-  config: (row) => (text('entity_kind')(row) === 'device' ? { time: isoFromUtcText('config_time')(row), description: text('config_description')(row) } : undefined),
+  config: (row) => (text('entity_kind')(row) === 'device' ? deviceConfig(row) : undefined),
 };
 
 /**
  * What could be rolled back to at `at` (Unix s): each service's latest version before it, with any
  * other version still seen in the `soakSeconds` before it (a canary, a partial rollout), and each
- * device's last config change before it.
+ * device's last config change before it (from syslog, traps or its config repository) with, where
+ * a config repository is read, its last commit before it (the revision to restore) and its latest.
  */
 export function stateQuery(scope: Scope | undefined, at: number, soakSeconds: number): DecodedQuery<EntityState> {
   const condition = scopeCondition(scope);
   return {
     sql: `
-SELECT entity_kind, entity, versions, config_time, config_description
+SELECT entity_kind, entity, versions, config_time, config_description, ${revisionColumns('revision')}, ${revisionColumns('current')}
 FROM (
     SELECT 'service' AS entity_kind, service AS entity,
         arraySort(groupArrayIf(version, version = latest OR last_seen >= toDateTime64({at:UInt32} - {soak:UInt32}, 9, 'UTC'))) AS versions,
@@ -160,13 +206,20 @@ FROM (
     GROUP BY service
     UNION ALL
     SELECT 'device', entity, [], max(time), argMax(description, time)
-    FROM change_events
-    WHERE kind = {configChange:String} AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
+    FROM changes
+    WHERE kind IN ({configChange:String}, {configCommit:String}) AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
     GROUP BY entity
-)
+) AS state
+LEFT JOIN (
+    SELECT 'device' AS entity_kind, device AS entity,
+        ${revisionOf('revision', "time < toDateTime64({at:UInt32}, 3, 'UTC')")},
+        ${revisionOf('current')}
+    FROM config_commits FINAL
+    GROUP BY device
+) AS revisions USING (entity_kind, entity)
 WHERE ${condition.sql}
 ORDER BY entity_kind DESC, entity`,
-    params: { ...condition.params, at, soak: soakSeconds, configChange: 'config_change' satisfies DeviceEventKind },
+    params: { ...condition.params, at, soak: soakSeconds, configChange: 'config_change' satisfies DeviceEventKind, configCommit: CONFIG_COMMIT },
     decoder: stateDecoder,
   };
 }

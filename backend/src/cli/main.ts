@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { BACKEND_VERSION } from '../version.js';
 import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/api-types.js';
+import { describeConfigDiffs } from '../checkpoints/explain.js';
 import type { QueryResult } from '../store/store.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { renderTable } from './table.js';
@@ -98,7 +99,10 @@ program
     if (wantsJson()) return print(JSON.stringify(checkpoint));
     if (!checkpoint.time) return print(`scope ${checkpoint.scope}: no checkpoint (never healthy and unchanged for ${checkpoint.stableWindows} windows in range)`);
     print(`scope ${checkpoint.scope}: checkpoint ${clock(checkpoint.time)} (healthy and unchanged for ${checkpoint.stableWindows} × ${checkpoint.windowSeconds} s before it)`);
-    print(renderTable(['kind', 'entity', 'state'], checkpoint.state.map((s) => [s.entityKind, s.entity, s.entityKind === 'device' ? `config of ${clock(s.config?.time ?? null)}` : s.versions.join(', ')])));
+    const deviceState = (config: Checkpoint['state'][number]['config']) =>
+      config?.revision ? `config ${config.revision.commit.slice(0, 8)} of ${clock(config.revision.time)} by ${config.revision.author}` : `config of ${clock(config?.time ?? null)}`;
+    print(renderTable(['kind', 'entity', 'state'], checkpoint.state.map((s) => [s.entityKind, s.entity, s.entityKind === 'device' ? deviceState(s.config) : s.versions.join(', ')])));
+    for (const diff of describeConfigDiffs(checkpoint)) print(`\n${diff}`);
   });
 
 program

@@ -3,6 +3,7 @@ import type { SchemaOptions } from './layout.js';
 import {
   changeEventsTable,
   checkpointsTable,
+  configCommitsTable,
   deduplicationWindows,
   entityWindowsTable,
   incidentsTable,
@@ -26,6 +27,7 @@ import {
 } from './table-ddl.js';
 import {
   changesView,
+  changesWithConfigCommitsView,
   deviceConfigChangesView,
   entityWindowsLogsView,
   entityWindowsTracesView,
@@ -113,6 +115,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 8,
     name: 'learned_devices: device address and name pairs learned from stored syslog and traps',
     statements: (o) => learnedDevicesTable(o),
+  },
+  {
+    version: 9,
+    name: 'config_commits: device config revisions from a config repository; the changes view lists them',
+    statements: (o) => [...configCommitsTable(o), changesWithConfigCommitsView(o)],
   },
 ];
 

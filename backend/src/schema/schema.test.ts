@@ -44,7 +44,7 @@ describe('schema script', function () {
     const statements = statementsOf(schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' }));
     for (const statement of statements) {
       await store.query({ sql: 'SELECT formatQuery({statement:String})', params: { statement } });
-      if (!statement.startsWith('INSERT')) expect(statement).to.match(/^\S+ (TABLE|MATERIALIZED VIEW|VIEW) (IF NOT EXISTS )?telemetry\.\w+ ON CLUSTER rollpoint /);
+      if (!statement.startsWith('INSERT')) expect(statement).to.match(/^\S+( OR REPLACE)? (TABLE|MATERIALIZED VIEW|VIEW) (IF NOT EXISTS )?telemetry\.\w+ ON CLUSTER rollpoint /);
     }
     const engines = statements.flatMap((s) => [...s.matchAll(/ENGINE = (\w+)/g)].map((m) => m[1]!));
     expect(new Set(engines)).to.deep.equal(new Set(['ReplicatedMergeTree', 'ReplicatedAggregatingMergeTree', 'ReplicatedReplacingMergeTree', 'Distributed']));

@@ -515,3 +515,27 @@ ORDER BY (address, name)`,
     },
     options,
   );
+
+/**
+ * Device config revisions read from a config repository (Oxidized, RANCID): one row per commit
+ * that changed a device's file, with the file's blob at that commit. Several backends reading the
+ * same repository store the same rows: ReplacingMergeTree keeps one, read it with FINAL. No TTL:
+ * the revision to restore may be months old.
+ */
+export const configCommitsTable = (options: SchemaOptions): string[] =>
+  createTable(
+    {
+      name: 'config_commits', engine: 'ReplacingMergeTree',
+      columns: `
+    time DateTime64(3, 'UTC'),
+    device String,
+    path String,
+    commit String,
+    blob String,
+    author String,
+    message String`,
+      layout: `
+ORDER BY (device, commit)`,
+    },
+    options,
+  );

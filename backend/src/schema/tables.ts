@@ -19,6 +19,7 @@ export type TableName =
   | 'checkpoints'
   | 'webhook_deliveries'
   | 'learned_devices'
+  | 'config_commits'
   | 'rollpoint_schema_migrations';
 
 /** The tables whose sizes `rollpoint status` reports. */
@@ -32,3 +33,8 @@ export const SIGNAL_TABLES: readonly TableName[] = [
   'otel_metrics_exponential_histogram',
   'otel_metrics_summary',
 ];
+
+/** The kind of a change that is a commit of a config repository, in the changes view. */
+export const CONFIG_COMMIT = 'config_commit';
+/** The source of those changes. */
+export const SOURCE_CONFIG_REPOSITORY = 'config_repository';

@@ -1,6 +1,7 @@
 import { ATTR_ROLLPOINT_EVENT_KIND, DEVICE_SCOPES, SCOPE_SNMPTRAP, type DeviceEventKind } from '@rollpoint/proto';
 import { sqlString } from '../store/store.js';
 import { createView, onCluster, ref, type SchemaOptions } from './layout.js';
+import { CONFIG_COMMIT, SOURCE_CONFIG_REPOSITORY } from './tables.js';
 import { BASE_WINDOW_SECONDS, LATENCY_SAMPLE_SIZE } from './windows.js';
 
 // The views: how rollpoint's own tables are derived from the signals at insert time (materialized
@@ -127,13 +128,8 @@ export const deviceConfigChangesView = (options: SchemaOptions): string =>
 FROM ${source}
 WHERE ${eventKind} = ${sqlString(configChange)} AND ResourceAttributes['host.name'] != ''`, options);
 
-/** Every change: deploys (a version first seen, with the one before it), config changes, markers. */
-export const changesView = (options: SchemaOptions): string => `
-CREATE VIEW IF NOT EXISTS ${ref('changes', options)}${onCluster(options)} AS
-SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
-FROM ${ref('change_events', options)}
-UNION ALL
-SELECT
+/** Deploys: each version of a service first seen, with the one before it. */
+const deploysSelect = (options: SchemaOptions): string => `SELECT
     toDateTime64(first_seen, 3, 'UTC') AS time,
     'service' AS entity_kind,
     service AS entity,
@@ -150,3 +146,60 @@ FROM (
     FROM (SELECT service, version, min(first_seen) AS first_seen FROM ${ref('service_versions', options)} GROUP BY service, version)
 )`;
 
+/** Every change: deploys (a version first seen, with the one before it), config changes, markers. */
+export const changesView = (options: SchemaOptions): string => `
+CREATE VIEW IF NOT EXISTS ${ref('changes', options)}${onCluster(options)} AS
+SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
+FROM ${ref('change_events', options)}
+UNION ALL
+${deploysSelect(options)}`;
+
+/**
+ * The changes view with the commits of a config repository: each commit that changed a device's
+ * config is a change of kind config_commit (its version the commit, its previous version the
+ * device's commit before). A device's syslog or trap config change within 5 minutes of a commit of
+ * that device (the nearest one) announced it: the two are one change, at the earlier of their
+ * times, by the syslog's user where it names one, its description the commit message and then the
+ * announcing messages. Subqueries, not WITH, which older servers scope to one SELECT of a UNION.
+ */
+export const changesWithConfigCommitsView = (options: SchemaOptions): string => {
+  const distance = 'abs(toUnixTimestamp64Milli(e.time) - toUnixTimestamp64Milli(c.time))';
+  // Each syslog or trap config change of a device that a commit of it recorded, with that commit.
+  const announced = `(
+    SELECT e.time AS time, e.entity AS device, e.author AS author, e.description AS description, c.commit AS commit
+    FROM ${ref('change_events', options)} AS e
+    INNER JOIN ${ref('config_commits', options)} AS c ON c.device = e.entity
+    WHERE e.entity_kind = 'device' AND e.kind = ${sqlString(configChange)} AND ${distance} <= 300000
+    ORDER BY ${distance}, c.commit
+    LIMIT 1 BY e.time, e.entity, e.description
+)`;
+  return `
+CREATE OR REPLACE VIEW ${ref('changes', options)}${onCluster(options)} AS
+SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
+FROM ${ref('change_events', options)}
+WHERE (entity_kind, entity, time, description) NOT IN (SELECT 'device', device, time, description FROM ${announced})
+UNION ALL
+${deploysSelect(options)}
+UNION ALL
+SELECT
+    if(a.commit = '', c.time, least(c.time, a.announced_at)) AS time,
+    'device' AS entity_kind,
+    c.device AS entity,
+    ${sqlString(CONFIG_COMMIT)} AS kind,
+    concat(c.device, ' config ', substring(c.commit, 1, 8), ': ', splitByChar('\\n', c.message)[1]) AS title,
+    if(a.author != '', a.author, c.author) AS author,
+    if(a.commit = '', c.message, concat(c.message, '\\n', a.description)) AS description,
+    ${sqlString(SOURCE_CONFIG_REPOSITORY)} AS source,
+    c.commit AS version,
+    c.previous_commit AS previous_version
+FROM (
+    SELECT time, device, commit, author, message,
+        lagInFrame(commit, 1, '') OVER (PARTITION BY device ORDER BY time, commit ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous_commit
+    FROM ${ref('config_commits', options)} FINAL
+) AS c
+LEFT JOIN (
+    SELECT device, commit, min(time) AS announced_at, argMin(author, time) AS author, arrayStringConcat(groupArray(description), '\\n') AS description
+    FROM ${announced}
+    GROUP BY device, commit
+) AS a ON a.device = c.device AND a.commit = c.commit`;
+};

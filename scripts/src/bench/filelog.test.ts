@@ -29,13 +29,14 @@ describe('bench: the filelog section', function () {
   it('sets rollpoint beside rsyslog, and says so when rsyslog was not there', function () {
     const run = readRun(1_000_000, 10_000, { agent: 5 });
     const stored = readRun(1_000_000, 20_000, { agent: 6, backend: 20 });
-    const result = { lines: 1_000_000, bytes: 150_000_000, load: { average: 3, cores: 2 }, queuedDefault: run, queued: run, stored };
+    const result = { lines: 1_000_000, bytes: 150_000_000, load: { average: 3, cores: 2 }, queued: run, stored };
     const both = filelogSection({ ...result, imfile: readRun(1_000_000, 2000, { rsyslogd: 2 }) });
     expect(both.startsWith(`${FILELOG_HEADING}\n`)).to.equal(true);
+    expect(both).to.contain('| rollpoint agent → disk queue | 100,000 | agent 0.50 s | 200,000 |');
     expect(both).to.contain('| rsyslog 8: imfile → omfile | 500,000 | rsyslogd 0.20 s | 500,000 |');
     // rollpoint's reader: a fifth of rsyslog's rate, 2.5 times its CPU, 0.4 times its lines per CPU-second.
     expect(both).to.contain('| **0.20** | **2.50** | **0.40** |');
-    expect(both).to.contain('| agent 0.60 s + backend 2.00 s | 166,667 |');
+    expect(both).to.contain('| rollpoint agent → backend → ClickHouse | 50,000 | agent 0.60 s + backend 2.00 s | 166,667 |');
     expect(both).to.contain('load average was 3.0 on 2 cores');
     const alone = filelogSection(result);
     expect(alone).to.contain('rsyslogd is not installed here');

@@ -13,7 +13,7 @@ import { median } from './otlp.js';
 
 export const FILELOG_HEADING = "## Log files: the filelog receiver beside rsyslog's imfile";
 export const FILELOG_LINES = 1_000_000;
-/** Runs of the quicker readers (the agent into its queue with the batch of 2,048, and rsyslog), alternated; the medians are reported. */
+/** Rounds of the three readers (the agent into its queue, the agent end to end, rsyslog), alternated; the medians are reported. */
 export const FILELOG_RUNS = 3;
 const WRITE_CHUNK = 50_000;
 const TIMEOUT_MS = 600_000;
@@ -69,11 +69,9 @@ export interface FilelogResult {
   bytes: number;
   /** The 1-minute load average as the section began, and the cores it shares. */
   load: { average: number; cores: number };
-  /** The agent alone with its default pipeline, no backend: until its disk queue holds every line. */
-  queuedDefault: ReadRun;
-  /** The same with the batch processor's batch the size of the receiver's (median of FILELOG_RUNS). */
+  /** The agent alone with its default pipeline, no backend, until its disk queue holds every line (median of FILELOG_RUNS). */
   queued: ReadRun;
-  /** Agent (batch the size of the receiver's) → backend → ClickHouse: until otel_logs holds every line. */
+  /** Agent → backend → ClickHouse with the default pipeline, until otel_logs holds every line (median of FILELOG_RUNS). */
   stored: ReadRun;
   /** rsyslogd's imfile → omfile (median of FILELOG_RUNS); undefined when rsyslogd is not installed. */
   imfile?: ReadRun;
@@ -93,25 +91,15 @@ async function timeRead(source: string, directory: string, pids: Record<string, 
   return readRun(FILELOG_LINES, ms, Object.fromEntries(Object.keys(pids).map((name, i) => [name, cpu[i]!])));
 }
 
-/**
- * The filelog receiver reads 2,048 lines at a time (MAX_BATCH in agent/src/receivers/filelog/receiver.ts)
- * and waits for the pipeline to take each; the batch processor answers once its batch is sent, so at
- * its default size (8,192) every read waits for its timeout. A batch of 2,048 sends each read at once.
- */
-const RECEIVER_BATCH = 2048;
-
-/** The agent's filelog receiver on `directory`, from the beginning of each file; `batch` its batch processor's settings. */
-const filelogAgent = (directory: string, backendGrpcPort: number, batch: AgentOptions['batch'] = {}): AgentOptions => ({
+/** The agent's filelog receiver on `directory`, from the beginning of each file, in its default pipeline (resource, batch, the disk queue). */
+const filelogAgent = (directory: string, backendGrpcPort: number): AgentOptions => ({
   backendGrpcPort,
-  batch,
   filelog: { include: [join(directory, '*.log')], start_at: 'beginning' },
-  // Room for the whole file in the queue while no backend takes it.
-  exporter: { sending_queue: { max_size_mib: 4096 } },
 });
 
-async function measureQueued(source: string, folder: string, batch: AgentOptions['batch']): Promise<ReadRun> {
+async function measureQueued(source: string, folder: string): Promise<ReadRun> {
   const directory = tempFolderIn(folder);
-  const agent = await startAgentProcess(filelogAgent(directory, await freePort(), batch));
+  const agent = await startAgentProcess(filelogAgent(directory, await freePort()));
   try {
     const queued = async () => metricValue(await agent.metrics(), 'rollpoint_agent_exporter_queued_records_total{exporter="otlp",signal="logs"}') >= FILELOG_LINES;
     return await timeRead(source, directory, { agent: agent.child.pid! }, queued);
@@ -123,7 +111,7 @@ async function measureQueued(source: string, folder: string, batch: AgentOptions
 async function measureStored(source: string, folder: string): Promise<ReadRun> {
   const directory = tempFolderIn(folder);
   const backend = await startBackendProcess({ ttlDays: 0 });
-  const agent = await startAgentProcess(filelogAgent(directory, backend.grpcPort, { send_batch_size: RECEIVER_BATCH }));
+  const agent = await startAgentProcess(filelogAgent(directory, backend.grpcPort));
   try {
     // The backend's own counter: a count() query ten times a second would add to the backend's CPU.
     const stored = async () => metricValue(await backend.metrics(), 'rollpoint_backend_inserted_rows_total{table="otel_logs"}') >= FILELOG_LINES;
@@ -153,25 +141,24 @@ export async function measureFilelog(say: (line: string) => void): Promise<Filel
   try {
     const source = join(folder, 'lines.log');
     const bytes = writeLogFile(source, FILELOG_LINES);
-    say(`filelog: ${FILELOG_LINES.toLocaleString('en')} lines (${(bytes / 2 ** 20).toFixed(0)} MiB) written; the agent alone, into its disk queue …`);
-    const queuedDefault = await measureQueued(source, folder, {});
-    say(`filelog, agent → disk queue, default pipeline: ${JSON.stringify(queuedDefault)}`);
+    say(`filelog: ${FILELOG_LINES.toLocaleString('en')} lines (${(bytes / 2 ** 20).toFixed(0)} MiB) written; ${FILELOG_RUNS} rounds of the agent into its queue, end to end, and rsyslog …`);
+    const withRsyslog = rsyslogAvailable();
+    if (!withRsyslog) say("filelog: rsyslogd is not installed (apt-get install rsyslog): rsyslog's imfile skipped");
     const queuedRuns: ReadRun[] = [];
+    const storedRuns: ReadRun[] = [];
     const imfileRuns: ReadRun[] = [];
-    if (!rsyslogAvailable()) say("filelog: rsyslogd is not installed (apt-get install rsyslog): rsyslog's imfile skipped");
-    // Alternated, so that a spell of load elsewhere on the machine falls on both readers alike.
+    // Alternated, so that a spell of load elsewhere on the machine falls on every reader alike.
     for (let run = 0; run < FILELOG_RUNS; run++) {
-      queuedRuns.push(await measureQueued(source, folder, { send_batch_size: RECEIVER_BATCH }));
-      say(`filelog, agent → disk queue, batch of ${RECEIVER_BATCH}: ${JSON.stringify(queuedRuns.at(-1))}`);
-      if (!rsyslogAvailable()) continue;
+      queuedRuns.push(await measureQueued(source, folder));
+      say(`filelog, agent → disk queue: ${JSON.stringify(queuedRuns.at(-1))}`);
+      storedRuns.push(await measureStored(source, folder));
+      say(`filelog, agent → backend → store: ${JSON.stringify(storedRuns.at(-1))}`);
+      if (!withRsyslog) continue;
       imfileRuns.push(await measureImfile(source, bytes, folder));
       say(`filelog, rsyslog imfile → omfile: ${JSON.stringify(imfileRuns.at(-1))}`);
     }
-    const queued = medianRun(queuedRuns);
     const imfile = imfileRuns.length > 0 ? medianRun(imfileRuns) : undefined;
-    const stored = await measureStored(source, folder);
-    say(`filelog, agent → backend → store: ${JSON.stringify(stored)}`);
-    return { lines: FILELOG_LINES, bytes, load, queuedDefault, queued, stored, ...(imfile ? { imfile } : {}) };
+    return { lines: FILELOG_LINES, bytes, load, queued: medianRun(queuedRuns), stored: medianRun(storedRuns), ...(imfile ? { imfile } : {}) };
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
@@ -184,43 +171,43 @@ const cpuText = (run: ReadRun): string => Object.entries(run.cpuPer100k).map(([n
 const perReaderCpuSecond = (run: ReadRun): number => 100_000 / (run.cpuPer100k.agent ?? run.cpuPer100k.rsyslogd ?? Infinity);
 const row = (name: string, run: ReadRun): string => `| ${name} | ${number(run.linesPerSecond)} | ${cpuText(run)} | ${number(perReaderCpuSecond(run))} |`;
 
-// What a CPU profile of the agent showed (node --cpu-prof, 500,000 of these lines, the batch of
-// 2,048, no backend, on the same loaded 2-core machine, 2026-12-01); agent/src/receivers/filelog is
-// another change's, so this says where the time goes rather than changing it.
-const FILELOG_FINDINGS = `Where the agent's time goes (a CPU profile, \`node --cpu-prof\`, of the agent reading 500,000 of
-these lines into its disk queue with the batch of ${number(RECEIVER_BATCH)}, no backend):
+// What CPU profiles of the agent showed (node --cpu-prof on the agent process reading these 1,000,000
+// lines into its disk queue with the default pipeline, no backend, twice, on the same loaded 2-core
+// machine, 2026-12-01; the samples from the link until the queue held every line). agent/src/** is
+// other changes', so this says where the time goes rather than changing it.
+const FILELOG_FINDINGS = `Where the agent's time goes (two CPU profiles, \`node --cpu-prof\` on the agent process, of it reading
+this file into its disk queue with the default pipeline, no backend; self time of the main thread
+while it read, by module of our code, the two profiles' figures):
 
-- **With the default pipeline the receiver waits, it does not work.** It reads ${number(RECEIVER_BATCH)} lines at a
-  time and waits until the pipeline has taken them before it reads on; the batch processor answers
-  only once its batch is sent, and one read (${number(RECEIVER_BATCH)}) never fills its default 8,192, so every read
-  waits out the 200 ms timeout: at most ${number(RECEIVER_BATCH / 0.2)} lines/s, the agent idle nearly all the while.
-  Setting \`send_batch_size\` to ${number(RECEIVER_BATCH)} (the second row) removes the wait; in the receiver, reading
-  as many lines as a batch takes, or keeping a few batches in flight, would do it for every
-  configuration.
-- **With the batch of ${number(RECEIVER_BATCH)}, the agent's main thread is still idle about 70 % of the read.** One
-  batch at a time goes through stat, read, split, resource, batch, encode, the queue's write (and
-  fdatasync) and the offset file's write and rename, each file operation a round trip through
-  libuv's thread pool; on a loaded machine each waits for a core. The queue's durability \`batch\`
-  (no fsync) read at the same rate, so it is the serial chain, not the fsync. Reading the next
-  chunk while the last batch is queued would overlap them.
-- **The busy time** (0.27 s of main-thread CPU per 100,000 lines in the profile): protobuf encoding of the
-  log records about 28 %, saving the file's offset after every batch (\`writeFileSync\` +
-  \`renameSync\` of the offsets file, on the main thread) about 21 %, garbage collection 12 %,
-  splitting lines 8 %, the disk queue's append 8 %, and the bench's own reads of /metrics (ten a
-  second) about 10 %. The offset is saved after every batch because it may move only past lines
-  already in the queue (no line lost or repeated across a kill -9); larger batches per read would
-  pay for it less often.`;
+- **The main thread is busy about 80 % of the read** (1.7–2.7 µs a line) and waits the rest: the
+  receiver keeps one batch of 16,384 lines in flight (its position file has one pending advance), so
+  it reads on only once the disk queue has written and fdatasynced the last one. The process's CPU
+  is about a quarter more than the main thread's: GC helpers and libuv's file threads.
+- **Encoding the OTLP request, 33 %** (proto/src/logs-encoder.ts): of it, writing each body string
+  back into UTF-8 bytes (\`writeString\`) 11–13 %, sizing the records first about 6 %.
+- **Garbage collection, 18–20 %**: each line becomes a JavaScript string and an OTLP record of about
+  ten objects, left for the collector once the batch is encoded.
+- **Splitting the bytes into lines, 12–15 %** (record-splitter.ts \`splitRecords\`, \`textOf\`): a
+  subarray and a \`TextDecoder.decode\` for every line.
+- **The disk queue's append, 8–9 %**, most of it the record's CRC-32 (\`encodeRecord\`); building the
+  records (to-otlp.ts) 5 %; the position file's two writes and renames a batch (position-file.ts)
+  3 %; counting a request's records (proto/src/signals.ts) 3 %; the bench's /metrics reads 1–3 %.
+- **Beside rsyslog** (the table's last row): imfile keeps each line's bytes as read and writes them
+  out; the agent decodes each line into a string, builds an OTLP record, encodes it back into bytes,
+  checksums them and fsyncs each batch, on one JavaScript thread that also waits for the fsync. What
+  is left to gain is in those per-line copies and objects (about half the busy time, with the
+  collector) and in that wait; no batch waits out the batch processor's timeout any more, since the
+  receiver sends 16,384 lines a batch. End to end the backend's insert into ClickHouse is the limit
+  (its CPU per line in the table, beside the agent's; see the write path above).`;
 
-export function filelogSection({ lines, bytes, load, queuedDefault, queued, stored, imfile }: FilelogResult): string {
-  const batch = `batch of ${number(RECEIVER_BATCH)}`;
+export function filelogSection({ lines, bytes, load, queued, stored, imfile }: FilelogResult): string {
   const rows = [
-    row('rollpoint agent → disk queue, default pipeline', queuedDefault),
-    row(`rollpoint agent → disk queue, ${batch}`, queued),
-    row(`rollpoint agent → backend → ClickHouse, ${batch}`, stored),
+    row('rollpoint agent → disk queue', queued),
+    row('rollpoint agent → backend → ClickHouse', stored),
     ...(imfile
       ? [
           row('rsyslog 8: imfile → omfile', imfile),
-          `| **agent → disk queue (${batch}) / rsyslog** | **${(queued.linesPerSecond / imfile.linesPerSecond).toFixed(2)}** | **${(total(queued) / total(imfile)).toFixed(2)}** | **${(perReaderCpuSecond(queued) / perReaderCpuSecond(imfile)).toFixed(2)}** |`,
+          `| **agent → disk queue / rsyslog** | **${(queued.linesPerSecond / imfile.linesPerSecond).toFixed(2)}** | **${(total(queued) / total(imfile)).toFixed(2)}** | **${(perReaderCpuSecond(queued) / perReaderCpuSecond(imfile)).toFixed(2)}** |`,
         ]
       : []),
   ];
@@ -236,17 +223,16 @@ then hard-linked into the folder each reader watches once that reader is up: a c
 appears, as after a rotation, already in the page cache, and each reader takes it from its
 beginning. The clock runs from the link until the reader has taken every line; CPU is the user +
 system time of the reader's process (and of the backend, end to end) over the same span, from /proc.
+The three readers run ${FILELOG_RUNS} times each, alternated, so that load elsewhere on the machine falls on
+all alike; each row is the median of its runs.
 ${imfile ? '' : '\nrsyslogd is not installed here (apt-get install rsyslog), so only rollpoint was measured.\n'}
-- **rollpoint agent, into its disk queue**: the filelog receiver (\`start_at: beginning\`, its
-  default 200 ms poll), the logs pipeline (resource, batch, the OTLP exporter's disk queue with its
-  default fsync durability) and no backend; done when the exporter's
+- **rollpoint agent, into its disk queue**: what a user runs with no backend up — the filelog
+  receiver (\`start_at: beginning\`, its default 200 ms poll) in the default logs pipeline
+  (resource, batch with its default \`send_batch_size\` 8,192 and 200 ms timeout, the OTLP exporter's
+  disk queue with its default fsync durability and size); done when the exporter's
   \`rollpoint_agent_exporter_queued_records_total\` in the agent's /metrics counts every line: each
-  line is an OTLP log record on disk. Once with the default pipeline, and ${FILELOG_RUNS} times with the batch
-  processor's \`send_batch_size\` at ${number(RECEIVER_BATCH)}, the receiver's own batch (below), alternated with
-  rsyslog's runs; those two rows are medians. With the default pipeline the agent's fixed work
-  (retrying the absent backend, answering the bench's /metrics reads) is spread over ten times as
-  long a read, hence its higher CPU per line.
-- **end to end**: the latter agent with a backend, done when the backend's
+  line is an OTLP log record on disk.
+- **end to end**: the same agent with a backend (embedded chDB), done when the backend's
   \`rollpoint_backend_inserted_rows_total\` counts every line in \`otel_logs\`.
 - **rsyslog's imfile** (inotify, \`freshStartTail="off"\`, one line a message) **into omfile**, each
   line written as read (\`%rawmsg%\`), flushed at the end of each batch of 1,024, no fsync; done when

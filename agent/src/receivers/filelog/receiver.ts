@@ -153,7 +153,7 @@ export class FilelogReceiver implements Component {
       }
       const length = Math.min(size - file.offset, readSize);
       if (length === 0) return;
-      const bytes = Buffer.alloc(length);
+      const bytes = Buffer.allocUnsafe(length);
       const { bytesRead } = await handle.read(bytes, 0, length, file.offset);
       const toEnd = file.offset + bytesRead === size;
       // What is left is a whole record once the file stopped growing (for one poll interval) or is gone.
