@@ -1,18 +1,21 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { TestConfigRepository } from '@rollpoint/backend/testing/config-repository';
 import { expect } from 'chai';
 import { CLI_MAIN } from '../testing/paths.js';
-import { startAgentProcess, startBackendProcess, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
+import { startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
 import { sendTcp } from '../testing/syslog.js';
 
 // Suspects ranked by evidence through the real backend process, from spans the OpenTelemetry SDK
 // sends over OTLP/gRPC: each service (and version, and host) its own TracerProvider with its own
 // resource, a callee's span a child of its caller's through the SDK's context. In each scenario a
-// healthy deploy nearer the incident's start than the culprit must not lead.
+// healthy deploy nearer the incident's start than the culprit must not lead. The switches' configs
+// are in a git repository the backend reads, as Oxidized keeps them.
 
 const run = promisify(execFile);
 const MINUTE = 60_000;
@@ -33,7 +36,7 @@ interface Suspect {
 interface Detail {
   start: string;
   firstBad: { entity: string; rules: string[] };
-  checkpoint: { time: string; state: Array<{ entity: string; versions: string[] }> };
+  checkpoint: { time: string; state: Array<{ entity: string; versions: string[]; config?: { revision?: { commit: string } } }> };
   suspects: Suspect[];
 }
 
@@ -41,6 +44,9 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
   this.timeout(180000);
   let backend: BackendProcess;
   let agent: AgentProcess;
+  // The switches' configs, as Oxidized keeps them.
+  const configs = tempFolder('configs');
+  const commits: Record<string, string> = {};
   const providers: TracerProvider[] = [];
   /** A tracer of `service` at `version` on `host`: a TracerProvider of its own, exporting to the backend. */
   const tracerOf = (service: string, version: string, host = `${service}-host`): Tracer => {
@@ -71,6 +77,13 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
   };
 
   before(async function () {
+    const repo = await TestConfigRepository.create(configs);
+    const config = (vlan: number) => `hostname switch\n!\ninterface Gi0/1\n switchport access vlan ${vlan}\n!\n`;
+    commits.sw1 = await repo.commit({ timeMs: at(0), author: 'oxidized', message: 'update e2e-topo-sw-1', files: { 'e2e-topo-sw-1': config(10) } });
+    commits.sw2 = await repo.commit({ timeMs: at(0, 10), author: 'oxidized', message: 'update e2e-topo-sw-2', files: { 'e2e-topo-sw-2': config(20) } });
+    // Fetched 10 s after each switch's syslog told of its change: one change each.
+    commits.sw1Broken = await repo.commit({ timeMs: at(15, 20), author: 'oxidized', message: 'update e2e-topo-sw-1', files: { 'e2e-topo-sw-1': config(99) } });
+    await repo.commit({ timeMs: at(15, 50), author: 'oxidized', message: 'update e2e-topo-sw-2', files: { 'e2e-topo-sw-2': config(21) } });
     backend = await startBackendProcess({
       extra: {
         checkpoints: {
@@ -82,6 +95,7 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
           },
           topology: { 'e2e-topo-sw-1': ['e2e-topo-web-1', 'e2e-topo-web-2'], 'e2e-topo-sw-2': ['e2e-topo-web-3'] },
         },
+        config_repository: { path: configs, poll_interval: '1s' },
       },
     });
     // The switches' syslog comes through an agent.
@@ -128,7 +142,8 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     }
 
     await Promise.all(providers.map((p) => p.forceFlush()));
-    await waitUntil(async () => Number((await backend.sql("SELECT count() AS n FROM changes WHERE entity LIKE 'e2e-topo-sw-%'"))[0]!.n) === 2, 'the config changes to be stored');
+    await waitUntil(async () => Number((await backend.sql("SELECT count() AS n FROM change_events WHERE entity LIKE 'e2e-topo-sw-%'"))[0]!.n) === 2, 'the syslog config changes to be stored');
+    await waitUntil(async () => Number((await backend.sql("SELECT count() AS n FROM config_commits WHERE device LIKE 'e2e-topo-sw-%'"))[0]!.n) === 4, 'the config revisions to be read');
     const expected = 25 * (60 * 2 + 60 + 60 * 2 + 60 + 4 * 30 + 60 + 3 * 30 + 60);
     await waitUntil(async () => Number((await backend.sql("SELECT count() AS n FROM otel_traces WHERE ServiceName LIKE 'e2e-%'"))[0]!.n) >= expected, 'the spans to be stored', 60000);
   });
@@ -137,6 +152,7 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     await Promise.all(providers.map((p) => p.shutdown()));
     await agent?.stop();
     await backend?.stop();
+    rmSync(configs, { recursive: true, force: true });
   });
 
   const detailOf = async (scope: string): Promise<Detail> => {
@@ -181,12 +197,16 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     expect(detail.suspects[0]!.evidenceLines).to.include("1.1.0 ran on 1 of e2e-canary-web's 4 hosts (e2e-canary-web-4): restore 1.0.0 there");
   });
 
-  it('a switch’s config change breaks the services on the hosts behind it (topology from the configuration): the switch’s change is the first suspect', async function () {
+  it('a switch’s config change breaks the services on the hosts behind it (topology from the configuration): the switch’s change is the first suspect, the checkpoint names its revision to restore', async function () {
     const detail = await detailOf('topology');
     expect(detail.start).to.equal(iso(at(16)));
     expect(detail.firstBad.entity).to.equal('e2e-topo-shop');
     expect(detail.checkpoint.time).to.equal(iso(at(15)));
-    expect(detail.suspects.map((s) => `${s.kind} ${s.entity}`)).to.deep.equal(['config_change e2e-topo-sw-1', 'config_change e2e-topo-sw-2', 'deploy e2e-topo-batch']);
+    // Each switch's syslog change and the commit fetched after it are one change.
+    expect(detail.suspects.map((s) => `${s.kind} ${s.entity}`)).to.deep.equal(['config_commit e2e-topo-sw-1', 'config_commit e2e-topo-sw-2', 'deploy e2e-topo-batch']);
+    expect(detail.suspects[0]).to.include({ version: commits.sw1Broken });
+    // The checkpoint names the revision to restore, from the repository.
+    expect(detail.checkpoint.state.find((s) => s.entity === 'e2e-topo-sw-1')?.config?.revision?.commit).to.equal(commits.sw1);
     expect(detail.suspects[0]!.evidenceLines.slice(0, 2)).to.deep.equal([
       'e2e-topo-sw-1 is in front of e2e-topo-web-1, e2e-topo-web-2, where e2e-topo-shop runs',
       "of e2e-topo-shop's 120 failing or slow spans in the incident, 100 % ran through e2e-topo-sw-1 (or a host behind it) after the change; of its spans through it, 41 % failed or were slow; of its other spans, 0.0 %",
