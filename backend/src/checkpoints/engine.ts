@@ -159,7 +159,10 @@ export class CheckpointEngine {
     const until = Math.min(Date.parse(incident.end) / 1000, start + EVIDENCE_WINDOWS * this.windowSeconds);
     const spansFrom = Math.max(from - this.config.stable_windows * this.windowSeconds, start - SPAN_WINDOWS_BEFORE * this.windowSeconds);
     const ranked = await queryDecoded(this.store, evidenceQuery(this.scope(scope), changes, { ...options, until, spansFrom, topology: this.config.topology }));
-    return ranked.map(({ index, score, facts }) => ({ ...changes[index]!, score, evidenceLines: suspectEvidence(changes[index]!, facts, incident), hosts: facts.versionHosts }));
+    return ranked.map(({ index, score, facts }) => {
+      const change = changes[index]!;
+      return { ...change, score, evidenceLines: suspectEvidence(change, facts, incident), hosts: facts.versionHosts };
+    });
   }
 
   /** An incident with its checkpoint and suspects. */
