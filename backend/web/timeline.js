@@ -11,6 +11,7 @@
  * @typedef {import('../src/checkpoints/api-types.js').Lane} Lane
  * @typedef {Lane['windows'][number]} LaneWindow
  * @typedef {import('../src/checkpoints/api-types.js').ResolvedIncident} ResolvedIncident
+ * @typedef {import('../src/checkpoints/api-types.js').Suspect} Suspect
  * @typedef {import('../src/checkpoints/api-types.js').IncidentDetail & { story: string }} IncidentStory
  * @typedef {import('../src/checkpoints/api-types.js').WindowDetail} WindowDetail
  * @typedef {{ scope: string; scopes: string[]; from: string; to: string; windowSeconds: number; completeUntil: string;
@@ -212,10 +213,14 @@ function drawIncidents(u, timeline, overlay, top) {
  * @param {Change[]} changes
  */
 function drawChanges(u, timeline, overlay, changes) {
-  const suspects = new Set(timeline.incidents.flatMap((i) => i.suspects.map(changeKey)));
+  /** @type {Map<string, { suspect: Suspect; rank: number }>} */
+  const suspects = new Map();
+  for (const incident of timeline.incidents) incident.suspects.forEach((suspect, i) => suspects.set(changeKey(suspect), { suspect, rank: i + 1 }));
   for (const change of changes) {
-    const suspect = suspects.has(changeKey(change));
-    overlay.append(place(u, el('div', { class: `change-marker${suspect ? ' suspect' : ''}`, title: `${suspect ? 'SUSPECT · ' : ''}${changeText(change)}`, dataset: { time: change.time, entity: change.entity, kind: change.kind } }), seconds(change.time)));
+    const ranked = suspects.get(changeKey(change));
+    // A suspect's tooltip: its rank, score and the evidence behind them, a line each.
+    const title = ranked ? [`SUSPECT #${ranked.rank} · score ${ranked.suspect.score} · ${changeText(change)}`, ...ranked.suspect.evidenceLines.map((line) => `· ${line}`)].join('\n') : changeText(change);
+    overlay.append(place(u, el('div', { class: `change-marker${ranked ? ' suspect' : ''}`, title, dataset: { time: change.time, entity: change.entity, kind: change.kind } }), seconds(change.time)));
   }
 }
 
@@ -381,7 +386,7 @@ async function showIncident(id) {
   /** @type {IncidentStory} */
   const incident = await api(`/api/v1/incidents/${encodeURIComponent(id)}`);
   const suspects = incident.suspects.map((s) =>
-    el('li', { class: 'suspect' }, changeText(s), s.evidence.length > 0 ? el('div', { class: 'hint' }, `its entity was bad in ${s.evidence.length} window(s) from ${clock(s.evidence[0].window)}`) : undefined),
+    el('li', { class: 'suspect' }, `${changeText(s)} · score ${s.score}`, ...s.evidenceLines.map((line) => el('div', { class: 'hint' }, line))),
   );
   details.replaceChildren(
     el('h2', {}, `Incident ${incident.id}`),

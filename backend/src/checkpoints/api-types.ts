@@ -71,6 +71,16 @@ export interface Change {
   onFirstBad: boolean;
 }
 
+/** A change since the checkpoint, with the evidence against it. */
+export interface Suspect extends Change {
+  /** Higher is stronger evidence; suspects come best first (README, "How it decides"). */
+  score: number;
+  /** The evidence behind the score, in words: "of b's 60 failing or slow spans in the incident, 100 % ran through a 9.1.0". */
+  evidenceLines: string[];
+  /** A deploy: the hosts its version ran on (a canary's few). */
+  hosts: string[];
+}
+
 export interface Evidence {
   entityKind: string;
   entity: string;
@@ -98,12 +108,13 @@ export interface Incident {
 /** An incident with its checkpoint and suspects. */
 export interface ResolvedIncident extends Incident {
   checkpoint: Checkpoint;
-  suspects: Change[];
+  /** Ranked by evidence, best first. */
+  suspects: Suspect[];
 }
 
 export interface IncidentDetail extends ResolvedIncident {
   /** Ranked; each with the windows in which its own entity went bad, and the rules that fired. */
-  suspects: Array<Change & { evidence: Array<{ window: string; rules: string[] }> }>;
+  suspects: Array<Suspect & { evidence: Array<{ window: string; rules: string[] }> }>;
   /** Per window of the incident (and one on each side), the entities that went bad and why. */
   evidence: Array<{ window: string; bad: Evidence[] }>;
 }

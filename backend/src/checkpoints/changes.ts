@@ -37,7 +37,7 @@ export function markerRow(marker: Marker, nowMs: number = Date.now()): Row {
   };
 }
 
-/** A row of changesQuery or suspectsQuery, which share their columns. */
+/** A row of changesQuery or suspectsQuery (suspects.ts), which share these columns. */
 export const changeDecoder: RowDecoder<Change> = {
   time: isoFromMs('time_ms'),
   source: text('source'),

@@ -159,6 +159,11 @@ export const checkpointsConfigSchema = z
     /** Named sets of entities; `default` (everything) is always there. */
     scopes: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), scopeSchema).default({}),
     rules: z.array(ruleSchema).min(1).default(DEFAULT_RULES),
+    /**
+     * Which hosts sit behind each device (a switch, a router, a firewall), by name or pattern: a
+     * device's change is then near the services on those hosts, and on their requests' path.
+     */
+    topology: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
     /** How often the recent range is recomputed into the incidents and checkpoints tables. */
     recompute_interval: durationMs.default(10000),
     /** How far back each recompute reaches. */

@@ -1,17 +1,24 @@
 import { queryDecoded } from '../store/row-decoder.js';
 import type { Store } from '../store/store.js';
-import type { Change, Checkpoint, Completeness, ConfigRevision, EntityState, Evidence, Incident, IncidentDetail, Lane, ResolvedIncident, WindowDetail } from './api-types.js';
+import type { Change, Checkpoint, Completeness, ConfigRevision, EntityState, Evidence, Incident, IncidentDetail, Lane, ResolvedIncident, Suspect, WindowDetail } from './api-types.js';
 import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
 import { changesQuery, markerRow, type Marker } from './changes.js';
 import { badVerdictsQuery } from './health.js';
-import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery, suspectsQuery } from './queries.js';
+import { suspectEvidence } from './explain.js';
+import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery } from './queries.js';
 import { resolveScopes } from './scopes.js';
+import { evidenceQuery, suspectsQuery } from './suspects.js';
 import { lanesQuery, slowestSpansQuery, topErrorsQuery } from './timeline.js';
 import { WindowHealthCache } from './window-health-cache.js';
 
 // Runs the checkpoint SQL and shapes its answers; every judgement is made by ClickHouse.
 
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
+
+/** The suspects' evidence looks at the incident's first windows: what started it, at a bounded cost. */
+const EVIDENCE_WINDOWS = 10;
+/** And at the spans of at most this many windows before it: the state the changes replaced. */
+const SPAN_WINDOWS_BEFORE = 60;
 
 export class UnknownScopeError extends Error {}
 
@@ -142,13 +149,20 @@ export class CheckpointEngine {
     return { ...(await this.checkpoint(scope, completeness.completeUntilSeconds)), completeness };
   }
 
-  async suspects(scope: string, incident: Incident, checkpoint: Checkpoint): Promise<Change[]> {
+  /** The changes since the checkpoint, ranked by the evidence against them (SQL), with that evidence in words. */
+  async suspects(scope: string, incident: Incident, checkpoint: Checkpoint): Promise<Suspect[]> {
     const start = Date.parse(incident.start) / 1000;
     const from = checkpoint.time ? Date.parse(checkpoint.time) / 1000 : start - this.config.recompute_range / 1000;
-    return queryDecoded(
-      this.store,
-      suspectsQuery(this.scope(scope), { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity }),
-    );
+    const options = { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity };
+    const changes = await queryDecoded(this.store, suspectsQuery(this.scope(scope), options));
+    if (changes.length === 0) return [];
+    const until = Math.min(Date.parse(incident.end) / 1000, start + EVIDENCE_WINDOWS * this.windowSeconds);
+    const spansFrom = Math.max(from - this.config.stable_windows * this.windowSeconds, start - SPAN_WINDOWS_BEFORE * this.windowSeconds);
+    const ranked = await queryDecoded(this.store, evidenceQuery(this.scope(scope), changes, { ...options, until, spansFrom, topology: this.config.topology }));
+    return ranked.map(({ index, score, facts }) => {
+      const change = changes[index]!;
+      return { ...change, score, evidenceLines: suspectEvidence(change, facts, incident), hosts: facts.versionHosts };
+    });
   }
 
   /** An incident with its checkpoint and suspects. */

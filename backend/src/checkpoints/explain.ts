@@ -1,5 +1,6 @@
 import type { DeviceEventKind } from '@rollpoint/proto';
-import type { Change, Checkpoint, EntityState, Evidence, ResolvedIncident } from './api-types.js';
+import type { Change, Checkpoint, EntityState, Evidence, Incident, ResolvedIncident, Suspect } from './api-types.js';
+import type { SuspectFacts } from './suspects.js';
 
 // The readable story of an incident, for `rollpoint explain` and the API: presentation only; every
 // fact in it was computed by the checkpoint SQL.
@@ -57,6 +58,53 @@ export function describeChange(change: Change): string {
   return `${change.title} (${change.entity}) at ${time(change.time)}${by}`;
 }
 
+const count = (n: number): string => n.toLocaleString('en-US');
+const windows = (n: number): string => `${n} window${n === 1 ? '' : 's'}`;
+
+/** "10 s", "4 min": how far apart two moments are. */
+function span(seconds: number): string {
+  const s = Math.round(Math.abs(seconds));
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
+}
+
+/** The evidence against a suspect in words, one line per kind, as README's "How it decides" ranks them. */
+export function suspectEvidence(change: Change, facts: SuspectFacts, incident: Incident): string[] {
+  const first = incident.firstBad.entity;
+  const lines: string[] = [];
+  if (change.onFirstBad) lines.push(`on ${first}, which went bad first`);
+  else if (facts.callsIntoFirst > 0) lines.push(`${change.entity} calls ${first}, which went bad first (${count(facts.callsIntoFirst)} calls)`);
+  else if (facts.callsFromFirst > 0) lines.push(`${first}, which went bad first, calls ${change.entity} (${count(facts.callsFromFirst)} calls)`);
+  else if (facts.frontedHosts.length > 0) lines.push(`${change.entity} is in front of ${facts.frontedHosts.join(', ')}, where ${first} runs`);
+  const through = change.kind === 'deploy' ? `${change.entity} ${change.version}` : `${change.entity}${change.entityKind === 'device' ? ' (or a host behind it)' : ''} after the change`;
+  if (facts.failing > 0 && facts.failingThrough > 0) {
+    const others = facts.spansWithout > 0 ? `of its other spans, ${percent(facts.badWithout / facts.spansWithout)}` : 'it had no other spans';
+    lines.push(
+      `of ${first}'s ${count(facts.failing)} failing or slow spans in the incident, ${percent(facts.failingThrough / facts.failing)} ran through ${through}; ` +
+        `of its spans through it, ${percent(facts.badThrough / facts.spansThrough)} failed or were slow; ${others}`,
+    );
+  } else if (facts.failing > 0 && (facts.spansThrough > 0 || change.entityKind === 'service')) {
+    // A device's name is on no span (unless it is also a host): silence there is no evidence.
+    lines.push(`none of ${first}'s ${count(facts.failing)} failing or slow spans in the incident ran through ${through}`);
+  }
+  if (change.kind === 'deploy' && facts.versionHosts.length > 0 && facts.versionHosts.length < facts.serviceHosts) {
+    const hosts = facts.versionHosts.join(', ');
+    lines.push(`${change.version} ran on ${facts.versionHosts.length} of ${change.entity}'s ${facts.serviceHosts} hosts (${hosts})${change.previousVersion ? `: restore ${change.previousVersion} there` : ''}`);
+  }
+  if (facts.windowsAfter > 0) {
+    lines.push(
+      facts.badAfter > 0
+        ? `${change.entity} was unhealthy in ${facts.badAfter} of its ${windows(facts.windowsAfter)} after the change`
+        : `${change.entity} stayed healthy in its ${windows(facts.windowsAfter)} after the change`,
+    );
+  }
+  const lead = (Date.parse(incident.start) - Date.parse(change.time)) / 1000;
+  lines.push(`made ${span(lead)} ${lead >= 0 ? 'before' : 'after'} the incident started`);
+  return lines;
+}
+
+/** A suspect with its score and evidence, on one line. */
+export const describeSuspect = (suspect: Suspect): string => `${describeChange(suspect)} — score ${suspect.score}: ${suspect.evidenceLines.join('; ')}`;
+
 export function explain(incident: ResolvedIncident): string {
   const first = incident.firstBad;
   const lines = [`${first.entity} went unhealthy at ${time(incident.start)} (${reason(first)}); ${incident.status === 'open' ? 'still open' : `resolved at ${time(incident.end)}`}.`];
@@ -66,5 +114,7 @@ export function explain(incident: ResolvedIncident): string {
       : `No checkpoint: the scope was not healthy and unchanged for ${incident.checkpoint.stableWindows} windows in the range looked at.`,
   );
   lines.push(incident.suspects.length > 0 ? `Suspects since then: ${incident.suspects.map(describeChange).join('; ')}.` : 'No changes recorded since then.');
-  return [lines.join(' '), ...describeConfigDiffs(incident.checkpoint)].join('\n\n');
+  // The evidence, a suspect a line; then the config diffs to restore.
+  const story = [lines.join(' '), ...incident.suspects.map((suspect, i) => `  ${i + 1}. ${describeSuspect(suspect)}`)].join('\n');
+  return [story, ...describeConfigDiffs(incident.checkpoint)].join('\n\n');
 }

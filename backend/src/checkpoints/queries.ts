@@ -2,15 +2,14 @@ import type { DeviceEventKind } from '@rollpoint/proto';
 import { CONFIG_COMMIT } from '../schema/tables.js';
 import { decodeRow, type DecodedQuery, type FieldReader, flag, isoFromMs, isoFromSeconds, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
 import type { NamedRow } from '../store/store.js';
-import type { Change, ConfigRevision, DeviceConfigState, EntityState, Incident, Source } from './api-types.js';
-import { changeDecoder } from './changes.js';
+import type { ConfigRevision, DeviceConfigState, EntityState, Incident, Source } from './api-types.js';
 import type { Scope } from './config.js';
 import { evidenceDecoder, storedHealth } from './health.js';
 import { scopeCondition } from './scopes.js';
 
 // The scope-level questions, each one SQL statement over the stored verdicts (window_health): incidents
 // (gaps-and-islands over unhealthy windows), the checkpoint before a moment, the state at a
-// checkpoint, the suspects between a checkpoint and an incident, and completeness.
+// checkpoint, and completeness. The suspects and their evidence are in suspects.ts.
 
 interface ScopeRange {
   scope: Scope | undefined;
@@ -222,27 +221,6 @@ WHERE ${condition.sql}
 ORDER BY entity_kind DESC, entity`,
     params: { ...condition.params, at, soak: soakSeconds, configChange: 'config_change' satisfies DeviceEventKind, configCommit: CONFIG_COMMIT },
     decoder: stateDecoder,
-  };
-}
-
-/**
- * The changes in the scope from the checkpoint to the incident's start plus one window of grace,
- * ranked: those on the entity that went bad first, then the nearest to the start.
- */
-export function suspectsQuery(scope: Scope | undefined, options: { checkpoint: number; start: number; windowSeconds: number; firstKind: string; firstEntity: string }): DecodedQuery<Change> {
-  const condition = scopeCondition(scope);
-  return {
-    sql: `
-SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version,
-    -- A host (its metrics, its applications' host.name) and a device (its syslog) of one name are one machine.
-    (entity = {first_entity:String} AND (entity_kind = {first_kind:String} OR (entity_kind IN ('host', 'device') AND {first_kind:String} IN ('host', 'device')))) AS on_first_bad
-FROM changes
-WHERE ${condition.sql}
-  AND time >= toDateTime64({checkpoint:UInt32}, 3, 'UTC')
-  AND time < toDateTime64({start:UInt32} + {window:UInt32}, 3, 'UTC')
-ORDER BY on_first_bad DESC, abs(toUnixTimestamp64Milli(time) - {start:UInt32} * 1000) ASC, entity`,
-    params: { ...condition.params, checkpoint: options.checkpoint, start: options.start, window: options.windowSeconds, first_kind: options.firstKind, first_entity: options.firstEntity },
-    decoder: changeDecoder,
   };
 }
 

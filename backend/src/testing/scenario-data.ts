@@ -9,6 +9,7 @@ import {
   type Metric,
   type Span,
 } from '@rollpoint/proto';
+import { createHash } from 'node:crypto';
 import Long from 'long';
 import { storeExport } from '../ingest/store-export.js';
 import type { Store } from '../store/store.js';
@@ -48,42 +49,67 @@ export const steadyTraffic = (service: string, version: string, from: number, to
   ...extra,
 });
 
-/** Spans of one service over a time range, evenly spread; every n-th is an error as errorRate says. */
-export function trafficRequest(traffic: Traffic): ExportTraceServiceRequest {
+/** What one service does for each request of a Traffic it serves (a callee): its version, host, errors and latency. */
+export type Served = Pick<Traffic, 'service' | 'version' | 'host' | 'errorRate' | 'latencyMs'>;
+
+const resourceOf = (served: Served) => ({ attributes: [text('service.name', served.service), text('service.version', served.version), text('host.name', served.host)] });
+
+/**
+ * Spans of one service over a time range, evenly spread; every n-th is an error as errorRate says.
+ * With `callee`, each of them calls that service once: a child span in the callee, in the same
+ * trace, whose errors and latency are the callee's (the caller's span lasts as long as both).
+ */
+export function trafficRequest(traffic: Traffic, callee?: Served): ExportTraceServiceRequest {
   const spans: Span[] = [];
+  const calls: Span[] = [];
   const step = 60000 / traffic.spansPerMinute;
-  let errors = 0;
+  // Trace ids differ between services, versions and hosts sending at the same moments.
+  const salt = createHash('sha256').update(`${traffic.service}\n${traffic.version}\n${traffic.host}`).digest().readUInt32BE(0);
+  const errors = { own: 0, callee: 0 };
+  // Errors spread evenly: the running count follows rate × spans so far.
+  const fails = (key: keyof typeof errors, n: number, rate: number): boolean => {
+    if (Math.floor((n + 1) * rate) <= errors[key]) return false;
+    errors[key]++;
+    return true;
+  };
   let n = 0;
   for (let t = traffic.from; t < traffic.to; t += step, n++) {
-    // Errors spread evenly: the running count follows rate × spans so far.
-    const error = Math.floor((n + 1) * traffic.errorRate(t)) > errors;
-    if (error) errors++;
     const id = Buffer.alloc(16);
     id.writeDoubleBE(t, 0);
+    id.writeUInt32BE(salt, 8);
     id.writeUInt32BE(n + 1, 12); // never an all-zero span id, which OTLP forbids
-    spans.push({
-      traceId: id,
-      spanId: id.subarray(8),
-      name: 'POST /checkout',
-      kind: 2,
-      startTimeUnixNano: nanos(t),
-      endTimeUnixNano: nanos(t + traffic.latencyMs(t)),
-      status: { code: error ? 2 : 1 },
-    });
+    const spanId = id.subarray(8);
+    let latencyMs = traffic.latencyMs(t);
+    if (callee) {
+      const calleeMs = callee.latencyMs(t);
+      const callId = Buffer.from(spanId);
+      callId[0]! ^= 0xff;
+      const status = { code: fails('callee', n, callee.errorRate(t)) ? 2 : 1 };
+      calls.push({ traceId: id, spanId: callId, parentSpanId: spanId, name: 'GET /stock', kind: 2, startTimeUnixNano: nanos(t + 1), endTimeUnixNano: nanos(t + 1 + calleeMs), status });
+      latencyMs += calleeMs;
+    }
+    spans.push({ traceId: id, spanId, name: 'POST /checkout', kind: 2, startTimeUnixNano: nanos(t), endTimeUnixNano: nanos(t + latencyMs), status: { code: fails('own', n, traffic.errorRate(t)) ? 2 : 1 } });
   }
   return {
-    resourceSpans: [
-      {
-        resource: { attributes: [text('service.name', traffic.service), text('service.version', traffic.version), text('host.name', traffic.host)] },
-        scopeSpans: [{ spans }],
-      },
-    ],
+    resourceSpans: [{ resource: resourceOf(traffic), scopeSpans: [{ spans }] }, ...(callee ? [{ resource: resourceOf(callee), scopeSpans: [{ spans: calls }] }] : [])],
   };
 }
 
-/** One syslog message or trap from a device, as the agent's receivers shape it. */
-export function deviceEventRequest(device: string, timeMs: number, body: string, eventKind: DeviceEventKind | undefined, scope: string = SCOPE_SYSLOG, user?: string): ExportLogsServiceRequest {
-  const attributes = [...(eventKind ? [text(ATTR_ROLLPOINT_EVENT_KIND, eventKind)] : []), ...(user ? [text('user.name', user)] : [])];
+/** One syslog message or trap from a device (from `peerAddress`, when given), as the agent's receivers shape it. */
+export function deviceEventRequest(
+  device: string,
+  timeMs: number,
+  body: string,
+  eventKind: DeviceEventKind | undefined,
+  scope: string = SCOPE_SYSLOG,
+  user?: string,
+  peerAddress?: string,
+): ExportLogsServiceRequest {
+  const attributes = [
+    ...(eventKind ? [text(ATTR_ROLLPOINT_EVENT_KIND, eventKind)] : []),
+    ...(user ? [text('user.name', user)] : []),
+    ...(peerAddress ? [text('network.peer.address', peerAddress)] : []),
+  ];
   return {
     resourceLogs: [
       {
@@ -106,8 +132,8 @@ export function appLogsRequest(service: string, host: string, records: ReadonlyA
   };
 }
 
-export async function storeTraffic(store: Store, traffic: Traffic): Promise<void> {
-  await storeExport(store, { signal: 'traces', request: trafficRequest(traffic) });
+export async function storeTraffic(store: Store, traffic: Traffic, callee?: Served): Promise<void> {
+  await storeExport(store, { signal: 'traces', request: trafficRequest(traffic, callee) });
 }
 
 export async function storeDeviceEvent(store: Store, ...args: Parameters<typeof deviceEventRequest>): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedIncident } from '../checkpoints/api-types.js';
-import { describeChange, describeState, explain, reason } from '../checkpoints/explain.js';
+import { describeState, describeSuspect, explain, reason } from '../checkpoints/explain.js';
 
 // An incident notification in Alertmanager's webhook format (version 4), so receivers written for
 // Alertmanager work unchanged: one group per incident, holding one alert. Our facts travel as
@@ -61,7 +61,8 @@ function annotations(incident: ResolvedIncident, event: IncidentEvent): Record<s
     story,
     checkpoint: incident.checkpoint.time ?? '',
     restore: describeState(incident.checkpoint),
-    suspects: incident.suspects.map(describeChange).join('\n'),
+    // Best first, each with its score and evidence.
+    suspects: incident.suspects.map(describeSuspect).join('\n'),
     ...(event === 'resolved' ? { resolved_at: incident.end } : {}),
   };
 }

@@ -132,6 +132,8 @@ describe('webhooks (Alertmanager format, real receivers on loopback)', function 
     expect(opened!.commonAnnotations).not.to.have.property('checkpoint');
     expect(checkpoint!.commonAnnotations).to.include({ event: 'checkpoint', checkpoint: iso(at(30)), restore: 'shop-cart 1.0.0' });
     expect(checkpoint!.commonAnnotations.suspects).to.include('shop-cart 1.0.0 → 1.1.0');
+    // With its score and evidence.
+    expect(checkpoint!.commonAnnotations.suspects).to.match(/shop-cart 1\.0\.0 → 1\.1\.0 at [\d:]+ — score [\d.]+: on shop-cart, which went bad first; /);
     expect(checkpoint!.commonAnnotations.story).to.include('still open');
     expect(resolved).to.deep.include({ status: 'resolved' });
     expect(resolved!.alerts[0]).to.deep.include({ status: 'resolved', endsAt: iso(at(35)), fingerprint: opened!.alerts[0]!.fingerprint });

@@ -76,6 +76,8 @@ describe('checkpoints through the API and the CLI', function () {
     expect(story).to.include(`Last checkpoint ${iso(at(20)).slice(11, 19)}: shop-cart 2.0.0`);
     // Changes on the entity that went bad first, nearest first; then the others.
     expect(story).to.include(`Suspects since then: feature flag new-basket on (shop-cart) at ${iso(at(20, 45)).slice(11, 19)} by ana; shop-cart 2.0.0 → 2.1.0 at ${iso(at(20, 5)).slice(11, 19)}; shop-edge config change at ${iso(at(20, 30)).slice(11, 19)} by admin.`);
+    // Then each suspect's score and evidence: the deploy's failing requests all ran through 2.1.0.
+    expect(story).to.match(/\n {2}2\. shop-cart 2\.0\.0 → 2\.1\.0 at [\d:]+ — score [\d.]+: on shop-cart, which went bad first; of shop-cart's [\d,]+ failing or slow spans in the incident, 100 % ran through shop-cart 2\.1\.0;/);
     // Without an id: the scope's latest incident, the only one here.
     expect(await cli('explain', '--scope', 'shop')).to.equal(story);
   });

@@ -105,6 +105,8 @@ describe('the timeline page (headless Chromium)', function () {
     // The tooltip says what changed and by whom.
     expect(suspects.find((s) => s.time === iso(scenario.at(25, 45)))!.title).to.include('feature flag new-basket on (shop-cart) · by ana');
     expect(suspects.find((s) => s.time === iso(scenario.at(25, 5)))!.title).to.include('shop-cart 2.0.0 → 2.1.0');
+    // And why it is suspected: its rank, its score and the evidence, a line each.
+    expect(suspects.find((s) => s.time === iso(scenario.at(25, 5)))!.title).to.match(/^SUSPECT #2 · score [\d.]+ · /).and.include('\n· on shop-cart, which went bad first\n');
     // The link flap is a device event on the router's lane, in the middle of its window.
     const flap = page.locator('.lane[data-entity="shop-edge"] .device-marker[title*="link_down"]');
     expect(await flap.getAttribute('title')).to.equal(`${iso(scenario.at(27)).slice(11, 19)} UTC: 1 × link_down, 1 × link_up`);
