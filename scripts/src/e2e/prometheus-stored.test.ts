@@ -31,7 +31,11 @@ describe('prometheus stored: a prom-client target scraped through agent and back
       batch: { timeout: '10ms' },
       prometheus: { config: { scrape_configs: [{ job_name: 'shop', scrape_interval: '1s', static_configs: [{ targets: [instance] }] }] } },
     });
-    await waitUntil(async () => (await backend.sql("SELECT count() AS n FROM otel_metrics_summary WHERE MetricName = 'basket_items'"))[0]!.n !== '0', 'a scrape stored', 30000, agent);
+    // Each metric type has its own table, and the backend inserts each table's rows on its own: a
+    // scrape is stored once every table has its part.
+    const stored = (table: string, metric: string) => `(SELECT count() FROM ${table} WHERE MetricName = '${metric}') > 0`;
+    const scrapeStored = [stored('otel_metrics_sum', 'orders_total'), stored('otel_metrics_gauge', 'stock_level'), stored('otel_metrics_gauge', 'up'), stored('otel_metrics_histogram', 'checkout_seconds'), stored('otel_metrics_summary', 'basket_items')].join(' AND ');
+    await waitUntil(async () => (await backend.sql(`SELECT ${scrapeStored} AS stored`))[0]!.stored === 1, 'a scrape stored in every table', 30000, agent);
   });
 
   after(async function () {
