@@ -158,12 +158,14 @@ relays AS (
     WHERE device.sender IN (SELECT entity FROM given WHERE entity_kind = 'device') AND relayed.sender != device.sender
     GROUP BY relay
 ),
--- And a host whose spans name a device in one of DEVICE_SPAN_ATTRIBUTES sits behind it.
+-- And a host whose spans name a device in one of DEVICE_SPAN_ATTRIBUTES sits behind it (hasAny on
+-- the attributes' values, which their bloom filter index answers, skips the spans that name none).
 span_named AS (
     SELECT named.1 AS named_device, groupUniqArray((ResourceAttributes['host.name'], named.2)) AS named_host_attributes
     FROM otel_traces
     ARRAY JOIN arrayFilter(a -> a.1 != '', arrayMap(k -> (SpanAttributes[k], k), {device_span_attributes:Array(String)})) AS named
-    WHERE named.1 IN (SELECT entity FROM given WHERE entity_kind = 'device') AND ResourceAttributes['host.name'] != ''
+    WHERE hasAny(mapValues(SpanAttributes), {changed_devices:Array(String)}) AND has({changed_devices:Array(String)}, named.1)
+      AND ResourceAttributes['host.name'] != ''
       AND Timestamp >= toDateTime64({spans_from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32}, 9, 'UTC')
     GROUP BY named_device
 ),
@@ -279,6 +281,7 @@ SETTINGS join_use_nulls = 0`,
       first_entity: options.firstEntity,
       syslog_scope: SCOPE_SYSLOG,
       device_span_attributes: DEVICE_SPAN_ATTRIBUTES,
+      changed_devices: [...new Set(changes.filter((c) => c.entityKind === 'device').map((c) => c.entity))],
       slow_factor: SLOW_FACTOR,
       path_weight: PATH_WEIGHT,
       near_weight: NEAR_WEIGHT,
