@@ -9,9 +9,9 @@ import { patternToRegex, scopeCondition } from './scopes.js';
 
 // The suspects of an incident ranked by evidence, in two SQL statements: the changes since the
 // checkpoint, then what the spans and the verdicts say about each — whether it is on the first-bad
-// entity, next to it in the call graph or in front of its hosts (topology, syslog relays, spans naming it), whether
-// the first-bad entity's failing requests ran through it, and whether its own entity went bad after
-// it — with its score, best first. Time since the change breaks ties. The second statement runs only
+// entity, next to it in the call graph or in front of its hosts (topology, syslog relays, spans
+// naming it), whether the first-bad entity's failing requests ran through it, and whether its own
+// entity went bad after it — with its score, best first. Time since the change breaks ties. The second statement runs only
 // when there are changes, and takes them as parameters: the changes view is read once.
 
 /** What ClickHouse found for one suspect; the numbers behind its score and evidence lines. */
