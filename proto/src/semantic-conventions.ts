@@ -17,6 +17,8 @@ export const ATTR_ROLLPOINT_SYSLOG_FORMAT = 'rollpoint.syslog.format';
 export const ATTR_ROLLPOINT_TRUNCATED = 'rollpoint.truncated';
 /** The message's bytes, when they were not valid UTF-8. */
 export const ATTR_ROLLPOINT_RAW = 'rollpoint.raw';
+/** On a span: the network device (switch, router, load balancer) in front of the host that served it, by its name as a device. */
+export const ATTR_ROLLPOINT_DEVICE = 'rollpoint.device';
 
 /**
  * What a syslog message or an SNMP trap says happened to a piece of gear (ATTR_ROLLPOINT_EVENT_KIND),

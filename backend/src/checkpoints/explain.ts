@@ -67,6 +67,13 @@ function span(seconds: number): string {
   return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
+/** " (named by their spans' server.address)": which of a device's hosts its spans placed behind it, and by which attributes. */
+function namedBySpans({ frontedHosts, spanNamedHosts, namingAttributes }: SuspectFacts): string {
+  if (spanNamedHosts.length === 0) return '';
+  const whose = spanNamedHosts.length === frontedHosts.length ? '' : `${spanNamedHosts.join(', ')} `;
+  return ` (${whose}named by ${spanNamedHosts.length === 1 ? 'its' : 'their'} spans' ${namingAttributes.join(' and ')})`;
+}
+
 /** The evidence against a suspect in words, one line per kind, as README's "How it decides" ranks them. */
 export function suspectEvidence(change: Change, facts: SuspectFacts, incident: Incident): string[] {
   const first = incident.firstBad.entity;
@@ -74,7 +81,7 @@ export function suspectEvidence(change: Change, facts: SuspectFacts, incident: I
   if (change.onFirstBad) lines.push(`on ${first}, which went bad first`);
   else if (facts.callsIntoFirst > 0) lines.push(`${change.entity} calls ${first}, which went bad first (${count(facts.callsIntoFirst)} calls)`);
   else if (facts.callsFromFirst > 0) lines.push(`${first}, which went bad first, calls ${change.entity} (${count(facts.callsFromFirst)} calls)`);
-  else if (facts.frontedHosts.length > 0) lines.push(`${change.entity} is in front of ${facts.frontedHosts.join(', ')}, where ${first} runs`);
+  else if (facts.frontedHosts.length > 0) lines.push(`${change.entity} is in front of ${facts.frontedHosts.join(', ')}, where ${first} runs${namedBySpans(facts)}`);
   const through = change.kind === 'deploy' ? `${change.entity} ${change.version}` : `${change.entity}${change.entityKind === 'device' ? ' (or a host behind it)' : ''} after the change`;
   if (facts.failing > 0 && facts.failingThrough > 0) {
     const others = facts.spansWithout > 0 ? `of its other spans, ${percent(facts.badWithout / facts.spansWithout)}` : 'it had no other spans';

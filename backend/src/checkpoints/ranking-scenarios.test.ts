@@ -1,3 +1,5 @@
+import { ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
+import { ATTR_ROLLPOINT_DEVICE } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { steadyTraffic, storeDeviceEvent, storeTraffic, type Served } from '../testing/scenario-data.js';
 import { useTempStore } from '../testing/temp-store.js';
@@ -26,6 +28,7 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     canary: { services: ['canary-*'], hosts: [], devices: [] },
     topology: { services: ['topo-*'], hosts: [], devices: ['topo-sw-*'] },
     relay: { services: ['relay-*'], hosts: [], devices: ['relay-gw-*'] },
+    spans: { services: ['span-*'], hosts: [], devices: ['span-lb-*'] },
   };
   const topology = { 'topo-sw-1': ['topo-web-1', 'topo-web-2'], 'topo-sw-2': ['topo-web-3'] };
 
@@ -88,6 +91,20 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     await syslog('relay-gw-1', 60 + 10 / 60, '%SYS-5-CONFIG_I: Configured from console by admin on vty0', '10.0.0.1', 'config_change');
     await storeTraffic(store, steadyTraffic('relay-batch', '1.0.0', at(0), at(60, 50)));
     await storeTraffic(store, steadyTraffic('relay-batch', '1.1.0', at(60, 50), at(70)));
+
+    // No topology, no relays: span-shop's spans on span-web-1 and -2 were reached through load
+    // balancer span-lb-1 (their server.address), those on span-web-3 are tagged with span-lb-2
+    // (rollpoint.device). span-lb-1's config changes at +60:10 and from +61 half the requests on the
+    // hosts behind it fail; span-lb-2's config changes at +60:40, span-batch deploys at +60:50.
+    for (const host of ['span-web-1', 'span-web-2', 'span-web-3']) {
+      const behindLb1 = host !== 'span-web-3';
+      const spanAttributes: Record<string, string> = behindLb1 ? { [ATTR_SERVER_ADDRESS]: 'span-lb-1' } : { [ATTR_ROLLPOINT_DEVICE]: 'span-lb-2' };
+      await storeTraffic(store, steadyTraffic('span-shop', '2.0.0', at(0), at(70), { host, spanAttributes, errorRate: (t) => (behindLb1 && t >= at(61) ? 0.5 : 0.004) }));
+    }
+    await storeDeviceEvent(store, 'span-lb-1', at(60, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
+    await storeDeviceEvent(store, 'span-lb-2', at(60, 40), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
+    await storeTraffic(store, steadyTraffic('span-batch', '1.0.0', at(0), at(60, 50)));
+    await storeTraffic(store, steadyTraffic('span-batch', '1.1.0', at(60, 50), at(70)));
   });
 
   const detailOf = async (scope: string): Promise<IncidentDetail> => {
@@ -161,5 +178,18 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     expect(detail.suspects.map((s) => s.entity)).to.deep.equal(['relay-gw-1', 'relay-batch']);
     expect(detail.suspects[0]!.evidenceLines[0]).to.equal('relay-gw-1 is in front of relay-web-1, where relay-shop runs');
     expect(detail.suspects[0]!.evidenceLines[1]).to.match(/^of relay-shop's [\d,]+ failing or slow spans in the incident, 100 % ran through relay-gw-1 \(or a host behind it\) after the change;/);
+  });
+
+  it('a device named by the spans’ server.address sits in front of the hosts that served them (what the data shows): its config change leads', async function () {
+    const detail = await detailOf('spans');
+    expect(detail).to.include({ start: iso(at(61)) });
+    expect(detail.firstBad.entity).to.equal('span-shop');
+    expect(detail.suspects.map((s) => s.entity)).to.deep.equal(['span-lb-1', 'span-lb-2', 'span-batch']);
+    const [lb1, lb2] = detail.suspects;
+    expect(lb1!.evidenceLines[0]).to.equal("span-lb-1 is in front of span-web-1, span-web-2, where span-shop runs (named by their spans' server.address)");
+    expect(lb1!.evidenceLines[1]).to.match(/^of span-shop's [\d,]+ failing or slow spans in the incident, 100 % ran through span-lb-1 \(or a host behind it\) after the change;/);
+    // The other balancer is in front of a host of the service too, but the requests through it did not fail.
+    expect(lb2!.evidenceLines[0]).to.equal("span-lb-2 is in front of span-web-3, where span-shop runs (named by its spans' rollpoint.device)");
+    expect(lb2!.score).to.be.below(lb1!.score - 3);
   });
 });

@@ -1,4 +1,5 @@
-import { SCOPE_SYSLOG } from '@rollpoint/proto';
+import { ATTR_SERVER_ADDRESS, SEMATTRS_NET_PEER_NAME } from '@opentelemetry/semantic-conventions';
+import { ATTR_ROLLPOINT_DEVICE, SCOPE_SYSLOG } from '@rollpoint/proto';
 import { decodeRow, type DecodedQuery, number, type RowDecoder, strings } from '../store/row-decoder.js';
 import type { Change } from './api-types.js';
 import { changeDecoder } from './changes.js';
@@ -8,9 +9,9 @@ import { patternToRegex, scopeCondition } from './scopes.js';
 
 // The suspects of an incident ranked by evidence, in two SQL statements: the changes since the
 // checkpoint, then what the spans and the verdicts say about each — whether it is on the first-bad
-// entity, next to it in the call graph or in front of its hosts (topology, syslog relays), whether
-// the first-bad entity's failing requests ran through it, and whether its own entity went bad after
-// it — with its score, best first. Time since the change breaks ties. The second statement runs only
+// entity, next to it in the call graph or in front of its hosts (topology, syslog relays, spans
+// naming it), whether the first-bad entity's failing requests ran through it, and whether its own
+// entity went bad after it — with its score, best first. Time since the change breaks ties. The second statement runs only
 // when there are changes, and takes them as parameters: the changes view is read once.
 
 /** What ClickHouse found for one suspect; the numbers behind its score and evidence lines. */
@@ -25,8 +26,11 @@ export interface SuspectFacts {
   /** The first-bad entity's other spans, and how many of them failed. */
   spansWithout: number;
   badWithout: number;
-  /** A device: the hosts behind it (configured, or relaying their syslog through it) that served the first-bad entity's spans. */
+  /** A device: the hosts behind it (configured, relaying their syslog through it, or whose spans name it) that served the first-bad entity's spans. */
   frontedHosts: string[];
+  /** Of those, the ones whose spans name the device, and the span attributes (DEVICE_SPAN_ATTRIBUTES) that did. */
+  spanNamedHosts: string[];
+  namingAttributes: string[];
   /** Calls from the changed service into the first-bad one, and from the first-bad one into it (edges of the call graph). */
   callsIntoFirst: number;
   callsFromFirst: number;
@@ -69,6 +73,15 @@ const NEAR_WEIGHT = 2;
 const AFTER_WEIGHT = 2;
 /** A span is slow when it takes over this many times the first-bad entity's p95 before the incident. */
 const SLOW_FACTOR = 2;
+/**
+ * Span attributes that name a device on a request's path, which places the host serving the span
+ * behind it. server.address is, on a server span, the name the client reached the service by (a
+ * load balancer or VIP in front of the host), and on a client span the name it called (a proxy in
+ * front of the dependency); net.peer.name is its name before semantic conventions 1.21, which older
+ * instrumentations still send; rollpoint.device is for spans tagged with the switch or router in
+ * front. Only a changed device's own name counts: a host or service name there places nothing.
+ */
+const DEVICE_SPAN_ATTRIBUTES = [ATTR_SERVER_ADDRESS, SEMATTRS_NET_PEER_NAME, ATTR_ROLLPOINT_DEVICE];
 
 const factsDecoder: RowDecoder<SuspectFacts> = {
   failing: number('failing'),
@@ -78,6 +91,8 @@ const factsDecoder: RowDecoder<SuspectFacts> = {
   spansWithout: number('spans_without'),
   badWithout: number('bad_without'),
   frontedHosts: strings('fronted_hosts'),
+  spanNamedHosts: strings('span_named_hosts'),
+  namingAttributes: strings('naming_attributes'),
   callsIntoFirst: number('calls_into_first'),
   callsFromFirst: number('calls_from_first'),
   windowsAfter: number('windows_after'),
@@ -143,9 +158,23 @@ relays AS (
     WHERE device.sender IN (SELECT entity FROM given WHERE entity_kind = 'device') AND relayed.sender != device.sender
     GROUP BY relay
 ),
+-- And a host whose spans name a device in one of DEVICE_SPAN_ATTRIBUTES sits behind it (hasAny on
+-- the attributes' values, which their bloom filter index answers, skips the spans that name none).
+span_named AS (
+    SELECT named.1 AS named_device, groupUniqArray((ResourceAttributes['host.name'], named.2)) AS named_host_attributes
+    FROM otel_traces
+    ARRAY JOIN arrayFilter(a -> a.1 != '', arrayMap(k -> (SpanAttributes[k], k), {device_span_attributes:Array(String)})) AS named
+    WHERE hasAny(mapValues(SpanAttributes), {changed_devices:Array(String)}) AND has({changed_devices:Array(String)}, named.1)
+      AND ResourceAttributes['host.name'] != ''
+      AND Timestamp >= toDateTime64({spans_from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32}, 9, 'UTC')
+    GROUP BY named_device
+),
 changed AS (
-    SELECT g.*, r.relayed_hosts AS relayed_hosts
-    FROM given AS g LEFT JOIN relays AS r ON r.relay = if(g.entity_kind = 'device', g.entity, '')
+    SELECT g.*, s.named_host_attributes AS named_host_attributes,
+        arrayDistinct(arrayConcat(r.relayed_hosts, arrayMap(n -> n.1, s.named_host_attributes))) AS placed_hosts
+    FROM given AS g
+    LEFT JOIN relays AS r ON r.relay = if(g.entity_kind = 'device', g.entity, '')
+    LEFT JOIN span_named AS s ON s.named_device = if(g.entity_kind = 'device', g.entity, '')
 ),
 first_spans AS (
     SELECT TraceId AS trace, toUnixTimestamp64Milli(Timestamp) AS span_ms, Duration AS duration, StatusCode = 'Error' AS error, ResourceAttributes['host.name'] AS host,
@@ -181,7 +210,7 @@ through AS (
     FROM (
         SELECT c.index AS through_index, j.bad AS bad, j.in_incident AS in_incident,
             j.span_ms >= c.time_ms AND arrayExists(
-                s -> s.1 = c.path_kind AND (s.2 = c.entity OR has(c.relayed_hosts, s.2) OR arrayExists(p -> match(s.2, p), c.behind))
+                s -> s.1 = c.path_kind AND (s.2 = c.entity OR has(c.placed_hosts, s.2) OR arrayExists(p -> match(s.2, p), c.behind))
                     AND (c.path_version = '' OR s.3 = c.path_version),
                 j.steps) AS ran
         FROM changed AS c CROSS JOIN judged AS j
@@ -211,7 +240,9 @@ after AS (
     GROUP BY after_index
 )
 SELECT c.index AS change_index, c.on_first_bad AS on_first_bad,
-    arraySort(arrayFilter(h -> has(c.relayed_hosts, h) OR arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans))) AS fronted_hosts,
+    arraySort(arrayFilter(h -> has(c.placed_hosts, h) OR arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans))) AS fronted_hosts,
+    arraySort(arrayDistinct(arrayMap(n -> n.1, arrayFilter(n -> has(fronted_hosts, n.1), c.named_host_attributes)))) AS span_named_hosts,
+    arraySort(arrayDistinct(arrayMap(n -> n.2, arrayFilter(n -> has(fronted_hosts, n.1), c.named_host_attributes)))) AS naming_attributes,
     t.failing AS failing, p.failing_through AS failing_through, p.spans_through AS spans_through, p.bad_through AS bad_through,
     t.spans - p.spans_through AS spans_without, t.bad_spans - p.bad_through AS bad_without,
     n.calls_into_first AS calls_into_first, n.calls_from_first AS calls_from_first, a.windows_after AS windows_after, a.bad_after AS bad_after,
@@ -249,6 +280,8 @@ SETTINGS join_use_nulls = 0`,
       first_kind: options.firstKind,
       first_entity: options.firstEntity,
       syslog_scope: SCOPE_SYSLOG,
+      device_span_attributes: DEVICE_SPAN_ATTRIBUTES,
+      changed_devices: [...new Set(changes.filter((c) => c.entityKind === 'device').map((c) => c.entity))],
       slow_factor: SLOW_FACTOR,
       path_weight: PATH_WEIGHT,
       near_weight: NEAR_WEIGHT,

@@ -34,6 +34,8 @@ export interface Traffic {
   errorRate(t: number): number;
   /** Duration of a span at time t (ms). */
   latencyMs(t: number): number;
+  /** Attributes on each span (e.g. the server.address a request was sent to). */
+  spanAttributes?: Readonly<Record<string, string>>;
 }
 
 /** A healthy service: 120 spans a minute, 0.4 % errors, 40 ms; `extra` changes any of it. */
@@ -72,6 +74,7 @@ export function trafficRequest(traffic: Traffic, callee?: Served): ExportTraceSe
     errors[key]++;
     return true;
   };
+  const attributes = Object.entries(traffic.spanAttributes ?? {}).map(([key, value]) => text(key, value));
   let n = 0;
   for (let t = traffic.from; t < traffic.to; t += step, n++) {
     const id = Buffer.alloc(16);
@@ -88,7 +91,7 @@ export function trafficRequest(traffic: Traffic, callee?: Served): ExportTraceSe
       calls.push({ traceId: id, spanId: callId, parentSpanId: spanId, name: 'GET /stock', kind: 2, startTimeUnixNano: nanos(t + 1), endTimeUnixNano: nanos(t + 1 + calleeMs), status });
       latencyMs += calleeMs;
     }
-    spans.push({ traceId: id, spanId, name: 'POST /checkout', kind: 2, startTimeUnixNano: nanos(t), endTimeUnixNano: nanos(t + latencyMs), status: { code: fails('own', n, traffic.errorRate(t)) ? 2 : 1 } });
+    spans.push({ traceId: id, spanId, name: 'POST /checkout', kind: 2, attributes, startTimeUnixNano: nanos(t), endTimeUnixNano: nanos(t + latencyMs), status: { code: fails('own', n, traffic.errorRate(t)) ? 2 : 1 } });
   }
   return {
     resourceSpans: [{ resource: resourceOf(traffic), scopeSpans: [{ spans }] }, ...(callee ? [{ resource: resourceOf(callee), scopeSpans: [{ spans: calls }] }] : [])],

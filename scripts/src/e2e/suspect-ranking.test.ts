@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { TestConfigRepository } from '@rollpoint/backend/testing/config-repository';
+import { ATTR_ROLLPOINT_DEVICE } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { CLI_MAIN } from '../testing/paths.js';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
@@ -60,9 +61,9 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
   };
 
   /** One request at `t` (Unix ms) served by `front`, calling `callee` when given: its span a child of front's. */
-  const request = (t: number, front: Tracer, options: { fails?: boolean; callee?: Tracer; calleeFails?: boolean; calleeMs?: number } = {}) => {
+  const request = (t: number, front: Tracer, options: { fails?: boolean; callee?: Tracer; calleeFails?: boolean; calleeMs?: number; attributes?: Attributes } = {}) => {
     const calleeMs = options.calleeMs ?? 20;
-    const parent = front.startSpan('GET /order', { kind: SpanKind.SERVER, startTime: t });
+    const parent = front.startSpan('GET /order', { kind: SpanKind.SERVER, startTime: t, attributes: options.attributes });
     if (options.callee) {
       const child = options.callee.startSpan('GET /stock', { kind: SpanKind.SERVER, startTime: t + 1 }, trace.setSpan(context.active(), parent));
       if (options.calleeFails) child.setStatus({ code: SpanStatusCode.ERROR, message: 'out of stock' });
@@ -93,7 +94,7 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
             canary: { services: ['e2e-canary-*'], hosts: [], devices: [] },
             topology: { services: ['e2e-topo-*'], hosts: [], devices: ['e2e-topo-sw-*'] },
           },
-          topology: { 'e2e-topo-sw-1': ['e2e-topo-web-1', 'e2e-topo-web-2'], 'e2e-topo-sw-2': ['e2e-topo-web-3'] },
+          topology: { 'e2e-topo-sw-1': ['e2e-topo-web-1'], 'e2e-topo-sw-2': ['e2e-topo-web-3'] },
         },
         config_repository: { path: configs, poll_interval: '1s' },
       },
@@ -127,13 +128,15 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     const [cbatch40, cbatch41] = [tracerOf('e2e-canary-batch', '4.0.0'), tracerOf('e2e-canary-batch', '4.1.0')];
     every(at(0), END, 60, (t) => request(t, t < at(15, 50) ? cbatch40 : cbatch41));
 
-    // e2e-topo-shop on three hosts: -1 and -2 behind switch e2e-topo-sw-1, -3 behind e2e-topo-sw-2.
+    // e2e-topo-shop on three hosts: -1 and -2 behind switch e2e-topo-sw-1 (-1 configured, -2's spans
+    // tagged with it), -3 behind e2e-topo-sw-2.
     // e2e-topo-sw-1's config changes at +15:10 and the requests on the hosts behind it fail half the
     // time from +16 to +20; e2e-topo-sw-2's config changes at +15:40, e2e-topo-batch deploys at +15:50.
     for (const host of [1, 2, 3].map((i) => `e2e-topo-web-${i}`)) {
       const shop = tracerOf('e2e-topo-shop', '2.0.0', host);
       const behindSw1 = !host.endsWith('-3');
-      every(at(0), END, 30, (t, n) => request(t, shop, { fails: behindSw1 && t >= at(16) && t < at(20) && n % 2 === 0 }));
+      const attributes = host.endsWith('-2') ? { [ATTR_ROLLPOINT_DEVICE]: 'e2e-topo-sw-1' } : undefined;
+      every(at(0), END, 30, (t, n) => request(t, shop, { attributes, fails: behindSw1 && t >= at(16) && t < at(20) && n % 2 === 0 }));
     }
     const [tbatch10, tbatch11] = [tracerOf('e2e-topo-batch', '1.0.0'), tracerOf('e2e-topo-batch', '1.1.0')];
     every(at(0), END, 60, (t) => request(t, t < at(15, 50) ? tbatch10 : tbatch11));
@@ -197,7 +200,7 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     expect(detail.suspects[0]!.evidenceLines).to.include("1.1.0 ran on 1 of e2e-canary-web's 4 hosts (e2e-canary-web-4): restore 1.0.0 there");
   });
 
-  it('a switch’s config change breaks the services on the hosts behind it (topology from the configuration): the switch’s change is the first suspect, the checkpoint names its revision to restore', async function () {
+  it('a switch’s config change breaks the services on the hosts behind it (topology from the configuration and a span attribute): the switch’s change is the first suspect, the checkpoint names its revision to restore', async function () {
     const detail = await detailOf('topology');
     expect(detail.start).to.equal(iso(at(16)));
     expect(detail.firstBad.entity).to.equal('e2e-topo-shop');
@@ -208,7 +211,7 @@ describe('suspects ranked by evidence, from spans the OpenTelemetry SDK sent', f
     // The checkpoint names the revision to restore, from the repository.
     expect(detail.checkpoint.state.find((s) => s.entity === 'e2e-topo-sw-1')?.config?.revision?.commit).to.equal(commits.sw1);
     expect(detail.suspects[0]!.evidenceLines.slice(0, 2)).to.deep.equal([
-      'e2e-topo-sw-1 is in front of e2e-topo-web-1, e2e-topo-web-2, where e2e-topo-shop runs',
+      "e2e-topo-sw-1 is in front of e2e-topo-web-1, e2e-topo-web-2, where e2e-topo-shop runs (e2e-topo-web-2 named by its spans' rollpoint.device)",
       "of e2e-topo-shop's 120 failing or slow spans in the incident, 100 % ran through e2e-topo-sw-1 (or a host behind it) after the change; of its spans through it, 41 % failed or were slow; of its other spans, 0.0 %",
     ]);
   });
