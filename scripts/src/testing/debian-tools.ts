@@ -50,5 +50,5 @@ export function requireTools(test: Mocha.Context, ...tools: DebianTool[]): void 
 export function skippedSummary(): string | undefined {
   if (skipped.size === 0) return undefined;
   const tools = [...skipped.entries()].map(([tool, titles]) => `${tool.name} (${new Set(titles).size} skipped: ${[...new Set(titles)].join('; ')})`);
-  return `skipped, for want of Debian tools not installed here: ${tools.join(', ')}. To run them: apt-get install -y ${[...skipped.keys()].map((t) => t.package).join(' ')}`;
+  return `skipped, for want of Debian tools not installed here: ${tools.join(', ')}. To run them: apt-get install -y ${[...new Set([...skipped.keys()].map((t) => t.package))].join(' ')}`;
 }
