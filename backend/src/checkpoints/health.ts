@@ -302,6 +302,15 @@ FROM (${season ? `SELECT * FROM (${windows}) AS judged_windows LEFT JOIN (${seas
   return { sql, params };
 }
 
+/** Whether window_health holds any verdict of the windows in [from, to): a delete of none is skipped. */
+export function healthStoredQuery(windowSeconds: number, from: number, to: number): DecodedQuery<{ stored: number }> {
+  return {
+    sql: "SELECT count() AS stored FROM (SELECT 1 FROM window_health WHERE window_seconds = {window:UInt32} AND window >= toDateTime({from:UInt32}, 'UTC') AND window < toDateTime({to:UInt32}, 'UTC') LIMIT 1)",
+    params: { window: windowSeconds, from, to },
+    decoder: { stored: number('stored') },
+  };
+}
+
 /** Removes the verdicts of the windows in [from, to), before they are computed again. */
 export function healthDelete(windowSeconds: number, from: number, to: number): Query {
   return {
