@@ -167,9 +167,8 @@ const number = (n: number): string => Math.round(n).toLocaleString('en');
 const inSeconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const optIn = (run: OptInRun): string => `${inSeconds(run.ms)} (${run.incidents} incidents)`;
 
-// Where the time goes, from each statement of a full recompute and of a tick timed by hand (its
-// wall and CPU time) at 10 M rows: what no column above shows.
-const LIMITS_MEASURED = 'by hand on 2026-12-01';
+// Where the time goes, from each statement timed by hand: what no column of the table shows.
+const LIMITS_MEASURED = 'timed by hand on 2026-12-01';
 const LIMITS = `- **Judging the day** is one \`INSERT … SELECT\` into \`window_health\`: about 2.5 s of CPU at 10 M
   (3 M base windows of 10 s rolled up into 504,000 entity windows of 60 s), of which merging the
   base windows' latency digests into each window's p50/p95/p99 is about 1 s, the baselines (a window
@@ -183,11 +182,16 @@ const LIMITS = `- **Judging the day** is one \`INSERT … SELECT\` into \`window
   the changes since it — plus the evidence statement when there are changes (the column above); about
   15 ms of each of the three is the \`changes\` view, whose config-repository joins are planned
   and run even with no repository. With 8 incidents that is about 0.9 s of a full recompute.
-- **The incident search** over the day's stored verdicts (gaps and islands): about 250 ms.
-- **The incremental update** is about 90 ms with no incident in its range: the state at the
-  checkpoint now and the checkpoint search (about 30 ms each), the incidents of the last windows
-  (13 ms), judging the new window, a few lookups; an incident still in its range adds its
-  checkpoint, state and changes (about 110 ms).`;
+- **The incident search** over the day's stored verdicts (gaps and islands): 100 to 250 ms.
+- **The incremental update** is held up by judging its one new window: the same \`INSERT … SELECT\`
+  over that window and the 30 before it (its baselines) for every entity, 140 to 150 ms, of which
+  about 95 ms is ClickHouse analysing the statement (\`EXPLAIN QUERY TREE\` alone takes that long:
+  every rule compiled into one large expression tree) and about 40 ms running it; a judging statement
+  cheaper to analyse is what the update needs next (not done). Then the checkpoint now and the state at it (about 30 ms each), the
+  incidents of the last windows (15 ms) and a few lookups; an incident still in its range adds its
+  checkpoint, state and changes (about 110 ms). A lightweight \`DELETE\` of verdicts passes over
+  the day's whole part even when it deletes nothing (up to 1 s at 10 M): it is skipped where no
+  verdict is stored, as for a window that has just completed.`;
 
 /** The report's section on the checkpoint engine. */
 export function checkpointsSection(checkpointRuns: readonly CheckpointBench[]): string {
@@ -221,8 +225,8 @@ latency and error log ratio over the baseline windows) gathers a baseline for ea
 Beside the last two times, the incidents that configuration finds in the day: each is resolved (checkpoint,
 suspects) and stored, so a rule that fires more also costs more.
 
-What limits the times (each statement timed, and its CPU time from the process, at 10 M rows on
-this machine shared with other work, ${LIMITS_MEASURED}):
+What limits the times (each statement of a full recompute and of a tick, with its wall and CPU
+time, at 10 M rows on this machine shared with other work, ${LIMITS_MEASURED}):
 
 ${LIMITS}`;
 }
