@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
-import { healthDelete, healthInsert, type HealthQueryOptions } from './health.js';
+import { queryDecoded } from '../store/row-decoder.js';
+import { healthDelete, healthInsert, healthStoredQuery, type HealthQueryOptions } from './health.js';
 
 // Which windows' verdicts window_health holds, as far as this process knows: the scope questions
 // read stored verdicts, and each range is judged once rather than on every question.
@@ -33,8 +34,10 @@ export class WindowHealthCache {
         if (to > covered.to) missing.push([covered.to, to]);
       }
       for (const [a, b] of missing) {
-        // Verdicts an earlier run (or a recompute) stored for the range go first.
-        await this.store.command(healthDelete(this.judging.windowSeconds, a, b));
+        // Verdicts an earlier run (or a recompute) stored for the range go first. A window that has
+        // just completed has none, and a lightweight delete costs a pass over the day's part even then.
+        const [{ stored } = { stored: 0 }] = await queryDecoded(this.store, healthStoredQuery(this.judging.windowSeconds, a, b));
+        if (stored > 0) await this.store.command(healthDelete(this.judging.windowSeconds, a, b));
         await this.store.command(healthInsert({ ...this.judging, from: a, to: b }));
       }
       // Only a contiguous range is remembered; a range apart from it replaces it.
