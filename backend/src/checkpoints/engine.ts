@@ -50,7 +50,7 @@ export class CheckpointEngine {
   private commitsStored = false;
 
   /** Where this statement's changes are read: config_commits is asked again until it holds a commit. */
-  private async changesSource(): Promise<string> {
+  private async whereChanges(): Promise<string> {
     if (!this.commitsStored) this.commitsStored = ((await queryDecoded(this.store, storedCommitQuery))[0]?.stored ?? 0) > 0;
     return changesSource(this.commitsStored);
   }
@@ -120,7 +120,7 @@ export class CheckpointEngine {
     const widest = Math.ceil(this.config.recompute_range / this.config.window);
     let time: number | undefined;
     const before = this.align(beforeSeconds);
-    const changes = await this.changesSource();
+    const changes = await this.whereChanges();
     for (let lookbackWindows = this.config.stable_windows + 8; time === undefined; lookbackWindows *= 8) {
       const windows = Math.min(lookbackWindows, widest);
       await this.ensureHealth(before - windows * this.windowSeconds, before);
@@ -162,7 +162,7 @@ export class CheckpointEngine {
   async suspects(scope: string, incident: Incident, checkpoint: Checkpoint): Promise<Suspect[]> {
     const start = Date.parse(incident.start) / 1000;
     const from = checkpoint.time ? Date.parse(checkpoint.time) / 1000 : start - this.config.recompute_range / 1000;
-    const options = { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity, changes: await this.changesSource() };
+    const options = { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity, changes: await this.whereChanges() };
     const changes = await queryDecoded(this.store, suspectsQuery(this.scope(scope), options));
     if (changes.length === 0) return [];
     const until = Math.min(Date.parse(incident.end) / 1000, start + EVIDENCE_WINDOWS * this.windowSeconds);
@@ -202,7 +202,7 @@ export class CheckpointEngine {
 
   /** Changes in a scope, newest first. */
   async changes(scope: string, fromSeconds: number, toSeconds: number, limit: number): Promise<Change[]> {
-    return queryDecoded(this.store, changesQuery(this.scope(scope), await this.changesSource(), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
+    return queryDecoded(this.store, changesQuery(this.scope(scope), await this.whereChanges(), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
   }
 
   async addMarker(marker: Marker): Promise<void> {
