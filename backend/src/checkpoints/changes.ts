@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type DecodedQuery, flag, isoFromMs, type RowDecoder, text } from '../store/row-decoder.js';
+import { changesWithoutCommitsSelect } from '../schema/view-ddl.js';
+import { type DecodedQuery, flag, isoFromMs, number, type RowDecoder, text } from '../store/row-decoder.js';
 import type { Row } from '../store/store.js';
 import type { Change } from './api-types.js';
 import type { Scope } from './config.js';
@@ -52,13 +53,27 @@ export const changeDecoder: RowDecoder<Change> = {
   onFirstBad: flag('on_first_bad'),
 };
 
-/** The changes in a scope and time range (Unix s), newest first; the columns of suspectsQuery. */
-export function changesQuery(scope: Scope | undefined, from: number, to: number, limit: number): DecodedQuery<Change> {
+/** Whether config_commits holds any commit (a config repository is read, or was). */
+export const storedCommitQuery: DecodedQuery<{ stored: number }> = {
+  sql: 'SELECT count() AS stored FROM (SELECT 1 FROM config_commits LIMIT 1)',
+  params: {},
+  decoder: { stored: number('stored') },
+};
+
+/**
+ * What the queries read the changes from: the changes view or, while no config commit is stored,
+ * its rows without the repository's commits. The view's joins with config_commits are planned and
+ * run even when it is empty, about 15 ms of each statement that reads it.
+ */
+export const changesSource = (commitsStored: boolean): string => (commitsStored ? 'changes' : `(${changesWithoutCommitsSelect({ ttlDays: 0 })})`);
+
+/** The changes in a scope and time range (Unix s), newest first, read from `source` (changesSource); the columns of suspectsQuery. */
+export function changesQuery(scope: Scope | undefined, source: string, from: number, to: number, limit: number): DecodedQuery<Change> {
   const condition = scopeCondition(scope);
   return {
     sql: `
 SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version, 0 AS on_first_bad
-FROM changes
+FROM ${source}
 WHERE ${condition.sql} AND time >= toDateTime64({from:UInt32}, 3, 'UTC') AND time < toDateTime64({to:UInt32}, 3, 'UTC')
 ORDER BY time DESC, entity
 LIMIT {limit:UInt32}`,

@@ -2,7 +2,7 @@ import { queryDecoded } from '../store/row-decoder.js';
 import type { Store } from '../store/store.js';
 import type { Change, Checkpoint, Completeness, ConfigRevision, EntityState, Evidence, Incident, IncidentDetail, Lane, ResolvedIncident, Suspect, WindowDetail } from './api-types.js';
 import { DEFAULT_SCOPE, type CheckpointsConfig, type Scope } from './config.js';
-import { changesQuery, markerRow, type Marker } from './changes.js';
+import { changesQuery, changesSource, markerRow, storedCommitQuery, type Marker } from './changes.js';
 import { badVerdictsQuery } from './health.js';
 import { suspectEvidence } from './explain.js';
 import { checkpointQuery, incidentsQuery, sourcesQuery, stateQuery } from './queries.js';
@@ -46,6 +46,14 @@ export class CheckpointEngine {
   }
 
   private readonly atOtherWindows = new Map<number, CheckpointEngine>();
+  /** Whether a config commit was seen stored: once one is, they stay (until their TTL). */
+  private commitsStored = false;
+
+  /** Where this statement's changes are read: config_commits is asked again until it holds a commit. */
+  private async whereChanges(): Promise<string> {
+    if (!this.commitsStored) this.commitsStored = ((await queryDecoded(this.store, storedCommitQuery))[0]?.stored ?? 0) > 0;
+    return changesSource(this.commitsStored);
+  }
 
   /** The same questions judged over windows of `windowMs` (a multiple of the base); this engine when undefined. */
   withWindow(windowMs: number | undefined): CheckpointEngine {
@@ -112,19 +120,20 @@ export class CheckpointEngine {
     const widest = Math.ceil(this.config.recompute_range / this.config.window);
     let time: number | undefined;
     const before = this.align(beforeSeconds);
+    const changes = await this.whereChanges();
     for (let lookbackWindows = this.config.stable_windows + 8; time === undefined; lookbackWindows *= 8) {
       const windows = Math.min(lookbackWindows, widest);
       await this.ensureHealth(before - windows * this.windowSeconds, before);
       const [found] = await queryDecoded(
         this.store,
-        checkpointQuery({ scope: this.scope(scope), windowSeconds: this.windowSeconds, before, stableWindows: this.config.stable_windows, lookbackWindows: windows }),
+        checkpointQuery({ scope: this.scope(scope), windowSeconds: this.windowSeconds, before, stableWindows: this.config.stable_windows, lookbackWindows: windows, changes }),
       );
       time = found?.checkpoint;
       if (windows === widest) break;
     }
     const base = { scope, stableWindows: this.config.stable_windows, windowSeconds: this.windowSeconds };
     if (time === undefined) return { ...base, time: null, state: [] };
-    const state = await queryDecoded(this.store, stateQuery(this.scope(scope), time, this.config.stable_windows * this.windowSeconds));
+    const state = await queryDecoded(this.store, stateQuery(this.scope(scope), changes, time, this.config.stable_windows * this.windowSeconds));
     return { ...base, time: iso(time), state: await this.withConfigDiffs(state) };
   }
 
@@ -153,7 +162,7 @@ export class CheckpointEngine {
   async suspects(scope: string, incident: Incident, checkpoint: Checkpoint): Promise<Suspect[]> {
     const start = Date.parse(incident.start) / 1000;
     const from = checkpoint.time ? Date.parse(checkpoint.time) / 1000 : start - this.config.recompute_range / 1000;
-    const options = { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity };
+    const options = { checkpoint: from, start, windowSeconds: this.windowSeconds, firstKind: incident.firstBad.entityKind, firstEntity: incident.firstBad.entity, changes: await this.whereChanges() };
     const changes = await queryDecoded(this.store, suspectsQuery(this.scope(scope), options));
     if (changes.length === 0) return [];
     const until = Math.min(Date.parse(incident.end) / 1000, start + EVIDENCE_WINDOWS * this.windowSeconds);
@@ -193,7 +202,7 @@ export class CheckpointEngine {
 
   /** Changes in a scope, newest first. */
   async changes(scope: string, fromSeconds: number, toSeconds: number, limit: number): Promise<Change[]> {
-    return queryDecoded(this.store, changesQuery(this.scope(scope), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
+    return queryDecoded(this.store, changesQuery(this.scope(scope), await this.whereChanges(), Math.floor(fromSeconds), Math.ceil(toSeconds), limit));
   }
 
   async addMarker(marker: Marker): Promise<void> {

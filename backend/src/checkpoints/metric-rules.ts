@@ -1,3 +1,4 @@
+import { type DecodedQuery, number } from '../store/row-decoder.js';
 import type { Query } from '../store/store.js';
 import type { Measure, MetricAggregation, Rule } from './config.js';
 
@@ -26,6 +27,15 @@ export function ruleMeasures(rule: Rule): Measure[] {
  * asked ones and their baseline before them.
  */
 export const JUDGED_RANGE = "window_start >= toDateTime({from:UInt32} - {baseline_windows:UInt32} * {window:UInt32}, 'UTC') AND window_start < toDateTime({to:UInt32}, 'UTC')";
+
+/** Whether metric_windows holds any row in JUDGED_RANGE of the windows [from, to) (Unix s). */
+export function metricsStoredQuery(windowSeconds: number, baselineWindows: number, from: number, to: number): DecodedQuery<{ stored: number }> {
+  return {
+    sql: `SELECT count() AS stored FROM (SELECT 1 FROM metric_windows WHERE ${JUDGED_RANGE} LIMIT 1)`,
+    params: { window: windowSeconds, baseline_windows: baselineWindows, from, to },
+    decoder: { stored: number('stored') },
+  };
+}
 
 /** A metric measure's name in verdicts, baselines and stories: `max(system.filesystem.utilization{mode="rw"})`. */
 export function metricLabel(rule: MetricMeasure): string {

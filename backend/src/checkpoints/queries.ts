@@ -87,6 +87,8 @@ export interface CheckpointQueryOptions extends ScopeRange {
   stableWindows: number;
   /** How many windows back to look. */
   lookbackWindows: number;
+  /** Where the changes are read (changesSource). */
+  changes: string;
 }
 
 /**
@@ -104,7 +106,7 @@ WITH health AS (${health.sql}),
 bad AS (SELECT window, 1 AS is_bad FROM health WHERE length(fired) > 0 GROUP BY window),
 changed AS (
     SELECT toStartOfInterval(time, toIntervalSecond({window:UInt32})) AS window, 1 AS has_change
-    FROM changes
+    FROM ${options.changes}
     WHERE ${changeScope.sql} AND time >= toDateTime({from:UInt32}, 'UTC') AND time < toDateTime({to:UInt32}, 'UTC')
     GROUP BY window
 )
@@ -189,7 +191,7 @@ const stateDecoder: RowDecoder<EntityState> = {
  * device's last config change before it (from syslog, traps or its config repository) with, where
  * a config repository is read, its last commit before it (the revision to restore) and its latest.
  */
-export function stateQuery(scope: Scope | undefined, at: number, soakSeconds: number): DecodedQuery<EntityState> {
+export function stateQuery(scope: Scope | undefined, changes: string, at: number, soakSeconds: number): DecodedQuery<EntityState> {
   const condition = scopeCondition(scope);
   return {
     sql: `
@@ -206,7 +208,7 @@ FROM (
     GROUP BY service
     UNION ALL
     SELECT 'device', entity, [], max(time), argMax(description, time)
-    FROM changes
+    FROM ${changes}
     WHERE kind IN ({configChange:String}, {configCommit:String}) AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
     GROUP BY entity
 ) AS state

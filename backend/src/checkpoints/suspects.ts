@@ -56,6 +56,8 @@ export interface SuspectsQueryOptions {
   windowSeconds: number;
   firstKind: string;
   firstEntity: string;
+  /** Where the changes are read (changesSource). */
+  changes: string;
 }
 
 export interface EvidenceQueryOptions extends SuspectsQueryOptions {
@@ -111,7 +113,7 @@ export function suspectsQuery(scope: Scope | undefined, options: SuspectsQueryOp
     sql: `
 SELECT toUnixTimestamp64Milli(time) AS time_ms, entity_kind, entity, kind, title, author, description, source, version, previous_version,
     (entity = {first_entity:String} AND ${machine('entity_kind')} = ${machine('{first_kind:String}')}) AS on_first_bad
-FROM changes
+FROM ${options.changes}
 WHERE ${condition.sql}
   AND time >= toDateTime64({checkpoint:UInt32}, 3, 'UTC')
   AND time < toDateTime64({start:UInt32} + {window:UInt32}, 3, 'UTC')

@@ -1,12 +1,13 @@
 import type { Store } from '../store/store.js';
 import { queryDecoded } from '../store/row-decoder.js';
 import { healthDelete, healthInsert, healthStoredQuery, type HealthQueryOptions } from './health.js';
+import { metricMeasures, metricsStoredQuery } from './metric-rules.js';
 
 // Which windows' verdicts window_health holds, as far as this process knows: the scope questions
 // read stored verdicts, and each range is judged once rather than on every question.
 
 /** What judging a range needs besides the range itself. */
-export type JudgingOptions = Omit<HealthQueryOptions, 'scope' | 'from' | 'to'>;
+export type JudgingOptions = Omit<HealthQueryOptions, 'scope' | 'from' | 'to' | 'metricsStored'>;
 
 export class WindowHealthCache {
   /** The windows [from, to) (Unix s) whose verdicts window_health holds. */
@@ -38,7 +39,10 @@ export class WindowHealthCache {
         // just completed has none, and a lightweight delete costs a pass over the day's part even then.
         const [{ stored } = { stored: 0 }] = await queryDecoded(this.store, healthStoredQuery(this.judging.windowSeconds, a, b));
         if (stored > 0) await this.store.command(healthDelete(this.judging.windowSeconds, a, b));
-        await this.store.command(healthInsert({ ...this.judging, from: a, to: b }));
+        // Without metrics in the range (no host metrics collected), the statement is spared the metric rollup.
+        const { windowSeconds, baselineWindows } = this.judging;
+        const metricsStored = metricMeasures(this.judging.rules).size === 0 || ((await queryDecoded(this.store, metricsStoredQuery(windowSeconds, baselineWindows, a, b)))[0]?.stored ?? 0) > 0;
+        await this.store.command(healthInsert({ ...this.judging, from: a, to: b, metricsStored }));
       }
       // Only a contiguous range is remembered; a range apart from it replaces it.
       this.covered = covered && !(to < covered.from || from > covered.to) ? { from: Math.min(from, covered.from), to: Math.max(to, covered.to) } : { from, to };

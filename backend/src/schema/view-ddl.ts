@@ -146,13 +146,20 @@ FROM (
     FROM (SELECT service, version, min(first_seen) AS first_seen FROM ${ref('service_versions', options)} GROUP BY service, version)
 )`;
 
-/** Every change: deploys (a version first seen, with the one before it), config changes, markers. */
-export const changesView = (options: SchemaOptions): string => `
-CREATE VIEW IF NOT EXISTS ${ref('changes', options)}${onCluster(options)} AS
-SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
+/**
+ * Every change without a config repository's commits: deploys (a version first seen, with the one
+ * before it), config changes, markers. The checkpoint queries read it in place of the changes view
+ * while no commit is stored: the same rows, without planning the repository's joins.
+ */
+export const changesWithoutCommitsSelect = (options: SchemaOptions): string => `SELECT time, entity_kind, entity, kind, title, author, description, source, '' AS version, '' AS previous_version
 FROM ${ref('change_events', options)}
 UNION ALL
 ${deploysSelect(options)}`;
+
+/** Every change: deploys, config changes, markers. */
+export const changesView = (options: SchemaOptions): string => `
+CREATE VIEW IF NOT EXISTS ${ref('changes', options)}${onCluster(options)} AS
+${changesWithoutCommitsSelect(options)}`;
 
 /**
  * The changes view with the commits of a config repository: each commit that changed a device's

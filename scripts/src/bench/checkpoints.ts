@@ -179,15 +179,20 @@ const LIMITS = `- **Judging the day** is one \`INSERT … SELECT\` into \`window
   the 10 s ones, so that judging reads their quantiles instead of merging digests (not done: a new
   table on the write path).
 - **Each incident** costs three small statements of 25 to 50 ms — its checkpoint, the state at it,
-  the changes since it — plus the evidence statement when there are changes (the column above); about
-  15 ms of each of the three is the \`changes\` view, whose config-repository joins are planned
-  and run even with no repository. With 8 incidents that is about 0.9 s of a full recompute.
+  the changes since it — plus the evidence statement when there are changes (the column above).
+  The \`changes\` view's config-repository joins cost about 15 ms of each of the three even with no
+  commit stored: while \`config_commits\` is empty the statements read the view's other rows
+  instead (measured at 10 M on 2026-12-01, the machine shared: full 3.10 s → 2.39 s, incremental
+  about 360 ms → 275 ms).
 - **The incident search** over the day's stored verdicts (gaps and islands): 100 to 250 ms.
 - **The incremental update** is held up by judging its one new window: the same \`INSERT … SELECT\`
   over that window and the 30 before it (its baselines) for every entity, 140 to 150 ms, of which
   about 95 ms is ClickHouse analysing the statement (\`EXPLAIN QUERY TREE\` alone takes that long:
-  every rule compiled into one large expression tree) and about 40 ms running it; a judging statement
-  cheaper to analyse is what the update needs next (not done). Then the checkpoint now and the state at it (about 30 ms each), the
+  every rule compiled into one large expression tree) and about 40 ms running it. About 70 ms of the
+  analysis is the metric rollup (\`metric_windows\`' window function and its join), left out where
+  \`metric_windows\` holds no row for the range, as here: 140–215 ms → 71–104 ms (2026-12-01, the
+  machine shared). With host metrics collected it stays; the old analyser (\`enable_analyzer = 0\`)
+  gives the same verdicts but takes longer (220–390 ms against 155–180 ms). Then the checkpoint now and the state at it (about 30 ms each), the
   incidents of the last windows (15 ms) and a few lookups; an incident still in its range adds its
   checkpoint, state and changes (about 110 ms). A lightweight \`DELETE\` of verdicts passes over
   the day's whole part even when it deletes nothing (up to 1 s at 10 M): it is skipped where no
