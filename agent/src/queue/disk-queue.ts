@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { SignalName } from '@rollpoint/proto';
 import type { SourcePosition } from '@rollpoint/runtime';
+import { replaceFileSync } from '../files/replace-file.js';
 
 // The agent's disk queue: every batch is written here before its sender is acknowledged, and
 // deleted once the backend acknowledged it.
@@ -557,8 +558,7 @@ export class DiskQueue {
     const positionsPath = join(this.options.directory, POSITIONS_FILE);
     try {
       // Whole or not at all (a kill -9 leaves the old file or the new one), and before the segment goes.
-      writeFileSync(`${positionsPath}.tmp`, JSON.stringify(Object.fromEntries(this.highestSeq)));
-      renameSync(`${positionsPath}.tmp`, positionsPath);
+      replaceFileSync(positionsPath, JSON.stringify(Object.fromEntries(this.highestSeq)));
     } catch {
       // (A full disk.) The segment goes all the same, to free room: an answer too low only makes a
       // receiver read its last batch again after a crash, never skip one.

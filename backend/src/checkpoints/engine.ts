@@ -46,7 +46,7 @@ export class CheckpointEngine {
   }
 
   private readonly atOtherWindows = new Map<number, CheckpointEngine>();
-  /** Whether a config commit was seen stored: once one is, they stay (until their TTL). */
+  /** Whether a config commit was seen stored: once one is, they stay (config_commits has no TTL). */
   private commitsStored = false;
 
   /** Where this statement's changes are read: config_commits is asked again until it holds a commit. */

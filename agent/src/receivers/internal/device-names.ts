@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { writePosition } from './position-file.js';
+import { replaceFileSync } from '../../files/replace-file.js';
 
 // One name per device, whichever way it speaks: its syslog says "edge-1" from 10.0.0.1, its traps
 // come from agent address 10.0.0.1. The agent learns such address ↔ name pairs from what it
@@ -111,7 +111,7 @@ export class DeviceNames {
 
   private save(): void {
     try {
-      writePosition(this.path!, JSON.stringify(Object.fromEntries(this.byAddress)));
+      replaceFileSync(this.path!, JSON.stringify(Object.fromEntries(this.byAddress)));
     } catch (err) {
       this.logger?.warn({ file: this.path, err: (err as Error).message }, 'learned device names not saved');
     }

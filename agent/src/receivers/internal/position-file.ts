@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { SourcePosition } from '@rollpoint/runtime';
 import type { ComponentContext } from '../../component.js';
+import { replaceFileSync } from '../../files/replace-file.js';
 
 // Where a receiver that reads a source from a position (file offsets, a journal cursor) keeps it, in
 // the agent's data folder, so that a restart, a kill -9 too, neither loses nor repeats a record.
@@ -44,19 +43,6 @@ async function readPosition(path: string): Promise<string | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-/**
- * Saves the position whole: written to a temporary file and renamed over the old one, so a kill -9
- * leaves the old position or the new one. Synchronously, in the turn of the event loop in which the
- * pipeline took the records (or before they go to it): an asynchronous write would wait behind the
- * disk queue's fsyncs, and the next phase could overtake it.
- */
-export function writePosition(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
 }
 
 /** The saved object, or undefined for the text of an older agent (a bare state, no source and seq). */
@@ -118,6 +104,9 @@ export class PositionFile<S, A> {
   }
 
   private write(saved: Saved<S, A>): void {
-    writePosition(this.path, JSON.stringify(saved));
+    // Synchronously, in the turn of the event loop in which the pipeline took the records (or before
+    // they go to it): an asynchronous write would wait behind the disk queue's fsyncs, and the next
+    // phase could overtake it.
+    replaceFileSync(this.path, JSON.stringify(saved));
   }
 }
