@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { stopGrpcServer, splitEndpoint, type ServerTls } from '@rollpoint/runtime';
 import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
+import { Backups } from './backups/backups.js';
+import { backedUpDatabaseOf, backupTargetOf } from './backups/config.js';
 import type { BackendConfig } from './config.js';
 import { CheckpointEngine } from './checkpoints/engine.js';
 import { openConfigRepository } from './configrepo/open.js';
@@ -63,6 +65,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
     webhooks,
+    backups: new Backups({ store, target: backupTargetOf(config), ...backedUpDatabaseOf(config) }),
   });
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });

@@ -1,12 +1,14 @@
 import { createBearerTokenCheck } from '@rollpoint/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Backups } from '../backups/backups.js';
 import type { CheckpointEngine } from '../checkpoints/engine.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
 import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import { registerUiRoutes } from '../ui/routes.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
+import { registerBackupRoutes } from './backups.js';
 import { registerCheckpointRoutes } from './checkpoints.js';
 import { registerHealthRoutes } from './health.js';
 import { registerSqlRoute } from './sql.js';
@@ -23,6 +25,7 @@ export interface ApiContext {
   apiToken?: string;
   checkpoints: { engine: CheckpointEngine; recomputer: Recomputer; rangeMs: number };
   webhooks: WebhookNotifier;
+  backups: Backups;
 }
 
 /** The backend's HTTP port: health, the JSON API under /api/v1, /metrics and the timeline page at /. */
@@ -52,6 +55,7 @@ export async function createApiServer(context: ApiContext): Promise<FastifyInsta
   registerStatusRoute(app, context);
   registerCheckpointRoutes(app, context.checkpoints.engine, context.checkpoints.recomputer, context.checkpoints.rangeMs);
   registerTimelineRoutes(app, context.checkpoints.engine);
+  registerBackupRoutes(app, context.backups);
   await registerUiRoutes(app);
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', context.metrics.registry.contentType);

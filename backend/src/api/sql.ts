@@ -26,7 +26,7 @@ interface Failure {
 /** What the client is told of a failed statement, naming the setting behind a limit it reached. */
 function failure(err: StoreError): Failure {
   if (err instanceof RefusedStatementError) {
-    return err.reason === 'writes_file'
+    return err.reason !== 'own_format'
       ? { status: 403, outcome: 'forbidden', body: { error: 'read_only', message: err.message } }
       : { status: 400, outcome: 'bad_request', body: { error: 'own_format', message: err.message } };
   }

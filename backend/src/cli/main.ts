@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { BACKEND_VERSION } from '../version.js';
 import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/api-types.js';
 import { describeConfigDiffs } from '../checkpoints/explain.js';
+import type { BackupEntry } from '../backups/backups.js';
 import type { QueryResult } from '../store/store.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { renderTable } from './table.js';
@@ -128,6 +129,29 @@ program
     const detail = await client().request<IncidentDetail & { story: string }>('GET', `/api/v1/incidents/${encodeURIComponent(incident)}`);
     if (wantsJson()) return print(JSON.stringify(detail));
     print(detail.story);
+  });
+
+const backup = program.command('backup').description("backups of rollpoint's whole database (ClickHouse BACKUP), to where backups.* in the backend configuration says");
+const backupRows = (backups: readonly BackupEntry[]): string =>
+  renderTable(['name', 'time', 'size (bytes)', 'base', 'status', 'location'], backups.map((b) => [b.name, clock(b.time), b.size, b.base ?? '–', b.error ? `${b.status}: ${b.error}` : b.status, b.location]));
+
+backup
+  .command('create')
+  .description('make a backup now (answered once it is made)')
+  .option('--incremental', 'write only what changed since the newest backup (which it then needs to restore)')
+  .action(async (options: { incremental?: boolean }) => {
+    const made = await client().request<BackupEntry>('POST', '/api/v1/backups', { incremental: options.incremental === true });
+    if (wantsJson()) return print(JSON.stringify(made));
+    print(backupRows([made]));
+  });
+
+backup
+  .command('list')
+  .description('the backups in the catalogue, oldest first')
+  .action(async () => {
+    const { backups } = await client().request<{ backups: BackupEntry[] }>('GET', '/api/v1/backups');
+    if (wantsJson()) return print(JSON.stringify({ backups }));
+    print(`${backupRows(backups)}\n${backups.length} backup(s)`);
   });
 
 /** The id of the scope's latest incident in the backend's recompute range, if it had one. */

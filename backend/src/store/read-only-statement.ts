@@ -11,8 +11,8 @@ export const CANONICAL_STATEMENT = 'SELECT formatQuery({statement:String}) AS st
 export class RefusedStatementError extends StoreError {
   constructor(
     message: string,
-    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE. */
-    readonly reason: 'own_format' | 'writes_file',
+    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE; backup: a BACKUP or RESTORE. */
+    readonly reason: 'own_format' | 'writes_file' | 'backup',
   ) {
     super(message, undefined);
     this.name = 'RefusedStatementError';
@@ -23,8 +23,14 @@ export class RefusedStatementError extends StoreError {
 // newlines of literals and identifiers escaped, so a clause can only be found at a line start.
 const OWN_OUTPUT = /^(FORMAT|INTO OUTFILE) /m;
 
-/** Refuses a statement (in canonical form) that names its own output format or writes a file. */
+// readonly=1 does not stop BACKUP (seen with chdb 26.x), which writes wherever backups may go.
+const BACKUP_OR_RESTORE = /^(BACKUP|RESTORE) /;
+
+/** Refuses a statement (in canonical form) that names its own output format, writes a file, or backs up or restores. */
 export function checkCanonicalStatement(canonical: string): void {
+  if (BACKUP_OR_RESTORE.test(canonical)) {
+    throw new RefusedStatementError('BACKUP and RESTORE are not analysts\' statements: use rollpoint backup create and rollpoint-backend restore', 'backup');
+  }
   const clause = OWN_OUTPUT.exec(canonical)?.[1];
   if (clause === 'FORMAT') {
     throw new RefusedStatementError('the statement names its own output FORMAT; leave FORMAT out, the answer is always JSON {columns, rows}', 'own_format');

@@ -1,0 +1,135 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { backendConfigSchema } from '../config.js';
+import { migrate } from '../schema/migrations.js';
+import { ChdbStore } from '../store/chdb.js';
+import { RefusedStatementError } from '../store/read-only-statement.js';
+import type { Store } from '../store/store.js';
+import { steadyTraffic, storeTraffic } from '../testing/scenario-data.js';
+import { BackupRefusedError, Backups, type BackupEntry } from './backups.js';
+import { backupTargetOf } from './config.js';
+import { restoreBackup, RestoreRefusedError } from './restore.js';
+import { backupStatement, destination, dropTableStatement, restoreStatement } from './statements.js';
+
+describe('backup statements', function () {
+  const s3 = { kind: 's3', endpoint: 'https://s3.example.com/bucket/rollpoint/', accessKeyId: 'AKIA1', secretAccessKey: "se'cret" } as const;
+
+  it('name a folder, a disk or an S3 URL with its credentials', function () {
+    expect(destination({ kind: 'file', folder: '/var/lib/rollpoint/backups' }, 'b1')).to.equal("File('/var/lib/rollpoint/backups/b1')");
+    expect(destination({ kind: 'disk', disk: 'backups' }, 'b1')).to.equal("Disk('backups', 'b1')");
+    expect(destination(s3, 'b1')).to.equal("S3('https://s3.example.com/bucket/rollpoint/b1', 'AKIA1', 'se\\'cret')");
+  });
+
+  it('back up the whole database, on top of a base, on a cluster', function () {
+    expect(backupStatement({ database: 'telemetry', cluster: 'rp', target: s3, name: 'b2', base: 'b1' })).to.equal(
+      "BACKUP DATABASE telemetry ON CLUSTER rp TO S3('https://s3.example.com/bucket/rollpoint/b2', 'AKIA1', 'se\\'cret') SETTINGS id = 'b2', base_backup = S3('https://s3.example.com/bucket/rollpoint/b1', 'AKIA1', 'se\\'cret')",
+    );
+    expect(restoreStatement({ database: 'default', target: { kind: 'disk', disk: 'backups' }, name: 'b2' }, 'r1')).to.equal("RESTORE DATABASE default FROM Disk('backups', 'b2') SETTINGS id = 'r1'");
+    expect(dropTableStatement('default', 'odd`name')).to.equal('DROP TABLE IF EXISTS default.`odd\\`name` SYNC');
+  });
+
+  it('go where the configuration says, and refuse a target the driver cannot use', function () {
+    const server = backendConfigSchema.parse({ storage: { driver: 'clickhouse' }, backups: { s3: { endpoint: 'https://s3.example.com/b', access_key_id: 'k', secret_access_key: 's' } } });
+    expect(backupTargetOf(server)).to.deep.equal({ kind: 's3', endpoint: 'https://s3.example.com/b', accessKeyId: 'k', secretAccessKey: 's' });
+    expect(backupTargetOf(backendConfigSchema.parse({ storage: { driver: 'clickhouse' } }))).to.equal(undefined);
+    expect(backupTargetOf(backendConfigSchema.parse({ storage: { chdb: { path: '/srv/rp/data' } } }))).to.deep.equal({ kind: 'file', folder: '/srv/rp/backups' });
+    expect(backendConfigSchema.safeParse({ backups: { disk: 'backups' } }).error?.issues[0]?.path).to.deep.equal(['backups', 'disk']);
+    expect(backendConfigSchema.safeParse({ storage: { driver: 'clickhouse' }, backups: { path: '/b' } }).error?.issues[0]?.path).to.deep.equal(['backups', 'path']);
+  });
+});
+
+/** Rows per table of the database, from the active parts. */
+async function rowCounts(store: Store): Promise<Record<string, number>> {
+  const rows = await store.query<{ name: string; rows: string }>({
+    sql: "SELECT name, toString(total_rows) AS rows FROM system.tables WHERE database = 'default' AND total_rows IS NOT NULL AND name != 'backups' ORDER BY name",
+    params: {},
+  });
+  return Object.fromEntries(rows.map((r) => [r.name, Number(r.rows)]));
+}
+
+// The embedded engine for real: libchdb binds one data folder per process, so each store is closed before the next opens.
+describe('backups and restores on the embedded engine', function () {
+  const root = mkdtempSync(join(tmpdir(), 'rollpoint-backups-'));
+  const data = join(root, 'data');
+  const folder = join(root, 'backups');
+  const config = backendConfigSchema.parse({ storage: { chdb: { path: data } } });
+  const logger = pino({ level: 'silent' });
+  const t0 = Date.UTC(2026, 0, 5, 10, 0);
+  let store: ChdbStore;
+  const open = () => new ChdbStore({ path: data, backupsPath: folder, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000 });
+  const backups = () => new Backups({ store, target: { kind: 'file', folder }, database: 'default' });
+  let full: BackupEntry;
+  let incremental: BackupEntry;
+  let countsAtFull: Record<string, number>;
+  let countsAtIncremental: Record<string, number>;
+
+  before(async function () {
+    store = open();
+    await migrate(store, { ttlDays: 0 });
+    await storeTraffic(store, steadyTraffic('checkout', '1.0.0', t0, t0 + 10 * 60_000));
+  });
+  after(async function () {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses an incremental backup with nothing to add to, and BACKUP through the analysts’ SQL', async function () {
+    let refused: unknown;
+    await backups().create({ incremental: true }).catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(BackupRefusedError);
+    let sqlRefused: unknown;
+    await store.queryReadOnly(`BACKUP DATABASE default TO File('${join(folder, 'by-analyst')}')`).catch((err: unknown) => (sqlRefused = err));
+    expect(sqlRefused).to.be.instanceOf(RefusedStatementError);
+    expect(existsSync(join(folder, 'by-analyst'))).to.equal(false);
+  });
+
+  it('makes a full backup, then an incremental one of what came after, listed with sizes and bases', async function () {
+    countsAtFull = await rowCounts(store);
+    full = await backups().create({ incremental: false });
+    await storeTraffic(store, steadyTraffic('checkout', '1.1.0', t0 + 10 * 60_000, t0 + 20 * 60_000));
+    countsAtIncremental = await rowCounts(store);
+    incremental = await backups().create({ incremental: true });
+    expect(countsAtIncremental.otel_traces).to.be.greaterThan(countsAtFull.otel_traces!);
+    expect(incremental.base).to.equal(full.name);
+    expect(full.size).to.be.greaterThan(0);
+    expect(incremental.size).to.be.greaterThan(0);
+    expect(existsSync(join(folder, incremental.name, '.backup'))).to.equal(true);
+    expect(await backups().list()).to.deep.equal([full, incremental]);
+  });
+
+  it('keeps its catalogue when the store is opened again', async function () {
+    await store.close();
+    store = open();
+    expect((await backups().list()).map((b) => [b.name, b.status])).to.deep.equal([
+      [full.name, 'created'],
+      [incremental.name, 'created'],
+    ]);
+  });
+
+  it('restores the incremental backup into an emptied data folder: the later state, and both backups listed', async function () {
+    await store.close();
+    rmSync(data, { recursive: true, force: true });
+    const restored = await restoreBackup(config, { from: incremental.name, force: false }, logger);
+    expect(restored.name).to.equal(incremental.name);
+    store = open();
+    expect(await rowCounts(store)).to.deep.equal(countsAtIncremental);
+    expect((await backups().list()).map((b) => [b.name, b.status])).to.deep.equal([
+      [full.name, 'created'],
+      [incremental.name, 'created'],
+    ]);
+  });
+
+  it('refuses to restore over rollpoint’s tables unless forced; forced, from a path, it gives the earlier state', async function () {
+    await store.close();
+    let refused: unknown;
+    await restoreBackup(config, { from: full.name, force: false }, logger).catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(RestoreRefusedError);
+    expect((refused as Error).message).to.match(/already holds rollpoint's \d+ tables.*--force/);
+    await restoreBackup(config, { from: join(folder, full.name), force: true }, logger);
+    store = open();
+    expect(await rowCounts(store)).to.deep.equal(countsAtFull);
+  });
+});

@@ -1,0 +1,123 @@
+import type { Store } from '../store/store.js';
+import { backupNameAt, backupStatement, catalogueQuery, locationOf, operationQuery, type BackupTarget } from './statements.js';
+
+export type BackupStatus = 'creating' | 'created' | 'failed';
+
+/** A backup as the catalogue and the API show it. */
+export interface BackupEntry {
+  name: string;
+  /** When it started, ISO 8601. */
+  time: string;
+  /** The backup it adds to (an incremental one), else null. */
+  base: string | null;
+  /** Where it is, without credentials. */
+  location: string;
+  status: BackupStatus;
+  /** Bytes it wrote: for an incremental backup, only what changed since its base. */
+  size: number;
+  error?: string;
+}
+
+interface CatalogueRow {
+  name: string;
+  time_ms: string | number;
+  base: string;
+  location: string;
+  status: BackupStatus;
+  size: string;
+  error: string;
+}
+
+const entryOf = (row: CatalogueRow): BackupEntry => ({
+  name: row.name,
+  time: new Date(Number(row.time_ms)).toISOString(),
+  base: row.base === '' ? null : row.base,
+  location: row.location,
+  status: row.status,
+  size: Number(row.size),
+  ...(row.error === '' ? {} : { error: row.error }),
+});
+
+/** A backup that cannot be made as asked; making it again as it is will not help. */
+export class BackupRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupRefusedError';
+  }
+}
+
+/** Writes one state of a backup to the catalogue; `updated` orders the states of one backup. */
+export async function recordBackup(store: Store, entry: BackupEntry, updated: Date): Promise<void> {
+  await store.insert('backups', [
+    { name: entry.name, time: entry.time, base: entry.base ?? '', location: entry.location, status: entry.status, size: String(entry.size), error: entry.error ?? '', updated: updated.toISOString() },
+  ]);
+}
+
+/** The catalogue's backups, oldest first. */
+export async function listBackups(store: Store): Promise<BackupEntry[]> {
+  return (await store.query<CatalogueRow>(catalogueQuery())).map(entryOf);
+}
+
+/** The bytes a BACKUP or RESTORE operation of this server wrote or read, once it has ended. */
+export async function operationSize(store: Store, id: string): Promise<number> {
+  const [operation] = await store.query<{ size: string }>(operationQuery(id));
+  return Number(operation?.size ?? 0);
+}
+
+export interface BackupsOptions {
+  store: Store;
+  /** Undefined: a server with neither backups.disk nor backups.s3; every backup is refused. */
+  target: BackupTarget | undefined;
+  database: string;
+  cluster?: string;
+}
+
+/**
+ * Backups of rollpoint's whole database with ClickHouse's BACKUP, one at a time, each recorded in
+ * the catalogue table (`backups`) before it starts and once it ended, so the list outlives the
+ * process (system.backups does not).
+ */
+export class Backups {
+  private running = false;
+
+  constructor(private readonly options: BackupsOptions) {}
+
+  list(): Promise<BackupEntry[]> {
+    return listBackups(this.options.store);
+  }
+
+  /** Makes a backup; `incremental` writes only what changed since the newest backup made. */
+  async create({ incremental }: { incremental: boolean }): Promise<BackupEntry> {
+    const { store, target, database, cluster } = this.options;
+    if (target === undefined) throw new BackupRefusedError('backups are not configured for this server: set backups.disk (one of its backups.allowed_disk) or backups.s3');
+    if (this.running) throw new BackupRefusedError('a backup is being made; try again once it has ended');
+    this.running = true;
+    try {
+      const base = incremental ? (await this.list()).filter((b) => b.status === 'created').at(-1)?.name : undefined;
+      if (incremental && base === undefined) throw new BackupRefusedError('no backup to add to yet: make a full one first');
+      const started = new Date();
+      const name = backupNameAt(started);
+      const creating: BackupEntry = { name, time: started.toISOString(), base: base ?? null, location: locationOf(target, name), status: 'creating', size: 0 };
+      await recordBackup(store, creating, started);
+      try {
+        await store.command(backupStatement({ database, ...(cluster !== undefined ? { cluster } : {}), target, name, ...(base !== undefined ? { base } : {}) }));
+      } catch (err) {
+        const error = withoutSecret(err instanceof Error ? err.message : String(err), target);
+        await recordBackup(store, { ...creating, status: 'failed', error }, later(started));
+        throw new Error(`backup ${name} failed: ${error}`);
+      }
+      const created: BackupEntry = { ...creating, status: 'created', size: await operationSize(store, name) };
+      await recordBackup(store, created, later(started));
+      return created;
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+/** A moment after `time`, so a backup's later state replaces the earlier even within a millisecond. */
+const later = (time: Date): Date => new Date(Math.max(Date.now(), time.getTime() + 1));
+
+/** An error text of the engine with the S3 secret, should it quote it, hidden. */
+const withoutSecret = (message: string, target: BackupTarget): string =>
+  target.kind === 's3' ? message.replaceAll(target.secretAccessKey, '[HIDDEN]') : message;
