@@ -8,6 +8,7 @@ import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
 import { RefusedStatementError } from '../store/read-only-statement.js';
 import type { Store } from '../store/store.js';
+import { rowCounts } from '../testing/row-counts.js';
 import { steadyTraffic, storeTraffic } from '../testing/scenario-data.js';
 import { BackupRefusedError, Backups, type BackupEntry } from './backups.js';
 import { backupTargetOf } from './config.js';
@@ -41,14 +42,7 @@ describe('backup statements', function () {
   });
 });
 
-/** Rows per table of the database, from the active parts. */
-async function rowCounts(store: Store): Promise<Record<string, number>> {
-  const rows = await store.query<{ name: string; rows: string }>({
-    sql: "SELECT name, toString(total_rows) AS rows FROM system.tables WHERE database = 'default' AND total_rows IS NOT NULL AND name != 'backups' ORDER BY name",
-    params: {},
-  });
-  return Object.fromEntries(rows.map((r) => [r.name, Number(r.rows)]));
-}
+const rowCountsOf = (store: Store) => rowCounts((sql) => store.query({ sql, params: {} }));
 
 // The embedded engine for real: libchdb binds one data folder per process, so each store is closed before the next opens.
 describe('backups and restores on the embedded engine', function () {
@@ -87,10 +81,10 @@ describe('backups and restores on the embedded engine', function () {
   });
 
   it('makes a full backup, then an incremental one of what came after, listed with sizes and bases', async function () {
-    countsAtFull = await rowCounts(store);
+    countsAtFull = await rowCountsOf(store);
     full = await backups().create({ incremental: false });
     await storeTraffic(store, steadyTraffic('checkout', '1.1.0', t0 + 10 * 60_000, t0 + 20 * 60_000));
-    countsAtIncremental = await rowCounts(store);
+    countsAtIncremental = await rowCountsOf(store);
     incremental = await backups().create({ incremental: true });
     expect(countsAtIncremental.otel_traces).to.be.greaterThan(countsAtFull.otel_traces!);
     expect(incremental.base).to.equal(full.name);
@@ -115,7 +109,7 @@ describe('backups and restores on the embedded engine', function () {
     const restored = await restoreBackup(config, { from: incremental.name, force: false }, logger);
     expect(restored.name).to.equal(incremental.name);
     store = open();
-    expect(await rowCounts(store)).to.deep.equal(countsAtIncremental);
+    expect(await rowCountsOf(store)).to.deep.equal(countsAtIncremental);
     expect((await backups().list()).map((b) => [b.name, b.status])).to.deep.equal([
       [full.name, 'created'],
       [incremental.name, 'created'],
@@ -130,6 +124,6 @@ describe('backups and restores on the embedded engine', function () {
     expect((refused as Error).message).to.match(/already holds rollpoint's \d+ tables.*--force/);
     await restoreBackup(config, { from: join(folder, full.name), force: true }, logger);
     store = open();
-    expect(await rowCounts(store)).to.deep.equal(countsAtFull);
+    expect(await rowCountsOf(store)).to.deep.equal(countsAtFull);
   });
 });
