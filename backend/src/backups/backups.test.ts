@@ -26,9 +26,9 @@ describe('backup statements', function () {
 
   it('back up the whole database, on top of a base, on a cluster', function () {
     expect(backupStatement({ database: 'telemetry', cluster: 'rp', target: s3, name: 'b2', base: 'b1' })).to.equal(
-      "BACKUP DATABASE telemetry ON CLUSTER rp TO S3('https://s3.example.com/bucket/rollpoint/b2', 'AKIA1', 'se\\'cret') SETTINGS id = 'b2', base_backup = S3('https://s3.example.com/bucket/rollpoint/b1', 'AKIA1', 'se\\'cret')",
+      "BACKUP DATABASE telemetry ON CLUSTER rp TO S3('https://s3.example.com/bucket/rollpoint/b2', 'AKIA1', 'se\\'cret') SETTINGS id = 'b2', base_backup = S3('https://s3.example.com/bucket/rollpoint/b1', 'AKIA1', 'se\\'cret') ASYNC",
     );
-    expect(restoreStatement({ database: 'default', target: { kind: 'disk', disk: 'backups' }, name: 'b2' }, 'r1')).to.equal("RESTORE DATABASE default FROM Disk('backups', 'b2') SETTINGS id = 'r1'");
+    expect(restoreStatement({ database: 'default', target: { kind: 'disk', disk: 'backups' }, name: 'b2' }, 'r1')).to.equal("RESTORE DATABASE default FROM Disk('backups', 'b2') SETTINGS id = 'r1' ASYNC");
     expect(dropTableStatement('default', 'odd`name')).to.equal('DROP TABLE IF EXISTS default.`odd\\`name` SYNC');
   });
 
@@ -125,5 +125,16 @@ describe('backups and restores on the embedded engine', function () {
     await restoreBackup(config, { from: join(folder, full.name), force: true }, logger);
     store = open();
     expect(await rowCountsOf(store)).to.deep.equal(countsAtFull);
+  });
+
+  it('lists a backup that failed with the engine’s reason, and builds no later one on it', async function () {
+    const elsewhere = new Backups({ store, target: { kind: 'file', folder: join(root, 'not-allowed') }, database: 'default' });
+    let failure: unknown;
+    await elsewhere.create({ incremental: false }).catch((err: unknown) => (failure = err));
+    expect((failure as Error).message).to.match(/failed: .*not allowed for backups/);
+    const last = (await backups().list()).at(-1)!;
+    expect(last).to.include({ status: 'failed', base: null });
+    expect(last.error).to.match(/backups\.allowed_path/).and.not.match(/Stack trace/);
+    expect((await backups().create({ incremental: true })).base).to.equal(full.name);
   });
 });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../store/store.js';
 import { backupNameAt, backupStatement, catalogueQuery, locationOf, operationQuery, type BackupTarget } from './statements.js';
 
@@ -58,10 +59,22 @@ export async function listBackups(store: Store): Promise<BackupEntry[]> {
   return (await store.query<CatalogueRow>(catalogueQuery())).map(entryOf);
 }
 
-/** The bytes a BACKUP or RESTORE operation of this server wrote or read, once it has ended. */
-export async function operationSize(store: Store, id: string): Promise<number> {
-  const [operation] = await store.query<{ size: string }>(operationQuery(id));
-  return Number(operation?.size ?? 0);
+const RUNNING = new Set(['CREATING_BACKUP', 'RESTORING']);
+const SUCCEEDED = new Set(['BACKUP_CREATED', 'RESTORED']);
+
+/**
+ * Waits for a BACKUP or RESTORE … ASYNC of this server to end, looking again after 50 ms, then
+ * twice as long each time up to 2 s; resolves with the bytes it wrote or read, or throws its error.
+ */
+export async function awaitOperation(store: Store, id: string): Promise<number> {
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 2000)) {
+    const [operation] = await store.query<{ status: string; error: string; size: string }>(operationQuery(id));
+    if (operation === undefined) throw new Error(`operation ${id} is not in system.backups of the server rollpoint talks to`);
+    if (SUCCEEDED.has(operation.status)) return Number(operation.size);
+    // The engine's text ends with its stack trace: not for people.
+    if (!RUNNING.has(operation.status)) throw new Error(operation.error.split(', Stack trace')[0] || operation.status);
+    await sleep(delayMs);
+  }
 }
 
 export interface BackupsOptions {
@@ -99,14 +112,16 @@ export class Backups {
       const name = backupNameAt(started);
       const creating: BackupEntry = { name, time: started.toISOString(), base: base ?? null, location: locationOf(target, name), status: 'creating', size: 0 };
       await recordBackup(store, creating, started);
+      let size: number;
       try {
         await store.command(backupStatement({ database, ...(cluster !== undefined ? { cluster } : {}), target, name, ...(base !== undefined ? { base } : {}) }));
+        size = await awaitOperation(store, name);
       } catch (err) {
         const error = withoutSecret(err instanceof Error ? err.message : String(err), target);
         await recordBackup(store, { ...creating, status: 'failed', error }, later(started));
-        throw new Error(`backup ${name} failed: ${error}`);
+        throw new Error(`backup ${name} failed: ${error}`, { cause: err });
       }
-      const created: BackupEntry = { ...creating, status: 'created', size: await operationSize(store, name) };
+      const created: BackupEntry = { ...creating, status: 'created', size };
       await recordBackup(store, created, later(started));
       return created;
     } finally {

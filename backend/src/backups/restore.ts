@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { BackendConfig } from '../config.js';
 import { connectStore, openStore, storeLocation } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { listBackups, operationSize, recordBackup } from './backups.js';
+import { awaitOperation, listBackups, recordBackup } from './backups.js';
 import { backedUpDatabaseOf, backupTargetOf } from './config.js';
 import { BACKUP_NAME, databaseTablesQuery, dropTableStatement, locationOf, restoreStatement, type BackupTarget } from './statements.js';
 
@@ -79,7 +79,7 @@ export async function restoreBackup(config: BackendConfig, { from, force }: Rest
     await clearTarget(store, database, cluster, force, where, logger);
     const id = `restore-${located.name}-${Date.now()}`;
     await store.command(restoreStatement({ database, ...(cluster !== undefined ? { cluster } : {}), target: located.target, name: located.name }, id));
-    const size = await operationSize(store, id);
+    const size = await awaitOperation(store, id);
     const restored = (await listBackups(store)).find((b) => b.name === located.name);
     if (restored?.status === 'creating') await recordBackup(store, { ...restored, status: 'created', size }, new Date());
     const tables = (await store.query(databaseTablesQuery(database))).length;

@@ -54,15 +54,19 @@ export interface BackupSpec {
   base?: string;
 }
 
-/** BACKUP of the whole database, its operation id the backup's name (see operationQuery). */
+/**
+ * BACKUP of the whole database, its operation id the backup's name. ASYNC: the statement returns at
+ * once and the backup is followed in system.backups (operationQuery), so no request timeout cuts it
+ * short and the embedded engine's connection is free for inserts meanwhile.
+ */
 export const backupStatement = ({ database, cluster, target, name, base }: BackupSpec): string =>
-  `BACKUP DATABASE ${database}${onCluster(cluster)} TO ${destination(target, name)} SETTINGS id = ${sqlString(name)}${base === undefined ? '' : `, base_backup = ${destination(target, base)}`}`;
+  `BACKUP DATABASE ${database}${onCluster(cluster)} TO ${destination(target, name)} SETTINGS id = ${sqlString(name)}${base === undefined ? '' : `, base_backup = ${destination(target, base)}`} ASYNC`;
 
-/** RESTORE of the whole database from backup `name`, as operation `id`; its bases are found through the backup itself. */
+/** RESTORE of the whole database from backup `name`, as operation `id` (ASYNC as a BACKUP); its bases are found through the backup itself. */
 export const restoreStatement = ({ database, cluster, target, name }: Omit<BackupSpec, 'base'>, id: string): string =>
-  `RESTORE DATABASE ${database}${onCluster(cluster)} FROM ${destination(target, name)} SETTINGS id = ${sqlString(id)}`;
+  `RESTORE DATABASE ${database}${onCluster(cluster)} FROM ${destination(target, name)} SETTINGS id = ${sqlString(id)} ASYNC`;
 
-/** How a BACKUP or RESTORE operation of this server ended, and the bytes it wrote or read. */
+/** Where a BACKUP or RESTORE operation of this server is, and the bytes it wrote or read. */
 export const operationQuery = (id: string): Query => ({
   sql: `SELECT toString(status) AS status, error, toString(total_size) AS size FROM system.backups WHERE id = {id:String}`,
   params: { id },
