@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
 import { Backups } from './backups/backups.js';
 import { backedUpDatabaseOf, backupTargetOf } from './backups/config.js';
+import { BackupSchedule } from './backups/schedule.js';
 import type { BackendConfig } from './config.js';
 import { CheckpointEngine } from './checkpoints/engine.js';
 import { openConfigRepository } from './configrepo/open.js';
@@ -47,6 +48,8 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const configRepository = config.config_repository ? openConfigRepository(config.config_repository, config.devices, store, logger) : undefined;
   const engine = new CheckpointEngine(store, config.checkpoints, configRepository?.diff);
   const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
+  const backups = new Backups({ store, target: backupTargetOf(config), ...backedUpDatabaseOf(config) });
+  const backupSchedule = config.backups.schedule ? new BackupSchedule(backups, config.backups.schedule, logger) : undefined;
   const arrivals = new Arrivals();
   const recomputer = new Recomputer(engine, store, {
     arrivals,
@@ -65,7 +68,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
     webhooks,
-    backups: new Backups({ store, target: backupTargetOf(config), ...backedUpDatabaseOf(config) }),
+    backups,
   });
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });
@@ -102,6 +105,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   });
   recomputer.start();
   configRepository?.start();
+  backupSchedule?.start();
   ready = true;
   logger.info({ grpc: otlp.port, http: httpPort, store: storeLocation(config.storage) }, 'rollpoint-backend ready');
 
@@ -114,6 +118,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       await ingest.close();
       await recomputer.stop();
       await configRepository?.stop();
+      await backupSchedule?.stop();
       await webhooks.stop();
       await watermarks.close();
       await api.close();

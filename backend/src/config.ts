@@ -45,8 +45,11 @@ function checkBackupTarget({ storage, backups }: { storage: { driver: string }; 
     for (const key of ['disk', 's3'] as const) {
       if (backups[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['backups', key], message: 'is for a ClickHouse server; the embedded engine writes backups to backups.path' });
     }
-  } else if (backups.path !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['backups', 'path'], message: 'is for the embedded engine; a server writes backups to one of its disks (backups.disk) or to S3 (backups.s3)' });
+  } else {
+    if (backups.path !== undefined) ctx.addIssue({ code: 'custom', path: ['backups', 'path'], message: 'is for the embedded engine; a server writes backups to one of its disks (backups.disk) or to S3 (backups.s3)' });
+    if (backups.schedule?.keep !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['backups', 'schedule', 'keep'], message: "is for the embedded engine: rollpoint cannot delete a server's backups; expire them with the disk's or bucket's own rules" });
+    }
   }
 }
 

@@ -10,9 +10,10 @@ import { RefusedStatementError } from '../store/read-only-statement.js';
 import type { Store } from '../store/store.js';
 import { rowCounts } from '../testing/row-counts.js';
 import { steadyTraffic, storeTraffic } from '../testing/scenario-data.js';
-import { BackupRefusedError, Backups, type BackupEntry } from './backups.js';
+import { BackupRefusedError, Backups, expendableBackups, type BackupEntry } from './backups.js';
 import { backupTargetOf } from './config.js';
 import { restoreBackup, RestoreRefusedError } from './restore.js';
+import { BackupSchedule } from './schedule.js';
 import { backupStatement, destination, dropTableStatement, restoreStatement } from './statements.js';
 
 describe('backup statements', function () {
@@ -39,6 +40,29 @@ describe('backup statements', function () {
     expect(backupTargetOf(backendConfigSchema.parse({ storage: { chdb: { path: '/srv/rp/data' } } }))).to.deep.equal({ kind: 'file', folder: '/srv/rp/backups' });
     expect(backendConfigSchema.safeParse({ backups: { disk: 'backups' } }).error?.issues[0]?.path).to.deep.equal(['backups', 'disk']);
     expect(backendConfigSchema.safeParse({ storage: { driver: 'clickhouse' }, backups: { path: '/b' } }).error?.issues[0]?.path).to.deep.equal(['backups', 'path']);
+  });
+});
+
+describe('backups kept by a schedule', function () {
+  const entry = (name: string, minute: number, base: string | null = null, status: BackupEntry['status'] = 'created'): BackupEntry => ({
+    name, time: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(), base, location: name, status, size: 1,
+  });
+  const names = (backups: BackupEntry[]) => backups.map((b) => b.name);
+
+  it('deletes the older ones, never a base a kept backup needs nor one being made', function () {
+    const backups = [entry('a', 0), entry('b', 1, 'a'), entry('x', 2, null, 'failed'), entry('c', 3), entry('d', 4, 'c'), entry('e', 5)];
+    expect(names(expendableBackups(backups, 2))).to.deep.equal(['a', 'b', 'x']);
+    expect(names(expendableBackups(backups, 1))).to.deep.equal(['a', 'b', 'x', 'c', 'd']);
+    // d's chain reaches back to a: all of it stays.
+    const chain = [entry('a', 0), entry('b', 1, 'a'), entry('c', 2, 'b'), entry('d', 3, 'c'), entry('z', 4, null, 'creating')];
+    expect(names(expendableBackups(chain, 1))).to.deep.equal([]);
+    expect(names(expendableBackups(backups, 10))).to.deep.equal([]);
+  });
+
+  it('is refused on a server, whose backups rollpoint cannot delete', function () {
+    const refused = backendConfigSchema.safeParse({ storage: { driver: 'clickhouse' }, backups: { disk: 'b', schedule: { interval: '1h', keep: 3 } } });
+    expect(refused.error?.issues[0]?.path).to.deep.equal(['backups', 'schedule', 'keep']);
+    expect(backendConfigSchema.safeParse({ backups: { schedule: { interval: '10s' } } }).success).to.equal(false);
   });
 });
 
@@ -136,5 +160,19 @@ describe('backups and restores on the embedded engine', function () {
     expect(last).to.include({ status: 'failed', base: null });
     expect(last.error).to.match(/backups\.allowed_path/).and.not.match(/Stack trace/);
     expect((await backups().create({ incremental: true })).base).to.equal(full.name);
+  });
+
+  it('on schedule makes a full backup each time and keeps the newest ones, deleting the others’ folders', async function () {
+    const schedule = new BackupSchedule(backups(), { interval: 3_600_000, keep: 2 }, logger);
+    const before = (await backups().list()).filter((b) => b.status === 'created');
+    await schedule.tick();
+    await schedule.tick();
+    const after = await backups().list();
+    expect(after.map((b) => [b.status, b.base])).to.deep.equal([
+      ['created', null],
+      ['created', null],
+    ]);
+    for (const gone of before) expect(existsSync(join(folder, gone.name)), gone.name).to.equal(false);
+    for (const kept of after) expect(existsSync(join(folder, kept.name, '.backup')), kept.name).to.equal(true);
   });
 });

@@ -1,8 +1,11 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../store/store.js';
 import { backupNameAt, backupStatement, catalogueQuery, locationOf, operationQuery, type BackupTarget } from './statements.js';
 
-export type BackupStatus = 'creating' | 'created' | 'failed';
+/** deleted: removed by backups.schedule.keep; the catalogue keeps its row, the list leaves it out. */
+export type BackupStatus = 'creating' | 'created' | 'failed' | 'deleted';
 
 /** A backup as the catalogue and the API show it. */
 export interface BackupEntry {
@@ -54,9 +57,23 @@ export async function recordBackup(store: Store, entry: BackupEntry, updated: Da
   ]);
 }
 
-/** The catalogue's backups, oldest first. */
+/** The catalogue's backups, oldest first, deleted ones left out. */
 export async function listBackups(store: Store): Promise<BackupEntry[]> {
-  return (await store.query<CatalogueRow>(catalogueQuery())).map(entryOf);
+  return (await store.query<CatalogueRow>(catalogueQuery())).map(entryOf).filter((b) => b.status !== 'deleted');
+}
+
+/**
+ * The backups to delete to keep the `keep` newest made ones: every older made or failed one, but
+ * not a base a kept backup needs (an incremental one's whole chain is kept with it).
+ */
+export function expendableBackups(backups: readonly BackupEntry[], keep: number): BackupEntry[] {
+  const byName = new Map(backups.map((b) => [b.name, b]));
+  const kept = new Set<string>();
+  for (const newest of backups.filter((b) => b.status === 'created').slice(-keep)) {
+    for (let b: BackupEntry | undefined = newest; b !== undefined && !kept.has(b.name); b = b.base === null ? undefined : byName.get(b.base)) kept.add(b.name);
+  }
+  const oldestKept = Math.min(...backups.filter((b) => kept.has(b.name)).map((b) => Date.parse(b.time)));
+  return backups.filter((b) => !kept.has(b.name) && b.status !== 'creating' && Date.parse(b.time) < oldestKept);
 }
 
 const RUNNING = new Set(['CREATING_BACKUP', 'RESTORING']);
@@ -124,6 +141,24 @@ export class Backups {
       const created: BackupEntry = { ...creating, status: 'created', size };
       await recordBackup(store, created, later(started));
       return created;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Embedded engine: deletes the backups beyond the `keep` newest (expendableBackups); returns them. */
+  async prune(keep: number): Promise<BackupEntry[]> {
+    const { store, target } = this.options;
+    if (target?.kind !== 'file') throw new BackupRefusedError("rollpoint deletes the embedded engine's backups only");
+    if (this.running) throw new BackupRefusedError('a backup is being made; try again once it has ended');
+    this.running = true;
+    try {
+      const expendable = expendableBackups(await this.list(), keep);
+      for (const backup of expendable) {
+        await rm(join(target.folder, backup.name), { recursive: true, force: true });
+        await recordBackup(store, { ...backup, status: 'deleted' }, new Date());
+      }
+      return expendable;
     } finally {
       this.running = false;
     }

@@ -1,10 +1,11 @@
 import { dirname, join, resolve } from 'node:path';
+import { durationMs } from '@rollpoint/runtime';
 import { z } from 'zod';
 import type { BackendConfig } from '../config.js';
 import type { BackupTarget } from './statements.js';
 
 // The `backups` section of the backend configuration: where BACKUP DATABASE writes rollpoint's
-// database. The embedded engine writes to a folder; a server writes
+// database, and when to on its own. The embedded engine writes to a folder; a server writes
 // where its own configuration allows: one of its disks (backups.allowed_disk) or an S3 bucket.
 
 export const backupsConfigSchema = z
@@ -20,6 +21,14 @@ export const backupsConfigSchema = z
         endpoint: z.url({ protocol: /^https?$/ }),
         access_key_id: z.string().min(1),
         secret_access_key: z.string().min(1),
+      })
+      .optional(),
+    /** A full backup every `interval` (from the start); absent: only on request. */
+    schedule: z
+      .strictObject({
+        interval: durationMs.refine((ms) => ms >= 60_000, 'must be at least 1m'),
+        /** Embedded engine: after each, only the `keep` newest backups are kept (and the bases they need); absent: all. */
+        keep: z.number().int().positive().optional(),
       })
       .optional(),
   })
