@@ -141,6 +141,9 @@ function backupAndRestore(kind: string, open: () => Promise<StoreUnderTest>): vo
       const added = JSON.parse(await cli('--json', 'backup', 'create', '--incremental')) as typeof made;
       expect(added).to.include({ status: 'created', base: full.name });
       incremental = { name: added.name, answers: later };
+      const byAnalyst = await fetch(`${b.url}/api/v1/sql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: "BACKUP DATABASE default TO Disk('backups', 'by-analyst')" });
+      expect(byAnalyst.status).to.equal(403);
+      expect(((await byAnalyst.json()) as { message: string }).message).to.include('BACKUP and RESTORE are not analysts');
       const listed = await cli('backup', 'list');
       expect(listed).to.match(new RegExp(`${full.name}.*created`)).and.match(new RegExp(`${added.name}.*${full.name}.*created`)).and.include('2 backup(s)');
     });
