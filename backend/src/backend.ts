@@ -7,6 +7,7 @@ import { CheckpointEngine } from './checkpoints/engine.js';
 import { openConfigRepository } from './configrepo/open.js';
 import { Recomputer } from './checkpoints/recompute.js';
 import { Arrivals } from './ingest/arrivals.js';
+import { deviceAliases } from './ingest/device-names.js';
 import { createIngest } from './ingest/ingest.js';
 import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
@@ -43,7 +44,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const watermarks = new SourceWatermarks(store);
   metrics.sources.current = () => watermarks.snapshot();
   const configRepository = config.config_repository ? openConfigRepository(config.config_repository, config.devices, store, logger) : undefined;
-  const engine = new CheckpointEngine(store, config.checkpoints, configRepository?.diff);
+  const engine = new CheckpointEngine(store, config.checkpoints, configRepository?.diff, deviceAliases(config.devices));
   const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
   const arrivals = new Arrivals();
   const recomputer = new Recomputer(engine, store, {
