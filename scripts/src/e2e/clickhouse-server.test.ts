@@ -156,15 +156,18 @@ async function operations(store: Store) {
   await storeTraffic(store, steady('checkout', '1.4.2', at(0), at(45, 2)));
   await storeTraffic(store, steady('checkout', '1.4.3', at(45, 2), at(55), { errorRate: (t) => (t >= at(46) ? 0.3 : 0.004) }));
   await storeDeviceEvent(store, 'edge-1', at(40, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
+  await storeDeviceEvent(store, 'edge-2', at(45, 30), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
   const engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({}));
   const until = at(55) / 1000;
   const incidents = await engine.incidents('default', T / 1000, until, until);
   const checkpoint = await engine.checkpoint('default', until);
   const changes = await engine.changes('default', T / 1000, until, 100);
+  // The incident with its suspects: the evidence statement (spans, call graph, device names).
+  const detail = incidents[0] && (await engine.resolve(incidents[0]));
   // Every query of docs/QUERIES.md, as an analyst runs it.
   const analyst = [];
   for (const sql of analystQueries()) analyst.push(await readWholeAnswer(await store.queryReadOnly(sql)));
-  return { metrics, incidents, checkpoint, changes, analyst };
+  return { metrics, incidents, checkpoint, changes, detail, analyst };
 }
 
 describe('server driver against ClickHouse 26 (the embedded engine behind the HTTP interface)', function () {
@@ -195,6 +198,8 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
       ]);
       expect(embeddedAnswers.incidents).to.have.length(1);
       expect(embeddedAnswers.checkpoint.time).to.equal(new Date(at(45)).toISOString());
+      expect(embeddedAnswers.detail!.suspects.map((s) => s.entity)).to.deep.equal(['checkout', 'edge-2']);
+      expect(embeddedAnswers.detail!.suspects[0]!.evidenceLines.length).to.be.above(1);
       // The analysts' queries found the data: versions, devices, changes.
       expect(embeddedAnswers.analyst).to.have.length(analystQueries().length).and.to.have.length.above(8);
       const column = (answer: number, name: string) => namedRows(embeddedAnswers.analyst[answer]!).map((row) => row[name]);
