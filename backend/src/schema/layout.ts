@@ -46,7 +46,7 @@ const SHARDING_KEYS: Partial<Record<TableName, string>> = {
 };
 
 /** The table that holds the rows of `table`: on a cluster, a sharded table's local part. */
-const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
+export const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
   cluster !== undefined && SHARDING_KEYS[table] !== undefined ? `${table}_local` : table;
 
 const databaseOf = ({ database }: SchemaOptions): string => database ?? 'default';
