@@ -16,17 +16,19 @@ export function registerStatusRoute(app: FastifyInstance, { store, isReady, webh
     return {
       ready: isReady(),
       store: { driver: store.driver, schema_version: SCHEMA_VERSION },
-      tables: RETAINED_TABLES.map(({ table, family }) => {
-        const seconds = oldestOf.get(table);
-        return {
-          name: table,
-          family,
-          retention_seconds: storage.retention[family],
-          rows: Number(sizeOf.get(table)?.rows ?? 0),
-          oldest_row: seconds === null || seconds === undefined ? null : new Date(Number(seconds) * 1000).toISOString(),
-          bytes_on_disk: Number(sizeOf.get(table)?.bytes_on_disk ?? 0),
-        };
-      }),
+      tables: Object.fromEntries(
+        RETAINED_TABLES.map(({ table, family }) => {
+          const seconds = oldestOf.get(table);
+          const details = {
+            family,
+            retention_seconds: storage.retention[family],
+            rows: Number(sizeOf.get(table)?.rows ?? 0),
+            oldest_row: seconds === null || seconds === undefined ? null : new Date(Number(seconds) * 1000).toISOString(),
+            bytes_on_disk: Number(sizeOf.get(table)?.bytes_on_disk ?? 0),
+          };
+          return [table, details];
+        }),
+      ),
       webhooks: await webhooks.status(),
     };
   });

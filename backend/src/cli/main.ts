@@ -17,7 +17,7 @@ interface GlobalOptions {
 interface Status {
   ready: boolean;
   store: { driver: string; schema_version: number };
-  tables: Array<{ name: string; family: string; retention_seconds: number; rows: number; oldest_row: string | null; bytes_on_disk: number }>;
+  tables: Record<string, { family: string; retention_seconds: number; rows: number; oldest_row: string | null; bytes_on_disk: number }>;
   webhooks: Array<{ name: string; delivered: number; failed: number; pending: number; recentFailures: Array<{ time: string; incidentId: string; event: string; attempts: number; error: string }> }>;
 }
 
@@ -60,7 +60,7 @@ program
     print(
       renderTable(
         ['table', 'family', 'retention', 'rows', 'oldest row', 'on disk'],
-        status.tables.map((t) => [t.name, t.family, retentionText(t.retention_seconds), t.rows, clock(t.oldest_row), prettyBytes(t.bytes_on_disk, { binary: true })]),
+        Object.entries(status.tables).map(([name, t]) => [name, t.family, retentionText(t.retention_seconds), t.rows, clock(t.oldest_row), prettyBytes(t.bytes_on_disk, { binary: true })]),
       ),
     );
     if (status.webhooks.length === 0) return;
