@@ -231,6 +231,41 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
     }
   });
 
+  it('storage.retention: applied to the existing tables when the backend starts again with another, rows with a wrong clock kept, rows past retention gone', async function () {
+    const server = await startEmbeddedEngineServer();
+    const store = serverStore(server);
+    const engineOf = async (table: string) =>
+      String((await store.query<{ engine_full: string }>({ sql: 'SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {table:String}', params: { table } }))[0]?.engine_full);
+    const bodies = async () => (await store.query<{ Body: string }>({ sql: 'SELECT Body FROM otel_logs ORDER BY Body', params: {} })).map((row) => row.Body);
+    try {
+      const first = await startBackendProcess({ extra: serverStorage(server, {}) });
+      await first.stop();
+      expect(await engineOf('otel_logs')).to.include('StoredTime - toIntervalDay(30)');
+      await store.command("INSERT INTO otel_logs (Timestamp, Body) VALUES (toDateTime64('1970-01-01 00:00:05', 9), 'clock in 1970')");
+      await store.command("INSERT INTO otel_logs (Timestamp, Body) VALUES (now64(9) - INTERVAL 3 DAY, 'three days old')");
+      await store.command("INSERT INTO otel_logs (Timestamp, StoredTime, Body) VALUES (now64(9) - INTERVAL 3 DAY, now() - INTERVAL 3 DAY, 'stored three days ago')");
+
+      const second = await startBackendProcess({ extra: { storage: { ...serverStorage(server).storage, retention: { logs: '2d', checkpoints: 0 } } } });
+      await second.stop();
+      expect(await engineOf('otel_logs')).to.include('StoredTime - toIntervalDay(2)').and.match(/\+ toIntervalDay\(2\) SETTINGS/);
+      expect(await engineOf('otel_metrics_gauge')).to.include('StoredTime - toIntervalDay(30)');
+      expect(await engineOf('checkpoints')).not.to.include(' TTL ');
+      await store.command('ALTER TABLE otel_logs MATERIALIZE TTL SETTINGS mutations_sync = 2');
+      await store.command('OPTIMIZE TABLE otel_logs FINAL');
+      // 'three days old' arrived a day past the retention: its event time is implausible, its 2 days count from now.
+      expect(await bodies()).to.deep.equal(['clock in 1970', 'three days old']);
+
+      // create_schema false: the backend alters nothing, and says which statements would bring the tables to storage.retention.
+      const owned = await startBackendProcess({ extra: { storage: { ...serverStorage(server, { create_schema: false }).storage, retention: { logs: '5d', checkpoints: 0 } } } });
+      await owned.stop();
+      expect(owned.output()).to.include('tables keep another retention than storage.retention').and.include('toIntervalDay(5)');
+      expect(await engineOf('otel_logs')).to.include('toIntervalDay(2)');
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+
   it('schema --print follows the configuration it is given: a cluster gets ON CLUSTER DDL, TTL its days', function () {
     const folder = tempFolder('schema-print');
     try {
