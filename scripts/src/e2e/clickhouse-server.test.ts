@@ -266,10 +266,10 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
     }
   });
 
-  it('schema --print follows the configuration it is given: a cluster gets ON CLUSTER DDL, TTL its days', function () {
+  it('schema --print follows the configuration it is given: a cluster gets ON CLUSTER DDL, TTL its days and retention', function () {
     const folder = tempFolder('schema-print');
     try {
-      const config = writeConfig(folder, 'backend.yaml', { storage: { driver: 'clickhouse', clickhouse: { cluster: 'analytics' }, ttl_days: 9 } });
+      const config = writeConfig(folder, 'backend.yaml', { storage: { driver: 'clickhouse', clickhouse: { cluster: 'analytics' }, ttl_days: 9, retention: { logs: '3d', checkpoints: 0 } } });
       const script = execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print', '--config', config], { encoding: 'utf8' });
       expect(script).to.include("CREATE TABLE IF NOT EXISTS default.otel_logs ON CLUSTER analytics AS default.otel_logs_local\nENGINE = Distributed(analytics, 'default', otel_logs_local").and.include('toIntervalDay(9)');
       for (const table of ['otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary']) {
@@ -277,6 +277,10 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
         expect(script).to.include(`ENGINE = Distributed(analytics, 'default', ${table}_local, cityHash64(ResourceAttributes, MetricName, Attributes))`);
       }
       expect(script).to.include('TTL toDateTime(TimeUnix) + toIntervalDay(9)');
+      // Then each table's retention, on the shards' local tables.
+      expect(script).to.include('ALTER TABLE default.otel_logs_local ON CLUSTER analytics MODIFY TTL if(TimestampTime < StoredTime - toIntervalDay(3) OR ')
+        .and.include('ALTER TABLE default.otel_metrics_sum_local ON CLUSTER analytics MODIFY TTL if(toDateTime(TimeUnix) < StoredTime - toIntervalDay(9) OR ')
+        .and.include('ALTER TABLE default.incidents ON CLUSTER analytics REMOVE TTL;');
       expect(execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print'], { encoding: 'utf8' })).not.to.include('ON CLUSTER');
     } finally {
       rmSync(folder, { recursive: true, force: true });
