@@ -551,7 +551,9 @@ ORDER BY (device, commit)`,
  * default and materializing it (one small column written into every part, waited for), and only
  * then does the default become now(). The tables are partitioned by event time, so a wrong clock's
  * rows share a partition (1970-01-01) whatever their stored times; TTL removes expired rows from
- * it as its parts merge.
+ * it as its parts merge. Run again after its last statement (a crash before it was recorded, two
+ * backends migrating at once), the materialization writes now() instead: the rows stored before
+ * would be kept up to one retention longer than their event time says, never lost.
  */
 export function storedTimeColumns(options: SchemaOptions): string[] {
   const stored: Array<[TableName, string, string]> = [
