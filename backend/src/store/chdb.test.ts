@@ -97,6 +97,12 @@ describe('chdb store and schema', function () {
     const [log] = await store.query<{ oldest: string }>({ sql: 'SELECT toString(toUnixTimestamp(min(TimestampTime))) AS oldest FROM otel_logs', params: {} });
     expect(String(oldest.get('otel_logs'))).to.equal(log!.oldest);
     expect(oldest.get('incidents')).to.equal(null);
+    // On a cluster: the parts of the shards' local tables on every replica, named as the tables read.
+    const clustered = tableSizesQuery({ ttlDays: 7, cluster: 'rollpoint', database: 'telemetry' });
+    const [parsed] = await store.query<{ sql: string }>({ sql: 'SELECT formatQuery({statement:String}) AS sql', params: { statement: clustered.sql } });
+    expect(parsed!.sql).to.include("clusterAllReplicas('rollpoint', system.parts)");
+    expect(clustered.params).to.deep.include({ database: 'telemetry' });
+    expect(clustered.params.stored).to.include('otel_logs_local').and.include('window_health');
   });
 
   it('keeps the latest watermark of each source, and never moves it back', async function () {

@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
+  applyRetention,
   ChdbStore,
   checkpointsConfigSchema,
   CheckpointEngine,
@@ -151,6 +152,7 @@ const STORED_METRICS_SQL = `SELECT * FROM (SELECT MetricName AS name, toString(T
 /** The same operations on either driver: schema, ingest, the checkpoint SQL. */
 async function operations(store: Store) {
   await migrate(store, { ttlDays: 30 });
+  const retained = await applyRetention(store, { logs: 14 * 86400, traces: 36 * 3600, metrics: 30 * 86400, checkpoints: 0 }, { ttlDays: 30 });
   await storeExport(store, { signal: 'metrics', request: metricsRequest(at(50)) });
   const metrics = await store.query({ sql: STORED_METRICS_SQL, params: {} });
   await storeTraffic(store, steady('checkout', '1.4.2', at(0), at(45, 2)));
@@ -164,7 +166,7 @@ async function operations(store: Store) {
   // Every query of docs/QUERIES.md, as an analyst runs it.
   const analyst = [];
   for (const sql of analystQueries()) analyst.push(await readWholeAnswer(await store.queryReadOnly(sql)));
-  return { metrics, incidents, checkpoint, changes, analyst };
+  return { retained, metrics, incidents, checkpoint, changes, analyst };
 }
 
 describe('server driver against ClickHouse 26 (the embedded engine behind the HTTP interface)', function () {
@@ -193,6 +195,7 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
         { name: 'system.disk.io', time, value: 4096, detail: 'true' },
         { name: 'system.filesystem.utilization', time, value: 0.97, detail: `['${'ab'.repeat(16)}']` },
       ]);
+      expect(embeddedAnswers.retained).to.have.length(3 + 5 + 8);
       expect(embeddedAnswers.incidents).to.have.length(1);
       expect(embeddedAnswers.checkpoint.time).to.equal(new Date(at(45)).toISOString());
       // The analysts' queries found the data: versions, devices, changes.
