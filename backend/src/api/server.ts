@@ -3,6 +3,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckpointEngine } from '../checkpoints/engine.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
+import type { SchemaOptions } from '../schema/layout.js';
+import type { Retention } from '../schema/retention.js';
 import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import { registerUiRoutes } from '../ui/routes.js';
@@ -23,6 +25,8 @@ export interface ApiContext {
   apiToken?: string;
   checkpoints: { engine: CheckpointEngine; recomputer: Recomputer; rangeMs: number };
   webhooks: WebhookNotifier;
+  /** The store's layout and each family's retention, for the status. */
+  storage: { layout: SchemaOptions; retention: Retention };
 }
 
 /** The backend's HTTP port: health, the JSON API under /api/v1, /metrics and the timeline page at /. */

@@ -1,5 +1,6 @@
 import { sqlString, StoreError, type Store } from '../store/store.js';
 import type { SchemaOptions } from './layout.js';
+import { retentionStatements, type Retention } from './retention.js';
 import {
   changeEventsTable,
   checkpointsTable,
@@ -20,6 +21,7 @@ import {
   otelTracesTable,
   serviceVersionsTable,
   sourceWatermarksTable,
+  storedTimeColumns,
   traceIdTsTable,
   webhookDeliveriesTable,
   windowHealthMetricsColumn,
@@ -121,6 +123,11 @@ const MIGRATIONS: readonly Migration[] = [
     name: 'config_commits: device config revisions from a config repository; the changes view lists them',
     statements: (o) => [...configCommitsTable(o), changesWithConfigCommitsView(o)],
   },
+  {
+    version: 10,
+    name: 'stored time of logs, spans, metric points and change events: the TTL of rows with an implausible event time counts from it',
+    statements: (o) => storedTimeColumns(o),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -164,11 +171,12 @@ export function migrationScripts(options: SchemaOptions): Array<{ version: numbe
 }
 
 /**
- * The whole schema as one SQL script, with the rows that record the migrations as applied: what
- * `rollpoint-backend schema --print` gives operators who own the DDL (`create_schema: false`).
- * clickhouse-client --multiquery runs it.
+ * The whole schema as one SQL script, with the rows that record the migrations as applied, then
+ * every retained table given its retention: what `rollpoint-backend schema --print` gives operators
+ * who own the DDL (`create_schema: false`). clickhouse-client --multiquery runs it.
  */
-export const schemaScript = (options: SchemaOptions): string => `${migrationScripts(options).map(({ script }) => script).join('\n\n')}\n`;
+export const schemaScript = (options: SchemaOptions, retention: Retention): string =>
+  `${[...migrationScripts(options).map(({ script }) => script), scriptOf(retentionStatements(retention, options))].join('\n\n')}\n`;
 
 const UNKNOWN_TABLE_CODE = 60;
 
