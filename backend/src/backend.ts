@@ -10,11 +10,13 @@ import { CheckpointEngine } from './checkpoints/engine.js';
 import { openConfigRepository } from './configrepo/open.js';
 import { Recomputer } from './checkpoints/recompute.js';
 import { Arrivals } from './ingest/arrivals.js';
+import { deviceAliases } from './ingest/device-names.js';
 import { createIngest } from './ingest/ingest.js';
 import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
 import { checkSchemaVersion, migrate } from './schema/migrations.js';
-import { connectStore, openStore, retryWhileUnreachable, schemaOptionsOf, storeLocation } from './store/open.js';
+import { applyRetention, retentionChanges } from './schema/retention.js';
+import { connectStore, openStore, retentionOf, retryWhileUnreachable, schemaOptionsOf, storeLocation } from './store/open.js';
 import type { Store } from './store/store.js';
 import { createBackendMetrics } from './telemetry/metrics.js';
 import { WebhookNotifier } from './webhooks/notifier.js';
@@ -46,7 +48,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const watermarks = new SourceWatermarks(store);
   metrics.sources.current = () => watermarks.snapshot();
   const configRepository = config.config_repository ? openConfigRepository(config.config_repository, config.devices, store, logger) : undefined;
-  const engine = new CheckpointEngine(store, config.checkpoints, configRepository?.diff);
+  const engine = new CheckpointEngine(store, config.checkpoints, configRepository?.diff, deviceAliases(config.devices));
   const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
   const backups = new Backups({ store, target: backupTargetOf(config), ...backedUpDatabaseOf(config) });
   const backupSchedule = config.backups.schedule ? new BackupSchedule(backups, config.backups.schedule, logger) : undefined;
@@ -68,6 +70,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
     webhooks,
+    storage: { layout: schemaOptionsOf(config.storage), retention: retentionOf(config.storage) },
     backups,
   });
   const http = splitEndpoint(config.http.endpoint);
@@ -138,10 +141,16 @@ async function prepareStore(store: Store, config: BackendConfig, logger: Logger)
   const retry = { logger, location: storeLocation(config.storage), initialMs: backoff.initial_interval, maxMs: backoff.max_interval };
   const version = await connectStore(store, config.storage, retry);
   logger.info({ driver: store.driver, store: retry.location, version }, 'store reached');
+  const layout = schemaOptionsOf(config.storage);
+  const retention = retentionOf(config.storage);
   if (store.driver === 'clickhouse' && !config.storage.clickhouse.create_schema) {
     await retryWhileUnreachable('the schema check', () => checkSchemaVersion(store), retry);
+    const differing = await retryWhileUnreachable('the retention check', () => retentionChanges(store, retention, layout), retry);
+    if (differing.length > 0) logger.warn({ statements: differing }, 'tables keep another retention than storage.retention; create_schema is false, so run these statements yourself');
     return;
   }
-  const applied = await retryWhileUnreachable('the schema migrations', () => migrate(store, schemaOptionsOf(config.storage)), retry);
+  const applied = await retryWhileUnreachable('the schema migrations', () => migrate(store, layout), retry);
   if (applied.length > 0) logger.info({ applied }, 'schema migrations applied');
+  const retained = await retryWhileUnreachable('the retention', () => applyRetention(store, retention, layout), retry);
+  if (retained.length > 0) logger.info({ statements: retained }, 'retention applied to existing tables');
 }

@@ -11,6 +11,11 @@ import { webhooksConfigSchema } from './webhooks/config.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+const HOUR_MS = 3_600_000;
+
+/** A retention: 0, or whole hours (TTLs count in days and hours). */
+const retentionDuration = durationMs.refine((ms) => ms % HOUR_MS === 0, 'must be 0 or a whole number of hours, e.g. 90d or 36h (a bare number is milliseconds)').optional();
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
 
 const device = z.strictObject({
@@ -144,8 +149,15 @@ export const backendConfigSchema = z.strictObject({
           max_buffered_mib: z.number().positive().default(256),
         })
         .prefault({}),
-      /** Days to keep telemetry (applied when the tables are created); 0 keeps it forever. */
+      /** Days to keep every family of tables that storage.retention does not name; 0 keeps them forever. */
       ttl_days: z.number().int().nonnegative().default(30),
+      /**
+       * How long each family of tables keeps its rows (docs/CONFIGURATION.md lists the tables), e.g.
+       * 14d or 720h; 0 keeps them forever; absent: ttl_days. Applied to existing tables at start.
+       */
+      retention: z
+        .strictObject({ logs: retentionDuration, traces: retentionDuration, metrics: retentionDuration, checkpoints: retentionDuration })
+        .prefault({}),
     })
     .prefault({}),
   sql: z

@@ -7,6 +7,8 @@ export type { SignalRequest } from './ingest/store-export.js';
 export { encodeExport } from './ingest/encode.js';
 export type { EncodedExport } from './ingest/wire/encoded-export.js';
 export { migrate, schemaScript, SCHEMA_VERSION } from './schema/migrations.js';
+export { applyRetention } from './schema/retention.js';
+export type { Retention } from './schema/retention.js';
 export { ChdbStore } from './store/chdb.js';
 export { namedRows } from './store/store.js';
 export type { NamedRow, Query, QueryResult, ReadOnlyAnswer, Row, Statement, Store } from './store/store.js';

@@ -5,7 +5,7 @@ import { startBackend } from './backend.js';
 import { restoreBackup, RestoreRefusedError } from './backups/restore.js';
 import { loadBackendConfig, type BackendConfig } from './config.js';
 import { schemaScript } from './schema/migrations.js';
-import { schemaOptionsOf } from './store/open.js';
+import { retentionOf, schemaOptionsOf } from './store/open.js';
 import { BACKEND_VERSION } from './version.js';
 
 await runService<BackendConfig, Logger>({
@@ -20,9 +20,10 @@ await runService<BackendConfig, Logger>({
       .command('schema')
       .description("rollpoint's ClickHouse schema, for operators who own the DDL (storage.clickhouse.create_schema: false)")
       .requiredOption('--print', 'print the DDL as one script for clickhouse-client --multiquery')
-      .option('-c, --config <file>', 'the configuration whose storage settings (cluster, ttl_days) shape the DDL')
+      .option('-c, --config <file>', 'the configuration whose storage settings (cluster, retention, ttl_days) shape the DDL')
       .action((options: { config?: string }) => {
-        process.stdout.write(schemaScript(schemaOptionsOf(load(options.config).storage)));
+        const { storage } = load(options.config);
+        process.stdout.write(schemaScript(schemaOptionsOf(storage), retentionOf(storage)));
       });
     program
       .command('restore')

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Backups } from '../backups/backups.js';
 import type { CheckpointEngine } from '../checkpoints/engine.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
+import type { SchemaOptions } from '../schema/layout.js';
+import type { Retention } from '../schema/retention.js';
 import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import { registerUiRoutes } from '../ui/routes.js';
@@ -25,6 +27,8 @@ export interface ApiContext {
   apiToken?: string;
   checkpoints: { engine: CheckpointEngine; recomputer: Recomputer; rangeMs: number };
   webhooks: WebhookNotifier;
+  /** The store's layout and each family's retention, for the status. */
+  storage: { layout: SchemaOptions; retention: Retention };
   backups: Backups;
 }
 

@@ -1,16 +1,34 @@
 import type { FastifyInstance } from 'fastify';
-import { tableRowCountsQuery } from '../schema/introspection.js';
+import { oldestRowsQuery, tableSizesQuery } from '../schema/introspection.js';
 import { SCHEMA_VERSION } from '../schema/migrations.js';
+import { RETAINED_TABLES } from '../schema/retention.js';
 import type { ApiContext } from './server.js';
 
-/** GET /api/v1/status: readiness, store driver, schema version, rows per table and webhook deliveries. */
-export function registerStatusRoute(app: FastifyInstance, { store, isReady, webhooks }: ApiContext): void {
+/** GET /api/v1/status: readiness, store driver, schema version, each table's retention, rows, oldest row and size, and webhook deliveries. */
+export function registerStatusRoute(app: FastifyInstance, { store, isReady, webhooks, storage }: ApiContext): void {
   app.get('/api/v1/status', async () => {
-    const rows = await store.query<{ name: string; rows: string }>(tableRowCountsQuery());
+    const [sizes, oldest] = await Promise.all([
+      store.query<{ name: string; rows: string; bytes_on_disk: string }>(tableSizesQuery(storage.layout)),
+      store.query<{ name: string; oldest: number | string | null }>(oldestRowsQuery()),
+    ]);
+    const sizeOf = new Map(sizes.map((row) => [row.name, row]));
+    const oldestOf = new Map(oldest.map((row) => [row.name, row.oldest]));
     return {
       ready: isReady(),
       store: { driver: store.driver, schema_version: SCHEMA_VERSION },
-      tables: Object.fromEntries(rows.map(({ name, rows: count }) => [name, Number(count)])),
+      tables: Object.fromEntries(
+        RETAINED_TABLES.map(({ table, family }) => {
+          const seconds = oldestOf.get(table);
+          const details = {
+            family,
+            retention_seconds: storage.retention[family],
+            rows: Number(sizeOf.get(table)?.rows ?? 0),
+            oldest_row: seconds === null || seconds === undefined ? null : new Date(Number(seconds) * 1000).toISOString(),
+            bytes_on_disk: Number(sizeOf.get(table)?.bytes_on_disk ?? 0),
+          };
+          return [table, details];
+        }),
+      ),
       webhooks: await webhooks.status(),
     };
   });

@@ -34,6 +34,8 @@ export class CheckpointEngine {
     private readonly config: CheckpointsConfig,
     /** Where a config repository is read: the diffs from each device's revision to restore to its current config. */
     private readonly configDiff?: ConfigDiffer,
+    /** The other names and the addresses of each configured device (`devices:`), by its name: what spans may call it. */
+    private readonly deviceAliases: Readonly<Record<string, readonly string[]>> = {},
   ) {
     this.scopes = resolveScopes(config.scopes);
     this.health = new WindowHealthCache(store, {
@@ -60,7 +62,7 @@ export class CheckpointEngine {
     if (windowMs === undefined || windowMs === this.config.window) return this;
     let engine = this.atOtherWindows.get(windowMs);
     if (!engine) {
-      engine = new CheckpointEngine(this.store, { ...this.config, window: windowMs }, this.configDiff);
+      engine = new CheckpointEngine(this.store, { ...this.config, window: windowMs }, this.configDiff, this.deviceAliases);
       this.atOtherWindows.set(windowMs, engine);
     }
     return engine;
@@ -167,7 +169,7 @@ export class CheckpointEngine {
     if (changes.length === 0) return [];
     const until = Math.min(Date.parse(incident.end) / 1000, start + EVIDENCE_WINDOWS * this.windowSeconds);
     const spansFrom = Math.max(from - this.config.stable_windows * this.windowSeconds, start - SPAN_WINDOWS_BEFORE * this.windowSeconds);
-    const ranked = await queryDecoded(this.store, evidenceQuery(this.scope(scope), changes, { ...options, until, spansFrom, topology: this.config.topology }));
+    const ranked = await queryDecoded(this.store, evidenceQuery(this.scope(scope), changes, { ...options, until, spansFrom, topology: this.config.topology, deviceAliases: this.deviceAliases }));
     return ranked.map(({ index, score, facts }) => {
       const change = changes[index]!;
       return { ...change, score, evidenceLines: suspectEvidence(change, facts, incident), hosts: facts.versionHosts };

@@ -1,4 +1,4 @@
-import { ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
+import { ATTR_SERVER_ADDRESS, SEMATTRS_NET_PEER_NAME } from '@opentelemetry/semantic-conventions';
 import { ATTR_ROLLPOINT_DEVICE } from '@rollpoint/proto';
 import { expect } from 'chai';
 import { steadyTraffic, storeDeviceEvent, storeTraffic, type Served } from '../testing/scenario-data.js';
@@ -34,7 +34,8 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
 
   before(async function () {
     const { store } = held;
-    engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({ scopes, topology }));
+    // span-lb-1's fully qualified name is among its configured names (devices:).
+    engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({ scopes, topology }), undefined, { 'span-lb-1': ['span-lb-1.dc1.example.net'] });
 
     // caller-front deploys 9.1.0 at +60; from +61 its calls into caller-stock fail half the time,
     // which it absorbs (it stays healthy). caller-batch, which nobody calls, deploys at +60:50 and stays healthy.
@@ -93,12 +94,23 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     await storeTraffic(store, steadyTraffic('relay-batch', '1.1.0', at(60, 50), at(70)));
 
     // No topology, no relays: span-shop's spans on span-web-1 and -2 were reached through load
-    // balancer span-lb-1 (their server.address), those on span-web-3 are tagged with span-lb-2
-    // (rollpoint.device). span-lb-1's config changes at +60:10 and from +61 half the requests on the
-    // hosts behind it fail; span-lb-2's config changes at +60:40, span-batch deploys at +60:50.
-    for (const host of ['span-web-1', 'span-web-2', 'span-web-3']) {
+    // balancer span-lb-1 (their server.address: its configured fully qualified name on span-web-1,
+    // on span-web-2 the address its syslog came from, learned), those on span-web-3 are tagged with
+    // span-lb-2 (rollpoint.device). 10.9.0.2, which went by two names (a relay's), names no device.
+    // span-lb-1's config changes at +60:10 and from +61 half the requests on the hosts behind it
+    // fail; span-lb-2's config changes at +60:40, span-batch deploys at +60:50.
+    await store.insert('learned_devices', [
+      { address: '10.9.0.1', name: 'span-lb-1' },
+      { address: '10.9.0.2', name: 'span-lb-2' },
+      { address: '10.9.0.2', name: 'span-relay' },
+    ]);
+    const spanAttributesOn: Record<string, Record<string, string>> = {
+      'span-web-1': { [ATTR_SERVER_ADDRESS]: 'span-lb-1.dc1.example.net' },
+      'span-web-2': { [ATTR_SERVER_ADDRESS]: '10.9.0.1' },
+      'span-web-3': { [ATTR_ROLLPOINT_DEVICE]: 'span-lb-2', [SEMATTRS_NET_PEER_NAME]: '10.9.0.2' },
+    };
+    for (const [host, spanAttributes] of Object.entries(spanAttributesOn)) {
       const behindLb1 = host !== 'span-web-3';
-      const spanAttributes: Record<string, string> = behindLb1 ? { [ATTR_SERVER_ADDRESS]: 'span-lb-1' } : { [ATTR_ROLLPOINT_DEVICE]: 'span-lb-2' };
       await storeTraffic(store, steadyTraffic('span-shop', '2.0.0', at(0), at(70), { host, spanAttributes, errorRate: (t) => (behindLb1 && t >= at(61) ? 0.5 : 0.004) }));
     }
     await storeDeviceEvent(store, 'span-lb-1', at(60, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
@@ -180,7 +192,7 @@ describe('suspects ranked by evidence (SQL on the embedded ClickHouse)', functio
     expect(detail.suspects[0]!.evidenceLines[1]).to.match(/^of relay-shop's [\d,]+ failing or slow spans in the incident, 100 % ran through relay-gw-1 \(or a host behind it\) after the change;/);
   });
 
-  it('a device named by the spans’ server.address sits in front of the hosts that served them (what the data shows): its config change leads', async function () {
+  it('a device named by the spans’ server.address — by name, configured name or learned address — sits in front of the hosts that served them (what the data shows): its config change leads', async function () {
     const detail = await detailOf('spans');
     expect(detail).to.include({ start: iso(at(61)) });
     expect(detail.firstBad.entity).to.equal('span-shop');

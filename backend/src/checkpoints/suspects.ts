@@ -63,6 +63,8 @@ export interface SuspectsQueryOptions {
 export interface EvidenceQueryOptions extends SuspectsQueryOptions {
   /** The hosts behind each device (names or patterns), from the configuration. */
   topology: Readonly<Record<string, readonly string[]>>;
+  /** The other names and the addresses each configured device goes by (`devices:`), by its name. */
+  deviceAliases: Readonly<Record<string, readonly string[]>>;
   /** The spans and verdicts looked at end here (Unix s): the incident's first windows. */
   until: number;
   /** Spans from here (Unix s) on are compared: the state before the changes, and the incident. */
@@ -81,7 +83,10 @@ const SLOW_FACTOR = 2;
  * load balancer or VIP in front of the host), and on a client span the name it called (a proxy in
  * front of the dependency); net.peer.name is its name before semantic conventions 1.21, which older
  * instrumentations still send; rollpoint.device is for spans tagged with the switch or router in
- * front. Only a changed device's own name counts: a host or service name there places nothing.
+ * front. Only what names a changed device counts — its name, the other names and addresses
+ * `devices:` gives it, an address its events came from (learned_devices, where that address went by
+ * no other name) —: a host or service name there places nothing. A fully qualified name counts
+ * where it is among the device's names: its first label alone could be another site's device.
  */
 const DEVICE_SPAN_ATTRIBUTES = [ATTR_SERVER_ADDRESS, SEMATTRS_NET_PEER_NAME, ATTR_ROLLPOINT_DEVICE];
 
@@ -160,15 +165,31 @@ relays AS (
     WHERE device.sender IN (SELECT entity FROM given WHERE entity_kind = 'device') AND relayed.sender != device.sender
     GROUP BY relay
 ),
+-- What a span may call a changed device by: its name, its configured names and addresses, and the
+-- addresses its events came from that went by no other name (a relay's address names no one device).
+configured_names AS (
+    SELECT pair.1 AS alias, pair.2 AS device
+    FROM (SELECT arrayJoin(arrayZip({alias_names:Array(String)}, {alias_devices:Array(String)})) AS pair)
+),
+device_names AS (
+    SELECT alias, device FROM configured_names
+    UNION ALL
+    SELECT l.address AS alias, c.device AS device
+    FROM (SELECT address, any(name) AS only_name FROM learned_devices FINAL GROUP BY address HAVING uniqExact(name) = 1) AS l
+    INNER JOIN configured_names AS c ON c.alias = l.only_name
+),
 -- And a host whose spans name a device in one of DEVICE_SPAN_ATTRIBUTES sits behind it (hasAny on
 -- the attributes' values, which their bloom filter index answers, skips the spans that name none).
 span_named AS (
-    SELECT named.1 AS named_device, groupUniqArray((ResourceAttributes['host.name'], named.2)) AS named_host_attributes
-    FROM otel_traces
-    ARRAY JOIN arrayFilter(a -> a.1 != '', arrayMap(k -> (SpanAttributes[k], k), {device_span_attributes:Array(String)})) AS named
-    WHERE hasAny(mapValues(SpanAttributes), {changed_devices:Array(String)}) AND has({changed_devices:Array(String)}, named.1)
-      AND ResourceAttributes['host.name'] != ''
-      AND Timestamp >= toDateTime64({spans_from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32}, 9, 'UTC')
+    SELECT n.device AS named_device, groupUniqArray((host, named.2)) AS named_host_attributes
+    FROM (
+        SELECT ResourceAttributes['host.name'] AS host, arrayFilter(a -> a.1 != '', arrayMap(k -> (SpanAttributes[k], k), {device_span_attributes:Array(String)})) AS attributes
+        FROM otel_traces
+        WHERE hasAny(mapValues(SpanAttributes), (SELECT groupArray(alias) FROM device_names)) AND ResourceAttributes['host.name'] != ''
+          AND Timestamp >= toDateTime64({spans_from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32}, 9, 'UTC')
+    )
+    ARRAY JOIN attributes AS named
+    INNER JOIN device_names AS n ON n.alias = named.1
     GROUP BY named_device
 ),
 changed AS (
@@ -283,7 +304,7 @@ SETTINGS join_use_nulls = 0`,
       first_entity: options.firstEntity,
       syslog_scope: SCOPE_SYSLOG,
       device_span_attributes: DEVICE_SPAN_ATTRIBUTES,
-      changed_devices: [...new Set(changes.filter((c) => c.entityKind === 'device').map((c) => c.entity))],
+      ...deviceNameParams(changes, options.deviceAliases),
       slow_factor: SLOW_FACTOR,
       path_weight: PATH_WEIGHT,
       near_weight: NEAR_WEIGHT,
@@ -291,4 +312,11 @@ SETTINGS join_use_nulls = 0`,
     },
     decoder: { index: number('change_index'), score: number('score'), facts: (row) => decodeRow(row, factsDecoder) },
   };
+}
+
+/** Each changed device's names (its own first) beside it, as two parameter arrays. */
+function deviceNameParams(changes: readonly Change[], aliases: Readonly<Record<string, readonly string[]>>): { alias_names: string[]; alias_devices: string[] } {
+  const devices = [...new Set(changes.filter((c) => c.entityKind === 'device').map((c) => c.entity))];
+  const pairs = devices.flatMap((device) => [device, ...(aliases[device] ?? [])].map((alias) => [alias, device] as const));
+  return { alias_names: pairs.map(([alias]) => alias), alias_devices: pairs.map(([, device]) => device) };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import prettyBytes from 'pretty-bytes';
 import { BACKEND_VERSION } from '../version.js';
 import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/api-types.js';
 import { describeConfigDiffs } from '../checkpoints/explain.js';
@@ -17,7 +18,7 @@ interface GlobalOptions {
 interface Status {
   ready: boolean;
   store: { driver: string; schema_version: number };
-  tables: Record<string, number>;
+  tables: Record<string, { family: string; retention_seconds: number; rows: number; oldest_row: string | null; bytes_on_disk: number }>;
   webhooks: Array<{ name: string; delivered: number; failed: number; pending: number; recentFailures: Array<{ time: string; incidentId: string; event: string; attempts: number; error: string }> }>;
 }
 
@@ -49,7 +50,7 @@ program
 
 program
   .command('status')
-  .description('backend health, rows per table and webhook deliveries')
+  .description("backend health, each table's retention, rows, oldest row and size on disk, and webhook deliveries")
   .action(async () => {
     const status = await client().request<Status>('GET', '/api/v1/status');
     if (wantsJson()) {
@@ -57,12 +58,19 @@ program
       return;
     }
     print(`backend: ${status.ready ? 'ready' : 'NOT READY'} · store: ${status.store.driver} · schema version ${status.store.schema_version}`);
-    print(renderTable(['table', 'rows'], Object.entries(status.tables)));
+    print(
+      renderTable(
+        ['table', 'family', 'retention', 'rows', 'oldest row', 'on disk'],
+        Object.entries(status.tables).map(([name, t]) => [name, t.family, retentionText(t.retention_seconds), t.rows, clock(t.oldest_row), prettyBytes(t.bytes_on_disk, { binary: true })]),
+      ),
+    );
     if (status.webhooks.length === 0) return;
     print(renderTable(['webhook', 'delivered', 'failed', 'pending'], status.webhooks.map((w) => [w.name, w.delivered, w.failed, w.pending])));
     const failures = status.webhooks.flatMap((w) => w.recentFailures.map((f) => [w.name, clock(f.time), f.incidentId, f.event, f.attempts, f.error]));
     if (failures.length > 0) print(`recent webhook failures:\n${renderTable(['webhook', 'time', 'incident', 'event', 'attempts', 'error'], failures)}`);
   });
+
+const retentionText = (seconds: number): string => (seconds === 0 ? 'forever' : seconds % 86400 === 0 ? `${seconds / 86400}d` : `${seconds / 3600}h`);
 
 const clock = (iso: string | null): string => (iso ? iso.replace('T', ' ').slice(0, 19) : '–');
 

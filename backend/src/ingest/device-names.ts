@@ -17,6 +17,10 @@ export interface DeviceAlias {
   names: readonly string[];
 }
 
+/** Each configured device's other names and addresses, by its name. */
+export const deviceAliases = (devices: readonly DeviceAlias[]): Record<string, string[]> =>
+  Object.fromEntries(devices.map(({ name, names, addresses }) => [name, [...names, ...addresses]]));
+
 /** An address and the name a device event from it went by. */
 export type DevicePair = readonly [address: string, name: string];
 /** A learned address and its name, null for an address that went by several (a relay's). */

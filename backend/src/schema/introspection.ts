@@ -1,11 +1,26 @@
-import type { Query } from '../store/store.js';
-import { SIGNAL_TABLES } from './tables.js';
+import { sqlString, type Query } from '../store/store.js';
+import { storedName, type SchemaOptions } from './layout.js';
+import { RETAINED_TABLES } from './retention.js';
 
-/** Rows per rollpoint table, from the active parts (cheap: no table scan). */
-export const tableRowCountsQuery = (): Query => ({
-  sql: `SELECT name, toString(coalesce(total_rows, 0)) AS rows
-        FROM system.tables
-        WHERE database = currentDatabase() AND has({tables:Array(String)}, name)
-        ORDER BY name`,
-  params: { tables: [...SIGNAL_TABLES] },
+/**
+ * Rows and bytes on disk of each retained table, from its active parts (cheap: no table scan). On a
+ * cluster, over every replica of the local tables (the disk they take), named as the tables read.
+ */
+export function tableSizesQuery(options: SchemaOptions): Query {
+  const stored = RETAINED_TABLES.map(({ table }) => [storedName(table, options), table]);
+  const parts = options.cluster === undefined ? 'system.parts' : `clusterAllReplicas(${sqlString(options.cluster)}, system.parts)`;
+  return {
+    sql: `SELECT transform(table, {stored:Array(String)}, {tables:Array(String)}, table) AS name,
+          toString(sum(rows)) AS rows, toString(sum(bytes_on_disk)) AS bytes_on_disk
+        FROM ${parts}
+        WHERE active AND database = ${options.cluster === undefined ? 'currentDatabase()' : '{database:String}'} AND has({stored:Array(String)}, table)
+        GROUP BY table`,
+    params: { stored: stored.map(([name]) => name), tables: stored.map(([, table]) => table), ...(options.cluster === undefined ? {} : { database: options.database ?? 'default' }) },
+  };
+}
+
+/** Each retained table's oldest row by the column that dates its rows, in Unix seconds (NULL when empty). */
+export const oldestRowsQuery = (): Query => ({
+  sql: RETAINED_TABLES.map(({ table, column }) => `SELECT '${table}' AS name, toUnixTimestamp(minOrNull(${column})) AS oldest FROM ${table}`).join('\nUNION ALL '),
+  params: {},
 });

@@ -5,7 +5,10 @@ import type { TableName } from './tables.js';
 // table-ddl.ts and view-ddl.ts say what is stored; this says where.
 
 export interface SchemaOptions {
-  /** Rows older than this many days are dropped by TTL; 0 keeps them forever. */
+  /**
+   * The TTL days the released migrations create tables with (0: none). Each table's TTL is then
+   * set from storage.retention (retention.ts), which falls back to these days.
+   */
   ttlDays: number;
   /** A cluster of the server's remote_servers: every statement runs ON CLUSTER with Replicated engines. */
   cluster?: string;
@@ -46,7 +49,7 @@ const SHARDING_KEYS: Partial<Record<TableName, string>> = {
 };
 
 /** The table that holds the rows of `table`: on a cluster, a sharded table's local part. */
-const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
+export const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
   cluster !== undefined && SHARDING_KEYS[table] !== undefined ? `${table}_local` : table;
 
 const databaseOf = ({ database }: SchemaOptions): string => database ?? 'default';

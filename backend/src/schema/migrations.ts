@@ -1,5 +1,6 @@
 import { sqlString, StoreError, type Store } from '../store/store.js';
 import type { SchemaOptions } from './layout.js';
+import { retentionStatements, type Retention } from './retention.js';
 import {
   backupsTable,
   changeEventsTable,
@@ -21,6 +22,7 @@ import {
   otelTracesTable,
   serviceVersionsTable,
   sourceWatermarksTable,
+  storedTimeColumns,
   traceIdTsTable,
   webhookDeliveriesTable,
   windowHealthMetricsColumn,
@@ -123,6 +125,11 @@ const MIGRATIONS: readonly Migration[] = [
     statements: (o) => [...configCommitsTable(o), changesWithConfigCommitsView(o)],
   },
   {
+    version: 10,
+    name: 'stored time of logs, spans, metric points and change events: the TTL of rows with an implausible event time counts from it',
+    statements: (o) => storedTimeColumns(o),
+  },
+  {
     version: 12,
     name: 'backups: the catalogue of backups made with BACKUP DATABASE',
     statements: (o) => backupsTable(o),
@@ -170,11 +177,12 @@ export function migrationScripts(options: SchemaOptions): Array<{ version: numbe
 }
 
 /**
- * The whole schema as one SQL script, with the rows that record the migrations as applied: what
- * `rollpoint-backend schema --print` gives operators who own the DDL (`create_schema: false`).
- * clickhouse-client --multiquery runs it.
+ * The whole schema as one SQL script, with the rows that record the migrations as applied, then
+ * every retained table given its retention: what `rollpoint-backend schema --print` gives operators
+ * who own the DDL (`create_schema: false`). clickhouse-client --multiquery runs it.
  */
-export const schemaScript = (options: SchemaOptions): string => `${migrationScripts(options).map(({ script }) => script).join('\n\n')}\n`;
+export const schemaScript = (options: SchemaOptions, retention: Retention): string =>
+  `${[...migrationScripts(options).map(({ script }) => script), scriptOf(retentionStatements(retention, options))].join('\n\n')}\n`;
 
 const UNKNOWN_TABLE_CODE = 60;
 

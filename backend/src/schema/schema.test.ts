@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { ChdbStore } from '../store/chdb.js';
 import { checkSchemaVersion, SCHEMA_VERSION, schemaScript } from './migrations.js';
+import type { Retention } from './retention.js';
 
 // The printed schema (`rollpoint-backend schema --print`), for one node and for a cluster, checked
 // on the real engine: a cluster's statements are parsed by ClickHouse 26 (a cluster needs Keeper
 // and remote servers, which the embedded engine has not), a node's are run.
+
+const RETENTION: Retention = { logs: 14 * 86400, traces: 7 * 86400, metrics: 90 * 86400, checkpoints: 0 };
 
 const statementsOf = (script: string): string[] => script.split(/;\n(?:\n|$)/).map((s) => s.trim()).filter((s) => s !== '');
 
@@ -31,17 +34,22 @@ describe('schema script', function () {
   });
 
   it('for one node runs as printed and records every migration, so the backend accepts the database', async function () {
-    for (const statement of statementsOf(schemaScript({ ttlDays: 30 }))) await store.command(statement);
+    for (const statement of statementsOf(schemaScript({ ttlDays: 30 }, RETENTION))) await store.command(statement);
     await checkSchemaVersion(store);
     const rows = await store.query({ sql: 'SELECT count() AS tables FROM system.tables WHERE database = currentDatabase() AND name IN (\'otel_logs\', \'checkpoints\', \'changes\')', params: {} });
     expect(rows).to.deep.equal([{ tables: '3' }]);
     const metrics = await store.query({ sql: "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND startsWith(name, 'otel_metrics_') ORDER BY name", params: {} });
     expect(metrics.map((row) => row.name)).to.deep.equal(['otel_metrics_exponential_histogram', 'otel_metrics_gauge', 'otel_metrics_histogram', 'otel_metrics_sum', 'otel_metrics_summary']);
-    for (const { engine_full } of metrics) expect(engine_full).to.include('TTL toDateTime(TimeUnix) + toIntervalDay(30)').and.include('non_replicated_deduplication_window = 10000');
+    // The retention printed after the migrations: 90 days from the event time, or from the stored time where that is implausible.
+    for (const { engine_full } of metrics) {
+      expect(engine_full).to.include('StoredTime, toDateTime(TimeUnix)) + toIntervalDay(90)').and.include('non_replicated_deduplication_window = 10000');
+    }
+    const [checkpoints] = await store.query<{ engine_full: string }>({ sql: "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'checkpoints'", params: {} });
+    expect(checkpoints!.engine_full).not.to.include('TTL');
   });
 
   it('for a cluster: every statement parses, runs ON CLUSTER, and only Replicated and Distributed engines', async function () {
-    const statements = statementsOf(schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' }));
+    const statements = statementsOf(schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' }, RETENTION));
     for (const statement of statements) {
       await store.query({ sql: 'SELECT formatQuery({statement:String})', params: { statement } });
       if (!statement.startsWith('INSERT')) expect(statement).to.match(/^\S+( OR REPLACE)? (TABLE|MATERIALIZED VIEW|VIEW) (IF NOT EXISTS )?telemetry\.\w+ ON CLUSTER rollpoint /);
@@ -51,7 +59,7 @@ describe('schema script', function () {
   });
 
   it('for a cluster: sharded tables keep their names as Distributed tables, views read and write the shards’ local tables', function () {
-    const script = schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' });
+    const script = schemaScript({ ttlDays: 30, cluster: 'rollpoint', database: 'telemetry' }, RETENTION);
     const metricsTables = ['otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary'];
     for (const table of ['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'entity_windows', 'metric_windows', 'service_versions', 'change_events', ...metricsTables]) {
       expect(script).to.include(`CREATE TABLE IF NOT EXISTS telemetry.${table}_local ON CLUSTER rollpoint (`);

@@ -1,4 +1,4 @@
-import { createTable, deduplicationWindowSetting, onCluster, storedRef, ttl, type SchemaOptions } from './layout.js';
+import { createTable, deduplicationWindowSetting, onCluster, ref, storedRef, ttl, type SchemaOptions } from './layout.js';
 import type { TableName } from './tables.js';
 import { LATENCY_SAMPLE_SIZE } from './windows.js';
 
@@ -539,6 +539,49 @@ ORDER BY (device, commit)`,
     },
     options,
   );
+
+/**
+ * Migration 10: the time each row was stored, for the TTL of rows whose event time is implausible
+ * (a device's clock in 1970; retention.ts). The tables' names stay literal here: the migration is frozen.
+ *
+ * A column added with DEFAULT now() would read as the time of reading from parts written before
+ * (and as the merge's time once merged), so rows stored long ago would look just stored and
+ * their old event times implausible: kept again for a whole retention. So the old parts get the
+ * event time as their stored time — their TTL stays what it was — by adding the column with that
+ * default and materializing it (one small column written into every part, waited for), and only
+ * then does the default become now(). The tables are partitioned by event time, so a wrong clock's
+ * rows share a partition (1970-01-01) whatever their stored times; TTL removes expired rows from
+ * it as its parts merge. Run again after its last statement (a crash before it was recorded, two
+ * backends migrating at once), the materialization writes now() instead: the rows stored before
+ * would be kept up to one retention longer than their event time says, never lost.
+ */
+export function storedTimeColumns(options: SchemaOptions): string[] {
+  const stored: Array<[TableName, string, string]> = [
+    ['otel_logs', 'StoredTime', 'TimestampTime'],
+    ['otel_traces', 'StoredTime', 'toDateTime(Timestamp)'],
+    ['otel_traces_trace_id_ts', 'StoredTime', 'Start'],
+    ['otel_metrics_gauge', 'StoredTime', 'toDateTime(TimeUnix)'],
+    ['otel_metrics_sum', 'StoredTime', 'toDateTime(TimeUnix)'],
+    ['otel_metrics_histogram', 'StoredTime', 'toDateTime(TimeUnix)'],
+    ['otel_metrics_exponential_histogram', 'StoredTime', 'toDateTime(TimeUnix)'],
+    ['otel_metrics_summary', 'StoredTime', 'toDateTime(TimeUnix)'],
+    ['change_events', 'stored_at', 'toDateTime(time)'],
+  ];
+  const ttlOnly: TableName[] = ['entity_windows', 'metric_windows', 'window_health', 'incidents', 'checkpoints', 'service_versions', 'webhook_deliveries'];
+  const alter = (table: TableName) => `ALTER TABLE ${storedRef(table, options)}${onCluster(options)}`;
+  // MODIFY TTL then only recalculates each part's TTL, rewriting no data (retention.ts).
+  const recalculateOnly = 'MODIFY SETTING materialize_ttl_recalculate_only = 1';
+  return [
+    ...stored.flatMap(([table, column, eventTime]) => [
+      `${alter(table)} ADD COLUMN IF NOT EXISTS ${column} DateTime DEFAULT ${eventTime} CODEC(Delta, ZSTD(1)), ${recalculateOnly}`,
+      `${alter(table)} MATERIALIZE COLUMN ${column}\nSETTINGS mutations_sync = 2`,
+      `${alter(table)} MODIFY COLUMN ${column} DEFAULT now()`,
+      // A Distributed table over the shards shows the column too.
+      ...(storedRef(table, options) === ref(table, options) ? [] : [`ALTER TABLE ${ref(table, options)}${onCluster(options)} ADD COLUMN IF NOT EXISTS ${column} DateTime DEFAULT now()`]),
+    ]),
+    ...ttlOnly.map((table) => `${alter(table)} ${recalculateOnly}`),
+  ];
+}
 
 /**
  * The backup catalogue: one row per state of a backup (creating, then created or failed), the

@@ -23,18 +23,6 @@ export type TableName =
   | 'backups'
   | 'rollpoint_schema_migrations';
 
-/** The tables whose sizes `rollpoint status` reports. */
-export const SIGNAL_TABLES: readonly TableName[] = [
-  'otel_logs',
-  'otel_traces',
-  'otel_traces_trace_id_ts',
-  'otel_metrics_gauge',
-  'otel_metrics_sum',
-  'otel_metrics_histogram',
-  'otel_metrics_exponential_histogram',
-  'otel_metrics_summary',
-];
-
 /** The kind of a change that is a commit of a config repository, in the changes view. */
 export const CONFIG_COMMIT = 'config_commit';
 /** The source of those changes. */

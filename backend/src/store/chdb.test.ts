@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import Long from 'long';
 import { storeExport, type SignalRequest } from '../ingest/store-export.js';
 import { SourceWatermarks } from '../ingest/watermarks.js';
-import { tableRowCountsQuery } from '../schema/introspection.js';
+import { oldestRowsQuery, tableSizesQuery } from '../schema/introspection.js';
 import { migrate, migrationScripts } from '../schema/migrations.js';
 import { ChdbStore } from './chdb.js';
 import { readWholeAnswer } from './read-only-answer.js';
@@ -90,9 +90,20 @@ describe('chdb store and schema', function () {
     expect(rows).to.deep.equal([{ nanos: now.toString() }]);
   });
 
-  it('counts rows per table without scanning them', async function () {
-    const rows = await store.query<{ name: string; rows: string }>(tableRowCountsQuery());
-    expect(Object.fromEntries(rows.map((row) => [row.name, row.rows]))).to.deep.include({ otel_traces: '1', otel_logs: '1' });
+  it('counts rows and bytes on disk per table without scanning them, and finds each table’s oldest row', async function () {
+    const sizes = await store.query<{ name: string; rows: string; bytes_on_disk: string }>(tableSizesQuery({ ttlDays: 7 }));
+    expect(Object.fromEntries(sizes.map((row) => [row.name, row.rows]))).to.deep.include({ otel_traces: '1', otel_logs: '1' });
+    expect(Number(sizes.find((row) => row.name === 'otel_logs')?.bytes_on_disk)).to.be.above(0);
+    const oldest = new Map((await store.query<{ name: string; oldest: string | null }>(oldestRowsQuery())).map((row) => [row.name, row.oldest]));
+    const [log] = await store.query<{ oldest: string }>({ sql: 'SELECT toString(toUnixTimestamp(min(TimestampTime))) AS oldest FROM otel_logs', params: {} });
+    expect(String(oldest.get('otel_logs'))).to.equal(log!.oldest);
+    expect(oldest.get('incidents')).to.equal(null);
+    // On a cluster: the parts of the shards' local tables on every replica, named as the tables read.
+    const clustered = tableSizesQuery({ ttlDays: 7, cluster: 'rollpoint', database: 'telemetry' });
+    const [parsed] = await store.query<{ sql: string }>({ sql: 'SELECT formatQuery({statement:String}) AS sql', params: { statement: clustered.sql } });
+    expect(parsed!.sql).to.include("clusterAllReplicas('rollpoint', system.parts)");
+    expect(clustered.params).to.deep.include({ database: 'telemetry' });
+    expect(clustered.params.stored).to.include('otel_logs_local').and.include('window_health');
   });
 
   it('keeps the latest watermark of each source, and never moves it back', async function () {

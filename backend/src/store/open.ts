@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { embeddedBackupsPath } from '../backups/config.js';
 import type { BackendConfig } from '../config.js';
 import type { SchemaOptions } from '../schema/layout.js';
+import { RETENTION_FAMILIES, type Retention } from '../schema/retention.js';
 import { ChdbStore } from './chdb.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { StoreError, type Store } from './store.js';
@@ -23,6 +24,10 @@ export const schemaOptionsOf = (storage: StorageConfig): SchemaOptions => ({
   ttlDays: storage.ttl_days,
   ...(storage.driver === 'clickhouse' && storage.clickhouse.cluster !== undefined ? { cluster: storage.clickhouse.cluster, database: storage.clickhouse.database } : {}),
 });
+
+/** Each family's retention in seconds: storage.retention's, or ttl_days where it names none. */
+export const retentionOf = (storage: StorageConfig): Retention =>
+  Object.fromEntries(RETENTION_FAMILIES.map((family) => [family, (storage.retention[family] ?? storage.ttl_days * 86_400_000) / 1000])) as Retention;
 
 /** Where the store is, for log lines and messages: a URL without any credentials written into it. */
 export function storeLocation(storage: StorageConfig): string {

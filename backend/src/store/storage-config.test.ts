@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, configProblems, parseConfig } from '@rollpoint/runtime';
 import { expect } from 'chai';
 import { backendConfigSchema, loadBackendConfig } from '../config.js';
-import { compareVersions, schemaOptionsOf, storeLocation } from './open.js';
+import { compareVersions, retentionOf, schemaOptionsOf, storeLocation } from './open.js';
 
 const problems = (value: unknown): readonly string[] => configProblems(backendConfigSchema, value);
 
@@ -31,6 +31,18 @@ describe('storage configuration', function () {
     expect(schemaOptionsOf(clustered.storage)).to.deep.equal({ ttlDays: 7, cluster: 'rollpoint', database: 'default' });
     const embedded = parseConfig(backendConfigSchema, { storage: { clickhouse: { cluster: 'rollpoint' } } });
     expect(schemaOptionsOf(embedded.storage)).to.deep.equal({ ttlDays: 30 });
+  });
+
+  it('keeps each family of tables for its storage.retention, or for ttl_days where it names none', function () {
+    const day = 86400;
+    expect(retentionOf(parseConfig(backendConfigSchema, {}).storage)).to.deep.equal({ logs: 30 * day, traces: 30 * day, metrics: 30 * day, checkpoints: 30 * day });
+    const { storage } = parseConfig(backendConfigSchema, { storage: { ttl_days: 0, retention: { logs: '14d', traces: '36h', checkpoints: '1y' } } });
+    expect(retentionOf(storage)).to.deep.equal({ logs: 14 * day, traces: 36 * 3600, metrics: 0, checkpoints: 365.25 * day });
+    expect(problems({ storage: { retention: { logs: 30, metrics: '90m', signals: '1d' } } })).to.have.members([
+      'storage.retention.logs: must be 0 or a whole number of hours, e.g. 90d or 36h (a bare number is milliseconds)',
+      'storage.retention.metrics: must be 0 or a whole number of hours, e.g. 90d or 36h (a bare number is milliseconds)',
+      'storage.retention.signals: unknown key',
+    ]);
   });
 
   it('expands ${env:NAME} in values (the password from the environment), and names a variable that is not set', function () {

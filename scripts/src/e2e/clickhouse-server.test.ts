@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
+  applyRetention,
   ChdbStore,
   checkpointsConfigSchema,
   CheckpointEngine,
@@ -151,20 +152,24 @@ const STORED_METRICS_SQL = `SELECT * FROM (SELECT MetricName AS name, toString(T
 /** The same operations on either driver: schema, ingest, the checkpoint SQL. */
 async function operations(store: Store) {
   await migrate(store, { ttlDays: 30 });
+  const retained = await applyRetention(store, { logs: 14 * 86400, traces: 36 * 3600, metrics: 30 * 86400, checkpoints: 0 }, { ttlDays: 30 });
   await storeExport(store, { signal: 'metrics', request: metricsRequest(at(50)) });
   const metrics = await store.query({ sql: STORED_METRICS_SQL, params: {} });
   await storeTraffic(store, steady('checkout', '1.4.2', at(0), at(45, 2)));
   await storeTraffic(store, steady('checkout', '1.4.3', at(45, 2), at(55), { errorRate: (t) => (t >= at(46) ? 0.3 : 0.004) }));
   await storeDeviceEvent(store, 'edge-1', at(40, 10), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
+  await storeDeviceEvent(store, 'edge-2', at(45, 30), '%SYS-5-CONFIG_I: Configured from console by admin on vty0', 'config_change');
   const engine = new CheckpointEngine(store, checkpointsConfigSchema.parse({}));
   const until = at(55) / 1000;
   const incidents = await engine.incidents('default', T / 1000, until, until);
   const checkpoint = await engine.checkpoint('default', until);
   const changes = await engine.changes('default', T / 1000, until, 100);
+  // The incident with its suspects: the evidence statement (spans, call graph, device names).
+  const detail = incidents[0] && (await engine.resolve(incidents[0]));
   // Every query of docs/QUERIES.md, as an analyst runs it.
   const analyst = [];
   for (const sql of analystQueries()) analyst.push(await readWholeAnswer(await store.queryReadOnly(sql)));
-  return { metrics, incidents, checkpoint, changes, analyst };
+  return { retained, metrics, incidents, checkpoint, changes, detail, analyst };
 }
 
 describe('server driver against ClickHouse 26 (the embedded engine behind the HTTP interface)', function () {
@@ -193,8 +198,11 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
         { name: 'system.disk.io', time, value: 4096, detail: 'true' },
         { name: 'system.filesystem.utilization', time, value: 0.97, detail: `['${'ab'.repeat(16)}']` },
       ]);
+      expect(embeddedAnswers.retained).to.have.length(3 + 5 + 8);
       expect(embeddedAnswers.incidents).to.have.length(1);
       expect(embeddedAnswers.checkpoint.time).to.equal(new Date(at(45)).toISOString());
+      expect(embeddedAnswers.detail!.suspects.map((s) => s.entity)).to.deep.equal(['checkout', 'edge-2']);
+      expect(embeddedAnswers.detail!.suspects[0]!.evidenceLines.length).to.be.above(1);
       // The analysts' queries found the data: versions, devices, changes.
       expect(embeddedAnswers.analyst).to.have.length(analystQueries().length).and.to.have.length.above(8);
       const column = (answer: number, name: string) => namedRows(embeddedAnswers.analyst[answer]!).map((row) => row[name]);
@@ -231,10 +239,45 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
     }
   });
 
-  it('schema --print follows the configuration it is given: a cluster gets ON CLUSTER DDL, TTL its days', function () {
+  it('storage.retention: applied to the existing tables when the backend starts again with another, rows with a wrong clock kept, rows past retention gone', async function () {
+    const server = await startEmbeddedEngineServer();
+    const store = serverStore(server);
+    const engineOf = async (table: string) =>
+      String((await store.query<{ engine_full: string }>({ sql: 'SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {table:String}', params: { table } }))[0]?.engine_full);
+    const bodies = async () => (await store.query<{ Body: string }>({ sql: 'SELECT Body FROM otel_logs ORDER BY Body', params: {} })).map((row) => row.Body);
+    try {
+      const first = await startBackendProcess({ extra: serverStorage(server, {}) });
+      await first.stop();
+      expect(await engineOf('otel_logs')).to.include('StoredTime - toIntervalDay(30)');
+      await store.command("INSERT INTO otel_logs (Timestamp, Body) VALUES (toDateTime64('1970-01-01 00:00:05', 9), 'clock in 1970')");
+      await store.command("INSERT INTO otel_logs (Timestamp, Body) VALUES (now64(9) - INTERVAL 3 DAY, 'three days old')");
+      await store.command("INSERT INTO otel_logs (Timestamp, StoredTime, Body) VALUES (now64(9) - INTERVAL 3 DAY, now() - INTERVAL 3 DAY, 'stored three days ago')");
+
+      const second = await startBackendProcess({ extra: { storage: { ...serverStorage(server).storage, retention: { logs: '2d', checkpoints: 0 } } } });
+      await second.stop();
+      expect(await engineOf('otel_logs')).to.include('StoredTime - toIntervalDay(2)').and.match(/\+ toIntervalDay\(2\) SETTINGS/);
+      expect(await engineOf('otel_metrics_gauge')).to.include('StoredTime - toIntervalDay(30)');
+      expect(await engineOf('checkpoints')).not.to.include(' TTL ');
+      await store.command('ALTER TABLE otel_logs MATERIALIZE TTL SETTINGS mutations_sync = 2');
+      await store.command('OPTIMIZE TABLE otel_logs FINAL');
+      // 'three days old' arrived a day past the retention: its event time is implausible, its 2 days count from now.
+      expect(await bodies()).to.deep.equal(['clock in 1970', 'three days old']);
+
+      // create_schema false: the backend alters nothing, and says which statements would bring the tables to storage.retention.
+      const owned = await startBackendProcess({ extra: { storage: { ...serverStorage(server, { create_schema: false }).storage, retention: { logs: '5d', checkpoints: 0 } } } });
+      await owned.stop();
+      expect(owned.output()).to.include('tables keep another retention than storage.retention').and.include('toIntervalDay(5)');
+      expect(await engineOf('otel_logs')).to.include('toIntervalDay(2)');
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+
+  it('schema --print follows the configuration it is given: a cluster gets ON CLUSTER DDL, TTL its days and retention', function () {
     const folder = tempFolder('schema-print');
     try {
-      const config = writeConfig(folder, 'backend.yaml', { storage: { driver: 'clickhouse', clickhouse: { cluster: 'analytics' }, ttl_days: 9 } });
+      const config = writeConfig(folder, 'backend.yaml', { storage: { driver: 'clickhouse', clickhouse: { cluster: 'analytics' }, ttl_days: 9, retention: { logs: '3d', checkpoints: 0 } } });
       const script = execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print', '--config', config], { encoding: 'utf8' });
       expect(script).to.include("CREATE TABLE IF NOT EXISTS default.otel_logs ON CLUSTER analytics AS default.otel_logs_local\nENGINE = Distributed(analytics, 'default', otel_logs_local").and.include('toIntervalDay(9)');
       for (const table of ['otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary']) {
@@ -242,6 +285,10 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
         expect(script).to.include(`ENGINE = Distributed(analytics, 'default', ${table}_local, cityHash64(ResourceAttributes, MetricName, Attributes))`);
       }
       expect(script).to.include('TTL toDateTime(TimeUnix) + toIntervalDay(9)');
+      // Then each table's retention, on the shards' local tables.
+      expect(script).to.include('ALTER TABLE default.otel_logs_local ON CLUSTER analytics MODIFY TTL if(TimestampTime < StoredTime - toIntervalDay(3) OR ')
+        .and.include('ALTER TABLE default.otel_metrics_sum_local ON CLUSTER analytics MODIFY TTL if(toDateTime(TimeUnix) < StoredTime - toIntervalDay(9) OR ')
+        .and.include('ALTER TABLE default.incidents ON CLUSTER analytics REMOVE TTL;');
       expect(execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print'], { encoding: 'utf8' })).not.to.include('ON CLUSTER');
     } finally {
       rmSync(folder, { recursive: true, force: true });

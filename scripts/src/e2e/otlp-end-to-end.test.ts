@@ -104,8 +104,8 @@ describe('OTLP end to end: SDK app -> agent -> backend -> ClickHouse', function 
     expect(table.stdout).to.include('charge card').and.include('SELECT orders').and.include('3 row(s)');
     const status = JSON.parse((await run(process.execPath, [CLI_MAIN, '--url', backend.url, '--json', 'status'])).stdout);
     expect(status.ready).to.equal(true);
-    expect(status.tables.otel_traces).to.be.at.least(3);
-    expect(status.tables.otel_logs).to.be.at.least(3);
+    expect(status.tables.otel_traces.rows).to.be.at.least(3);
+    expect(status.tables.otel_logs.rows).to.be.at.least(3);
   });
 
   it('refuses writes through the SQL API in the engine itself', async function () {
