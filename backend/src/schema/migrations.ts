@@ -1,6 +1,7 @@
 import { sqlString, StoreError, type Store } from '../store/store.js';
 import type { SchemaOptions } from './layout.js';
 import {
+  auditLogTable,
   changeEventsTable,
   checkpointsTable,
   configCommitsTable,
@@ -120,6 +121,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 9,
     name: 'config_commits: device config revisions from a config repository; the changes view lists them',
     statements: (o) => [...configCommitsTable(o), changesWithConfigCommitsView(o)],
+  },
+  {
+    version: 11,
+    name: 'audit_log: every write through the API, with its token name, source address and answer',
+    statements: (o) => auditLogTable(o),
   },
 ];
 

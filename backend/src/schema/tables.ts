@@ -20,6 +20,7 @@ export type TableName =
   | 'webhook_deliveries'
   | 'learned_devices'
   | 'config_commits'
+  | 'audit_log'
   | 'rollpoint_schema_migrations';
 
 /** The tables whose sizes `rollpoint status` reports. */
