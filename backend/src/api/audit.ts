@@ -31,7 +31,7 @@ function actionOf(request: FastifyRequest): string | undefined {
   return (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/^\/api\/v1\//, '');
 }
 
-export function registerAuditRoutes(app: FastifyInstance, { store, logger }: ApiContext): void {
+export function registerAuditRoutes(app: FastifyInstance, { store, logger }: Pick<ApiContext, 'store' | 'logger'>): void {
   app.addHook('onResponse', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     const action = actionOf(request);

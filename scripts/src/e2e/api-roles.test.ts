@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { startEmbeddedEngineServer, TEST_PASSWORD, TEST_USER, type ClickHouseServer } from '../testing/clickhouse-servers.js';
 import { SCENARIO_SCOPES, sendIncidentScenario, type IncidentScenario } from '../testing/incident-scenario.js';
 import { CLI_MAIN } from '../testing/paths.js';
 import { metricValue, startBackendProcess, waitUntil, type BackendProcess } from '../testing/processes.js';
@@ -165,5 +166,39 @@ describe('API roles, scope-limited tokens and the audit trail (backend process)'
     expect(metricValue(metrics, 'rollpoint_backend_api_unauthorized_total')).to.be.greaterThan(0);
     for (const reason of ['role', 'scope', 'tables']) expect(metricValue(metrics, `rollpoint_backend_api_forbidden_total{reason="${reason}"}`), reason).to.be.greaterThan(0);
     for (const token of Object.values(TOKENS)) expect(backend.output()).not.to.include(token);
+  });
+});
+
+describe('the SQL of a scope-limited token with the server driver (ClickHouse’s HTTP interface)', function () {
+  this.timeout(180000);
+  let server: ClickHouseServer;
+  let backend: BackendProcess;
+
+  before(async function () {
+    server = await startEmbeddedEngineServer();
+    backend = await startBackendProcess({
+      extra: {
+        storage: { driver: 'clickhouse', clickhouse: { url: server.url, username: TEST_USER, password: TEST_PASSWORD } },
+        checkpoints: { scopes: SCENARIO_SCOPES },
+        api: { tokens: [{ name: 'shop-reader', token: TOKENS.scoped, role: 'read', scopes: ['shop'] }] },
+      },
+    });
+  });
+  after(async function () {
+    await backend?.stop();
+    await server?.stop();
+  });
+
+  const sql = async (statement: string): Promise<{ status: number; message?: string }> => {
+    const response = await fetch(`${backend.url}/api/v1/sql`, { method: 'POST', body: statement, headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKENS.scoped}` } });
+    return { status: response.status, ...((await response.json()) as { message?: string }) };
+  };
+
+  it('reads rollpoint’s tables and is refused anything else, as on the embedded engine', async function () {
+    expect(await sql('SELECT count() AS n FROM otel_logs JOIN incidents ON 1 = 1')).to.include({ status: 200 });
+    expect((await sql('SELECT * FROM system.tables')).message).to.include('table system.tables');
+    expect((await sql('SELECT * FROM numbers(2)')).message).to.include('numbers()');
+    expect(await sql('SHOW TABLES')).to.include({ status: 403 });
+    expect(await sql('SELECT * FROM audit_log')).to.include({ status: 403 });
   });
 });
