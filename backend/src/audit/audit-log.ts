@@ -5,8 +5,6 @@ import type { Store } from '../store/store.js';
 // naming the token that did it, never the token itself.
 
 export interface AuditEntry {
-  /** Default: now. */
-  time?: Date;
   /** The token's name ("anonymous" on a backend without tokens; empty when the token was not known). */
   tokenName: string;
   /** The token's role; empty when it was not known. */
@@ -24,11 +22,11 @@ export interface AuditEntry {
   status: number;
 }
 
-/** Records one audit entry. */
-export function recordAuditEntry(store: Store, entry: AuditEntry): Promise<void> {
+/** Records one audit entry, made at `time`. */
+export function recordAuditEntry(store: Store, entry: AuditEntry, time: Date = new Date()): Promise<void> {
   return store.insert('audit_log', [
     {
-      time: (entry.time ?? new Date()).toISOString(),
+      time: time.toISOString(),
       token_name: entry.tokenName,
       role: entry.role,
       address: entry.address,
@@ -42,16 +40,9 @@ export function recordAuditEntry(store: Store, entry: AuditEntry): Promise<void>
 }
 
 /** One entry as the API and `rollpoint audit` show it. */
-export interface AuditRecord {
+export interface AuditRecord extends AuditEntry {
+  /** ISO 8601, UTC. */
   time: string;
-  tokenName: string;
-  role: string;
-  address: string;
-  method: string;
-  route: string;
-  action: string;
-  detail: string;
-  status: number;
 }
 
 /** The latest `limit` entries since `sinceSeconds` (Unix seconds), newest first. */
