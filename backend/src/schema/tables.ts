@@ -29,8 +29,17 @@ export type TableName = (typeof TABLE_NAMES)[number];
 /** The view of every change (deploys, device config changes, markers, config commits), which analysts query too. */
 export const CHANGES_VIEW = 'changes';
 
-/** The tables whose sizes `rollpoint status` reports: the telemetry, in the Collector's otel_* tables. */
-export const SIGNAL_TABLES: readonly TableName[] = TABLE_NAMES.filter((table) => table.startsWith('otel_'));
+/** The tables whose sizes `rollpoint status` reports. */
+export const SIGNAL_TABLES: readonly TableName[] = [
+  'otel_logs',
+  'otel_traces',
+  'otel_traces_trace_id_ts',
+  'otel_metrics_gauge',
+  'otel_metrics_sum',
+  'otel_metrics_histogram',
+  'otel_metrics_exponential_histogram',
+  'otel_metrics_summary',
+];
 
 /** The kind of a change that is a commit of a config repository, in the changes view. */
 export const CONFIG_COMMIT = 'config_commit';
