@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { stopGrpcServer, splitEndpoint, type ServerTls } from '@rollpoint/runtime';
 import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
-import type { BackendConfig } from './config.js';
+import { apiTokensOf, type BackendConfig } from './config.js';
 import { CheckpointEngine } from './checkpoints/engine.js';
 import { openConfigRepository } from './configrepo/open.js';
 import { Recomputer } from './checkpoints/recompute.js';
@@ -62,7 +62,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     metrics,
     logger,
     isReady: () => ready,
-    ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
+    apiTokens: apiTokensOf(config),
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
     webhooks,
     storage: { layout: schemaOptionsOf(config.storage), retention: retentionOf(config.storage) },
