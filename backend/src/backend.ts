@@ -5,7 +5,7 @@ import { createApiServer } from './api/server.js';
 import { Backups } from './backups/backups.js';
 import { backedUpDatabaseOf, backupTargetOf } from './backups/config.js';
 import { BackupSchedule } from './backups/schedule.js';
-import type { BackendConfig } from './config.js';
+import { apiTokensOf, type BackendConfig } from './config.js';
 import { CheckpointEngine } from './checkpoints/engine.js';
 import { openConfigRepository } from './configrepo/open.js';
 import { Recomputer } from './checkpoints/recompute.js';
@@ -67,7 +67,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     metrics,
     logger,
     isReady: () => ready,
-    ...(config.http.api_token ? { apiToken: config.http.api_token } : {}),
+    apiTokens: apiTokensOf(config),
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
     webhooks,
     storage: { layout: schemaOptionsOf(config.storage), retention: retentionOf(config.storage) },

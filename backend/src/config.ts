@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
-import { durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/runtime';
+import { ConfigError, durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/runtime';
 import { z } from 'zod';
+import { API_TOKENS_ENV, apiConfigSchema, apiTokenSchema, LEGACY_TOKEN_NAME, tokenProblems, type ApiTokenConfig } from './api/config.js';
 import { backupsConfigSchema } from './backups/config.js';
 import { checkpointsConfigSchema, DEFAULT_SCOPE } from './checkpoints/config.js';
 import { configRepositorySchema } from './configrepo/config.js';
@@ -94,12 +95,14 @@ export const backendConfigSchema = z.strictObject({
     .strictObject({
       /** Where the HTTP API, health endpoints and /metrics listen. */
       endpoint: endpoint.default('127.0.0.1:14318'),
-      /** Token that /api/v1/* requires as "authorization: Bearer <token>"; health and /metrics stay open. */
+      /** A token with the admin role, named "api_token" (from before api.tokens); health and /metrics stay open. */
       api_token: z.string().min(16, 'must be at least 16 characters').optional(),
       /** How people reach this port (behind a proxy, say); links in webhook notifications start with it. Default: http://<endpoint>. */
       external_url: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
+  /** Who may use /api/v1: tokens with roles, optionally limited to scopes. None (and no http.api_token): anyone, as admin. */
+  api: apiConfigSchema,
   storage: z
     .strictObject({
       /** chdb: the embedded engine (zero setup); clickhouse: a ClickHouse server or cluster over HTTP(S). */
@@ -188,6 +191,11 @@ export const backendConfigSchema = z.strictObject({
   checkDevices(config.devices, ctx);
   checkBackupTarget(config, ctx);
   const scopes = new Set([DEFAULT_SCOPE, ...Object.keys(config.checkpoints.scopes)]);
+  for (const { path, message } of tokenProblems([...config.api.tokens, ...legacyTokens(config.http.api_token)], [...scopes])) {
+    // Past api.tokens: http.api_token.
+    const [i, ...rest] = path;
+    ctx.addIssue({ code: 'custom', path: (i as number) < config.api.tokens.length ? ['api', 'tokens', ...path] : ['http', 'api_token', ...rest.slice(1)], message });
+  }
   config.webhooks.forEach((webhook, i) =>
     webhook.scopes.forEach((scope, j) => {
       if (!scopes.has(scope)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'scopes', j], message: `unknown scope "${scope}" (configured: ${[...scopes].join(', ')})` });
@@ -197,7 +205,38 @@ export const backendConfigSchema = z.strictObject({
 
 export type BackendConfig = z.output<typeof backendConfigSchema>;
 
-/** Reads and validates the YAML file at `path` (all defaults when undefined). */
+/** http.api_token, from before roles: an admin token named "api_token". */
+const legacyTokens = (apiToken: string | undefined): ApiTokenConfig[] => (apiToken ? [{ name: LEGACY_TOKEN_NAME, token: apiToken, role: 'admin' }] : []);
+
+/** Every token /api/v1 takes: api.tokens and http.api_token. */
+export const apiTokensOf = (config: BackendConfig): ApiTokenConfig[] => [...config.api.tokens, ...legacyTokens(config.http.api_token)];
+
+/** The tokens of API_TOKENS_ENV (JSON, as api.tokens), validated; none when it is not set. */
+function tokensFromEnvironment(): ApiTokenConfig[] {
+  const text = process.env[API_TOKENS_ENV];
+  if (text === undefined || text.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`${API_TOKENS_ENV}: not JSON: ${(err as Error).message}`]);
+  }
+  return parseConfig(z.array(apiTokenSchema), parsed, [API_TOKENS_ENV]);
+}
+
+/**
+ * Reads and validates the YAML file at `path` (all defaults when undefined). The tokens of
+ * API_TOKENS_ENV join api.tokens, checked together with them.
+ */
 export function loadBackendConfig(path: string | undefined): BackendConfig {
-  return parseConfig(backendConfigSchema, readYamlFile(path));
+  const config = parseConfig(backendConfigSchema, readYamlFile(path));
+  const fromEnvironment = tokensFromEnvironment();
+  if (fromEnvironment.length === 0) return config;
+  const tokens = [...config.api.tokens, ...fromEnvironment];
+  const everyToken = [...tokens, ...legacyTokens(config.http.api_token)];
+  const problems = tokenProblems(everyToken, [DEFAULT_SCOPE, ...Object.keys(config.checkpoints.scopes)]);
+  // Named where each token was given: the file's api.tokens, the variable, or http.api_token.
+  const where = (i: number): string => (i < config.api.tokens.length ? `api.tokens.${i}` : i < tokens.length ? `${API_TOKENS_ENV}.${i - config.api.tokens.length}` : 'http.api_token');
+  if (problems.length > 0) throw new ConfigError(problems.map(({ path: [i, ...rest], message }) => `${[where(i as number), ...rest].join('.')}: ${message}`));
+  return { ...config, api: { ...config.api, tokens } };
 }

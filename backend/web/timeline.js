@@ -433,12 +433,14 @@ async function load() {
   clearTimeout(refreshTimer);
   const { from, to, live } = range();
   try {
+    // No scope chosen yet: the backend's default, which for a token limited to scopes is its first.
+    const scope = field('#scope').value || params.get('scope');
     /** @type {Timeline} */
-    const timeline = await api(`/api/v1/timeline?${new URLSearchParams({ scope: field('#scope').value || params.get('scope') || 'default', from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString() })}`);
+    const timeline = await api(`/api/v1/timeline?${new URLSearchParams({ ...(scope ? { scope } : {}), from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString() })}`);
     $('#token-form').hidden = true;
-    const scope = /** @type {HTMLSelectElement} */ ($('#scope'));
-    if (scope.options.length !== timeline.scopes.length) scope.replaceChildren(...timeline.scopes.map((s) => el('option', { value: s }, s)));
-    scope.value = timeline.scope;
+    const select = /** @type {HTMLSelectElement} */ ($('#scope'));
+    if (select.options.length !== timeline.scopes.length) select.replaceChildren(...timeline.scopes.map((s) => el('option', { value: s }, s)));
+    select.value = timeline.scope;
     render(timeline);
     document.body.dataset.state = 'ready';
   } catch (err) {

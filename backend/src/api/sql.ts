@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RefusedStatementError } from '../store/read-only-statement.js';
 import { READONLY_ERROR_CODE, type ReadOnlyAnswer, StoreError } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
+import { limitedToScopes } from './access.js';
 import type { ApiContext } from './server.js';
 
 /** The statement from a text/plain body or a JSON body {"sql": "..."}. */
@@ -26,6 +27,7 @@ interface Failure {
 /** What the client is told of a failed statement, naming the setting behind a limit it reached. */
 function failure(err: StoreError): Failure {
   if (err instanceof RefusedStatementError) {
+    if (err.reason === 'other_tables') return { status: 403, outcome: 'forbidden', body: { error: 'forbidden', message: err.message } };
     return err.reason !== 'own_format'
       ? { status: 403, outcome: 'forbidden', body: { error: 'read_only', message: err.message } }
       : { status: 400, outcome: 'bad_request', body: { error: 'own_format', message: err.message } };
@@ -77,7 +79,8 @@ function send(reply: FastifyReply, answer: ReadOnlyAnswer, metrics: BackendMetri
 /**
  * POST /api/v1/sql: one read-only statement, answered as {columns, rows}, streamed. Read-only and the
  * result limits are enforced by ClickHouse (readonly=1, max_result_rows/bytes on the connection),
- * so a write or a huge answer is refused by the engine, not by a regex.
+ * so a write or a huge answer is refused by the engine, not by a regex. A token limited to scopes
+ * may read rollpoint's tables only, as the engine's analyzer resolves the statement.
  */
 export function registerSqlRoute(app: FastifyInstance, { store, metrics }: ApiContext): void {
   app.post('/api/v1/sql', async (request, reply) => {
@@ -88,11 +91,12 @@ export function registerSqlRoute(app: FastifyInstance, { store, metrics }: ApiCo
     }
     let answer: ReadOnlyAnswer;
     try {
-      answer = await store.queryReadOnly(sql);
+      answer = await store.queryReadOnly(sql, { rollpointTablesOnly: limitedToScopes(request) });
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       const { status, outcome, body } = failure(err);
       metrics.sqlQueries.inc({ outcome });
+      if (err instanceof RefusedStatementError && err.reason === 'other_tables') metrics.apiForbidden.inc({ reason: 'tables' });
       return reply.code(status).send(body);
     }
     return send(reply, answer, metrics);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { windowSchema } from '../checkpoints/config.js';
 import { DEFAULT_SCOPE, type CheckpointEngine } from '../checkpoints/engine.js';
+import { visibleScopes } from './access.js';
 import { parse, time } from './params.js';
 
 // What the timeline page draws: per-entity lanes of judged windows with the incidents (each with
@@ -46,7 +47,7 @@ export function registerTimelineRoutes(app: FastifyInstance, engine: CheckpointE
     for (const incident of incidents) resolved.push(await judge.resolve(incident));
     return {
       scope: query.scope,
-      scopes: engine.scopeNames(),
+      scopes: visibleScopes(request, engine.scopeNames()),
       from: new Date(from * 1000).toISOString(),
       to: new Date(to * 1000).toISOString(),
       windowSeconds: judge.windowSeconds,

@@ -4,6 +4,7 @@ import prettyBytes from 'pretty-bytes';
 import { BACKEND_VERSION } from '../version.js';
 import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/api-types.js';
 import { describeConfigDiffs } from '../checkpoints/explain.js';
+import type { AuditRecord } from '../audit/audit-log.js';
 import type { BackupEntry } from '../backups/backups.js';
 import type { QueryResult } from '../store/store.js';
 import { ApiClient, ApiError } from './api-client.js';
@@ -30,7 +31,7 @@ const program = new Command('rollpoint')
   .description('Ask the rollpoint backend about what it stored.')
   .version(BACKEND_VERSION, '-V, --version', 'print the version and exit')
   .option('--url <url>', 'the backend HTTP API', process.env.ROLLPOINT_URL ?? 'http://127.0.0.1:14318')
-  .option('--token <token>', 'the API token, when the backend sets http.api_token (or ROLLPOINT_TOKEN)', process.env.ROLLPOINT_TOKEN)
+  .option('--token <token>', 'the API token, when the backend has tokens (api.tokens, http.api_token); or ROLLPOINT_TOKEN', process.env.ROLLPOINT_TOKEN)
   .option('--json', 'print JSON for scripts instead of tables');
 
 const client = (): ApiClient => new ApiClient(program.opts<GlobalOptions>().url, program.opts<GlobalOptions>().token);
@@ -74,19 +75,31 @@ const retentionText = (seconds: number): string => (seconds === 0 ? 'forever' : 
 
 const clock = (iso: string | null): string => (iso ? iso.replace('T', ' ').slice(0, 19) : '–');
 
+program
+  .command('audit')
+  .description('the audit trail: every write through the API, newest first (admin token)')
+  .option('--since <time>', 'ISO time or Unix seconds (default: from the beginning)')
+  .option('--limit <n>', 'at most this many entries', '100')
+  .action(async (options: { since?: string; limit: string }) => {
+    const answer = await ask<{ entries: AuditRecord[] }>('/api/v1/audit', { since: options.since, limit: options.limit });
+    if (wantsJson()) return print(JSON.stringify(answer));
+    print(renderTable(['time', 'token', 'role', 'address', 'action', 'detail', 'status'], answer.entries.map((e) => [clock(e.time), e.tokenName || '(unknown)', e.role || '–', e.address, e.action, e.detail, e.status])));
+  });
+
 /** GET `path` with the options given (undefined ones left out) as the query. */
 function ask<T>(path: string, params: Record<string, string | undefined>): Promise<T> {
   const given = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined);
   return client().request<T>('GET', `${path}?${new URLSearchParams(given)}`);
 }
-const scopeOption = ['--scope <scope>', 'the scope (a set of entities in the backend configuration)', 'default'] as const;
+// No default here: the backend's is the default scope, or a scope-limited token's first scope.
+const scopeOption = ['--scope <scope>', 'the scope (a set of entities in the backend configuration; default: default, or the token’s first scope)'] as const;
 
 program
   .command('incidents')
   .description('incidents of a scope: runs of unhealthy complete windows')
   .option(...scopeOption)
   .option('--since <time>', 'ISO time or Unix seconds (default: the backend’s recompute range)')
-  .action(async (options: { scope: string; since?: string }) => {
+  .action(async (options: { scope?: string; since?: string }) => {
     const answer = await ask<{ incidents: Incident[]; completeness: Completeness }>('/api/v1/incidents', { scope: options.scope, from: options.since });
     if (wantsJson()) return print(JSON.stringify(answer));
     print(
@@ -103,7 +116,7 @@ program
   .description('where to roll back to: the last state that was healthy and unchanged for long enough')
   .option(...scopeOption)
   .option('--at <time>', 'ISO time or Unix seconds (default: now, i.e. the latest complete window)')
-  .action(async (options: { scope: string; at?: string }) => {
+  .action(async (options: { scope?: string; at?: string }) => {
     const checkpoint = await ask<Checkpoint>('/api/v1/checkpoint', { scope: options.scope, at: options.at });
     if (wantsJson()) return print(JSON.stringify(checkpoint));
     if (!checkpoint.time) return print(`scope ${checkpoint.scope}: no checkpoint (never healthy and unchanged for ${checkpoint.stableWindows} windows in range)`);
@@ -119,7 +132,7 @@ program
   .description('changes in a scope, newest first: deploys, device config changes, markers')
   .option(...scopeOption)
   .option('--since <time>', 'ISO time or Unix seconds')
-  .action(async (options: { scope: string; since?: string }) => {
+  .action(async (options: { scope?: string; since?: string }) => {
     const answer = await ask<{ changes: Change[] }>('/api/v1/changes', { scope: options.scope, from: options.since });
     if (wantsJson()) return print(JSON.stringify(answer));
     print(renderTable(['time', 'kind', 'entity', 'what', 'by'], answer.changes.map((c) => [clock(c.time), c.kind, `${c.entityKind} ${c.entity}`, c.title, c.author])));
@@ -130,10 +143,10 @@ program
   .description('the story of an incident: what went bad, the checkpoint, the suspects')
   .argument('[incident]', 'an incident id, as `rollpoint incidents` lists them (default: the scope’s latest incident)')
   .option(...scopeOption)
-  .action(async (id: string | undefined, options: { scope: string }) => {
+  .action(async (id: string | undefined, options: { scope?: string }) => {
     const incident = id ?? (await latestIncident(options.scope));
     // Nothing went wrong lately: an answer, not an error (JSON `null` for scripts).
-    if (!incident) return print(wantsJson() ? 'null' : `no incident in scope ${options.scope} lately (rollpoint incidents --since <time> looks further back)`);
+    if (!incident) return print(wantsJson() ? 'null' : `no incident in scope ${options.scope ?? 'default'} lately (rollpoint incidents --since <time> looks further back)`);
     const detail = await client().request<IncidentDetail & { story: string }>('GET', `/api/v1/incidents/${encodeURIComponent(incident)}`);
     if (wantsJson()) return print(JSON.stringify(detail));
     print(detail.story);
@@ -163,7 +176,7 @@ backup
   });
 
 /** The id of the scope's latest incident in the backend's recompute range, if it had one. */
-async function latestIncident(scope: string): Promise<string | undefined> {
+async function latestIncident(scope: string | undefined): Promise<string | undefined> {
   const { incidents } = await ask<{ incidents: Incident[] }>('/api/v1/incidents', { scope });
   return incidents.at(-1)?.id;
 }

@@ -2,6 +2,7 @@ import { sqlString, StoreError, type Store } from '../store/store.js';
 import type { SchemaOptions } from './layout.js';
 import { retentionStatements, type Retention } from './retention.js';
 import {
+  auditLogTable,
   backupsTable,
   changeEventsTable,
   checkpointsTable,
@@ -128,6 +129,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 10,
     name: 'stored time of logs, spans, metric points and change events: the TTL of rows with an implausible event time counts from it',
     statements: (o) => storedTimeColumns(o),
+  },
+  {
+    version: 11,
+    name: 'audit_log: every write through the API, with its token name, source address and answer',
+    statements: (o) => auditLogTable(o),
   },
   {
     version: 12,

@@ -31,7 +31,7 @@ const metrics = (table: TableName): RetainedTable => signal(table, 'metrics', 'T
  * derives and remembers: window aggregates, verdicts, incidents, checkpoints, the changes it ranks
  * (deploys, markers, device config changes) and the webhook notifications sent for its incidents.
  * Not here: ingested_batches (a week, the longest an agent retries a batch), and tables kept
- * forever (source_watermarks, learned_devices, config_commits, rollpoint_schema_migrations).
+ * forever (source_watermarks, learned_devices, config_commits, audit_log, rollpoint_schema_migrations).
  */
 export const RETAINED_TABLES: readonly RetainedTable[] = [
   signal('otel_logs', 'logs', 'TimestampTime', 'TimestampTime'),

@@ -584,6 +584,32 @@ export function storedTimeColumns(options: SchemaOptions): string[] {
 }
 
 /**
+ * Every write through the API (and the offline restore): who did what, from where, and the answer.
+ * Kept for as long as the table lives (no TTL): an audit trail that expires would not be one.
+ */
+export const auditLogTable = (options: SchemaOptions): string[] =>
+  createTable(
+    {
+      name: 'audit_log',
+      engine: 'MergeTree',
+      columns: `
+    time DateTime64(3, 'UTC'),
+    token_name String,
+    role LowCardinality(String),
+    address String,
+    method LowCardinality(String),
+    route String,
+    action LowCardinality(String),
+    detail String,
+    status UInt16`,
+      layout: `
+PARTITION BY toYYYYMM(time)
+ORDER BY time`,
+    },
+    options,
+  );
+
+/**
  * The backup catalogue: one row per state of a backup (creating, then created or failed), the
  * newest by `updated` standing (read with FINAL). It sits in the database it catalogues, so every
  * backup carries the catalogue of the backups before it and of itself as being created. No TTL.

@@ -20,6 +20,7 @@ import {
   type NamedRow,
   type Query,
   type ReadOnlyAnswer,
+  type ReadOnlyOptions,
   type Row,
   type Settings,
   type StatementListener,
@@ -27,7 +28,7 @@ import {
   withStoreErrors,
 } from './store.js';
 import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
-import { CANONICAL_STATEMENT, checkCanonicalStatement, RefusedStatementError, statementError } from './read-only-statement.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, queryTreeError, queryTreeStatement, RefusedStatementError, statementError } from './read-only-statement.js';
 
 export interface ChdbStoreOptions {
   /** Folder holding the data; created when missing. */
@@ -206,7 +207,7 @@ export class ChdbStore implements Store {
    * own), then streams its answer on a reader connection, which goes back to the idle ones once the
    * answer has been read to its end.
    */
-  queryReadOnly(sql: string): Promise<ReadOnlyAnswer> {
+  queryReadOnly(sql: string, options: ReadOnlyOptions = {}): Promise<ReadOnlyAnswer> {
     const check = { statement: sql };
     this.onStatement({ kind: 'read_only', sql: CANONICAL_STATEMENT, params: check });
     return run(async () => {
@@ -214,6 +215,7 @@ export class ChdbStore implements Store {
       try {
         const canonical = await reader.queryBindAsync(CANONICAL_STATEMENT, check, { format: 'JSONCompactEachRow' });
         checkCanonicalStatement((JSON.parse(canonical.text()) as [string])[0]);
+        if (options.rollpointTablesOnly) await this.checkTables(reader, sql);
       } catch (err) {
         // A refused statement never ran; the connection is as it was.
         this.releaseReader(reader, err instanceof RefusedStatementError);
@@ -222,6 +224,20 @@ export class ChdbStore implements Store {
       this.onStatement({ kind: 'read_only', sql });
       return readOnlyAnswer(this.answerChunks(reader, sql), toStoreError);
     });
+  }
+
+  /** Refuses a statement that reads more than rollpoint's tables, as the engine's analyzer resolves it. */
+  private async checkTables(reader: Session, sql: string): Promise<void> {
+    const tree = queryTreeStatement(sql);
+    this.onStatement({ kind: 'read_only', sql: tree });
+    let answer: string;
+    try {
+      answer = (await reader.queryAsync(tree, { format: 'TSVRaw' })).text();
+    } catch (err) {
+      throw queryTreeError(toStoreError(err));
+    }
+    // The embedded engine's tables are in its default database.
+    checkQueryTree(answer, 'default');
   }
 
   private openReader(): Session {

@@ -16,6 +16,7 @@ import {
   type Query,
   type QueryResult,
   type ReadOnlyAnswer,
+  type ReadOnlyOptions,
   type Row,
   type Settings,
   type StatementListener,
@@ -23,7 +24,7 @@ import {
   withStoreErrors,
 } from './store.js';
 import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
-import { CANONICAL_STATEMENT, checkCanonicalStatement, statementError } from './read-only-statement.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, queryTreeError, queryTreeStatement, statementError } from './read-only-statement.js';
 
 export interface ClickHouseStoreOptions {
   /** http(s)://host:port of the server's HTTP interface. */
@@ -76,6 +77,7 @@ export class ClickHouseStore implements Store {
   private readonly client: ClickHouseClient;
   private readonly readOnlySettings: ClickHouseSettings;
   private readonly onStatement: StatementListener;
+  private readonly database: string;
 
   constructor(options: ClickHouseStoreOptions) {
     this.onStatement = options.onStatement ?? (() => {});
@@ -93,6 +95,7 @@ export class ClickHouseStore implements Store {
       log: { level: ClickHouseLogLevel.OFF },
     });
     // readonly=1 comes last: after it the server refuses to change any setting.
+    this.database = options.database;
     this.readOnlySettings = {
       max_result_rows: String(options.readOnlyMaxRows),
       max_result_bytes: String(options.readOnlyMaxBytes ?? 0),
@@ -145,13 +148,14 @@ export class ClickHouseStore implements Store {
    * Asks the server for the statement's canonical form (refusing a FORMAT or INTO OUTFILE of its
    * own), then streams its answer: the statement goes as it was written, in the default format.
    */
-  queryReadOnly(sql: string): Promise<ReadOnlyAnswer> {
+  queryReadOnly(sql: string, options: ReadOnlyOptions = {}): Promise<ReadOnlyAnswer> {
     const check = { statement: sql };
     this.onStatement({ kind: 'read_only', sql: CANONICAL_STATEMENT, params: check });
     return run(async () => {
       try {
         const canonical = await this.client.query({ query: CANONICAL_STATEMENT, query_params: check, format: 'JSONCompactEachRow', clickhouse_settings: this.readOnlySettings });
         checkCanonicalStatement(((await canonical.json()) as [[string]])[0][0]);
+        if (options.rollpointTablesOnly) await this.checkTables(sql);
       } catch (err) {
         throw statementError(err instanceof StoreError ? err : toStoreError(err));
       }
@@ -159,6 +163,19 @@ export class ClickHouseStore implements Store {
       const { stream } = await this.client.exec({ query: sql, clickhouse_settings: this.readOnlySettings });
       return readOnlyAnswer(stream[Symbol.asyncIterator](), toStoreError);
     });
+  }
+
+  /** Refuses a statement that reads more than rollpoint's tables, as the server's analyzer (24.3 and newer) resolves it. */
+  private async checkTables(sql: string): Promise<void> {
+    const tree = queryTreeStatement(sql);
+    this.onStatement({ kind: 'read_only', sql: tree });
+    let answer: string;
+    try {
+      answer = await (await this.client.query({ query: tree, format: 'TabSeparatedRaw', clickhouse_settings: this.readOnlySettings })).text();
+    } catch (err) {
+      throw queryTreeError(toStoreError(err));
+    }
+    checkQueryTree(answer, this.database);
   }
 
   close(): Promise<void> {

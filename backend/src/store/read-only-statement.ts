@@ -1,3 +1,4 @@
+import { CHANGES_VIEW, TABLE_NAMES } from '../schema/tables.js';
 import { StoreError } from './store.js';
 
 /**
@@ -11,8 +12,8 @@ export const CANONICAL_STATEMENT = 'SELECT formatQuery({statement:String}) AS st
 export class RefusedStatementError extends StoreError {
   constructor(
     message: string,
-    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE; backup: a BACKUP or RESTORE. */
-    readonly reason: 'own_format' | 'writes_file' | 'backup',
+    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE; other_tables: it reads more than rollpoint's tables; backup: a BACKUP or RESTORE. */
+    readonly reason: 'own_format' | 'writes_file' | 'other_tables' | 'backup',
   ) {
     super(message, undefined);
     this.name = 'RefusedStatementError';
@@ -48,4 +49,47 @@ export function checkCanonicalStatement(canonical: string): void {
 export function statementError(err: StoreError): StoreError {
   const message = err.message.replace(/: In scope SELECT formatQuery\([\s\S]*\) AS statement\. \((\w+)\)/, '. ($1)');
   return message === err.message ? err : new StoreError(message, err.code);
+}
+
+/**
+ * What a statement limited to rollpoint's tables may read: its tables and the changes view, not
+ * audit_log nor the backup catalogue (whose readers are admins).
+ */
+export const ROLLPOINT_READABLE_TABLES: readonly string[] = [...TABLE_NAMES.filter((t) => t !== 'audit_log' && t !== 'backups'), CHANGES_VIEW];
+
+/**
+ * What the engine's analyzer resolves a SELECT to: every table it reads (views, IN subqueries,
+ * CTEs and JOINs followed) as "TABLE … table_name: <database>.<table>", every table function as
+ * TABLE_FUNCTION, every function as FUNCTION. Only a SELECT has one.
+ */
+export const queryTreeStatement = (sql: string): string => `EXPLAIN QUERY TREE ${sql}`;
+
+const TREE_TABLE = /^\s*TABLE id: \d+.*, table_name: (.+)$/;
+const TREE_TABLE_FUNCTION = /^\s*TABLE_FUNCTION id: \d+.*, table_function_name: (\S+)$/;
+const TREE_FUNCTION = /^\s*FUNCTION id: \d+, function_name: ([^,]+),/;
+// Functions that read a dictionary or another table by name.
+const READS_OTHER_TABLES = /^(dict[A-Z]\w*|joinGet\w*|hasColumnInTable)$/;
+
+const otherTables = (what: string): RefusedStatementError =>
+  new RefusedStatementError(`this token is limited to scopes, so its SQL may read rollpoint's tables only (${ROLLPOINT_READABLE_TABLES.join(', ')}); the statement reads ${what}`, 'other_tables');
+
+/** Refuses a statement whose query tree (queryTreeStatement's answer) reads anything but `database`'s ROLLPOINT_READABLE_TABLES. */
+export function checkQueryTree(tree: string, database: string): void {
+  const allowed = new Set(ROLLPOINT_READABLE_TABLES.map((t) => `${database}.${t}`));
+  for (const line of tree.split('\n')) {
+    const table = TREE_TABLE.exec(line)?.[1];
+    if (table !== undefined && !allowed.has(table)) throw otherTables(`table ${table}`);
+    const tableFunction = TREE_TABLE_FUNCTION.exec(line)?.[1];
+    if (tableFunction !== undefined) throw otherTables(`the table function ${tableFunction}()`);
+    const fn = TREE_FUNCTION.exec(line)?.[1];
+    if (fn !== undefined && READS_OTHER_TABLES.test(fn)) throw otherTables(`through ${fn}()`);
+  }
+}
+
+const SYNTAX_ERROR = 62;
+
+/** The engine's error about the query tree: a statement that parsed (formatQuery) but has none is not a SELECT. */
+export function queryTreeError(err: StoreError): StoreError {
+  if (err.code !== SYNTAX_ERROR) return err;
+  return new RefusedStatementError("this token is limited to scopes, so its SQL may be a SELECT over rollpoint's tables only (no SHOW, DESCRIBE or EXPLAIN)", 'other_tables');
 }

@@ -154,6 +154,11 @@ export async function withStoreErrors<T>(work: () => Promise<T>, convert: (err: 
  * An analyst's answer as ClickHouse sends it: the columns, then the rows as JSON text, never parsed
  * (see read-only-answer.ts).
  */
+export interface ReadOnlyOptions {
+  /** Only SELECTs reading rollpoint's own tables (those of ROLLPOINT_READABLE_TABLES), audit_log excepted. */
+  rollpointTablesOnly?: boolean;
+}
+
 export interface ReadOnlyAnswer {
   columns: QueryResult['columns'];
   /**
@@ -183,9 +188,11 @@ export interface Store {
   query<T extends object = NamedRow>(query: Query): Promise<T[]>;
   /**
    * Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()) and the
-   * result limits; resolves once its columns are known, its rows still to be read.
+   * result limits; resolves once its columns are known, its rows still to be read. With
+   * `rollpointTablesOnly`, a statement naming any other table (system tables, other databases,
+   * table functions, dictionaries) is refused before it runs.
    */
-  queryReadOnly(sql: string): Promise<ReadOnlyAnswer>;
+  queryReadOnly(sql: string, options?: ReadOnlyOptions): Promise<ReadOnlyAnswer>;
   close(): Promise<void>;
 }
 

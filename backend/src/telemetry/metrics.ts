@@ -130,7 +130,13 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
     }),
     apiUnauthorized: new Counter({
       name: 'rollpoint_backend_api_unauthorized_total',
-      help: 'Requests to /api/v1/* refused for a missing or wrong API token.',
+      help: 'Requests to /api/v1/* refused for a missing or wrong API token (401).',
+      registers: [registry],
+    }),
+    apiForbidden: new Counter({
+      name: 'rollpoint_backend_api_forbidden_total',
+      help: 'Requests to /api/v1/* refused to a known token (403): reason role (too low), scope (outside its scopes), tables (its SQL reading more than rollpoint’s tables), unlisted (a route not in the access table).',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     sqlQueries: new Counter({

@@ -14,7 +14,10 @@ import { startBackendProcess, type BackendProcess } from '../testing/processes.j
 // the data says on the time axis, and clicking the incident must show its story. The page is
 // then saved as docs/timeline.png for the README.
 
+// The page needs only a read token; the scenario's marker and recompute take a write token.
 const TOKEN = 'timeline-test-token-0123456789';
+const WRITE_TOKEN = 'timeline-test-writer-0123456789';
+const SHOP_TOKEN = 'timeline-test-shop-only-0123456789';
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 interface Box {
@@ -41,8 +44,13 @@ describe('the timeline page (headless Chromium)', function () {
 
   before(async function () {
     requireTools(this, CHROMIUM);
-    backend = await startBackendProcess({ apiToken: TOKEN, extra: { http: { api_token: TOKEN }, checkpoints: { scopes: SCENARIO_SCOPES } } });
-    scenario = await sendIncidentScenario(backend, { authorization: `Bearer ${TOKEN}` });
+    const tokens = [
+      { name: 'page', token: TOKEN, role: 'read' },
+      { name: 'feeder', token: WRITE_TOKEN, role: 'write' },
+      { name: 'shop-page', token: SHOP_TOKEN, role: 'read', scopes: ['shop'] },
+    ];
+    backend = await startBackendProcess({ apiToken: TOKEN, extra: { api: { tokens }, checkpoints: { scopes: SCENARIO_SCOPES } } });
+    scenario = await sendIncidentScenario(backend, { authorization: `Bearer ${WRITE_TOKEN}` });
     // The service's memory as a metric: a default rule measures it, so its lane has a metric lane.
     const memory = gaugeMetric('system.memory.utilization', { state: 'used' }, scenario.at(10), scenario.at(40), 10_000, (t) => (t < scenario.at(30) ? 0.4 : 0.6));
     const sent = await rawExport(backend.grpcPort, metrics.grpcMethod, metrics.encode(metricsRequest({ 'service.name': 'shop-cart' }, [memory])), { authorization: `Bearer ${TOKEN}` });
@@ -153,5 +161,12 @@ describe('the timeline page (headless Chromium)', function () {
     expect((await get(`/api/v1/timeline?from=${iso(to)}&to=${iso(from)}`)).status).to.equal(400);
     expect((await get('/api/v1/timeline/window?scope=shop')).status).to.equal(400);
     expect((await get('/api/v1/timeline?scope=nope')).status).to.equal(404);
+  });
+
+  it('with a token limited to a scope, opens on that scope and offers no other', async function () {
+    await page.goto(`${backend.url}/?${new URLSearchParams({ from: iso(from), to: iso(to), token: SHOP_TOKEN })}`);
+    await page.waitForSelector('body[data-state="ready"]');
+    expect(await page.locator('#scope option').allTextContents()).to.deep.equal(['shop']);
+    expect(await page.locator('.lane[data-entity]').evaluateAll((lanes) => lanes.map((l) => l.getAttribute('data-entity')))).to.have.members(['shop-cart', 'shop-edge']);
   });
 });

@@ -116,6 +116,8 @@ export interface BackendOptions {
   apiToken?: string;
   /** Wait for /readyz (default); false returns once the process is started. */
   waitReady?: boolean;
+  /** More environment for the backend process. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startBackendProcess(options: BackendOptions = {}): Promise<BackendProcess> {
@@ -132,7 +134,7 @@ export async function startBackendProcess(options: BackendOptions = {}): Promise
   };
   const configPath = writeConfig(folder, 'backend.yaml', merged(config, options.extra ?? {}));
   const auth: Record<string, string> = options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {};
-  const managed = spawnNode(options.main ?? BACKEND_MAIN, ['--config', configPath], {}, [folder]);
+  const managed = spawnNode(options.main ?? BACKEND_MAIN, ['--config', configPath], options.env ?? {}, [folder]);
   const url = `http://127.0.0.1:${httpPort}`;
   if (options.waitReady ?? true) await waitUntil(() => isOk(`${url}/readyz`), 'the backend to be ready', 60000, managed);
   return {
