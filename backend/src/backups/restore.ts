@@ -63,6 +63,16 @@ async function clearTarget(store: Store, database: string, cluster: string | und
   for (const table of tables) await store.command(dropTableStatement(database, table, cluster));
 }
 
+/** The store to restore into; the embedded engine's folder cannot be opened while a backend holds it. */
+function openTarget(config: BackendConfig): Store {
+  try {
+    return openStore(config);
+  } catch (err) {
+    if (config.storage.driver !== 'chdb') throw err;
+    throw new RestoreRefusedError(`cannot open the data folder ${config.storage.chdb.path} (${(err as Error).message}): is a backend still running on it? Stop it first`);
+  }
+}
+
 /**
  * `rollpoint-backend restore`: restores rollpoint's database from a backup into the configured
  * store, with no backend running on it. The restored catalogue holds the backups made before
@@ -72,7 +82,7 @@ export async function restoreBackup(config: BackendConfig, { from, force }: Rest
   const located = locate(config, from);
   const { database, cluster } = backedUpDatabaseOf(config);
   const where = storeLocation(config.storage);
-  const store = openStore(located.config);
+  const store = openTarget(located.config);
   try {
     const backoff = config.storage.clickhouse.connect_retry;
     await connectStore(store, config.storage, { logger, location: where, initialMs: backoff.initial_interval, maxMs: backoff.max_interval });

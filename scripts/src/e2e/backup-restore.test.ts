@@ -163,13 +163,15 @@ function backupAndRestore(kind: string, open: () => Promise<StoreUnderTest>): vo
       ]);
     });
 
-    it('refuses to restore over rollpoint’s tables; with --force it restores the full backup’s earlier state', async function () {
+    it('refuses to restore over rollpoint’s tables or a running backend’s folder; with --force it restores the full backup’s earlier state', async function () {
+      const failure = (err: { code: number; stderr: string }) => err;
+      if (store.dataDir !== undefined) {
+        const busy = await restore('--from', full.name, '--force').then(() => undefined, failure);
+        expect(busy?.stderr).to.include('is a backend still running on it? Stop it first');
+      }
       await backend!.stop();
       backend = undefined;
-      const refused = await restore('--from', full.name).then(
-        () => undefined,
-        (err: { code: number; stderr: string }) => err,
-      );
+      const refused = await restore('--from', full.name).then(() => undefined, failure);
       expect(refused?.code).to.equal(1);
       expect(refused?.stderr).to.match(/already holds rollpoint's \d+ tables: restore into an empty one, or pass --force/);
       await restore('--from', full.name, '--force');
