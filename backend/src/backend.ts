@@ -80,6 +80,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     await prepareStore(store, config, logger);
     await watermarks.start();
     await webhooks.start();
+    for (const backup of await backups.settle()) logger.warn({ backup: backup.name, status: backup.status, error: backup.error }, 'a backup left as being made is settled');
   } catch (err) {
     await api.close();
     await store.close();

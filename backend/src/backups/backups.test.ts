@@ -10,7 +10,7 @@ import { RefusedStatementError } from '../store/read-only-statement.js';
 import type { Store } from '../store/store.js';
 import { rowCounts } from '../testing/row-counts.js';
 import { steadyTraffic, storeTraffic } from '../testing/scenario-data.js';
-import { BackupRefusedError, Backups, expendableBackups, type BackupEntry } from './backups.js';
+import { BackupRefusedError, Backups, expendableBackups, recordBackup, type BackupEntry } from './backups.js';
 import { backupTargetOf } from './config.js';
 import { restoreBackup, RestoreRefusedError } from './restore.js';
 import { BackupSchedule } from './schedule.js';
@@ -118,13 +118,19 @@ describe('backups and restores on the embedded engine', function () {
     expect(await backups().list()).to.deep.equal([full, incremental]);
   });
 
-  it('keeps its catalogue when the store is opened again', async function () {
+  it('keeps its catalogue when the store is opened again, and settles a backup the engine stopped while making', async function () {
+    const cut: BackupEntry = { name: 'rollpoint-cut-short', time: new Date().toISOString(), base: null, location: join(folder, 'rollpoint-cut-short'), status: 'creating', size: 0 };
+    await recordBackup(store, cut, new Date());
     await store.close();
     store = open();
     expect((await backups().list()).map((b) => [b.name, b.status])).to.deep.equal([
       [full.name, 'created'],
       [incremental.name, 'created'],
+      [cut.name, 'creating'],
     ]);
+    expect((await backups().settle()).map((b) => [b.name, b.status])).to.deep.equal([[cut.name, 'failed']]);
+    expect((await backups().list()).at(-1)).to.include({ name: cut.name, status: 'failed', error: 'not finished: the backend or the server stopped while it was being made' });
+    expect(await backups().settle()).to.deep.equal([]);
   });
 
   it('restores the incremental backup into an emptied data folder: the later state, and both backups listed', async function () {

@@ -79,6 +79,12 @@ export function expendableBackups(backups: readonly BackupEntry[], keep: number)
 const RUNNING = new Set(['CREATING_BACKUP', 'RESTORING']);
 const SUCCEEDED = new Set(['BACKUP_CREATED', 'RESTORED']);
 
+/** Why an operation failed, as the engine says it without its stack trace (and without an S3 secret). */
+const engineError = (operation: { status: string; error: string }, target: BackupTarget | undefined): string => {
+  const error = operation.error.split(', Stack trace')[0] || operation.status;
+  return target === undefined ? error : withoutSecret(error, target);
+};
+
 /**
  * Waits for a BACKUP or RESTORE … ASYNC of this server to end, looking again after 50 ms, then
  * twice as long each time up to 2 s; resolves with the bytes it wrote or read, or throws its error.
@@ -88,8 +94,7 @@ export async function awaitOperation(store: Store, id: string): Promise<number> 
     const [operation] = await store.query<{ status: string; error: string; size: string }>(operationQuery(id));
     if (operation === undefined) throw new Error(`operation ${id} is not in system.backups of the server rollpoint talks to`);
     if (SUCCEEDED.has(operation.status)) return Number(operation.size);
-    // The engine's text ends with its stack trace: not for people.
-    if (!RUNNING.has(operation.status)) throw new Error(operation.error.split(', Stack trace')[0] || operation.status);
+    if (!RUNNING.has(operation.status)) throw new Error(engineError(operation, undefined));
     await sleep(delayMs);
   }
 }
@@ -144,6 +149,27 @@ export class Backups {
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * At start: settles the backups the catalogue still has as being made. One the server finished
+   * meanwhile gets its outcome; one it no longer knows (the embedded engine, or a server, stopped
+   * while making it) failed. One still being made (by another backend of the same server) is left.
+   */
+  async settle(): Promise<BackupEntry[]> {
+    const { store, target } = this.options;
+    const settled: BackupEntry[] = [];
+    for (const backup of (await this.list()).filter((b) => b.status === 'creating')) {
+      const [operation] = await store.query<{ status: string; error: string; size: string }>(operationQuery(backup.name));
+      if (operation !== undefined && RUNNING.has(operation.status)) continue;
+      const outcome: BackupEntry =
+        operation !== undefined && SUCCEEDED.has(operation.status)
+          ? { ...backup, status: 'created', size: Number(operation.size) }
+          : { ...backup, status: 'failed', error: operation === undefined ? 'not finished: the backend or the server stopped while it was being made' : engineError(operation, target) };
+      await recordBackup(store, outcome, new Date());
+      settled.push(outcome);
+    }
+    return settled;
   }
 
   /** Embedded engine: deletes the backups beyond the `keep` newest (expendableBackups); returns them. */
