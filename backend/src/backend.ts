@@ -123,6 +123,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       await recomputer.stop();
       await configRepository?.stop();
       await backupSchedule?.stop();
+      await backups.idle();
       await webhooks.stop();
       await watermarks.close();
       await api.close();

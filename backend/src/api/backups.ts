@@ -8,7 +8,10 @@ const createBody = z.strictObject({
   incremental: z.boolean().default(false),
 });
 
-/** POST /api/v1/backups makes a backup of rollpoint's database (answered once it is made); GET lists the catalogue. */
+/**
+ * POST /api/v1/backups starts a backup of rollpoint's database and answers 202 with it as being
+ * made (a backup may outlast any HTTP timeout); GET lists the catalogue, where it ends made or failed.
+ */
 export function registerBackupRoutes(app: FastifyInstance, backups: Backups): void {
   app.get('/api/v1/backups', async () => ({ backups: await backups.list() }));
 
@@ -16,10 +19,13 @@ export function registerBackupRoutes(app: FastifyInstance, backups: Backups): vo
     const body = parse(createBody, request.body, reply);
     if (!body) return reply;
     try {
-      return reply.code(201).send(await backups.create(body));
+      const { started, done } = await backups.start(body);
+      // The catalogue records a failure; the log says it too.
+      done.catch((err: Error) => request.log.error({ backup: started.name, err: err.message }, 'backup failed'));
+      return reply.code(202).send(started);
     } catch (err) {
       if (err instanceof BackupRefusedError) return reply.code(409).send({ error: 'conflict', message: err.message });
-      return reply.code(500).send({ error: 'backup_failed', message: (err as Error).message });
+      throw err;
     }
   });
 }

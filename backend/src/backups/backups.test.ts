@@ -106,7 +106,14 @@ describe('backups and restores on the embedded engine', function () {
 
   it('makes a full backup, then an incremental one of what came after, listed with sizes and bases', async function () {
     countsAtFull = await rowCountsOf(store);
-    full = await backups().create({ incremental: false });
+    const maker = backups();
+    const { started, done } = await maker.start({ incremental: false });
+    expect(started.status).to.equal('creating');
+    let busy: unknown;
+    await maker.start({ incremental: false }).catch((err: unknown) => (busy = err));
+    expect((busy as Error).message).to.match(/a backup is being made/);
+    full = await done;
+    expect(full).to.include({ name: started.name, status: 'created' });
     await storeTraffic(store, steadyTraffic('checkout', '1.1.0', t0 + 10 * 60_000, t0 + 20 * 60_000));
     countsAtIncremental = await rowCountsOf(store);
     incremental = await backups().create({ incremental: true });

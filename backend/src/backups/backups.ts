@@ -99,6 +99,13 @@ export async function awaitOperation(store: Store, id: string): Promise<number> 
   }
 }
 
+export interface StartedBackup {
+  /** The backup as recorded when it started: status creating. */
+  started: BackupEntry;
+  /** Resolves with it made, or rejects with why it failed. */
+  done: Promise<BackupEntry>;
+}
+
 export interface BackupsOptions {
   store: Store;
   /** Undefined: a server with neither backups.disk nor backups.s3; every backup is refused. */
@@ -114,6 +121,7 @@ export interface BackupsOptions {
  */
 export class Backups {
   private running = false;
+  private underWay: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: BackupsOptions) {}
 
@@ -121,34 +129,63 @@ export class Backups {
     return listBackups(this.options.store);
   }
 
-  /** Makes a backup; `incremental` writes only what changed since the newest backup made. */
-  async create({ incremental }: { incremental: boolean }): Promise<BackupEntry> {
-    const { store, target, database, cluster } = this.options;
+  /**
+   * Starts a backup (`incremental`: only what changed since the newest backup made), once it is
+   * recorded as being made; `done` follows it to its end, which the catalogue records either way.
+   */
+  async start({ incremental }: { incremental: boolean }): Promise<StartedBackup> {
+    const { store, target } = this.options;
     if (target === undefined) throw new BackupRefusedError('backups are not configured for this server: set backups.disk (one of its backups.allowed_disk) or backups.s3');
     if (this.running) throw new BackupRefusedError('a backup is being made; try again once it has ended');
     this.running = true;
+    let creating: BackupEntry;
     try {
       const base = incremental ? (await this.list()).filter((b) => b.status === 'created').at(-1)?.name : undefined;
       if (incremental && base === undefined) throw new BackupRefusedError('no backup to add to yet: make a full one first');
-      const started = new Date();
-      const name = backupNameAt(started);
-      const creating: BackupEntry = { name, time: started.toISOString(), base: base ?? null, location: locationOf(target, name), status: 'creating', size: 0 };
-      await recordBackup(store, creating, started);
-      let size: number;
-      try {
-        await store.command(backupStatement({ database, ...(cluster !== undefined ? { cluster } : {}), target, name, ...(base !== undefined ? { base } : {}) }));
-        size = await awaitOperation(store, name);
-      } catch (err) {
-        const error = withoutSecret(err instanceof Error ? err.message : String(err), target);
-        await recordBackup(store, { ...creating, status: 'failed', error }, later(started));
-        throw new Error(`backup ${name} failed: ${error}`, { cause: err });
-      }
-      const created: BackupEntry = { ...creating, status: 'created', size };
-      await recordBackup(store, created, later(started));
-      return created;
-    } finally {
+      const time = new Date();
+      const name = backupNameAt(time);
+      creating = { name, time: time.toISOString(), base: base ?? null, location: locationOf(target, name), status: 'creating', size: 0 };
+      await recordBackup(store, creating, time);
+    } catch (err) {
       this.running = false;
+      throw err;
     }
+    const done = this.make(creating, target).finally(() => {
+      this.running = false;
+    });
+    this.underWay = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return { started: creating, done };
+  }
+
+  /** Makes a backup and waits for it. */
+  async create(options: { incremental: boolean }): Promise<BackupEntry> {
+    return (await this.start(options)).done;
+  }
+
+  /** Resolves once no backup this process started is under way (at shutdown). */
+  idle(): Promise<void> {
+    return this.underWay;
+  }
+
+  private async make(creating: BackupEntry, target: BackupTarget): Promise<BackupEntry> {
+    const { store, database, cluster } = this.options;
+    const { name, base } = creating;
+    const started = new Date(creating.time);
+    let size: number;
+    try {
+      await store.command(backupStatement({ database, ...(cluster !== undefined ? { cluster } : {}), target, name, ...(base !== null ? { base } : {}) }));
+      size = await awaitOperation(store, name);
+    } catch (err) {
+      const error = withoutSecret(err instanceof Error ? err.message : String(err), target);
+      await recordBackup(store, { ...creating, status: 'failed', error }, later(started));
+      throw new Error(`backup ${name} failed: ${error}`, { cause: err });
+    }
+    const created: BackupEntry = { ...creating, status: 'created', size };
+    await recordBackup(store, created, later(started));
+    return created;
   }
 
   /**

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import prettyBytes from 'pretty-bytes';
 import { BACKEND_VERSION } from '../version.js';
@@ -158,13 +159,26 @@ const backupRows = (backups: readonly BackupEntry[]): string =>
 
 backup
   .command('create')
-  .description('make a backup now (answered once it is made)')
+  .description('make a backup now, and wait for it to be made')
   .option('--incremental', 'write only what changed since the newest backup (which it then needs to restore)')
   .action(async (options: { incremental?: boolean }) => {
-    const made = await client().request<BackupEntry>('POST', '/api/v1/backups', { incremental: options.incremental === true });
-    if (wantsJson()) return print(JSON.stringify(made));
-    print(backupRows([made]));
+    const started = await client().request<BackupEntry>('POST', '/api/v1/backups', { incremental: options.incremental === true });
+    const made = await backupEnded(started.name);
+    if (wantsJson()) print(JSON.stringify(made));
+    else print(backupRows([made]));
+    if (made.status === 'failed') process.exitCode = 1;
   });
+
+/** The backend answers a backup once it started; its end shows in the catalogue: looked at after 200 ms, then twice as long each time up to 2 s. */
+async function backupEnded(name: string): Promise<BackupEntry> {
+  for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
+    const { backups } = await client().request<{ backups: BackupEntry[] }>('GET', '/api/v1/backups');
+    const backup = backups.find((b) => b.name === name);
+    if (backup === undefined) throw new ApiError(`backup ${name} is no longer in the catalogue`, 404);
+    if (backup.status !== 'creating') return backup;
+    await sleep(delayMs);
+  }
+}
 
 backup
   .command('list')
