@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { stopGrpcServer, splitEndpoint, type ServerTls } from '@rollpoint/runtime';
 import { pino, type Logger } from 'pino';
 import { createApiServer } from './api/server.js';
+import { Backups } from './backups/backups.js';
+import { backedUpDatabaseOf, backupTargetOf } from './backups/config.js';
+import { BackupSchedule } from './backups/schedule.js';
 import { apiTokensOf, type BackendConfig } from './config.js';
 import { CheckpointEngine } from './checkpoints/engine.js';
 import { openConfigRepository } from './configrepo/open.js';
@@ -47,6 +50,8 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   const configRepository = config.config_repository ? openConfigRepository(config.config_repository, config.devices, store, logger) : undefined;
   const engine = new CheckpointEngine(store, config.checkpoints, configRepository?.diff, deviceAliases(config.devices));
   const webhooks = new WebhookNotifier({ webhooks: config.webhooks, store, metrics, logger, externalUrl: config.http.external_url ?? `http://${config.http.endpoint}` });
+  const backups = new Backups({ store, target: backupTargetOf(config), ...backedUpDatabaseOf(config) });
+  const backupSchedule = config.backups.schedule ? new BackupSchedule(backups, config.backups.schedule, logger) : undefined;
   const arrivals = new Arrivals();
   const recomputer = new Recomputer(engine, store, {
     arrivals,
@@ -66,6 +71,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     checkpoints: { engine, recomputer, rangeMs: config.checkpoints.recompute_range },
     webhooks,
     storage: { layout: schemaOptionsOf(config.storage), retention: retentionOf(config.storage) },
+    backups,
   });
   const http = splitEndpoint(config.http.endpoint);
   await api.listen({ host: http.host, port: http.port });
@@ -74,6 +80,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
     await prepareStore(store, config, logger);
     await watermarks.start();
     await webhooks.start();
+    for (const backup of await backups.settle()) logger.warn({ backup: backup.name, status: backup.status, error: backup.error }, 'a backup left as being made is settled');
   } catch (err) {
     await api.close();
     await store.close();
@@ -102,6 +109,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
   });
   recomputer.start();
   configRepository?.start();
+  backupSchedule?.start();
   ready = true;
   logger.info({ grpc: otlp.port, http: httpPort, store: storeLocation(config.storage) }, 'rollpoint-backend ready');
 
@@ -114,6 +122,8 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
       await ingest.close();
       await recomputer.stop();
       await configRepository?.stop();
+      await backupSchedule?.stop();
+      await backups.idle();
       await webhooks.stop();
       await watermarks.close();
       await api.close();

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { ConfigError, durationMs, endpoint, parseConfig, readYamlFile } from '@rollpoint/runtime';
 import { z } from 'zod';
 import { API_TOKENS_ENV, apiConfigSchema, apiTokenSchema, LEGACY_TOKEN_NAME, tokenProblems, type ApiTokenConfig } from './api/config.js';
+import { backupsConfigSchema } from './backups/config.js';
 import { checkpointsConfigSchema, DEFAULT_SCOPE } from './checkpoints/config.js';
 import { configRepositorySchema } from './configrepo/config.js';
 import { webhooksConfigSchema } from './webhooks/config.js';
@@ -42,6 +43,20 @@ function checkDevices(devices: z.output<typeof device>[], ctx: z.RefinementCtx):
       else owner.set(key, d.name);
     }
   });
+}
+
+/** A backup target the driver can write to: a folder for the embedded engine, a disk or S3 for a server. */
+function checkBackupTarget({ storage, backups }: { storage: { driver: string }; backups: z.output<typeof backupsConfigSchema> }, ctx: z.RefinementCtx): void {
+  if (storage.driver === 'chdb') {
+    for (const key of ['disk', 's3'] as const) {
+      if (backups[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['backups', key], message: 'is for a ClickHouse server; the embedded engine writes backups to backups.path' });
+    }
+  } else {
+    if (backups.path !== undefined) ctx.addIssue({ code: 'custom', path: ['backups', 'path'], message: 'is for the embedded engine; a server writes backups to one of its disks (backups.disk) or to S3 (backups.s3)' });
+    if (backups.schedule?.keep !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['backups', 'schedule', 'keep'], message: "is for the embedded engine: rollpoint cannot delete a server's backups; expire them with the disk's or bucket's own rules" });
+    }
+  }
 }
 
 export const backendConfigSchema = z.strictObject({
@@ -158,6 +173,8 @@ export const backendConfigSchema = z.strictObject({
       timeout: durationMs.default(30000),
     })
     .prefault({}),
+  /** Where `rollpoint backup create` writes rollpoint's database (BACKUP DATABASE), and restores read it from. */
+  backups: backupsConfigSchema.prefault({}),
   /** Windows, scopes and health rules of the checkpoint engine. */
   checkpoints: checkpointsConfigSchema,
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
@@ -172,6 +189,7 @@ export const backendConfigSchema = z.strictObject({
   config_repository: configRepositorySchema.optional(),
 }).superRefine((config, ctx) => {
   checkDevices(config.devices, ctx);
+  checkBackupTarget(config, ctx);
   const scopes = new Set([DEFAULT_SCOPE, ...Object.keys(config.checkpoints.scopes)]);
   for (const { path, message } of tokenProblems([...config.api.tokens, ...legacyTokens(config.http.api_token)], [...scopes])) {
     // Past api.tokens: http.api_token.

@@ -2,6 +2,7 @@
 import { runService } from '@rollpoint/runtime';
 import { pino, type Logger } from 'pino';
 import { startBackend } from './backend.js';
+import { restoreBackup, RestoreRefusedError } from './backups/restore.js';
 import { loadBackendConfig, type BackendConfig } from './config.js';
 import { schemaScript } from './schema/migrations.js';
 import { retentionOf, schemaOptionsOf } from './store/open.js';
@@ -23,6 +24,23 @@ await runService<BackendConfig, Logger>({
       .action((options: { config?: string }) => {
         const { storage } = load(options.config);
         process.stdout.write(schemaScript(schemaOptionsOf(storage), retentionOf(storage)));
+      });
+    program
+      .command('restore')
+      .description("restore rollpoint's database from a backup into an empty data folder (embedded) or database (server); no backend may be running on it")
+      .requiredOption('--from <backup>', 'a backup name as `rollpoint backup list` shows it, or (embedded engine) the path of a backup folder')
+      .option('--force', "drop the tables of a rollpoint database already in the target first")
+      .option('-c, --config <file>', 'the configuration of the backend that will serve the restored data (storage, backups)')
+      .action(async (options: { from: string; force?: boolean; config?: string }) => {
+        const config = load(options.config);
+        try {
+          const restored = await restoreBackup(config, { from: options.from, force: options.force === true }, pino({ level: config.log.level }, pino.destination(2)));
+          process.stdout.write(`restored ${restored.name} from ${restored.location}: ${restored.tables} tables and views, ${restored.size} bytes read\n`);
+        } catch (err) {
+          if (!(err instanceof RestoreRefusedError)) throw err;
+          process.stderr.write(`rollpoint-backend: ${err.message}\n`);
+          process.exitCode = 1;
+        }
       });
   },
 });

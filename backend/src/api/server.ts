@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Backups } from '../backups/backups.js';
 import type { CheckpointEngine } from '../checkpoints/engine.js';
 import type { Recomputer } from '../checkpoints/recompute.js';
 import type { SchemaOptions } from '../schema/layout.js';
@@ -10,6 +11,7 @@ import { registerUiRoutes } from '../ui/routes.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import { registerAccessControl } from './access.js';
 import { registerAuditRoutes } from './audit.js';
+import { registerBackupRoutes } from './backups.js';
 import { registerCheckpointRoutes } from './checkpoints.js';
 import type { ApiTokenConfig } from './config.js';
 import { registerHealthRoutes } from './health.js';
@@ -29,6 +31,7 @@ export interface ApiContext {
   webhooks: WebhookNotifier;
   /** The store's layout and each family's retention, for the status. */
   storage: { layout: SchemaOptions; retention: Retention };
+  backups: Backups;
 }
 
 /** A request as the log shows it: the timeline page's ?token= left out of its URL, and no headers. */
@@ -59,6 +62,7 @@ export async function createApiServer(context: ApiContext): Promise<FastifyInsta
   registerAuditRoutes(app, context);
   registerCheckpointRoutes(app, context.checkpoints.engine, context.checkpoints.recomputer, context.checkpoints.rangeMs);
   registerTimelineRoutes(app, context.checkpoints.engine);
+  registerBackupRoutes(app, context.backups);
   await registerUiRoutes(app);
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', context.metrics.registry.contentType);

@@ -28,7 +28,7 @@ interface Failure {
 function failure(err: StoreError): Failure {
   if (err instanceof RefusedStatementError) {
     if (err.reason === 'other_tables') return { status: 403, outcome: 'forbidden', body: { error: 'forbidden', message: err.message } };
-    return err.reason === 'writes_file'
+    return err.reason !== 'own_format'
       ? { status: 403, outcome: 'forbidden', body: { error: 'read_only', message: err.message } }
       : { status: 400, outcome: 'bad_request', body: { error: 'own_format', message: err.message } };
   }

@@ -16,12 +16,14 @@ export class ApiClient {
     private readonly token?: string,
   ) {}
 
-  async request<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
+  /** `body`: text is sent as text/plain (SQL), anything else as JSON. */
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
       const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
-      if (body !== undefined) headers['content-type'] = 'text/plain';
-      response = await fetch(new URL(path, this.baseUrl), { method, headers, ...(body !== undefined ? { body } : {}) });
+      if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'text/plain' : 'application/json';
+      const sent = body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) };
+      response = await fetch(new URL(path, this.baseUrl), { method, headers, ...sent });
     } catch (err) {
       throw new ApiError(`cannot reach the backend at ${this.baseUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, 0);
     }

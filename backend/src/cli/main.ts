@@ -1,10 +1,12 @@
 #!/usr/bin/env node
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import prettyBytes from 'pretty-bytes';
 import { BACKEND_VERSION } from '../version.js';
 import type { Change, Checkpoint, Completeness, Incident, IncidentDetail } from '../checkpoints/api-types.js';
 import { describeConfigDiffs } from '../checkpoints/explain.js';
 import type { AuditRecord } from '../audit/audit-log.js';
+import type { BackupEntry } from '../backups/backups.js';
 import type { QueryResult } from '../store/store.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { renderTable } from './table.js';
@@ -149,6 +151,42 @@ program
     const detail = await client().request<IncidentDetail & { story: string }>('GET', `/api/v1/incidents/${encodeURIComponent(incident)}`);
     if (wantsJson()) return print(JSON.stringify(detail));
     print(detail.story);
+  });
+
+const backup = program.command('backup').description("backups of rollpoint's whole database (ClickHouse BACKUP), to where backups.* in the backend configuration says");
+const backupRows = (backups: readonly BackupEntry[]): string =>
+  renderTable(['name', 'time', 'size (bytes)', 'base', 'status', 'location'], backups.map((b) => [b.name, clock(b.time), b.size, b.base ?? '–', b.error ? `${b.status}: ${b.error}` : b.status, b.location]));
+
+backup
+  .command('create')
+  .description('make a backup now, and wait for it to be made')
+  .option('--incremental', 'write only what changed since the newest backup (which it then needs to restore)')
+  .action(async (options: { incremental?: boolean }) => {
+    const started = await client().request<BackupEntry>('POST', '/api/v1/backups', { incremental: options.incremental === true });
+    const made = await backupEnded(started.name);
+    if (wantsJson()) print(JSON.stringify(made));
+    else print(backupRows([made]));
+    if (made.status === 'failed') process.exitCode = 1;
+  });
+
+/** The backend answers a backup once it started; its end shows in the catalogue: looked at after 200 ms, then twice as long each time up to 2 s. */
+async function backupEnded(name: string): Promise<BackupEntry> {
+  for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
+    const { backups } = await client().request<{ backups: BackupEntry[] }>('GET', '/api/v1/backups');
+    const backup = backups.find((b) => b.name === name);
+    if (backup === undefined) throw new ApiError(`backup ${name} is no longer in the catalogue`, 404);
+    if (backup.status !== 'creating') return backup;
+    await sleep(delayMs);
+  }
+}
+
+backup
+  .command('list')
+  .description('the backups in the catalogue, oldest first')
+  .action(async () => {
+    const { backups } = await client().request<{ backups: BackupEntry[] }>('GET', '/api/v1/backups');
+    if (wantsJson()) return print(JSON.stringify({ backups }));
+    print(`${backupRows(backups)}\n${backups.length} backup(s)`);
   });
 
 /** The id of the scope's latest incident in the backend's recompute range, if it had one. */

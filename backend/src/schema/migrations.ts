@@ -3,6 +3,7 @@ import type { SchemaOptions } from './layout.js';
 import { retentionStatements, type Retention } from './retention.js';
 import {
   auditLogTable,
+  backupsTable,
   changeEventsTable,
   checkpointsTable,
   configCommitsTable,
@@ -133,6 +134,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 11,
     name: 'audit_log: every write through the API, with its token name, source address and answer',
     statements: (o) => auditLogTable(o),
+  },
+  {
+    version: 12,
+    name: 'backups: the catalogue of backups made with BACKUP DATABASE',
+    statements: (o) => backupsTable(o),
   },
 ];
 

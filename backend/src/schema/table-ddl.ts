@@ -608,3 +608,27 @@ ORDER BY time`,
     },
     options,
   );
+
+/**
+ * The backup catalogue: one row per state of a backup (creating, then created or failed), the
+ * newest by `updated` standing (read with FINAL). It sits in the database it catalogues, so every
+ * backup carries the catalogue of the backups before it and of itself as being created. No TTL.
+ */
+export const backupsTable = (options: SchemaOptions): string[] =>
+  createTable(
+    {
+      name: 'backups', engine: 'ReplacingMergeTree', version: 'updated',
+      columns: `
+    name String,
+    time DateTime64(3, 'UTC'),
+    base String,
+    location String,
+    status LowCardinality(String),
+    size UInt64,
+    error String,
+    updated DateTime64(3, 'UTC') DEFAULT now64(3)`,
+      layout: `
+ORDER BY name`,
+    },
+    options,
+  );

@@ -21,6 +21,7 @@ export const TABLE_NAMES = [
   'learned_devices',
   'config_commits',
   'audit_log',
+  'backups',
   'rollpoint_schema_migrations',
 ] as const;
 

@@ -40,6 +40,8 @@ export interface ChdbStoreOptions {
   readOnlyTimeoutMs: number;
   /** Told of every statement before it runs. */
   onStatement?: StatementListener;
+  /** The folder BACKUP … TO File() and RESTORE … FROM File() may use (the engine's backups.allowed_path); created when missing. Absent: none. */
+  backupsPath?: string;
   /** Folder for the files RowBinary inserts are read from; default: /dev/shm where it exists, else the system's temporary folder. */
   spoolDir?: string;
 }
@@ -108,7 +110,11 @@ export class ChdbStore implements Store {
     this.spoolDir = options.spoolDir ?? defaultSpoolDir();
     this.path = resolve(options.path);
     mkdirSync(this.path, { recursive: true });
-    this.writer = new Session(this.path, { connectionArgs: [QUOTE_64BIT] });
+    // The engine's configuration is the process's: the readers get the allowed path too (their
+    // readonly=1 does not stop BACKUP; the analysts' SQL refuses it, read-only-statement.ts).
+    const backups = options.backupsPath === undefined ? [] : [`--backups.allowed_path=${resolve(options.backupsPath)}/`];
+    if (options.backupsPath !== undefined) mkdirSync(options.backupsPath, { recursive: true });
+    this.writer = new Session(this.path, { connectionArgs: [QUOTE_64BIT, ...backups] });
     // Further connections to the same data whose every statement runs with readonly=1: the engine
     // itself refuses writes, SET and table functions such as file(), whatever the text says.
     this.readerArgs = [

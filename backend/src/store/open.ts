@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { withRetries } from '@rollpoint/runtime';
 import type { Logger } from 'pino';
+import { embeddedBackupsPath } from '../backups/config.js';
 import type { BackendConfig } from '../config.js';
 import type { SchemaOptions } from '../schema/layout.js';
 import { RETENTION_FAMILIES, type Retention } from '../schema/retention.js';
@@ -38,10 +39,10 @@ export function storeLocation(storage: StorageConfig): string {
 }
 
 /** The configured driver; nothing is contacted until the first statement. */
-export function openStore(config: Pick<BackendConfig, 'storage' | 'sql'>): Store {
+export function openStore(config: Pick<BackendConfig, 'storage' | 'sql' | 'backups'>): Store {
   const { storage, sql } = config;
   const limits = { readOnlyMaxRows: sql.max_rows, readOnlyMaxBytes: Math.round(sql.max_result_mib * 1024 * 1024), readOnlyTimeoutMs: sql.timeout };
-  if (storage.driver === 'chdb') return new ChdbStore({ path: storage.chdb.path, ...limits });
+  if (storage.driver === 'chdb') return new ChdbStore({ path: storage.chdb.path, backupsPath: embeddedBackupsPath(config.backups, storage.chdb.path), ...limits });
   const server = storage.clickhouse;
   return new ClickHouseStore({
     url: server.url,

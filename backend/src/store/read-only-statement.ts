@@ -12,8 +12,8 @@ export const CANONICAL_STATEMENT = 'SELECT formatQuery({statement:String}) AS st
 export class RefusedStatementError extends StoreError {
   constructor(
     message: string,
-    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE; other_tables: it reads more than rollpoint's tables. */
-    readonly reason: 'own_format' | 'writes_file' | 'other_tables',
+    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE; other_tables: it reads more than rollpoint's tables; backup: a BACKUP or RESTORE. */
+    readonly reason: 'own_format' | 'writes_file' | 'other_tables' | 'backup',
   ) {
     super(message, undefined);
     this.name = 'RefusedStatementError';
@@ -24,8 +24,14 @@ export class RefusedStatementError extends StoreError {
 // newlines of literals and identifiers escaped, so a clause can only be found at a line start.
 const OWN_OUTPUT = /^(FORMAT|INTO OUTFILE) /m;
 
-/** Refuses a statement (in canonical form) that names its own output format or writes a file. */
+// readonly=1 does not stop BACKUP (seen with chdb 26.x), which writes wherever backups may go.
+const BACKUP_OR_RESTORE = /^(BACKUP|RESTORE) /;
+
+/** Refuses a statement (in canonical form) that names its own output format, writes a file, or backs up or restores. */
 export function checkCanonicalStatement(canonical: string): void {
+  if (BACKUP_OR_RESTORE.test(canonical)) {
+    throw new RefusedStatementError('BACKUP and RESTORE are not analysts\' statements: use rollpoint backup create and rollpoint-backend restore', 'backup');
+  }
   const clause = OWN_OUTPUT.exec(canonical)?.[1];
   if (clause === 'FORMAT') {
     throw new RefusedStatementError('the statement names its own output FORMAT; leave FORMAT out, the answer is always JSON {columns, rows}', 'own_format');
@@ -47,9 +53,9 @@ export function statementError(err: StoreError): StoreError {
 
 /**
  * What a statement limited to rollpoint's tables may read: its tables and the changes view, not
- * audit_log (whose readers are admins).
+ * audit_log nor the backup catalogue (whose readers are admins).
  */
-export const ROLLPOINT_READABLE_TABLES: readonly string[] = [...TABLE_NAMES.filter((t) => t !== 'audit_log'), CHANGES_VIEW];
+export const ROLLPOINT_READABLE_TABLES: readonly string[] = [...TABLE_NAMES.filter((t) => t !== 'audit_log' && t !== 'backups'), CHANGES_VIEW];
 
 /**
  * What the engine's analyzer resolves a SELECT to: every table it reads (views, IN subqueries,

@@ -8,7 +8,8 @@
 // reached the wire with what the embedded driver ran.
 //
 // Usage: node clickhouse-http.js <data folder> <port> <user> <password> [statement log]
-// With TLS_CERT_FILE and TLS_KEY_FILE in the environment it serves HTTPS.
+// With TLS_CERT_FILE and TLS_KEY_FILE in the environment it serves HTTPS; with BACKUPS_DISK_PATH,
+// the engine has a local disk `backups` there, its only backups.allowed_disk (BACKUP … TO Disk('backups', …)).
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -33,7 +34,12 @@ let bodies = 0;
 // One connection per set of settings: chdb takes settings per connection, and readonly=1 must
 // hold for the whole statement, as it does on a server.
 const sessions = new Map<string, Session>();
-const argsOf = (settings: Record<string, string>): string[] => Object.entries(settings).map(([name, value]) => `--${name}=${value}`);
+// The engine's configuration is the process's; every connection carries it, whichever opens first.
+const { BACKUPS_DISK_PATH } = process.env;
+const configArgs = BACKUPS_DISK_PATH
+  ? ['--storage_configuration.disks.backups.type=local', `--storage_configuration.disks.backups.path=${BACKUPS_DISK_PATH}/`, '--backups.allowed_disk=backups']
+  : [];
+const argsOf = (settings: Record<string, string>): string[] => [...configArgs, ...Object.entries(settings).map(([name, value]) => `--${name}=${value}`)];
 
 function sessionFor(settings: Record<string, string>): Session {
   const args = argsOf(settings);

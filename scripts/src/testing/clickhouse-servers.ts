@@ -79,16 +79,20 @@ export async function startDebianClickHouse(): Promise<ClickHouseServer> {
   return { ...server, url, user: TEST_USER, password: TEST_PASSWORD };
 }
 
-/** The ClickHouse engine of chdb (26.x) behind ClickHouse's HTTP interface (see clickhouse-http.ts). */
+/**
+ * The ClickHouse engine of chdb (26.x) behind ClickHouse's HTTP interface (see clickhouse-http.ts);
+ * with `backupsDisk`, a disk named `backups` in that folder takes its backups.
+ */
 export async function startEmbeddedEngineServer(
-  options: { dataDir?: string; port?: number; statementLog?: string; tls?: { certFile: string; keyFile: string } } = {},
+  options: { dataDir?: string; port?: number; statementLog?: string; tls?: { certFile: string; keyFile: string }; backupsDisk?: string } = {},
 ): Promise<ClickHouseServer & { dataDir: string }> {
   const folder = tempFolder('clickhouse-http');
   const dataDir = options.dataDir ?? join(folder, 'data');
   const port = options.port ?? (await freePort());
   const args = [dataDir, String(port), TEST_USER, TEST_PASSWORD, ...(options.statementLog ? [options.statementLog] : [])];
   const tlsEnv = options.tls ? { TLS_CERT_FILE: options.tls.certFile, TLS_KEY_FILE: options.tls.keyFile } : {};
-  const server = spawnNode(CLICKHOUSE_HTTP, args, tlsEnv, [folder]);
+  const backupsEnv = options.backupsDisk ? { BACKUPS_DISK_PATH: options.backupsDisk } : {};
+  const server = spawnNode(CLICKHOUSE_HTTP, args, { ...tlsEnv, ...backupsEnv }, [folder]);
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   if (options.tls) await waitUntil(() => listening(port), 'ClickHouse to listen', 60000, server);
   else await ready(server, url);
