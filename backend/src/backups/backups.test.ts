@@ -146,7 +146,10 @@ describe('backups and restores on the embedded engine', function () {
     const restored = await restoreBackup(config, { from: incremental.name, force: false }, logger);
     expect(restored.name).to.equal(incremental.name);
     store = open();
-    expect(await rowCountsOf(store)).to.deep.equal(countsAtIncremental);
+    // The state of then, and the restore in the audit trail.
+    expect(await rowCountsOf(store)).to.deep.equal({ ...countsAtIncremental, audit_log: countsAtIncremental.audit_log! + 1 });
+    const [audited] = await store.query<{ action: string; detail: string }>({ sql: 'SELECT action, detail FROM audit_log ORDER BY time DESC LIMIT 1', params: {} });
+    expect(audited).to.deep.equal({ action: 'restore', detail: `from ${restored.location}` });
     expect((await backups().list()).map((b) => [b.name, b.status])).to.deep.equal([
       [full.name, 'created'],
       [incremental.name, 'created'],
@@ -161,7 +164,7 @@ describe('backups and restores on the embedded engine', function () {
     expect((refused as Error).message).to.match(/already holds rollpoint's \d+ tables.*--force/);
     await restoreBackup(config, { from: join(folder, full.name), force: true }, logger);
     store = open();
-    expect(await rowCountsOf(store)).to.deep.equal(countsAtFull);
+    expect(await rowCountsOf(store)).to.deep.equal({ ...countsAtFull, audit_log: countsAtFull.audit_log! + 1 });
   });
 
   it('lists a backup that failed with the engine’s reason, and builds no later one on it', async function () {

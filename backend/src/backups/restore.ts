@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { recordAuditEntry } from '../audit/audit-log.js';
 import type { BackendConfig } from '../config.js';
 import { connectStore, openStore, storeLocation } from '../store/open.js';
 import type { Store } from '../store/store.js';
@@ -93,7 +95,19 @@ export async function restoreBackup(config: BackendConfig, { from, force }: Rest
     const restored = (await listBackups(store)).find((b) => b.name === located.name);
     if (restored?.status === 'creating') await recordBackup(store, { ...restored, status: 'created', size }, new Date());
     const tables = (await store.query(databaseTablesQuery(database))).length;
-    return { name: located.name, location: locationOf(located.target, located.name), tables, size };
+    const location = locationOf(located.target, located.name);
+    // The restored audit trail says it was restored, and by whom: no token, the machine's user.
+    await recordAuditEntry(store, {
+      tokenName: '',
+      role: '',
+      address: `${userInfo().username}@${hostname()}`,
+      method: 'CLI',
+      route: 'rollpoint-backend restore',
+      action: 'restore',
+      detail: `from ${location}${force ? ', --force' : ''}`,
+      status: 0,
+    });
+    return { name: located.name, location, tables, size };
   } finally {
     await store.close();
   }

@@ -92,14 +92,15 @@ async function answersAfterRestore(backend: BackendProcess) {
 type Answers = Awaited<ReturnType<typeof answersBeforeBackup>>;
 
 /**
- * A restored backend answers as the backup's did. The audit row of the request that made the
- * backup is written while the backup runs: the backup may hold it or not.
+ * A restored backend answers as the backup's did. Its audit log holds one row more, the restore's;
+ * the audit row of the request that made the backup is written while the backup runs: the backup
+ * may hold it or not.
  */
 function expectSameAnswers(restored: Answers, expected: Answers): void {
   const { audit_log: restoredAudit, ...restoredCounts } = restored.counts;
   const { audit_log: expectedAudit, ...expectedCounts } = expected.counts;
   expect({ ...restored, counts: restoredCounts }).to.deep.equal({ ...expected, counts: expectedCounts });
-  expect(restoredAudit).to.be.within(expectedAudit!, expectedAudit! + 1);
+  expect(restoredAudit).to.be.within(expectedAudit! + 1, expectedAudit! + 2);
 }
 
 /** Waits until the watermarks the backend stores have reached `ms`, so a backup holds them as the backend knows them. */
@@ -169,6 +170,9 @@ function backupAndRestore(kind: string, open: () => Promise<StoreUnderTest>): vo
       expect(stdout).to.include(`restored ${incremental.name}`);
       await start();
       expectSameAnswers(await answersAfterRestore(backend!), incremental.answers);
+      const { entries } = (await get(backend!, '/api/v1/audit')) as { entries: Array<{ action: string; method: string; detail: string }> };
+      expect(entries[0]).to.deep.include({ action: 'restore', method: 'CLI' });
+      expect(entries[0]!.detail).to.include(incremental.name);
       const { backups } = (await get(backend!, '/api/v1/backups')) as { backups: Array<{ name: string; status: string }> };
       expect(backups.map((x) => [x.name, x.status])).to.deep.equal([
         [full.name, 'created'],
