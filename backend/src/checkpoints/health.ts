@@ -146,7 +146,7 @@ function ruleCondition(rule: Rule, index: number, labels: Labels): string {
     case 'baseline':
       return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest(${atLeast}, median_${c} + ${limit} * ${robustDeviation(c)})`;
     case 'baseline_factor':
-      return `${guard} AND length(base_${c}) >= 3 AND ${value} > greatest(${atLeast}, ${limit} * median_${c})`;
+      return `${guard} AND base_count_${c} >= 3 AND ${value} > greatest(${atLeast}, ${limit} * median_${c})`;
     case 'seasonal':
       return `${guard} AND season_refs_${c} > 0 AND ${value} > greatest(${atLeast}, ${limit} * season_${c})`;
   }
@@ -251,12 +251,21 @@ function healthSelect(options: HealthQueryOptions): Query {
   const compiled = (rule: Rule): boolean => metricsRead || needsNoMetrics(rule);
   const baselineKinds: ReadonlyArray<Rule['kind']> = ['baseline', 'baseline_factor', 'anomaly_score'];
   const baselines = measuresOf(rules, baselineKinds, labels);
-  const computedBaselines = measuresOf(rules.filter(compiled), baselineKinds, labels);
-  const computed = new Set(computedBaselines.map((m) => m.column));
+  // A measure whose spread a rule needs (the deviation from the median) keeps its baseline values
+  // as an array; one only compared with its median (baseline_factor) has the median and the count
+  // computed over the frame directly: the same values, without an array per row (2 to 4 % of
+  // judging the day's CPU at 10 M).
+  const spreadBaselines = measuresOf(rules.filter(compiled), ['baseline', 'anomaly_score'], labels);
+  const spread = new Set(spreadBaselines.map((m) => m.column));
+  const medianBaselines = measuresOf(rules.filter(compiled), ['baseline_factor'], labels).filter((m) => !spread.has(m.column));
+  const computed = new Set([...spread, ...medianBaselines.map((m) => m.column)]);
   const seasonal = measuresOf(rules, ['seasonal'], labels);
   const usesMannWhitney = rules.some((r) => r.kind === 'mann_whitney');
   const frame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN {baseline_windows:UInt32} PRECEDING AND 1 PRECEDING)`;
-  const baseColumns = computedBaselines.map((m) => `groupArrayIf(${m.value}, ${m.guard}) OVER ${frame} AS base_${m.column}`);
+  const baseColumns = [
+    ...spreadBaselines.map((m) => `groupArrayIf(${m.value}, ${m.guard}) OVER ${frame} AS base_${m.column}`),
+    ...medianBaselines.flatMap((m) => [`countIf(${m.guard}) OVER ${frame} AS base_count_${m.column}`, `medianIf(${m.value}, ${m.guard}) OVER ${frame} AS median_${m.column}`]),
+  ];
   // The latency test compares with the last MANN_WHITNEY_WINDOWS judged windows: enough values for
   // the test, at a fraction of the cost of the whole baseline.
   const sampleFrame = `(PARTITION BY entity_kind, entity ORDER BY window ROWS BETWEEN ${MANN_WHITNEY_WINDOWS} PRECEDING AND 1 PRECEDING)`;
@@ -264,7 +273,11 @@ function healthSelect(options: HealthQueryOptions): Query {
     baseColumns.push(`arrayFlatten(groupArrayIf(arraySlice(latency_sample, 1, ${BASELINE_SAMPLE_PER_WINDOW}), ${latencyGuard}) OVER ${sampleFrame}) AS base_sample`);
     baseColumns.push(`groupArrayIf(p50_ms, ${latencyGuard}) OVER ${sampleFrame} AS base_p50s`);
   }
-  const medianColumns = computedBaselines.flatMap(({ column: c }) => [`arrayReduce('median', base_${c}) AS median_${c}`, `arrayReduce('median', arrayMap(v -> abs(v - median_${c}), base_${c})) AS mad_${c}`]);
+  const medianColumns = spreadBaselines.flatMap(({ column: c }) => [
+    `arrayReduce('median', base_${c}) AS median_${c}`,
+    `arrayReduce('median', arrayMap(v -> abs(v - median_${c}), base_${c})) AS mad_${c}`,
+    `length(base_${c}) AS base_count_${c}`,
+  ]);
   if (usesMannWhitney) {
     medianColumns.push(
       `arrayReduce('median', base_p50s) AS base_p50`,
