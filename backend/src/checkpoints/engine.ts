@@ -135,7 +135,7 @@ export class CheckpointEngine {
     }
     const base = { scope, stableWindows: this.config.stable_windows, windowSeconds: this.windowSeconds };
     if (time === undefined) return { ...base, time: null, state: [] };
-    const state = await queryDecoded(this.store, stateQuery(this.scope(scope), changes, time, this.config.stable_windows * this.windowSeconds));
+    const state = await queryDecoded(this.store, stateQuery(this.scope(scope), changes, time, this.config.stable_windows * this.windowSeconds, this.commitsStored));
     return { ...base, time: iso(time), state: await this.withConfigDiffs(state) };
   }
 

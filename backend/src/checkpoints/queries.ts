@@ -151,8 +151,8 @@ function revisionOf(name: string, condition?: string): string {
   return `${condition === undefined ? `argMax(${value}, (time, commit))` : `argMaxIf(${value}, (time, commit), ${condition})`} AS ${name}`;
 }
 
-/** The fields of the tuple `name` as columns `<name>_<field>`. */
-const revisionColumns = (name: string): string => REVISION_FIELDS.map(([field], i) => `tupleElement(${name}, ${i + 1}) AS ${name}_${field}`).join(', ');
+/** The fields of the tuple `name` as columns `<name>_<field>`; empty ones (no commit) where `none`. */
+const revisionColumns = (name: string, none = false): string => REVISION_FIELDS.map(([field], i) => `${none ? "''" : `tupleElement(${name}, ${i + 1})`} AS ${name}_${field}`).join(', ');
 
 /** The revision in the columns named `<name>_…`; undefined when there is none (no commit). */
 const revisionReader =
@@ -190,12 +190,22 @@ const stateDecoder: RowDecoder<EntityState> = {
  * other version still seen in the `soakSeconds` before it (a canary, a partial rollout), and each
  * device's last config change before it (from syslog, traps or its config repository) with, where
  * a config repository is read, its last commit before it (the revision to restore) and its latest.
+ * While no config commit is stored (`commitsStored` false) the statement leaves config_commits out:
+ * its join costs about 4 of 16 ms even when empty.
  */
-export function stateQuery(scope: Scope | undefined, changes: string, at: number, soakSeconds: number): DecodedQuery<EntityState> {
+export function stateQuery(scope: Scope | undefined, changes: string, at: number, soakSeconds: number, commitsStored = true): DecodedQuery<EntityState> {
   const condition = scopeCondition(scope);
+  const revisions = `
+LEFT JOIN (
+    SELECT 'device' AS entity_kind, device AS entity,
+        ${revisionOf('revision', "time < toDateTime64({at:UInt32}, 3, 'UTC')")},
+        ${revisionOf('current')}
+    FROM config_commits FINAL
+    GROUP BY device
+) AS revisions USING (entity_kind, entity)`;
   return {
     sql: `
-SELECT entity_kind, entity, versions, config_time, config_description, ${revisionColumns('revision')}, ${revisionColumns('current')}
+SELECT entity_kind, entity, versions, config_time, config_description, ${revisionColumns('revision', !commitsStored)}, ${revisionColumns('current', !commitsStored)}
 FROM (
     SELECT 'service' AS entity_kind, service AS entity,
         arraySort(groupArrayIf(version, version = latest OR last_seen >= toDateTime64({at:UInt32} - {soak:UInt32}, 9, 'UTC'))) AS versions,
@@ -211,14 +221,7 @@ FROM (
     FROM ${changes}
     WHERE kind IN ({configChange:String}, {configCommit:String}) AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
     GROUP BY entity
-) AS state
-LEFT JOIN (
-    SELECT 'device' AS entity_kind, device AS entity,
-        ${revisionOf('revision', "time < toDateTime64({at:UInt32}, 3, 'UTC')")},
-        ${revisionOf('current')}
-    FROM config_commits FINAL
-    GROUP BY device
-) AS revisions USING (entity_kind, entity)
+) AS state${commitsStored ? revisions : ''}
 WHERE ${condition.sql}
 ORDER BY entity_kind DESC, entity`,
     params: { ...condition.params, at, soak: soakSeconds, configChange: 'config_change' satisfies DeviceEventKind, configCommit: CONFIG_COMMIT },

@@ -124,12 +124,13 @@ export class Recomputer {
     const completeUntilSeconds = completeUntil ?? (await this.engine.completeness(nowMs)).completeUntilSeconds;
     await this.engine.ensureHealth(fromSeconds, Math.min(toSeconds, completeUntilSeconds), againFromScratch);
     const computedAt = new Date(nowMs).toISOString();
-    const found: ResolvedIncident[] = [];
-    for (const scope of this.engine.scopeNames()) {
-      const incidents = await this.engine.incidents(scope, fromSeconds, toSeconds, completeUntilSeconds);
-      const details = [];
-      for (const incident of incidents) details.push(await this.engine.resolve(incident));
-      const now = await this.engine.checkpoint(scope, completeUntilSeconds);
+    // The scopes, each one's incidents and its checkpoint now are independent questions once the
+    // verdicts are stored: they are asked at once (the store runs a few statements at a time).
+    const perScope = await Promise.all(this.engine.scopeNames().map(async (scope) => {
+      const [details, now] = await Promise.all([
+        this.engine.incidents(scope, fromSeconds, toSeconds, completeUntilSeconds).then((incidents) => Promise.all(incidents.map((incident) => this.engine.resolve(incident)))),
+        this.engine.checkpoint(scope, completeUntilSeconds),
+      ]);
       // Verdicts computed again can move an incident's start: the range's old rows go first. An
       // incremental pass only extends verdicts, so its incidents keep their (scope, start) key.
       if (againFromScratch) {
@@ -159,8 +160,9 @@ export class Recomputer {
         ...details.map((d) => ({ scope, incident_id: d.id, checkpoint: d.checkpoint.time, state: JSON.stringify(d.checkpoint.state), computed_at: computedAt })),
         { scope, incident_id: '', checkpoint: now.time, state: JSON.stringify(now.state), computed_at: computedAt },
       ]);
-      found.push(...details);
-    }
+      return details;
+    }));
+    const found = perScope.flat();
     this.options.notify?.(found);
     const ms = performance.now() - started;
     this.options.logger.debug({ incidents: found.length, ms }, 'recomputed incidents and checkpoints');

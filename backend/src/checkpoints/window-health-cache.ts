@@ -7,7 +7,7 @@ import { metricMeasures, metricsStoredQuery } from './metric-rules.js';
 // read stored verdicts, and each range is judged once rather than on every question.
 
 /** What judging a range needs besides the range itself. */
-export type JudgingOptions = Omit<HealthQueryOptions, 'scope' | 'from' | 'to' | 'metricsStored'>;
+export type JudgingOptions = Omit<HealthQueryOptions, 'scope' | 'from' | 'to' | 'metricsStored' | 'baselinesStored'>;
 
 export class WindowHealthCache {
   /** The windows [from, to) (Unix s) whose verdicts window_health holds. */
@@ -37,12 +37,16 @@ export class WindowHealthCache {
       for (const [a, b] of missing) {
         // Verdicts an earlier run (or a recompute) stored for the range go first. A window that has
         // just completed has none, and a lightweight delete costs a pass over the day's part even then.
-        const [{ stored } = { stored: 0 }] = await queryDecoded(this.store, healthStoredQuery(this.judging.windowSeconds, a, b));
-        if (stored > 0) await this.store.command(healthDelete(this.judging.windowSeconds, a, b));
         // Without metrics in the range (no host metrics collected), the statement is spared the metric rollup.
         const { windowSeconds, baselineWindows } = this.judging;
-        const metricsStored = metricMeasures(this.judging.rules).size === 0 || ((await queryDecoded(this.store, metricsStoredQuery(windowSeconds, baselineWindows, a, b)))[0]?.stored ?? 0) > 0;
-        await this.store.command(healthInsert({ ...this.judging, from: a, to: b, metricsStored }));
+        const [[{ stored } = { stored: 0 }], metricsStored] = await Promise.all([
+          queryDecoded(this.store, healthStoredQuery(windowSeconds, a, b)),
+          metricMeasures(this.judging.rules).size === 0 || queryDecoded(this.store, metricsStoredQuery(windowSeconds, baselineWindows, a, b)).then(([row]) => (row?.stored ?? 0) > 0),
+        ]);
+        if (stored > 0) await this.store.command(healthDelete(windowSeconds, a, b));
+        // A range extending the covered one forward, far enough back for its baselines (a tick), reads them from window_health.
+        const baselinesStored = !force && covered !== undefined && a === covered.to && covered.from <= a - baselineWindows * windowSeconds;
+        await this.store.command(healthInsert({ ...this.judging, from: a, to: b, metricsStored, baselinesStored }));
       }
       // Only a contiguous range is remembered; a range apart from it replaces it.
       this.covered = covered && !(to < covered.from || from > covered.to) ? { from: Math.min(from, covered.from), to: Math.max(to, covered.to) } : { from, to };

@@ -12,8 +12,11 @@ const DAY_SECONDS = 86400;
 export const SERVICES = 50;
 export const HOSTS = 200;
 export const DEVICES = 100;
-/** Rows of each signal in the day, one run each. */
-export const CHECKPOINT_SIZES = [1_000_000, 3_000_000, 10_000_000];
+/**
+ * Rows of each signal in the day, one run each; ROLLPOINT_BENCH_CHECKPOINT_ROWS (comma-separated,
+ * e.g. 10000000) runs only those sizes, to try a change (the section then shows only them).
+ */
+export const CHECKPOINT_SIZES = process.env.ROLLPOINT_BENCH_CHECKPOINT_ROWS?.split(',').map(Number) ?? [1_000_000, 3_000_000, 10_000_000];
 export const CHECKPOINTS_HEADING = '## Checkpoints: a day of data';
 
 /**
@@ -168,35 +171,52 @@ const inSeconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const optIn = (run: OptInRun): string => `${inSeconds(run.ms)} (${run.incidents} incidents)`;
 
 // Where the time goes, from each statement timed by hand: what no column of the table shows.
-const LIMITS_MEASURED = 'timed by hand on 2026-12-01';
-const LIMITS = `- **Judging the day** is one \`INSERT … SELECT\` into \`window_health\`: about 2.5 s of CPU at 10 M
+const LIMITS_MEASURED = 'timed by hand on 2026-12-01 at loads of 1 to 8, each comparison alternated in the same conditions';
+const LIMITS = `- **Judging the day** is one \`INSERT … SELECT\` into \`window_health\`: about 2.2 s of CPU at 10 M
   (3 M base windows of 10 s rolled up into 504,000 entity windows of 60 s), of which merging the
   base windows' latency digests into each window's p50/p95/p99 is about 1 s, the baselines (a window
   function over each entity's 30 preceding windows: the rows sorted by entity, then a frame per row)
-  about 0.65 s, writing the verdicts about 0.4 s and the rules the rest; 1.3 to 1.8 s of wall time on
-  the two cores. Merging only the digests of base windows with spans took 8 % off. What would take
-  off the largest part: windows of the default 60 s kept pre-aggregated by a materialized view beside
-  the 10 s ones, so that judging reads their quantiles instead of merging digests (not done: a new
-  table on the write path).
-- **Each incident** costs three small statements of 25 to 50 ms — its checkpoint, the state at it,
+  about 0.6 s, writing the verdicts about 0.4 s and the rules the rest; 1.1 to 1.8 s of wall time on
+  the two cores. A baseline only compared with its median (\`baseline_factor\`, the default p95 rule)
+  has its median counted over the frame, without an array per row (2 to 4 % of the CPU). What would
+  take off the largest part: windows of the default 60 s kept pre-aggregated by a materialized view
+  beside the 10 s ones, so that judging merges one digest per window instead of six (not done: a new
+  table and view on the write path, a migration).
+- **Each incident** costs three small statements of 12 to 30 ms — its checkpoint, the state at it,
   the changes since it — plus the evidence statement when there are changes (the column above).
-  The \`changes\` view's config-repository joins cost about 15 ms of each of the three even with no
-  commit stored: while \`config_commits\` is empty the statements read the view's other rows
-  instead (measured at 10 M on 2026-12-01, the machine shared: full 3.10 s → 2.39 s, incremental
-  about 360 ms → 275 ms).
+  While no config commit is stored the statements read the \`changes\` view's other rows and the
+  state leaves \`config_commits\` out (its join: 16.5 → 12.2 ms of the state). The incidents of a
+  scope are resolved at once, beside its checkpoint now: the embedded store runs rollpoint's own
+  queries on two connections beside the writer (one statement at a time per connection). That
+  gains little on two cores: at a load of 4 to 8 nothing measurable (the day's 8 incidents 444–476 ms
+  one after the other, 448–494 ms at once), at a load near 1 a few ms of a tick (statements run at
+  once slow each other: the checkpoint now 19.5 ms alone, 31 ms beside the incidents query).
 - **The incident search** over the day's stored verdicts (gaps and islands): 100 to 250 ms.
-- **The incremental update** is held up by judging its one new window: the same \`INSERT … SELECT\`
-  over that window and the 30 before it (its baselines) for every entity, 140 to 150 ms, of which
-  about 95 ms is ClickHouse analysing the statement (\`EXPLAIN QUERY TREE\` alone takes that long:
-  every rule compiled into one large expression tree) and about 40 ms running it. About 70 ms of the
-  analysis is the metric rollup (\`metric_windows\`' window function and its join), left out where
-  \`metric_windows\` holds no row for the range, as here: 140–215 ms → 71–104 ms (2026-12-01, the
-  machine shared). With host metrics collected it stays; the old analyser (\`enable_analyzer = 0\`)
-  gives the same verdicts but takes longer (220–390 ms against 155–180 ms). Then the checkpoint now and the state at it (about 30 ms each), the
-  incidents of the last windows (15 ms) and a few lookups; an incident still in its range adds its
-  checkpoint, state and changes (about 110 ms). A lightweight \`DELETE\` of verdicts passes over
-  the day's whole part even when it deletes nothing (up to 1 s at 10 M): it is skipped where no
-  verdict is stored, as for a window that has just completed.`;
+- **The incremental update** is held up by judging its one new window: the \`INSERT … SELECT\` over
+  that window, 55 to 65 ms in a tick (75–80 ms before, the same conditions). Its baselines are no
+  longer rolled up again: the measures of the 30 windows before it are read from their stored
+  verdicts (the rollup of 31 windows' digests, about 25 ms, became one window's, 7 ms, and 9 ms
+  reading \`window_health\`); the rules that measure only metrics are left out of the statement where
+  \`metric_windows\` holds no row for the range (\`EXPLAIN QUERY TREE\` 46 → 20 ms), their baselines
+  kept as NaN; and ClickHouse's JIT is off for it (\`compile_expressions = 0\`: it compiled the
+  expressions again for each tick's new range, 10 to 15 ms). The statement alone: 74 → 53 ms. What
+  is left of it is about 30 ms of analysis and planning (every rule still compiled into one large
+  expression tree) and 20 ms running and writing. With host metrics collected the metric rollup and
+  its rules stay (about 70 ms more), and a Mann-Whitney rule rolls its baselines up again (it needs
+  their latency samples). Around it, a tick with no incident in its range (120–135 ms in all, was
+  140–175 ms; the machine at a load near 1, alternated): five lookups of 2 to 5 ms (how complete the
+  windows are, the open incidents, the incident the range starts in, whether verdicts and metrics
+  are stored), then the incidents of the last windows (16 ms) beside the checkpoint now (31 ms; 19.5
+  ms alone: statements run at once slow each other on two cores) and the state at it (12 ms), and
+  the checkpoints' insert (4 ms). The median above falls on a tick with the day's last incident
+  (23:53, resolved) still in its last windows, resolved again: its checkpoint (20–40 ms), the state
+  at it (12 ms) and its changes (10 ms), about 60 ms on the critical path. What would take the goal:
+  not resolving again an incident that is resolved and whose verdicts an incremental pass cannot
+  change — safe only if every change stored late (a config commit read from a repository, a marker
+  posted for the past, late spans of a new version) drops what was kept — and the judging
+  statement's analysis. A lightweight \`DELETE\` of verdicts passes over the day's whole part even
+  when it deletes nothing (up to 1 s at 10 M): it is skipped where no verdict is stored, as for a
+  window that has just completed.`;
 
 /** The report's section on the checkpoint engine. */
 export function checkpointsSection(checkpointRuns: readonly CheckpointBench[]): string {
