@@ -139,6 +139,11 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    auditUnrecorded: new Counter({
+      name: 'rollpoint_backend_audit_unrecorded_total',
+      help: 'Refused /api/ writes without a known token (401) past the audit log’s cap of 60 a minute: counted here, not written to audit_log.',
+      registers: [registry],
+    }),
     sqlQueries: new Counter({
       name: 'rollpoint_backend_sql_queries_total',
       help: 'Statements run through /api/v1/sql, by outcome.',
