@@ -135,7 +135,7 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
     }),
     apiForbidden: new Counter({
       name: 'rollpoint_backend_api_forbidden_total',
-      help: 'Requests to /api/v1/* refused to a known token (403): reason role (too low), scope (outside its scopes), tables (its SQL reading more than rollpoint’s tables), unlisted (a route not in the access table).',
+      help: 'Requests to /api/v1/* refused to a known token (403): reason role (too low), scope (outside its scopes), tables (its SQL reading more than rollpoint’s tables, or below admin the admin’s), unlisted (a route not in the access table).',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
