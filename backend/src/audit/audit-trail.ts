@@ -2,14 +2,16 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { type AuditEntry, recordAuditEntries, type TimedAuditEntry } from './audit-log.js';
 
-// The API's entries reach audit_log in small batches, not one INSERT per request. A refusal for a
-// missing or unknown token (401) is something anyone can cause, so only so many of those are
-// recorded each minute; past that they are counted, not stored. Every other entry is recorded.
+// How the API's entries reach audit_log. A write that was done is recorded at once, in an INSERT of
+// its own: nothing of it waits in memory to be lost, and a backup taken after it holds it (the
+// write itself cost an insert already). Refusals cost their sender nothing, so they go in small
+// batches; and a refusal for a missing or unknown token (401), which anyone can cause, is recorded
+// up to a cap a minute, past which it is counted, not stored.
 
-/** Entries held before a batch goes at once. */
+/** Refusals held before a batch goes at once. */
 const MAX_BATCH_ROWS = 100;
 
-/** Longest an entry waits for its batch. */
+/** Longest a refusal waits for its batch. */
 const FLUSH_INTERVAL_MS = 1000;
 
 /** 401 entries recorded per minute of the clock; past it they only count. */
@@ -34,9 +36,13 @@ export class AuditTrail {
 
   constructor(private readonly options: AuditTrailOptions) {}
 
-  /** Holds the entry for the next batch, or counts it: a 401 past the minute's cap. */
+  /** Records a write that was done at once; holds a refusal for the next batch, or counts it (a 401 past the minute's cap). */
   record(entry: AuditEntry): void {
     const now = this.options.now?.() ?? Date.now();
+    if (entry.status < 400) {
+      this.insert([{ ...entry, time: new Date(now) }]);
+      return;
+    }
     if (entry.status === 401 && !this.admitUnauthorized(now)) {
       this.options.onUnrecorded();
       return;
@@ -67,6 +73,10 @@ export class AuditTrail {
     if (this.batch.length === 0) return;
     const entries = this.batch;
     this.batch = [];
+    this.insert(entries);
+  }
+
+  private insert(entries: TimedAuditEntry[]): void {
     const insert = recordAuditEntries(this.options.store, entries)
       .catch((err: Error) => this.options.logger.error({ err: err.message, entries: entries.length }, 'recording audit entries failed; they are lost'))
       .finally(() => this.inserting.delete(insert));
