@@ -219,7 +219,10 @@ function tokensFromEnvironment(): ApiTokenConfig[] {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([`${API_TOKENS_ENV}: not JSON: ${(err as Error).message}`]);
+    // V8's message quotes the start of the text, a token as like as not: only its position is told.
+    const position = /at position (\d+)/.exec((err as Error).message)?.[1];
+    const where = position === undefined ? '' : ` (at position ${position})`;
+    throw new ConfigError([`${API_TOKENS_ENV}: not valid JSON${where}; it takes a list like [{"name": "ops", "token": "…", "role": "admin"}]`]);
   }
   return parseConfig(z.array(apiTokenSchema), parsed, [API_TOKENS_ENV]);
 }

@@ -30,8 +30,9 @@ describe('the access table in front of routes it does not know', function () {
     store = new ChdbStore({ path, readOnlyMaxRows: 1000, readOnlyTimeoutMs: 30000 });
     await migrate(store, { ttlDays: 30 });
     app = Fastify();
-    registerAccessControl(app, { tokens: TOKENS, metrics: createBackendMetrics({ staleAfterMs: 300000 }) });
-    registerAuditRoutes(app, { store, logger: pino({ level: 'silent' }) });
+    const metrics = createBackendMetrics({ staleAfterMs: 300000 });
+    registerAccessControl(app, { tokens: TOKENS, metrics });
+    registerAuditRoutes(app, { store, logger: pino({ level: 'silent' }), metrics });
     // Stand-ins for routes other parts register.
     app.get('/api/v1/backups', async () => ({ backups: [] }));
     app.post('/api/v1/backups', async (_request, reply) => reply.code(202).send({ status: 'started' }));

@@ -1,5 +1,6 @@
 import { createBearerTokenCheck } from '@rollpoint/runtime';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReadableTables } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import { ROLES, type ApiTokenConfig, type Role } from './config.js';
 
@@ -60,6 +61,26 @@ declare module 'fastify' {
 
 const atLeast = (role: Role, needed: Role): boolean => ROLES.indexOf(role) >= ROLES.indexOf(needed);
 
+/**
+ * The /api/ path a request is for, as the router saw it: the route it matched, or the decoded path
+ * of one that matched none; undefined for a request outside /api/. Never the raw URL: the router
+ * decodes it, so "/%61pi/v1/status" is GET /api/v1/status.
+ */
+export function apiPathOf(request: FastifyRequest): string | undefined {
+  const path = request.routeOptions.url ?? decodedPath(request.url);
+  return path.startsWith('/api/') ? path : undefined;
+}
+
+function decodedPath(url: string): string {
+  const path = url.split('?')[0]!;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    // Malformed escapes: the router matched nothing either.
+    return path;
+  }
+}
+
 /** The table's entry of a request, by the route it matched; undefined for a route not listed (or none). */
 export function accessOf(request: FastifyRequest): RouteAccess | undefined {
   const route = request.routeOptions.url;
@@ -69,8 +90,11 @@ export function accessOf(request: FastifyRequest): RouteAccess | undefined {
 /** Whether `caller` sees scope `scope`. */
 export const seesScope = (caller: Caller | undefined, scope: string): boolean => caller?.scopes === undefined || caller.scopes.includes(scope);
 
-/** Whether the request's caller is limited to scopes (its SQL may then name rollpoint's tables only). */
-export const limitedToScopes = (request: FastifyRequest): boolean => request.caller?.scopes !== undefined;
+/** What the request's caller's SQL may read: rollpoint's tables when it is limited to scopes, no admin tables below admin; undefined: anything. */
+export function readableTablesOf(request: FastifyRequest): ReadableTables | undefined {
+  if (request.caller?.scopes !== undefined) return 'rollpoint_tables';
+  return request.caller?.role === 'admin' ? undefined : 'all_but_admin_tables';
+}
 
 type Refusal = { status: 401 | 403; reason: string; message: string };
 
@@ -124,7 +148,7 @@ export function registerAccessControl(app: FastifyInstance, { tokens, metrics }:
   const callers = new Map(tokens.map((t): [string, Caller] => [t.name, { name: t.name, role: t.role, ...(t.scopes ? { scopes: t.scopes } : {}) }]));
   const identify = (request: FastifyRequest): Caller | undefined => (tokens.length === 0 ? ANONYMOUS : callers.get(check(request.headers.authorization) ?? ''));
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (apiPathOf(request) === undefined) return;
     const caller = identify(request);
     if (caller !== undefined) request.caller = caller;
     const refused = refusal(request, caller);

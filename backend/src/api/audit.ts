@@ -1,13 +1,22 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { auditEntriesQuery, recordAuditEntry } from '../audit/audit-log.js';
+import { auditEntriesQuery } from '../audit/audit-log.js';
+import { AuditTrail } from '../audit/audit-trail.js';
 import { queryDecoded } from '../store/row-decoder.js';
-import { accessOf } from './access.js';
+import { accessOf, apiPathOf } from './access.js';
 import { parse, time } from './params.js';
 import type { ApiContext } from './server.js';
 
 // The audit trail of the API: every request that is not a GET (a write, or a route not in the
-// access table) is recorded once answered, refused ones too; GET /api/v1/audit lists them.
+// access table) is recorded once answered, refused ones too (401s up to a cap a minute, see
+// audit-trail.ts); GET /api/v1/audit lists them.
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What a write's handler says it did, for the audit log (the backup it started); else DETAILS has it from the body. */
+    auditDetail?: string;
+  }
+}
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -21,33 +30,40 @@ const auditQuery = z.strictObject({
 const DETAILS: Record<string, (body: Record<string, unknown>) => string> = {
   marker: (b) => `${String(b.entity_kind)} ${String(b.entity)}: ${String(b.kind ?? 'marker')}`,
   recompute: (b) => `from ${String(b.from)} to ${String(b.to)}`,
+  backup: (b) => (b.incremental === true ? 'incremental' : 'full'),
 };
 
-/** What the request did, for the audit log: the access table's action, else the route below /api/v1/; undefined for a read. */
-function actionOf(request: FastifyRequest): string | undefined {
+/** What the request to `route` did, for the audit log: the access table's action, else the route below /api/v1/; undefined for a read. */
+function actionOf(request: FastifyRequest, route: string): string | undefined {
   if (READ_METHODS.has(request.method)) return undefined;
   const access = accessOf(request);
   if (access !== undefined) return access.action;
-  return (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/^\/api\/v1\//, '');
+  return route.replace(/^\/api\/v1\//, '');
 }
 
-export function registerAuditRoutes(app: FastifyInstance, { store, logger }: Pick<ApiContext, 'store' | 'logger'>): void {
+function detailOf(request: FastifyRequest, action: string): string {
+  if (request.auditDetail !== undefined) return request.auditDetail;
+  const body = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : undefined;
+  return body && DETAILS[action] ? DETAILS[action](body) : '';
+}
+
+export function registerAuditRoutes(app: FastifyInstance, { store, logger, metrics }: Pick<ApiContext, 'store' | 'logger' | 'metrics'>): void {
+  const trail = new AuditTrail({ store, logger, onUnrecorded: () => metrics.auditUnrecorded.inc() });
+  app.addHook('onClose', () => trail.close());
   app.addHook('onResponse', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
-    const action = actionOf(request);
-    if (action === undefined) return;
-    const body = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : undefined;
-    const entry = {
+    const route = apiPathOf(request);
+    const action = route === undefined ? undefined : actionOf(request, route);
+    if (route === undefined || action === undefined) return;
+    trail.record({
       tokenName: request.caller?.name ?? '',
       role: request.caller?.role ?? '',
       address: request.ip,
       method: request.method,
-      route: request.routeOptions.url ?? request.url.split('?')[0]!,
+      route,
       action,
-      detail: body && DETAILS[action] ? DETAILS[action](body) : '',
+      detail: detailOf(request, action),
       status: reply.statusCode,
-    };
-    await recordAuditEntry(store, entry).catch((err: Error) => logger.error({ err: err.message, action, tokenName: entry.tokenName }, 'recording an audit entry failed'));
+    });
   });
 
   app.get('/api/v1/audit', async (request, reply) => {

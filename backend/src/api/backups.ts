@@ -20,6 +20,7 @@ export function registerBackupRoutes(app: FastifyInstance, backups: Backups): vo
     if (!body) return reply;
     try {
       const { started, done } = await backups.start(body);
+      request.auditDetail = started.base ? `incremental ${started.name} on ${started.base}` : `full ${started.name}`;
       // The catalogue records a failure; the log says it too.
       done.catch((err: Error) => request.log.error({ backup: started.name, err: err.message }, 'backup failed'));
       return reply.code(202).send(started);

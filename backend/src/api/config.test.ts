@@ -63,6 +63,30 @@ describe('api tokens configuration', function () {
     process.env[API_TOKENS_ENV] = '[{"name": "x", "role": "read"}]';
     expect(() => loadBackendConfig(file)).to.throw(ConfigError).with.property('problems').that.deep.equals([`${API_TOKENS_ENV}.0.token: Invalid input: expected string, received undefined`]);
     process.env[API_TOKENS_ENV] = 'name=x';
-    expect(() => loadBackendConfig(file)).to.throw(ConfigError, `${API_TOKENS_ENV}: not JSON`);
+    expect(() => loadBackendConfig(file)).to.throw(ConfigError, `${API_TOKENS_ENV}: not valid JSON`);
+  });
+
+  it(`tells where ${API_TOKENS_ENV} is not JSON, never what it holds (a token)`, function () {
+    writeFileSync(file, JSON.stringify(SCOPES));
+    const refusals = (text: string): readonly string[] => {
+      process.env[API_TOKENS_ENV] = text;
+      return (() => {
+        try {
+          loadBackendConfig(file);
+        } catch (err) {
+          return (err as ConfigError).problems;
+        }
+        return expect.fail(`${text} should have been refused`);
+      })();
+    };
+    const secret = 'secret-token-0123456789';
+    for (const text of [secret, `[{"name": "ops", "token": "${secret}`, `[{"name": "ops", "token": "${secret}", role: "admin"}]`, `${secret}]`, `[{"token": "${secret}"}]]`]) {
+      const [problem, ...rest] = refusals(text);
+      expect(rest).to.deep.equal([]);
+      expect(problem).to.match(new RegExp(`^${API_TOKENS_ENV}: not valid JSON( \\(at position \\d+\\))?; it takes a list like`));
+      expect(problem).not.to.include('secret');
+    }
+    // Where the unquoted key starts.
+    expect(refusals(`[{"name": "ops", "token": "${secret}", role: "admin"}]`)[0]).to.include('(at position 53)');
   });
 });

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
 import { registerUiRoutes } from '../ui/routes.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
-import { registerAccessControl } from './access.js';
+import { apiPathOf, registerAccessControl } from './access.js';
 import { registerAuditRoutes } from './audit.js';
 import { registerBackupRoutes } from './backups.js';
 import { registerCheckpointRoutes } from './checkpoints.js';
@@ -51,7 +51,7 @@ export async function createApiServer(context: ApiContext): Promise<FastifyInsta
   // Analysts post SQL as plain text as often as in JSON.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/api/') && !context.isReady()) {
+    if (apiPathOf(request) !== undefined && !context.isReady()) {
       await reply.code(503).send({ error: 'not_ready', message: 'the backend is still reaching its ClickHouse store; see /readyz and its log' });
     }
   });

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RefusedStatementError } from '../store/read-only-statement.js';
 import { READONLY_ERROR_CODE, type ReadOnlyAnswer, StoreError } from '../store/store.js';
 import type { BackendMetrics } from '../telemetry/metrics.js';
-import { limitedToScopes } from './access.js';
+import { readableTablesOf } from './access.js';
 import type { ApiContext } from './server.js';
 
 /** The statement from a text/plain body or a JSON body {"sql": "..."}. */
@@ -80,7 +80,8 @@ function send(reply: FastifyReply, answer: ReadOnlyAnswer, metrics: BackendMetri
  * POST /api/v1/sql: one read-only statement, answered as {columns, rows}, streamed. Read-only and the
  * result limits are enforced by ClickHouse (readonly=1, max_result_rows/bytes on the connection),
  * so a write or a huge answer is refused by the engine, not by a regex. A token limited to scopes
- * may read rollpoint's tables only, as the engine's analyzer resolves the statement.
+ * may read rollpoint's tables only, and only an admin's may read audit_log and the backups, as the
+ * engine's analyzer resolves the statement.
  */
 export function registerSqlRoute(app: FastifyInstance, { store, metrics }: ApiContext): void {
   app.post('/api/v1/sql', async (request, reply) => {
@@ -91,7 +92,8 @@ export function registerSqlRoute(app: FastifyInstance, { store, metrics }: ApiCo
     }
     let answer: ReadOnlyAnswer;
     try {
-      answer = await store.queryReadOnly(sql, { rollpointTablesOnly: limitedToScopes(request) });
+      const readable = readableTablesOf(request);
+      answer = await store.queryReadOnly(sql, readable ? { readable } : {});
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       const { status, outcome, body } = failure(err);

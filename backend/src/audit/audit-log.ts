@@ -16,17 +16,21 @@ export interface AuditEntry {
   route: string;
   /** What it did: marker, recompute, backup, restore, or "<method> <route>" for a route without a name. */
   action: string;
-  /** A line about it: the marker's entity and kind, the recompute's range. */
+  /** A line about it: the marker's entity and kind, the recompute's range, the backup's kind and name. */
   detail: string;
   /** The HTTP status of the answer; 0 where there was no HTTP request. */
   status: number;
 }
 
-/** Records one audit entry, made at `time`. */
-export function recordAuditEntry(store: Store, entry: AuditEntry, time: Date = new Date()): Promise<void> {
-  return store.insert('audit_log', [
-    {
-      time: time.toISOString(),
+/** An entry with the time it was made. */
+export type TimedAuditEntry = AuditEntry & { time: Date };
+
+/** Records entries in one INSERT. */
+export function recordAuditEntries(store: Store, entries: readonly TimedAuditEntry[]): Promise<void> {
+  return store.insert(
+    'audit_log',
+    entries.map((entry) => ({
+      time: entry.time.toISOString(),
       token_name: entry.tokenName,
       role: entry.role,
       address: entry.address,
@@ -35,9 +39,12 @@ export function recordAuditEntry(store: Store, entry: AuditEntry, time: Date = n
       action: entry.action,
       detail: entry.detail,
       status: entry.status,
-    },
-  ]);
+    })),
+  );
 }
+
+/** Records one audit entry, made at `time`. */
+export const recordAuditEntry = (store: Store, entry: AuditEntry, time: Date = new Date()): Promise<void> => recordAuditEntries(store, [{ ...entry, time }]);
 
 /** One entry as the API and `rollpoint audit` show it. */
 export interface AuditRecord extends AuditEntry {

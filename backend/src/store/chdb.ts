@@ -21,6 +21,7 @@ import {
   type Query,
   type ReadOnlyAnswer,
   type ReadOnlyOptions,
+  type ReadableTables,
   type Row,
   type Settings,
   type StatementListener,
@@ -28,7 +29,7 @@ import {
   withStoreErrors,
 } from './store.js';
 import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
-import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, queryTreeError, queryTreeStatement, RefusedStatementError, statementError } from './read-only-statement.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, needsQueryTree, queryTreeError, queryTreeStatement, RefusedStatementError, statementError } from './read-only-statement.js';
 import { SessionPool } from './session-pool.js';
 
 export interface ChdbStoreOptions {
@@ -220,8 +221,9 @@ export class ChdbStore implements Store {
       const reader = this.idleReaders.pop() ?? this.openReader();
       try {
         const canonical = await reader.queryBindAsync(CANONICAL_STATEMENT, check, { format: 'JSONCompactEachRow' });
-        checkCanonicalStatement((JSON.parse(canonical.text()) as [string])[0]);
-        if (options.rollpointTablesOnly) await this.checkTables(reader, sql);
+        const statement = (JSON.parse(canonical.text()) as [string])[0];
+        checkCanonicalStatement(statement);
+        if (options.readable !== undefined && needsQueryTree(statement, options.readable)) await this.checkTables(reader, sql, options.readable);
       } catch (err) {
         // A refused statement never ran; the connection is as it was.
         this.releaseReader(reader, err instanceof RefusedStatementError);
@@ -232,18 +234,18 @@ export class ChdbStore implements Store {
     });
   }
 
-  /** Refuses a statement that reads more than rollpoint's tables, as the engine's analyzer resolves it. */
-  private async checkTables(reader: Session, sql: string): Promise<void> {
+  /** Refuses a statement that reads what `readable` keeps from it, as the engine's analyzer resolves it. */
+  private async checkTables(reader: Session, sql: string, readable: ReadableTables): Promise<void> {
     const tree = queryTreeStatement(sql);
     this.onStatement({ kind: 'read_only', sql: tree });
     let answer: string;
     try {
       answer = (await reader.queryAsync(tree, { format: 'TSVRaw' })).text();
     } catch (err) {
-      throw queryTreeError(toStoreError(err));
+      throw queryTreeError(toStoreError(err), readable);
     }
     // The embedded engine's tables are in its default database.
-    checkQueryTree(answer, 'default');
+    checkQueryTree(answer, 'default', readable);
   }
 
   private openReader(): Session {

@@ -17,6 +17,7 @@ import {
   type QueryResult,
   type ReadOnlyAnswer,
   type ReadOnlyOptions,
+  type ReadableTables,
   type Row,
   type Settings,
   type StatementListener,
@@ -24,7 +25,7 @@ import {
   withStoreErrors,
 } from './store.js';
 import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
-import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, queryTreeError, queryTreeStatement, statementError } from './read-only-statement.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, needsQueryTree, queryTreeError, queryTreeStatement, statementError } from './read-only-statement.js';
 
 export interface ClickHouseStoreOptions {
   /** http(s)://host:port of the server's HTTP interface. */
@@ -154,8 +155,9 @@ export class ClickHouseStore implements Store {
     return run(async () => {
       try {
         const canonical = await this.client.query({ query: CANONICAL_STATEMENT, query_params: check, format: 'JSONCompactEachRow', clickhouse_settings: this.readOnlySettings });
-        checkCanonicalStatement(((await canonical.json()) as [[string]])[0][0]);
-        if (options.rollpointTablesOnly) await this.checkTables(sql);
+        const statement = ((await canonical.json()) as [[string]])[0][0];
+        checkCanonicalStatement(statement);
+        if (options.readable !== undefined && needsQueryTree(statement, options.readable)) await this.checkTables(sql, options.readable);
       } catch (err) {
         throw statementError(err instanceof StoreError ? err : toStoreError(err));
       }
@@ -165,17 +167,17 @@ export class ClickHouseStore implements Store {
     });
   }
 
-  /** Refuses a statement that reads more than rollpoint's tables, as the server's analyzer (24.3 and newer) resolves it. */
-  private async checkTables(sql: string): Promise<void> {
+  /** Refuses a statement that reads what `readable` keeps from it, as the server's analyzer (24.3 and newer) resolves it. */
+  private async checkTables(sql: string, readable: ReadableTables): Promise<void> {
     const tree = queryTreeStatement(sql);
     this.onStatement({ kind: 'read_only', sql: tree });
     let answer: string;
     try {
       answer = await (await this.client.query({ query: tree, format: 'TabSeparatedRaw', clickhouse_settings: this.readOnlySettings })).text();
     } catch (err) {
-      throw queryTreeError(toStoreError(err));
+      throw queryTreeError(toStoreError(err), readable);
     }
-    checkQueryTree(answer, this.database);
+    checkQueryTree(answer, this.database, readable);
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { CHANGES_VIEW, TABLE_NAMES } from '../schema/tables.js';
-import { StoreError } from './store.js';
+import { type ReadableTables, StoreError } from './store.js';
 
 /**
  * What rollpoint asks the engine before it runs an analyst's statement: the statement in the
@@ -12,7 +12,7 @@ export const CANONICAL_STATEMENT = 'SELECT formatQuery({statement:String}) AS st
 export class RefusedStatementError extends StoreError {
   constructor(
     message: string,
-    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE; other_tables: it reads more than rollpoint's tables; backup: a BACKUP or RESTORE. */
+    /** own_format: it named a FORMAT; writes_file: INTO OUTFILE; other_tables: it reads tables its token may not (ReadableTables); backup: a BACKUP or RESTORE. */
     readonly reason: 'own_format' | 'writes_file' | 'other_tables' | 'backup',
   ) {
     super(message, undefined);
@@ -51,11 +51,17 @@ export function statementError(err: StoreError): StoreError {
   return message === err.message ? err : new StoreError(message, err.code);
 }
 
-/**
- * What a statement limited to rollpoint's tables may read: its tables and the changes view, not
- * audit_log nor the backup catalogue (whose readers are admins).
- */
-export const ROLLPOINT_READABLE_TABLES: readonly string[] = [...TABLE_NAMES.filter((t) => t !== 'audit_log' && t !== 'backups'), CHANGES_VIEW];
+/** rollpoint's tables whose readers are admins (GET /api/v1/audit, GET /api/v1/backups). */
+export const ADMIN_TABLES: readonly string[] = ['audit_log', 'backups'];
+
+/** The engine's own record of backups, admins' too (system.backup_log exists where a server configures it). */
+const ADMIN_SYSTEM_TABLES: readonly string[] = ['system.backups', 'system.backup_log'];
+
+/** What a statement limited to rollpoint's tables may read: its tables but ADMIN_TABLES, and the changes view. */
+export const ROLLPOINT_READABLE_TABLES: readonly string[] = [...TABLE_NAMES.filter((t) => !ADMIN_TABLES.includes(t)), CHANGES_VIEW];
+
+/** A SELECT without FROM reads system.one: `SELECT 1`, `SELECT now()`. */
+const NO_TABLE = 'system.one';
 
 /**
  * What the engine's analyzer resolves a SELECT to: every table it reads (views, IN subqueries,
@@ -64,32 +70,54 @@ export const ROLLPOINT_READABLE_TABLES: readonly string[] = [...TABLE_NAMES.filt
  */
 export const queryTreeStatement = (sql: string): string => `EXPLAIN QUERY TREE ${sql}`;
 
+/**
+ * Whether a statement (in canonical form) is checked on its query tree before it runs: every one
+ * limited to rollpoint's tables (what has no tree is refused), a query of the others. SHOW,
+ * DESCRIBE and EXPLAIN read names and plans, not rows.
+ */
+export const needsQueryTree = (canonical: string, readable: ReadableTables): boolean => readable === 'rollpoint_tables' || /^(SELECT|WITH)\b/.test(canonical);
+
 const TREE_TABLE = /^\s*TABLE id: \d+.*, table_name: (.+)$/;
 const TREE_TABLE_FUNCTION = /^\s*TABLE_FUNCTION id: \d+.*, table_function_name: (\S+)$/;
 const TREE_FUNCTION = /^\s*FUNCTION id: \d+, function_name: ([^,]+),/;
 // Functions that read a dictionary or another table by name.
 const READS_OTHER_TABLES = /^(dict[A-Z]\w*|joinGet\w*|hasColumnInTable)$/;
+// Table functions that read tables by name: merge() and view() pass readonly=1, and the analyzer
+// does not show what they read.
+const TABLE_FUNCTION_READS_TABLES = /^(merge|view\w*|loop|cluster\w*|remote\w*|mergeTree\w*)$/;
 
 const otherTables = (what: string): RefusedStatementError =>
   new RefusedStatementError(`this token is limited to scopes, so its SQL may read rollpoint's tables only (${ROLLPOINT_READABLE_TABLES.join(', ')}); the statement reads ${what}`, 'other_tables');
 
-/** Refuses a statement whose query tree (queryTreeStatement's answer) reads anything but `database`'s ROLLPOINT_READABLE_TABLES. */
-export function checkQueryTree(tree: string, database: string): void {
-  const allowed = new Set(ROLLPOINT_READABLE_TABLES.map((t) => `${database}.${t}`));
+const adminTables = (what: string): RefusedStatementError =>
+  new RefusedStatementError(
+    `only an admin token's SQL may read ${[...ADMIN_TABLES, ...ADMIN_SYSTEM_TABLES].join(', ')} or tables through merge(), view() and the like (GET /api/v1/audit and /api/v1/backups are the admin's); the statement reads ${what}`,
+    'other_tables',
+  );
+
+/**
+ * Refuses a statement whose query tree (queryTreeStatement's answer) reads what `readable` keeps
+ * from it: anything but `database`'s ROLLPOINT_READABLE_TABLES, or any of the admin tables.
+ */
+export function checkQueryTree(tree: string, database: string, readable: ReadableTables): void {
+  const rollpointOnly = readable === 'rollpoint_tables';
+  const allowed = new Set([...ROLLPOINT_READABLE_TABLES.map((t) => `${database}.${t}`), NO_TABLE]);
+  const admins = new Set([...ADMIN_TABLES.map((t) => `${database}.${t}`), ...ADMIN_SYSTEM_TABLES]);
+  const refused = rollpointOnly ? otherTables : adminTables;
   for (const line of tree.split('\n')) {
     const table = TREE_TABLE.exec(line)?.[1];
-    if (table !== undefined && !allowed.has(table)) throw otherTables(`table ${table}`);
+    if (table !== undefined && (rollpointOnly ? !allowed.has(table) : admins.has(table))) throw refused(`table ${table}`);
     const tableFunction = TREE_TABLE_FUNCTION.exec(line)?.[1];
-    if (tableFunction !== undefined) throw otherTables(`the table function ${tableFunction}()`);
+    if (tableFunction !== undefined && (rollpointOnly || TABLE_FUNCTION_READS_TABLES.test(tableFunction))) throw refused(`the table function ${tableFunction}()`);
     const fn = TREE_FUNCTION.exec(line)?.[1];
-    if (fn !== undefined && READS_OTHER_TABLES.test(fn)) throw otherTables(`through ${fn}()`);
+    if (rollpointOnly && fn !== undefined && READS_OTHER_TABLES.test(fn)) throw refused(`through ${fn}()`);
   }
 }
 
 const SYNTAX_ERROR = 62;
 
-/** The engine's error about the query tree: a statement that parsed (formatQuery) but has none is not a SELECT. */
-export function queryTreeError(err: StoreError): StoreError {
-  if (err.code !== SYNTAX_ERROR) return err;
+/** The engine's error about the query tree: limited to rollpoint's tables, a statement that parsed (formatQuery) but has none is not a SELECT. */
+export function queryTreeError(err: StoreError, readable: ReadableTables): StoreError {
+  if (err.code !== SYNTAX_ERROR || readable !== 'rollpoint_tables') return err;
   return new RefusedStatementError("this token is limited to scopes, so its SQL may be a SELECT over rollpoint's tables only (no SHOW, DESCRIBE or EXPLAIN)", 'other_tables');
 }

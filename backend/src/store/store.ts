@@ -155,9 +155,16 @@ export async function withStoreErrors<T>(work: () => Promise<T>, convert: (err: 
  * (see read-only-answer.ts).
  */
 export interface ReadOnlyOptions {
-  /** Only SELECTs reading rollpoint's own tables (those of ROLLPOINT_READABLE_TABLES), audit_log excepted. */
-  rollpointTablesOnly?: boolean;
+  /** What the statement may read, checked on its query tree before it runs; absent: anything readonly=1 allows. */
+  readable?: ReadableTables;
 }
+
+/**
+ * rollpoint_tables (a token limited to scopes): only SELECTs over rollpoint's own tables
+ * (ROLLPOINT_READABLE_TABLES: not audit_log, not backups); all_but_admin_tables (a read or write
+ * token): anything but audit_log, backups, system.backups and the table functions reaching tables by name.
+ */
+export type ReadableTables = 'rollpoint_tables' | 'all_but_admin_tables';
 
 export interface ReadOnlyAnswer {
   columns: QueryResult['columns'];
@@ -188,9 +195,8 @@ export interface Store {
   query<T extends object = NamedRow>(query: Query): Promise<T[]>;
   /**
    * Runs an analyst's statement with ClickHouse's readonly=1 (no writes, no file() or url()) and the
-   * result limits; resolves once its columns are known, its rows still to be read. With
-   * `rollpointTablesOnly`, a statement naming any other table (system tables, other databases,
-   * table functions, dictionaries) is refused before it runs.
+   * result limits; resolves once its columns are known, its rows still to be read. A statement
+   * reading what `readable` keeps from it is refused before it runs.
    */
   queryReadOnly(sql: string, options?: ReadOnlyOptions): Promise<ReadOnlyAnswer>;
   close(): Promise<void>;

@@ -135,8 +135,13 @@ export function createBackendMetrics(options: { staleAfterMs: number }) {
     }),
     apiForbidden: new Counter({
       name: 'rollpoint_backend_api_forbidden_total',
-      help: 'Requests to /api/v1/* refused to a known token (403): reason role (too low), scope (outside its scopes), tables (its SQL reading more than rollpoint’s tables), unlisted (a route not in the access table).',
+      help: 'Requests to /api/v1/* refused to a known token (403): reason role (too low), scope (outside its scopes), tables (its SQL reading more than rollpoint’s tables, or below admin the admin’s), unlisted (a route not in the access table).',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    auditUnrecorded: new Counter({
+      name: 'rollpoint_backend_audit_unrecorded_total',
+      help: 'Refused /api/ writes without a known token (401) past the audit log’s cap of 60 a minute: counted here, not written to audit_log.',
       registers: [registry],
     }),
     sqlQueries: new Counter({
