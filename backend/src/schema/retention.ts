@@ -54,6 +54,13 @@ export const RETAINED_TABLES: readonly RetainedTable[] = [
 
 const DAY_SECONDS = 86400;
 
+/**
+ * The longest retention, 50 years (of 365.25 days, as `50y` reads). TTLs add it to 32-bit
+ * DateTimes, which wrap after 2106: a row's time plus 100 years comes out in 1990, and the row
+ * expires at once.
+ */
+export const MAX_RETENTION_SECONDS = 50 * 365.25 * DAY_SECONDS;
+
 /** An interval literal: whole days where it is, else hours (the configuration allows whole hours only). */
 export const interval = (seconds: number): string =>
   seconds % DAY_SECONDS === 0 ? `toIntervalDay(${seconds / DAY_SECONDS})` : `toIntervalHour(${Math.round(seconds / 3600)})`;
