@@ -190,6 +190,10 @@ export function migrationScripts(options: SchemaOptions): Array<{ version: numbe
 export const schemaScript = (options: SchemaOptions, retention: Retention): string =>
   `${[...migrationScripts(options).map(({ script }) => script), scriptOf(retentionStatements(retention, options))].join('\n\n')}\n`;
 
+/** The tables and views the migrations create (and created: a later one may drop them), as their DDL names them. */
+export const schemaObjectNames = (options: SchemaOptions): string[] =>
+  [...migrationScripts(options).map(({ script }) => script).join('\n').matchAll(/CREATE (?:TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS (?:\w+\.)?(\w+)/g)].map((m) => m[1]!);
+
 const UNKNOWN_TABLE_CODE = 60;
 
 /** With create_schema false: the schema must already be at SCHEMA_VERSION, or the message says how to get there. */
