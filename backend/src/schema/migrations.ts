@@ -1,4 +1,5 @@
 import { sqlString, StoreError, type Store } from '../store/store.js';
+import { runMigrationStatement } from './awaited-mutations.js';
 import type { SchemaOptions } from './layout.js';
 import { retentionStatements, type Retention } from './retention.js';
 import {
@@ -146,7 +147,8 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
  * Brings the store's schema up to SCHEMA_VERSION. Every statement is idempotent (IF NOT EXISTS, MODIFY SETTING),
- * so two backends starting at once, or a crash between a statement and its record, are harmless.
+ * so two backends starting at once, or a crash between a statement and its record, are harmless;
+ * a column rewrite an earlier run queued is waited for, not queued again (awaited-mutations.ts).
  */
 export async function migrate(store: Store, options: SchemaOptions): Promise<number[]> {
   for (const statement of migrationsTable(options)) await store.command(statement);
@@ -155,7 +157,7 @@ export async function migrate(store: Store, options: SchemaOptions): Promise<num
   const done: number[] = [];
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements(options)) await store.command(statement);
+    for (const statement of migration.statements(options)) await runMigrationStatement(store, statement);
     await store.insert('rollpoint_schema_migrations', [{ version: migration.version, name: migration.name }]);
     done.push(migration.version);
   }
