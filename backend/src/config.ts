@@ -5,6 +5,7 @@ import { API_TOKENS_ENV, apiConfigSchema, apiTokenSchema, LEGACY_TOKEN_NAME, tok
 import { backupsConfigSchema } from './backups/config.js';
 import { checkpointsConfigSchema, DEFAULT_SCOPE } from './checkpoints/config.js';
 import { configRepositorySchema } from './configrepo/config.js';
+import { MAX_RETENTION_SECONDS } from './schema/retention.js';
 import { webhooksConfigSchema } from './webhooks/config.js';
 
 // The backend's configuration: loaded and validated once at start, then passed down.
@@ -14,8 +15,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const HOUR_MS = 3_600_000;
 
-/** A retention: 0, or whole hours (TTLs count in days and hours). */
-const retentionDuration = durationMs.refine((ms) => ms % HOUR_MS === 0, 'must be 0 or a whole number of hours, e.g. 90d or 36h (a bare number is milliseconds)').optional();
+/** A retention: 0, or whole hours (TTLs count in days and hours), at most 50 years. */
+const retentionDuration = durationMs
+  .refine((ms) => ms % HOUR_MS === 0, 'must be 0 or a whole number of hours, e.g. 90d or 36h (a bare number is milliseconds)')
+  .refine((ms) => ms <= MAX_RETENTION_SECONDS * 1000, 'must be at most 50y (a TTL further ahead would wrap past 2106); 0 keeps rows forever')
+  .optional();
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
 
@@ -153,7 +157,7 @@ export const backendConfigSchema = z.strictObject({
         })
         .prefault({}),
       /** Days to keep every family of tables that storage.retention does not name; 0 keeps them forever. */
-      ttl_days: z.number().int().nonnegative().default(30),
+      ttl_days: z.number().int().nonnegative().max(Math.floor(MAX_RETENTION_SECONDS / 86400), 'must be at most 18262 (50 years); 0 keeps rows forever').default(30),
       /**
        * How long each family of tables keeps its rows (docs/CONFIGURATION.md lists the tables), e.g.
        * 14d or 720h; 0 keeps them forever; absent: ttl_days. Applied to existing tables at start.

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runService } from '@rollpoint/runtime';
+import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { startBackend } from './backend.js';
 import { restoreBackup, RestoreRefusedError } from './backups/restore.js';
@@ -7,6 +8,9 @@ import { loadBackendConfig, type BackendConfig } from './config.js';
 import { schemaScript } from './schema/migrations.js';
 import { retentionOf, schemaOptionsOf } from './store/open.js';
 import { BACKEND_VERSION } from './version.js';
+
+/** A subcommand's --config, or the one given before it (`rollpoint-backend --config x.yaml restore …`). */
+const configOf = (command: Command): string | undefined => command.optsWithGlobals<{ config?: string }>().config;
 
 await runService<BackendConfig, Logger>({
   name: 'rollpoint-backend',
@@ -21,8 +25,8 @@ await runService<BackendConfig, Logger>({
       .description("rollpoint's ClickHouse schema, for operators who own the DDL (storage.clickhouse.create_schema: false)")
       .requiredOption('--print', 'print the DDL as one script for clickhouse-client --multiquery')
       .option('-c, --config <file>', 'the configuration whose storage settings (cluster, retention, ttl_days) shape the DDL')
-      .action((options: { config?: string }) => {
-        const { storage } = load(options.config);
+      .action((_options: unknown, command: Command) => {
+        const { storage } = load(configOf(command));
         process.stdout.write(schemaScript(schemaOptionsOf(storage), retentionOf(storage)));
       });
     program
@@ -31,14 +35,15 @@ await runService<BackendConfig, Logger>({
       .requiredOption('--from <backup>', 'a backup name as `rollpoint backup list` shows it, or (embedded engine) the path of a backup folder')
       .option('--force', "drop the tables of a rollpoint database already in the target first")
       .option('-c, --config <file>', 'the configuration of the backend that will serve the restored data (storage, backups)')
-      .action(async (options: { from: string; force?: boolean; config?: string }) => {
-        const config = load(options.config);
+      .action(async (options: { from: string; force?: boolean }, command: Command) => {
+        const config = load(configOf(command));
         try {
           const restored = await restoreBackup(config, { from: options.from, force: options.force === true }, pino({ level: config.log.level }, pino.destination(2)));
           process.stdout.write(`restored ${restored.name} from ${restored.location}: ${restored.tables} tables and views, ${restored.size} bytes read\n`);
         } catch (err) {
-          if (!(err instanceof RestoreRefusedError)) throw err;
-          process.stderr.write(`rollpoint-backend: ${err.message}\n`);
+          // Refused, or the engine's error once the target was cleared: a message, never a stack trace.
+          const message = err instanceof Error ? err.message.split(', Stack trace')[0] : String(err);
+          process.stderr.write(`rollpoint-backend: ${err instanceof RestoreRefusedError ? '' : 'restore failed: '}${message}\n`);
           process.exitCode = 1;
         }
       });

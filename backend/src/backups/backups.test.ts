@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { pino } from 'pino';
+import { recordAuditEntry } from '../audit/audit-log.js';
 import { backendConfigSchema } from '../config.js';
 import { migrate } from '../schema/migrations.js';
 import { ChdbStore } from '../store/chdb.js';
@@ -156,15 +157,44 @@ describe('backups and restores on the embedded engine', function () {
     ]);
   });
 
-  it('refuses to restore over rollpoint’s tables unless forced; forced, from a path, it gives the earlier state', async function () {
-    await store.close();
+  const refusal = async (from: string, force: boolean): Promise<unknown> => {
     let refused: unknown;
-    await restoreBackup(config, { from: full.name, force: false }, logger).catch((err: unknown) => (refused = err));
+    await restoreBackup(config, { from, force }, logger).catch((err: unknown) => (refused = err));
     expect(refused).to.be.instanceOf(RestoreRefusedError);
-    expect((refused as Error).message).to.match(/already holds rollpoint's \d+ tables.*--force/);
+    return (refused as Error).message;
+  };
+
+  it('refuses, forced or not, a backup it cannot read and a target holding a table that is not rollpoint’s, dropping nothing', async function () {
+    const counts = await rowCountsOf(store);
+    await store.command('CREATE TABLE user_notes (note String) ENGINE = MergeTree ORDER BY note');
+    await store.command("INSERT INTO user_notes VALUES ('mine')");
+    await store.close();
+    expect(await refusal(full.name, true)).to.match(/holds tables that are not rollpoint's \(user_notes\): restore into an empty one/);
+    store = open();
+    expect(await store.query({ sql: 'SELECT note FROM user_notes', params: {} })).to.deep.equal([{ note: 'mine' }]);
+    await store.command('DROP TABLE user_notes SYNC');
+    await store.close();
+    expect(await refusal(`${full.name}-typo`, true)).to.match(/^no backup .*-typo in /);
+    // A folder that looks like a backup but is not one: the engine cannot read it, and the message says so without a stack trace.
+    mkdirSync(join(folder, 'broken'));
+    writeFileSync(join(folder, 'broken', '.backup'), 'not a backup');
+    expect(await refusal('broken', true)).to.match(/^cannot read backup .*broken: /).and.not.match(/Stack trace/);
+    rmSync(join(folder, 'broken'), { recursive: true });
+    store = open();
+    expect(await rowCountsOf(store)).to.deep.equal(counts);
+  });
+
+  it('refuses to restore over rollpoint’s tables unless forced; forced, from a path, it gives the earlier state and keeps the audit entries since', async function () {
+    // Recorded after the full backup: the first restore's entry, and this one.
+    await recordAuditEntry(store, { tokenName: 'ops', role: 'write', address: '127.0.0.1', method: 'POST', route: '/api/v1/changes', action: 'marker', detail: 'after the backup', status: 201 });
+    const since = await store.query<{ action: string; detail: string }>({ sql: 'SELECT action, detail FROM audit_log ORDER BY time', params: {} });
+    await store.close();
+    expect(await refusal(full.name, false)).to.match(/already holds rollpoint's \d+ tables.*--force/);
     await restoreBackup(config, { from: join(folder, full.name), force: true }, logger);
     store = open();
-    expect(await rowCountsOf(store)).to.deep.equal({ ...countsAtFull, audit_log: countsAtFull.audit_log! + 1 });
+    expect(await rowCountsOf(store)).to.deep.equal({ ...countsAtFull, audit_log: countsAtFull.audit_log! + since.length + 1 });
+    const trail = await store.query<{ action: string; detail: string }>({ sql: 'SELECT action, detail FROM audit_log ORDER BY time', params: {} });
+    expect(trail.slice(-since.length - 1)).to.deep.equal([...since, { action: 'restore', detail: `from ${join(folder, full.name)}, --force` }]);
   });
 
   it('lists a backup that failed with the engine’s reason, and builds no later one on it', async function () {

@@ -2,18 +2,20 @@ import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { recordAuditEntry } from '../audit/audit-log.js';
+import { auditEntriesQuery, recordAuditEntry, type AuditRecord } from '../audit/audit-log.js';
 import type { BackendConfig } from '../config.js';
+import { schemaObjectNames } from '../schema/migrations.js';
 import { connectStore, openStore, storeLocation } from '../store/open.js';
+import { queryDecoded } from '../store/row-decoder.js';
 import type { Store } from '../store/store.js';
 import { awaitOperation, listBackups, recordBackup } from './backups.js';
 import { backedUpDatabaseOf, backupTargetOf } from './config.js';
-import { BACKUP_NAME, databaseTablesQuery, dropTableStatement, locationOf, restoreStatement, type BackupTarget } from './statements.js';
+import { BACKUP_NAME, CHECK_TABLE, checkRestoreStatement, databaseTablesQuery, dropTableStatement, locationOf, restoreStatement, type BackupTarget } from './statements.js';
 
 export interface RestoreOptions {
   /** A backup's name (in the configured target), or for the embedded engine the path of its folder. */
   from: string;
-  /** Drops the tables of a rollpoint database in the target first. */
+  /** Drops the tables of a rollpoint database in the target first (its audit entries since the backup are kept). */
   force: boolean;
 }
 
@@ -34,8 +36,6 @@ export class RestoreRefusedError extends Error {
   }
 }
 
-const MIGRATIONS_TABLE = 'rollpoint_schema_migrations';
-
 /** The backup `from` names, and the configuration to open the store with so that the engine may read it. */
 function locate(config: BackendConfig, from: string): { target: BackupTarget; name: string; config: BackendConfig } {
   const byPath = config.storage.driver === 'chdb' && from.includes('/');
@@ -53,16 +53,54 @@ function locate(config: BackendConfig, from: string): { target: BackupTarget; na
   return { target: { kind: 'file', folder }, name, config: { ...config, backups: { ...config.backups, path: folder } } };
 }
 
-/** Refuses a target holding tables, unless it is a rollpoint database and `force` drops them. */
-async function clearTarget(store: Store, database: string, cluster: string | undefined, force: boolean, where: string, logger: Logger): Promise<void> {
+/** A table or view of rollpoint's: one its migrations create (on a single node or a cluster), a materialized view's inner table, the readability check's. */
+function isRollpoints(name: string, known: ReadonlySet<string>): boolean {
+  return known.has(name) || name === CHECK_TABLE || name.startsWith('.inner.') || name.startsWith('.inner_id.');
+}
+
+/**
+ * The tables to drop before restoring: none in an empty target. A target holding any table that is
+ * not rollpoint's is refused, forced or not; rollpoint's own are dropped only when forced.
+ */
+async function tablesToDrop(store: Store, database: string, force: boolean, where: string): Promise<string[]> {
   const tables = (await store.query<{ name: string }>(databaseTablesQuery(database))).map((t) => t.name);
-  if (tables.length === 0) return;
-  if (!tables.includes(MIGRATIONS_TABLE)) {
-    throw new RestoreRefusedError(`database ${database} at ${where} holds tables that are not rollpoint's (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}): restore into an empty one`);
+  if (tables.length === 0) return [];
+  const known = new Set([...schemaObjectNames({ ttlDays: 0 }), ...schemaObjectNames({ ttlDays: 0, cluster: 'any' })]);
+  const others = tables.filter((name) => !isRollpoints(name, known));
+  if (others.length > 0) {
+    throw new RestoreRefusedError(`database ${database} at ${where} holds tables that are not rollpoint's (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}): restore into an empty one`);
   }
   if (!force) throw new RestoreRefusedError(`database ${database} at ${where} already holds rollpoint's ${tables.length} tables: restore into an empty one, or pass --force to drop them first`);
-  logger.warn({ database, store: where, tables: tables.length }, "restore --force: dropping the target's tables");
-  for (const table of tables) await store.command(dropTableStatement(database, table, cluster));
+  return tables;
+}
+
+/**
+ * Refuses a backup the engine cannot read, before anything is dropped: its smallest table is
+ * restored beside rollpoint's under another name, then dropped. That reads the backup's metadata
+ * (and its bases') wherever it is — a folder, a disk, S3 — and finds a typo'd name.
+ */
+async function checkReadable(store: Store, database: string, target: BackupTarget, name: string): Promise<void> {
+  const id = `restore-check-${name}-${Date.now()}`;
+  try {
+    await store.command(checkRestoreStatement({ database, target, name }, id));
+    await awaitOperation(store, id);
+  } catch (err) {
+    throw new RestoreRefusedError(`cannot read backup ${locationOf(target, name)}: ${(err as Error).message.split(', Stack trace')[0]}`);
+  } finally {
+    await store.command(dropTableStatement(database, CHECK_TABLE));
+  }
+}
+
+/** The audit trail of the target, to keep what it recorded after the backup was made. */
+async function auditTrailOf(store: Store, tables: readonly string[]): Promise<AuditRecord[]> {
+  return tables.includes('audit_log') ? queryDecoded(store, auditEntriesQuery(0, 2 ** 32 - 1)) : [];
+}
+
+/** Puts back the entries of the target's audit trail newer than the restored one's newest. */
+async function keepNewerAuditEntries(store: Store, before: readonly AuditRecord[]): Promise<void> {
+  const [newest] = await queryDecoded(store, auditEntriesQuery(0, 1));
+  const since = newest === undefined ? -Infinity : Date.parse(newest.time);
+  for (const { time, ...entry } of before.filter((e) => Date.parse(e.time) > since).reverse()) await recordAuditEntry(store, entry, new Date(time));
 }
 
 /** The store to restore into; the embedded engine's folder cannot be opened while a backend holds it. */
@@ -88,7 +126,11 @@ export async function restoreBackup(config: BackendConfig, { from, force }: Rest
   try {
     const backoff = config.storage.clickhouse.connect_retry;
     await connectStore(store, config.storage, { logger, location: where, initialMs: backoff.initial_interval, maxMs: backoff.max_interval });
-    await clearTarget(store, database, cluster, force, where, logger);
+    const dropped = await tablesToDrop(store, database, force, where);
+    await checkReadable(store, database, located.target, located.name);
+    const auditTrail = await auditTrailOf(store, dropped);
+    if (dropped.length > 0) logger.warn({ database, store: where, tables: dropped.length }, "restore --force: dropping the target's tables");
+    for (const table of dropped) await store.command(dropTableStatement(database, table, cluster));
     const id = `restore-${located.name}-${Date.now()}`;
     await store.command(restoreStatement({ database, ...(cluster !== undefined ? { cluster } : {}), target: located.target, name: located.name }, id));
     const size = await awaitOperation(store, id);
@@ -96,6 +138,7 @@ export async function restoreBackup(config: BackendConfig, { from, force }: Rest
     if (restored?.status === 'creating') await recordBackup(store, { ...restored, status: 'created', size }, new Date());
     const tables = (await store.query(databaseTablesQuery(database))).length;
     const location = locationOf(located.target, located.name);
+    await keepNewerAuditEntries(store, auditTrail);
     // The restored audit trail says it was restored, and by whom: no token, the machine's user.
     await recordAuditEntry(store, {
       tokenName: '',

@@ -66,6 +66,15 @@ export const backupStatement = ({ database, cluster, target, name, base }: Backu
 export const restoreStatement = ({ database, cluster, target, name }: Omit<BackupSpec, 'base'>, id: string): string =>
   `RESTORE DATABASE ${database}${onCluster(cluster)} FROM ${destination(target, name)} SETTINGS id = ${sqlString(id)} ASYNC`;
 
+/** The table a restore reads from a backup first, to see that the backup is there and readable: the smallest, always there. */
+const CHECKED_TABLE = 'rollpoint_schema_migrations';
+/** Where that table is restored, and dropped after. */
+export const CHECK_TABLE = 'rollpoint_restore_check';
+
+/** RESTORE of CHECKED_TABLE alone as CHECK_TABLE, on this server only. */
+export const checkRestoreStatement = ({ database, target, name }: Omit<BackupSpec, 'base' | 'cluster'>, id: string): string =>
+  `RESTORE TABLE ${database}.${CHECKED_TABLE} AS ${database}.${CHECK_TABLE} FROM ${destination(target, name)} SETTINGS id = ${sqlString(id)} ASYNC`;
+
 /** Where a BACKUP or RESTORE operation of this server is, and the bytes it wrote or read. */
 export const operationQuery = (id: string): Query => ({
   sql: `SELECT toString(status) AS status, error, toString(total_size) AS size FROM system.backups WHERE id = {id:String}`,

@@ -1,13 +1,15 @@
 import { sqlString, type Query } from '../store/store.js';
 import { storedName, type SchemaOptions } from './layout.js';
-import { RETAINED_TABLES } from './retention.js';
+import { KEPT_TABLES, RETAINED_TABLES } from './retention.js';
+
+const TABLES = [...RETAINED_TABLES, ...KEPT_TABLES];
 
 /**
- * Rows and bytes on disk of each retained table, from its active parts (cheap: no table scan). On a
+ * Rows and bytes on disk of each table (retained or kept), from its active parts (cheap: no table scan). On a
  * cluster, over every replica of the local tables (the disk they take), named as the tables read.
  */
 export function tableSizesQuery(options: SchemaOptions): Query {
-  const stored = RETAINED_TABLES.map(({ table }) => [storedName(table, options), table]);
+  const stored = TABLES.map(({ table }) => [storedName(table, options), table]);
   const parts = options.cluster === undefined ? 'system.parts' : `clusterAllReplicas(${sqlString(options.cluster)}, system.parts)`;
   return {
     sql: `SELECT transform(table, {stored:Array(String)}, {tables:Array(String)}, table) AS name,
@@ -19,8 +21,8 @@ export function tableSizesQuery(options: SchemaOptions): Query {
   };
 }
 
-/** Each retained table's oldest row by the column that dates its rows, in Unix seconds (NULL when empty). */
+/** Each table's oldest row by the column that dates its rows, in Unix seconds (NULL when empty). */
 export const oldestRowsQuery = (): Query => ({
-  sql: RETAINED_TABLES.map(({ table, column }) => `SELECT '${table}' AS name, toUnixTimestamp(minOrNull(${column})) AS oldest FROM ${table}`).join('\nUNION ALL '),
+  sql: TABLES.map(({ table, column }) => `SELECT '${table}' AS name, toUnixTimestamp(minOrNull(${column})) AS oldest FROM ${table}`).join('\nUNION ALL '),
   params: {},
 });

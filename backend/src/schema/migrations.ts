@@ -1,4 +1,5 @@
 import { sqlString, StoreError, type Store } from '../store/store.js';
+import { runMigrationStatement } from './awaited-mutations.js';
 import type { SchemaOptions } from './layout.js';
 import { retentionStatements, type Retention } from './retention.js';
 import {
@@ -146,7 +147,8 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
  * Brings the store's schema up to SCHEMA_VERSION. Every statement is idempotent (IF NOT EXISTS, MODIFY SETTING),
- * so two backends starting at once, or a crash between a statement and its record, are harmless.
+ * so two backends starting at once, or a crash between a statement and its record, are harmless;
+ * a column rewrite an earlier run queued is waited for, not queued again (awaited-mutations.ts).
  */
 export async function migrate(store: Store, options: SchemaOptions): Promise<number[]> {
   for (const statement of migrationsTable(options)) await store.command(statement);
@@ -155,7 +157,7 @@ export async function migrate(store: Store, options: SchemaOptions): Promise<num
   const done: number[] = [];
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements(options)) await store.command(statement);
+    for (const statement of migration.statements(options)) await runMigrationStatement(store, statement);
     await store.insert('rollpoint_schema_migrations', [{ version: migration.version, name: migration.name }]);
     done.push(migration.version);
   }
@@ -189,6 +191,10 @@ export function migrationScripts(options: SchemaOptions): Array<{ version: numbe
  */
 export const schemaScript = (options: SchemaOptions, retention: Retention): string =>
   `${[...migrationScripts(options).map(({ script }) => script), scriptOf(retentionStatements(retention, options))].join('\n\n')}\n`;
+
+/** The tables and views the migrations create (and created: a later one may drop them), as their DDL names them. */
+export const schemaObjectNames = (options: SchemaOptions): string[] =>
+  [...migrationScripts(options).map(({ script }) => script).join('\n').matchAll(/CREATE (?:TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS (?:\w+\.)?(\w+)/g)].map((m) => m[1]!);
 
 const UNKNOWN_TABLE_CODE = 60;
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { ChdbStore } from '../store/chdb.js';
 import { migrate, migrationScripts } from './migrations.js';
-import { applyRetention, retentionChanges, ttlOf, type Retention } from './retention.js';
+import { applyRetention, MAX_RETENTION_SECONDS, retentionChanges, ttlOf, type Retention } from './retention.js';
 
 // Retention per signal on the real engine, in one data folder (libchdb binds one per process),
 // opened again as a restarted backend opens it.
@@ -96,5 +96,13 @@ describe('retention per signal (embedded engine)', function () {
     await applyRetention(store, { logs: DAY, traces: DAY, metrics: DAY, checkpoints: DAY }, { ttlDays: 30 });
     await expire();
     expect(await bodies()).to.deep.equal(['after migration 10', 'clock in 1970', 'clock in 2000', 'clock years ahead']);
+  });
+
+  it('keeps every row for the longest retention (its TTL does not wrap past 2106)', async function () {
+    const longest = MAX_RETENTION_SECONDS;
+    await applyRetention(store, { logs: longest, traces: longest, metrics: longest, checkpoints: longest }, { ttlDays: 30 });
+    await log('a year old', 'now64(9) - INTERVAL 1 YEAR', 'now() - INTERVAL 1 YEAR');
+    await expire();
+    expect(await bodies()).to.deep.equal(['a year old', 'after migration 10', 'clock in 1970', 'clock in 2000', 'clock years ahead']);
   });
 });

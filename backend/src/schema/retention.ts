@@ -30,8 +30,7 @@ const metrics = (table: TableName): RetainedTable => signal(table, 'metrics', 'T
  * Every table whose rows age out, by family. The checkpoint family holds what the checkpoint engine
  * derives and remembers: window aggregates, verdicts, incidents, checkpoints, the changes it ranks
  * (deploys, markers, device config changes) and the webhook notifications sent for its incidents.
- * Not here: ingested_batches (a week, the longest an agent retries a batch), and tables kept
- * forever (source_watermarks, learned_devices, config_commits, audit_log, rollpoint_schema_migrations).
+ * Not here: KEPT_TABLES.
  */
 export const RETAINED_TABLES: readonly RetainedTable[] = [
   signal('otel_logs', 'logs', 'TimestampTime', 'TimestampTime'),
@@ -53,6 +52,47 @@ export const RETAINED_TABLES: readonly RetainedTable[] = [
 ];
 
 const DAY_SECONDS = 86400;
+
+/** A table whose rows storage.retention does not age out: kept `seconds` (0: forever), dated by `column`. */
+interface KeptTable {
+  table: TableName;
+  column: string;
+  seconds: number;
+}
+
+/** ingested_batches keeps a week (the longest an agent retries a batch); the others are kept forever. */
+export const KEPT_TABLES: readonly KeptTable[] = [
+  { table: 'ingested_batches', column: 'stored_at', seconds: 7 * DAY_SECONDS },
+  { table: 'source_watermarks', column: 'last_seen', seconds: 0 },
+  { table: 'learned_devices', column: 'learned_at', seconds: 0 },
+  { table: 'config_commits', column: 'time', seconds: 0 },
+  { table: 'audit_log', column: 'time', seconds: 0 },
+  { table: 'backups', column: 'time', seconds: 0 },
+  { table: 'rollpoint_schema_migrations', column: 'applied_at', seconds: 0 },
+];
+
+/** Each table as `rollpoint status` shows it: its family ('fixed' for KEPT_TABLES) and how long it keeps its rows. */
+export interface TableRetention {
+  table: TableName;
+  family: RetentionFamily | 'fixed';
+  /** The column that dates a row: its oldest value is the table's oldest row. */
+  column: string;
+  /** 0: forever. */
+  seconds: number;
+}
+
+/** Every table rollpoint stores rows in, with its retention. */
+export const tableRetentions = (retention: Retention): TableRetention[] => [
+  ...RETAINED_TABLES.map(({ table, family, column }) => ({ table, family, column, seconds: retention[family] })),
+  ...KEPT_TABLES.map(({ table, column, seconds }) => ({ table, family: 'fixed' as const, column, seconds })),
+];
+
+/**
+ * The longest retention, 50 years (of 365.25 days, as `50y` reads). TTLs add it to 32-bit
+ * DateTimes, which wrap after 2106: a row's time plus 100 years comes out in 1990, and the row
+ * expires at once.
+ */
+export const MAX_RETENTION_SECONDS = 50 * 365.25 * DAY_SECONDS;
 
 /** An interval literal: whole days where it is, else hours (the configuration allows whole hours only). */
 export const interval = (seconds: number): string =>

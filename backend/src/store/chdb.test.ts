@@ -97,6 +97,10 @@ describe('chdb store and schema', function () {
     const [log] = await store.query<{ oldest: string }>({ sql: 'SELECT toString(toUnixTimestamp(min(TimestampTime))) AS oldest FROM otel_logs', params: {} });
     expect(String(oldest.get('otel_logs'))).to.equal(log!.oldest);
     expect(oldest.get('incidents')).to.equal(null);
+    // The tables storage.retention does not age out are there too.
+    expect(Number(sizes.find((row) => row.name === 'rollpoint_schema_migrations')?.rows)).to.equal(SCHEMA_VERSION);
+    expect(oldest.get('rollpoint_schema_migrations')).not.to.equal(null);
+    expect([...oldest.keys()]).to.include.members(['audit_log', 'backups', 'ingested_batches', 'learned_devices', 'config_commits', 'source_watermarks']);
     // On a cluster: the parts of the shards' local tables on every replica, named as the tables read.
     const clustered = tableSizesQuery({ ttlDays: 7, cluster: 'rollpoint', database: 'telemetry' });
     const [parsed] = await store.query<{ sql: string }>({ sql: 'SELECT formatQuery({statement:String}) AS sql', params: { statement: clustered.sql } });

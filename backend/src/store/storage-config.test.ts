@@ -45,6 +45,15 @@ describe('storage configuration', function () {
     ]);
   });
 
+  it('refuses a retention past 50 years, whose TTL would wrap past 2106 and expire every row at once', function () {
+    expect(retentionOf(parseConfig(backendConfigSchema, { storage: { retention: { logs: '50y' } } }).storage).logs).to.equal(50 * 365.25 * 86400);
+    expect(problems({ storage: { ttl_days: 100000000, retention: { logs: '100y', traces: '100000000d' } } })).to.have.members([
+      'storage.ttl_days: must be at most 18262 (50 years); 0 keeps rows forever',
+      'storage.retention.logs: must be at most 50y (a TTL further ahead would wrap past 2106); 0 keeps rows forever',
+      'storage.retention.traces: must be at most 50y (a TTL further ahead would wrap past 2106); 0 keeps rows forever',
+    ]);
+  });
+
   it('expands ${env:NAME} in values (the password from the environment), and names a variable that is not set', function () {
     const folder = mkdtempSync(join(tmpdir(), 'rollpoint-config-'));
     try {

@@ -34,6 +34,8 @@ interface StoreUnderTest {
   /** Destroys the data (the backend is down); an empty store comes up in its place. */
   destroy(): Promise<void>;
   close(): Promise<void>;
+  /** Runs a statement on the server, as its other users may (not through rollpoint). */
+  exec?(sql: string): Promise<void>;
 }
 
 const backendExtra = (store: StoreUnderTest) => ({
@@ -94,13 +96,13 @@ type Answers = Awaited<ReturnType<typeof answersBeforeBackup>>;
 /**
  * A restored backend answers as the backup's did. Its audit log holds one row more, the restore's;
  * the audit row of the request that made the backup is written while the backup runs: the backup
- * may hold it or not.
+ * may hold it or not. A forced restore keeps the entries recorded since: `audit` is then exact.
  */
-function expectSameAnswers(restored: Answers, expected: Answers): void {
+function expectSameAnswers(restored: Answers, expected: Answers, audit: [number, number] = [expected.counts.audit_log! + 1, expected.counts.audit_log! + 2]): void {
   const { audit_log: restoredAudit, ...restoredCounts } = restored.counts;
-  const { audit_log: expectedAudit, ...expectedCounts } = expected.counts;
+  const { audit_log: _expectedAudit, ...expectedCounts } = expected.counts;
   expect({ ...restored, counts: restoredCounts }).to.deep.equal({ ...expected, counts: expectedCounts });
-  expect(restoredAudit).to.be.within(expectedAudit! + 1, expectedAudit! + 2);
+  expect(restoredAudit).to.be.within(...audit);
 }
 
 /** Waits until the watermarks the backend stores have reached `ms`, so a backup holds them as the backend knows them. */
@@ -180,20 +182,36 @@ function backupAndRestore(kind: string, open: () => Promise<StoreUnderTest>): vo
       ]);
     });
 
-    it('refuses to restore over rollpoint’s tables or a running backend’s folder; with --force it restores the full backup’s earlier state', async function () {
+    it('refuses to restore over rollpoint’s tables, a user’s table, a backup it cannot read or a running backend’s folder; with --force it restores the full backup’s earlier state and keeps the audit entries since', async function () {
       const failure = (err: { code: number; stderr: string }) => err;
       if (store.dataDir !== undefined) {
         const busy = await restore('--from', full.name, '--force').then(() => undefined, failure);
         expect(busy?.stderr).to.include('is a backend still running on it? Stop it first');
       }
+      const audited = (await countsOf(backend!)).audit_log!;
       await backend!.stop();
       backend = undefined;
       const refused = await restore('--from', full.name).then(() => undefined, failure);
       expect(refused?.code).to.equal(1);
       expect(refused?.stderr).to.match(/already holds rollpoint's \d+ tables: restore into an empty one, or pass --force/);
-      await restore('--from', full.name, '--force');
+      // A typo, with the configuration given before the command: refused before anything is dropped, without a stack trace.
+      const typo = await run(process.execPath, [BACKEND_MAIN, '--config', configFile, 'restore', '--from', `${full.name}-typo`, '--force']).then(() => undefined, failure);
+      expect(typo?.code).to.equal(1);
+      expect(typo?.stderr).to.match(/^rollpoint-backend: (no backup|cannot read backup) .*-typo/).and.not.match(/Stack trace|\n\s+at /);
+      if (store.exec !== undefined) {
+        await store.exec('CREATE TABLE user_notes (note String) ENGINE = MergeTree ORDER BY note');
+        const theirs = await restore('--from', full.name, '--force').then(() => undefined, failure);
+        expect(theirs?.stderr).to.include("holds tables that are not rollpoint's (user_notes)");
+        await store.exec('DROP TABLE user_notes SYNC');
+      }
+      await run(process.execPath, [BACKEND_MAIN, '--config', configFile, 'restore', '--from', full.name, '--force']);
       await start();
-      expectSameAnswers(await answersAfterRestore(backend!), full.answers);
+      // Nothing was dropped before: the audit trail holds every entry it held, then the forced restore's.
+      expectSameAnswers(await answersAfterRestore(backend!), full.answers, [audited + 1, audited + 1]);
+      const { entries } = (await get(backend!, '/api/v1/audit')) as { entries: Array<{ action: string; detail: string }> };
+      expect(entries.slice(0, 2).map((e) => e.action)).to.deep.equal(['restore', 'restore']);
+      expect(entries[0]!.detail).to.include(full.name).and.match(/, --force$/);
+      expect(entries[1]!.detail).to.include(incremental.name);
     });
   });
 }
@@ -224,6 +242,10 @@ backupAndRestore('ClickHouse server', async () => {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
       server = await startEmbeddedEngineServer({ dataDir, port, backupsDisk: disk });
+    },
+    exec: async (sql) => {
+      const answer = await fetch(server.url, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString('base64')}` }, body: sql });
+      expect(answer.status, await answer.text()).to.equal(200);
     },
     close: async () => {
       await server.stop();

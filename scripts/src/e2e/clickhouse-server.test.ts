@@ -290,6 +290,8 @@ describe('server driver against ClickHouse 26 (the embedded engine behind the HT
         .and.include('ALTER TABLE default.otel_metrics_sum_local ON CLUSTER analytics MODIFY TTL if(toDateTime(TimeUnix) < StoredTime - toIntervalDay(9) OR ')
         .and.include('ALTER TABLE default.incidents ON CLUSTER analytics REMOVE TTL;');
       expect(execFileSync(process.execPath, [BACKEND_MAIN, 'schema', '--print'], { encoding: 'utf8' })).not.to.include('ON CLUSTER');
+      // The configuration given before the command is the command's too.
+      expect(execFileSync(process.execPath, [BACKEND_MAIN, '--config', config, 'schema', '--print'], { encoding: 'utf8' })).to.equal(script);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

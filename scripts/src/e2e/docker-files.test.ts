@@ -179,6 +179,21 @@ describe('docker/: Dockerfiles, compose files and ClickHouse configs (no Docker 
     for (const [name, service] of keepers) expect(service.environment).to.include({ KEEPER_SERVER_ID: String(members.find((m) => m.hostname === name)!.id) });
   });
 
+  it('the compose ClickHouse server has the backups disk the compose backend writes its backups to', function () {
+    const compose = parseYaml(read('docker/docker-compose.yml'), { merge: true }) as ComposeConfig;
+    const mounts = (compose.services.clickhouse?.volumes ?? []).filter((v): v is string => typeof v === 'string').map((v) => v.split(':'));
+    const [config] = mounts.filter(([, target]) => target?.startsWith('/etc/clickhouse-server/config.d/')).map(([source]) => join('docker', source!));
+    const xml = new XMLParser().parse(read(config!)) as BackupsXml;
+    process.env.CLICKHOUSE_PASSWORD ??= 'test-password';
+    const { disk } = loadBackendConfig(join(REPO_ROOT, 'docker/backend-clickhouse.yaml')).backups;
+    expect(disk).to.be.a('string');
+    expect(xml.clickhouse.backups.allowed_disk).to.equal(disk);
+    const path = xml.clickhouse.storage_configuration.disks[disk!]?.path;
+    // The disk's folder is a volume of its own: backups outlive the data's volume.
+    expect(mounts.find(([source, target]) => !source!.startsWith('.') && path?.startsWith(`${target}/`))?.[0]).to.equal('clickhouse-backups');
+    expect(Object.keys(compose.volumes ?? {})).to.include('clickhouse-backups');
+  });
+
   it('the agent configs load with the agent’s own config loader', function () {
     for (const path of named(/agent\.ya?ml$/)) expect(() => loadAgentConfig(join(REPO_ROOT, path)), path).not.to.throw();
   });
@@ -206,6 +221,11 @@ interface ComposeConfig {
       environment?: Record<string, string>;
     }
   >;
+  volumes?: Record<string, unknown>;
+}
+
+interface BackupsXml {
+  clickhouse: { storage_configuration: { disks: Record<string, { type: string; path: string }> }; backups: { allowed_disk: string } };
 }
 
 interface ClusterXml {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ChdbStore } from '@rollpoint/backend';
 import { expect } from 'chai';
 import { CLI_MAIN } from '../testing/paths.js';
 import { startAgentProcess, startBackendProcess, tempFolder, waitUntil, type AgentProcess, type BackendProcess } from '../testing/processes.js';
@@ -33,6 +34,7 @@ describe('retention per signal, changed between two starts of the backend', func
     rmSync(folder, { recursive: true, force: true });
   });
 
+  const openStore = () => new ChdbStore({ path: dataDir, readOnlyMaxRows: 100, readOnlyTimeoutMs: 10000 });
   const status = async (url: string): Promise<{ tables: Record<string, TableStatus> }> => JSON.parse((await run(process.execPath, [CLI_MAIN, '--url', url, '--json', 'status'])).stdout);
   const ttlOf = async (table: string): Promise<string> => String((await backend!.sql(`SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = '${table}'`))[0]?.engine_full);
 
@@ -41,6 +43,7 @@ describe('retention per signal, changed between two starts of the backend', func
     agent = await startAgentProcess({ backendGrpcPort: backend.grpcPort, batch: { timeout: '20ms' }, syslog: {} });
     const wrong = marker('clock-in-2000');
     const right = marker('clock-right');
+    const old = marker('stored-8-days-ago');
     await sendUdp(agent.syslog!.udp, [
       `<189>1 2000-01-01T00:00:00Z edge-9 ios - - - config changed ${wrong}`,
       `<189>1 ${new Date().toISOString()} edge-9 ios - - - config changed ${right}`,
@@ -61,6 +64,11 @@ describe('retention per signal, changed between two starts of the backend', func
     await agent.stop();
     agent = undefined;
     await backend.stop();
+    // A row stored 8 days ago, while logs are kept 30 days (an insert drops rows already past their TTL).
+    const storing = openStore();
+    await storing.command({ sql: 'INSERT INTO otel_logs (Timestamp, Body, StoredTime) VALUES (now64(9) - INTERVAL 8 DAY, {body:String}, now() - INTERVAL 8 DAY)', params: { body: old } });
+    expect(await storing.query({ sql: 'SELECT count() AS n FROM otel_logs WHERE Body = {old:String}', params: { old } })).to.deep.equal([{ n: '1' }]);
+    await storing.close();
     backend = await startBackendProcess({ dataDir, extra: { storage: { retention: { logs: '7d', traces: '36h', checkpoints: 0 } } } });
     expect(await ttlOf('otel_logs')).to.match(/StoredTime - toIntervalDay\(7\)\)\).+\+ toIntervalDay\(7\) SETTINGS/);
     expect(await ttlOf('otel_traces')).to.include('toIntervalHour(36)');
@@ -71,6 +79,26 @@ describe('retention per signal, changed between two starts of the backend', func
     const second = await status(backend.url);
     expect(second.tables.otel_logs).to.deep.include({ retention_seconds: 7 * 86400, oldest_row: '2000-01-01T00:00:00.000Z' });
     expect(second.tables.window_health).to.deep.include({ family: 'checkpoints', retention_seconds: 0 });
-    expect((await run(process.execPath, [CLI_MAIN, '--url', backend.url, 'status'])).stdout).to.match(/otel_logs\s+│\s+logs\s+│\s+7d\s+│/).and.match(/incidents\s+│\s+checkpoints\s+│\s+forever\s+│/);
+    expect(second.tables.audit_log).to.deep.include({ family: 'fixed', retention_seconds: 0 });
+    expect(second.tables.ingested_batches).to.deep.include({ family: 'fixed', retention_seconds: 7 * 86400 });
+    expect(second.tables.rollpoint_schema_migrations!.rows).to.be.above(0);
+    expect((await run(process.execPath, [CLI_MAIN, '--url', backend.url, 'status'])).stdout)
+      .to.match(/otel_logs\s+│\s+logs\s+│\s+7d\s+│/)
+      .and.match(/incidents\s+│\s+checkpoints\s+│\s+forever\s+│/)
+      .and.match(/audit_log\s+│\s+fixed\s+│\s+forever\s+│/);
+
+    // What TTL merges do in time, done now on the same data folder: the row stored 8 days ago goes, the wrong clock's stays.
+    await backend.stop();
+    backend = undefined;
+    const store = openStore();
+    try {
+      const counts = async () =>
+        (await store.query({ sql: 'SELECT countIf(position(Body, {wrong:String}) > 0) AS wrong, countIf(position(Body, {right:String}) > 0) AS right, countIf(Body = {old:String}) AS old FROM otel_logs', params: { wrong, right, old } }))[0];
+      await store.command('ALTER TABLE otel_logs MATERIALIZE TTL SETTINGS mutations_sync = 2');
+      await store.command('OPTIMIZE TABLE otel_logs FINAL');
+      expect(await counts()).to.deep.equal({ wrong: '1', right: '1', old: '0' });
+    } finally {
+      await store.close();
+    }
   });
 });
