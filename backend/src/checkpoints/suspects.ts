@@ -60,7 +60,8 @@ export interface SuspectsQueryOptions {
   changes: string;
 }
 
-export interface EvidenceQueryOptions extends SuspectsQueryOptions {
+/** The evidence statement takes the changes themselves, not where they are read. */
+export interface EvidenceQueryOptions extends Omit<SuspectsQueryOptions, 'changes'> {
   /** The hosts behind each device (names or patterns), from the configuration. */
   topology: Readonly<Record<string, readonly string[]>>;
   /** The other names and the addresses each configured device goes by (`devices:`), by its name. */
@@ -223,10 +224,10 @@ paths AS (
 ),
 -- A span is bad when it failed or was slow (SLOW_FACTOR times the p95 before the incident, or more).
 judged AS (
-    SELECT error OR duration > {slow_factor:Float64} * quantileIf(0.95)(duration, NOT in_incident) OVER () AS bad, in_incident, span_ms, steps
+    SELECT error OR duration > {slow_factor:Float64} * quantileIf(0.95)(duration, NOT in_incident) OVER () AS bad, in_incident, span_ms, steps, host
     FROM first_spans LEFT JOIN paths USING trace
 ),
-totals AS (SELECT countIf(bad AND in_incident) AS failing, countIf(bad) AS bad_spans, count() AS spans FROM judged),
+totals AS (SELECT countIf(bad AND in_incident) AS failing, countIf(bad) AS bad_spans, count() AS spans, groupUniqArrayIf(host, host != '') AS first_hosts FROM judged),
 -- Per change, the first-bad entity's spans whose trace ran through it after it was made.
 through AS (
     SELECT through_index, countIf(bad AND in_incident AND ran) AS failing_through, countIf(bad AND ran) AS bad_through, countIf(ran) AS spans_through
@@ -252,18 +253,18 @@ neighbours AS (
 placement AS (
     SELECT ServiceName AS placed_service, groupUniqArray((ResourceAttributes['service.version'], ResourceAttributes['host.name'])) AS version_host
     FROM otel_traces
-    WHERE ServiceName IN (SELECT entity FROM changed WHERE kind = 'deploy')
+    WHERE ServiceName IN (SELECT entity FROM given WHERE kind = 'deploy')
       AND Timestamp >= toDateTime64({spans_from:UInt32}, 9, 'UTC') AND Timestamp < toDateTime64({until:UInt32}, 9, 'UTC')
     GROUP BY placed_service
 ),
 after AS (
     SELECT c.index AS after_index, uniqExact(h.window) AS windows_after, uniqExactIf(h.window, length(h.fired) > 0) AS bad_after
-    FROM changed AS c INNER JOIN health AS h ON h.entity = c.entity AND ${machine('h.entity_kind')} = ${machine('c.entity_kind')}
+    FROM given AS c INNER JOIN health AS h ON h.entity = c.entity AND ${machine('h.entity_kind')} = ${machine('c.entity_kind')}
     WHERE toUnixTimestamp(h.window) + {window:UInt32} > intDiv(c.time_ms, 1000)
     GROUP BY after_index
 )
 SELECT c.index AS change_index, c.on_first_bad AS on_first_bad,
-    arraySort(arrayFilter(h -> has(c.placed_hosts, h) OR arrayExists(p -> match(h, p), c.behind), (SELECT groupUniqArrayIf(host, host != '') FROM first_spans))) AS fronted_hosts,
+    arraySort(arrayFilter(h -> has(c.placed_hosts, h) OR arrayExists(p -> match(h, p), c.behind), t.first_hosts)) AS fronted_hosts,
     arraySort(arrayDistinct(arrayMap(n -> n.1, arrayFilter(n -> has(fronted_hosts, n.1), c.named_host_attributes)))) AS span_named_hosts,
     arraySort(arrayDistinct(arrayMap(n -> n.2, arrayFilter(n -> has(fronted_hosts, n.1), c.named_host_attributes)))) AS naming_attributes,
     t.failing AS failing, p.failing_through AS failing_through, p.spans_through AS spans_through, p.bad_through AS bad_through,
