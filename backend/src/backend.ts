@@ -16,7 +16,7 @@ import { SourceWatermarks } from './ingest/watermarks.js';
 import { startBackendOtlpServer } from './otlp/server.js';
 import { checkSchemaVersion, migrate } from './schema/migrations.js';
 import { applyRetention, retentionChanges } from './schema/retention.js';
-import { connectStore, openStore, retentionOf, retryWhileUnreachable, schemaOptionsOf, storeLocation } from './store/open.js';
+import { connectStore, openStore, retentionOf, retryWhileUnreachable, schemaOptionsOf, storeLocation, storeRetryOf } from './store/open.js';
 import type { Store } from './store/store.js';
 import { createBackendMetrics } from './telemetry/metrics.js';
 import { WebhookNotifier } from './webhooks/notifier.js';
@@ -139,8 +139,7 @@ export async function startBackend(config: BackendConfig, logger: Logger = pino(
  * idempotent, so the schema step is simply run again.
  */
 async function prepareStore(store: Store, config: BackendConfig, logger: Logger): Promise<void> {
-  const { connect_retry: backoff } = config.storage.clickhouse;
-  const retry = { logger, location: storeLocation(config.storage), initialMs: backoff.initial_interval, maxMs: backoff.max_interval };
+  const retry = storeRetryOf(config.storage, logger);
   const version = await connectStore(store, config.storage, retry);
   logger.info({ driver: store.driver, store: retry.location, version }, 'store reached');
   const layout = schemaOptionsOf(config.storage);

@@ -7,6 +7,7 @@ import { restoreBackup, RestoreRefusedError } from './backups/restore.js';
 import { loadBackendConfig, type BackendConfig } from './config.js';
 import { schemaScript } from './schema/migrations.js';
 import { retentionOf, schemaOptionsOf } from './store/open.js';
+import { withoutStackTrace } from './store/store.js';
 import { BACKEND_VERSION } from './version.js';
 
 /** A subcommand's --config, or the one given before it (`rollpoint-backend --config x.yaml restore …`). */
@@ -42,7 +43,7 @@ await runService<BackendConfig, Logger>({
           process.stdout.write(`restored ${restored.name} from ${restored.location}: ${restored.tables} tables and views, ${restored.size} bytes read\n`);
         } catch (err) {
           // Refused, or the engine's error once the target was cleared: a message, never a stack trace.
-          const message = err instanceof Error ? err.message.split(', Stack trace')[0] : String(err);
+          const message = err instanceof Error ? withoutStackTrace(err.message) : String(err);
           process.stderr.write(`rollpoint-backend: ${err instanceof RestoreRefusedError ? '' : 'restore failed: '}${message}\n`);
           process.exitCode = 1;
         }

@@ -26,7 +26,7 @@ interface RouteAccess {
 }
 
 /** Keyed "<METHOD> <route>" with the route as registered (":id" and all). */
-export const ACCESS: Readonly<Record<string, RouteAccess>> = {
+const ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /api/v1/incidents': { role: 'read', scope: 'query' },
   'GET /api/v1/incidents/:id': { role: 'read', scope: 'incident' },
   'GET /api/v1/checkpoint': { role: 'read', scope: 'query' },
@@ -88,7 +88,7 @@ export function accessOf(request: FastifyRequest): RouteAccess | undefined {
 }
 
 /** Whether `caller` sees scope `scope`. */
-export const seesScope = (caller: Caller | undefined, scope: string): boolean => caller?.scopes === undefined || caller.scopes.includes(scope);
+const seesScope = (caller: Caller | undefined, scope: string): boolean => caller?.scopes === undefined || caller.scopes.includes(scope);
 
 /** What the request's caller's SQL may read: rollpoint's tables when it is limited to scopes, no admin tables below admin; undefined: anything. */
 export function readableTablesOf(request: FastifyRequest): ReadableTables | undefined {

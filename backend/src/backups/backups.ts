@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Store } from '../store/store.js';
+import { withoutStackTrace, type Store } from '../store/store.js';
 import { backupNameAt, backupStatement, catalogueQuery, locationOf, operationQuery, type BackupTarget } from './statements.js';
 
 /** deleted: removed by backups.schedule.keep; the catalogue keeps its row, the list leaves it out. */
@@ -81,7 +81,7 @@ const SUCCEEDED = new Set(['BACKUP_CREATED', 'RESTORED']);
 
 /** Why an operation failed, as the engine says it without its stack trace (and without an S3 secret). */
 const engineError = (operation: { status: string; error: string }, target: BackupTarget | undefined): string => {
-  const error = operation.error.split(', Stack trace')[0] || operation.status;
+  const error = withoutStackTrace(operation.error) || operation.status;
   return target === undefined ? error : withoutSecret(error, target);
 };
 

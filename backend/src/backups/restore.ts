@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { auditEntriesQuery, recordAuditEntry, type AuditRecord } from '../audit/audit-log.js';
+import { auditEntriesQuery, recordAuditEntries, type AuditRecord, type TimedAuditEntry } from '../audit/audit-log.js';
 import type { BackendConfig } from '../config.js';
 import { schemaObjectNames } from '../schema/migrations.js';
-import { connectStore, openStore, storeLocation } from '../store/open.js';
+import { connectStore, openStore, storeLocation, storeRetryOf } from '../store/open.js';
 import { queryDecoded } from '../store/row-decoder.js';
-import type { Store } from '../store/store.js';
+import { withoutStackTrace, type Store } from '../store/store.js';
 import { awaitOperation, listBackups, recordBackup } from './backups.js';
 import { backedUpDatabaseOf, backupTargetOf } from './config.js';
 import { BACKUP_NAME, CHECK_TABLE, checkRestoreStatement, databaseTablesQuery, dropTableStatement, locationOf, restoreStatement, type BackupTarget } from './statements.js';
@@ -85,7 +85,7 @@ async function checkReadable(store: Store, database: string, target: BackupTarge
     await store.command(checkRestoreStatement({ database, target, name }, id));
     await awaitOperation(store, id);
   } catch (err) {
-    throw new RestoreRefusedError(`cannot read backup ${locationOf(target, name)}: ${(err as Error).message.split(', Stack trace')[0]}`);
+    throw new RestoreRefusedError(`cannot read backup ${locationOf(target, name)}: ${withoutStackTrace((err as Error).message)}`);
   } finally {
     await store.command(dropTableStatement(database, CHECK_TABLE));
   }
@@ -96,11 +96,14 @@ async function auditTrailOf(store: Store, tables: readonly string[]): Promise<Au
   return tables.includes('audit_log') ? queryDecoded(store, auditEntriesQuery(0, 2 ** 32 - 1)) : [];
 }
 
-/** Puts back the entries of the target's audit trail newer than the restored one's newest. */
-async function keepNewerAuditEntries(store: Store, before: readonly AuditRecord[]): Promise<void> {
+/** The entries of the target's audit trail newer than the restored one's newest, oldest first: they are put back. */
+async function newerAuditEntries(store: Store, before: readonly AuditRecord[]): Promise<TimedAuditEntry[]> {
   const [newest] = await queryDecoded(store, auditEntriesQuery(0, 1));
   const since = newest === undefined ? -Infinity : Date.parse(newest.time);
-  for (const { time, ...entry } of before.filter((e) => Date.parse(e.time) > since).reverse()) await recordAuditEntry(store, entry, new Date(time));
+  return before
+    .filter((e) => Date.parse(e.time) > since)
+    .reverse()
+    .map(({ time, ...entry }) => ({ ...entry, time: new Date(time) }));
 }
 
 /** The store to restore into; the embedded engine's folder cannot be opened while a backend holds it. */
@@ -124,8 +127,7 @@ export async function restoreBackup(config: BackendConfig, { from, force }: Rest
   const where = storeLocation(config.storage);
   const store = openTarget(located.config);
   try {
-    const backoff = config.storage.clickhouse.connect_retry;
-    await connectStore(store, config.storage, { logger, location: where, initialMs: backoff.initial_interval, maxMs: backoff.max_interval });
+    await connectStore(store, config.storage, storeRetryOf(config.storage, logger));
     const dropped = await tablesToDrop(store, database, force, where);
     await checkReadable(store, database, located.target, located.name);
     const auditTrail = await auditTrailOf(store, dropped);
@@ -138,18 +140,22 @@ export async function restoreBackup(config: BackendConfig, { from, force }: Rest
     if (restored?.status === 'creating') await recordBackup(store, { ...restored, status: 'created', size }, new Date());
     const tables = (await store.query(databaseTablesQuery(database))).length;
     const location = locationOf(located.target, located.name);
-    await keepNewerAuditEntries(store, auditTrail);
-    // The restored audit trail says it was restored, and by whom: no token, the machine's user.
-    await recordAuditEntry(store, {
-      tokenName: '',
-      role: '',
-      address: `${userInfo().username}@${hostname()}`,
-      method: 'CLI',
-      route: 'rollpoint-backend restore',
-      action: 'restore',
-      detail: `from ${location}${force ? ', --force' : ''}`,
-      status: 0,
-    });
+    // The restored audit trail keeps what came after the backup, and says it was restored, and by
+    // whom: no token, the machine's user.
+    await recordAuditEntries(store, [
+      ...(await newerAuditEntries(store, auditTrail)),
+      {
+        time: new Date(),
+        tokenName: '',
+        role: '',
+        address: `${userInfo().username}@${hostname()}`,
+        method: 'CLI',
+        route: 'rollpoint-backend restore',
+        action: 'restore',
+        detail: `from ${location}${force ? ', --force' : ''}`,
+        status: 0,
+      },
+    ]);
     return { name: located.name, location, tables, size };
   } finally {
     await store.close();

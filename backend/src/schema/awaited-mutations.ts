@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Query, Store } from '../store/store.js';
+import { withoutStackTrace, type Query, type Store } from '../store/store.js';
 
 // A migration statement that rewrites a column and waits for it (… SETTINGS mutations_sync = 2,
 // migration 10) can take longer on a big store than the server driver's request timeout. The
@@ -46,7 +46,7 @@ async function awaitQueued(store: Store, mutation: Mutation): Promise<boolean> {
     const pending = same.filter((row) => Number(row.is_done) !== 1);
     if (pending.length === 0) return true;
     const failing = pending.find((row) => row.latest_fail_reason !== '');
-    if (failing !== undefined) throw new Error(`the mutation ${mutation.command} of ${mutation.table} fails: ${failing.latest_fail_reason.split(', Stack trace')[0]}`);
+    if (failing !== undefined) throw new Error(`the mutation ${mutation.command} of ${mutation.table} fails: ${withoutStackTrace(failing.latest_fail_reason)}`);
     await sleep(delayMs);
   }
 }

@@ -95,11 +95,11 @@ export const tableRetentions = (retention: Retention): TableRetention[] => [
 export const MAX_RETENTION_SECONDS = 50 * 365.25 * DAY_SECONDS;
 
 /** An interval literal: whole days where it is, else hours (the configuration allows whole hours only). */
-export const interval = (seconds: number): string =>
+const interval = (seconds: number): string =>
   seconds % DAY_SECONDS === 0 ? `toIntervalDay(${seconds / DAY_SECONDS})` : `toIntervalHour(${Math.round(seconds / 3600)})`;
 
 /** How far ahead of its stored time an event time may be (clock skew, a wrong time zone) before it is implausible. */
-export const FUTURE_TOLERANCE = 'toIntervalDay(1)';
+const FUTURE_TOLERANCE = 'toIntervalDay(1)';
 
 /**
  * The TTL `table` should have; '' for none. Where the stored time is known, an implausible event
@@ -122,7 +122,7 @@ export function wantedTtl({ family, time, stored }: RetainedTable, retention: Re
  * 10 made the materialization only recalculate each part's TTL (materialize_ttl_recalculate_only),
  * reading the time columns and rewriting no data; expired parts then go whole in TTL merges.
  */
-export function retentionStatement(entry: RetainedTable, ttl: string, options: SchemaOptions): string {
+function retentionStatement(entry: RetainedTable, ttl: string, options: SchemaOptions): string {
   const target = `ALTER TABLE ${storedRef(entry.table, options)}${onCluster(options)}`;
   return ttl === '' ? `${target} REMOVE TTL` : `${target} MODIFY TTL ${ttl}\nSETTINGS materialize_ttl_after_modify = 1`;
 }
@@ -132,7 +132,7 @@ export const retentionStatements = (retention: Retention, options: SchemaOptions
   RETAINED_TABLES.map((entry) => retentionStatement(entry, wantedTtl(entry, retention), options));
 
 /** The engine clause of each retained table's stored table (on a cluster, the local one on this server). */
-export const currentTtlsQuery = (options: SchemaOptions): Query => ({
+const currentTtlsQuery = (options: SchemaOptions): Query => ({
   sql: `SELECT name, engine_full FROM system.tables
         WHERE database = currentDatabase() AND has({tables:Array(String)}, name)`,
   params: { tables: RETAINED_TABLES.map(({ table }) => storedName(table, options)) },

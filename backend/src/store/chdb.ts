@@ -21,7 +21,6 @@ import {
   type Query,
   type ReadOnlyAnswer,
   type ReadOnlyOptions,
-  type ReadableTables,
   type Row,
   type Settings,
   type StatementListener,
@@ -29,7 +28,7 @@ import {
   withStoreErrors,
 } from './store.js';
 import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
-import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, needsQueryTree, queryTreeError, queryTreeStatement, RefusedStatementError, statementError } from './read-only-statement.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, checkReadableTables, RefusedStatementError, statementError } from './read-only-statement.js';
 import { SessionPool } from './session-pool.js';
 
 export interface ChdbStoreOptions {
@@ -120,8 +119,9 @@ export class ChdbStore implements Store {
     // readonly=1 does not stop BACKUP; the analysts' SQL refuses it, read-only-statement.ts).
     const backups = options.backupsPath === undefined ? [] : [`--backups.allowed_path=${resolve(options.backupsPath)}/`];
     if (options.backupsPath !== undefined) mkdirSync(options.backupsPath, { recursive: true });
-    this.writer = new Session(this.path, { connectionArgs: [QUOTE_64BIT, ...backups] });
-    this.queries = new SessionPool(() => new Session(this.path, { connectionArgs: [QUOTE_64BIT, ...backups] }), QUERY_CONNECTIONS);
+    const open = () => new Session(this.path, { connectionArgs: [QUOTE_64BIT, ...backups] });
+    this.writer = open();
+    this.queries = new SessionPool(open, QUERY_CONNECTIONS);
     // Further connections to the same data whose every statement runs with readonly=1: the engine
     // itself refuses writes, SET and table functions such as file(), whatever the text says.
     this.readerArgs = [
@@ -223,7 +223,8 @@ export class ChdbStore implements Store {
         const canonical = await reader.queryBindAsync(CANONICAL_STATEMENT, check, { format: 'JSONCompactEachRow' });
         const statement = (JSON.parse(canonical.text()) as [string])[0];
         checkCanonicalStatement(statement);
-        if (options.readable !== undefined && needsQueryTree(statement, options.readable)) await this.checkTables(reader, sql, options.readable);
+        // The embedded engine's tables are in its default database.
+        if (options.readable !== undefined) await checkReadableTables(statement, sql, options.readable, 'default', (tree) => this.explain(reader, tree));
       } catch (err) {
         // A refused statement never ran; the connection is as it was.
         this.releaseReader(reader, err instanceof RefusedStatementError);
@@ -234,18 +235,14 @@ export class ChdbStore implements Store {
     });
   }
 
-  /** Refuses a statement that reads what `readable` keeps from it, as the engine's analyzer resolves it. */
-  private async checkTables(reader: Session, sql: string, readable: ReadableTables): Promise<void> {
-    const tree = queryTreeStatement(sql);
+  /** A statement's query tree, on the reader that will run it. */
+  private async explain(reader: Session, tree: string): Promise<string> {
     this.onStatement({ kind: 'read_only', sql: tree });
-    let answer: string;
     try {
-      answer = (await reader.queryAsync(tree, { format: 'TSVRaw' })).text();
+      return (await reader.queryAsync(tree, { format: 'TSVRaw' })).text();
     } catch (err) {
-      throw queryTreeError(toStoreError(err), readable);
+      throw toStoreError(err);
     }
-    // The embedded engine's tables are in its default database.
-    checkQueryTree(answer, 'default', readable);
   }
 
   private openReader(): Session {

@@ -17,7 +17,6 @@ import {
   type QueryResult,
   type ReadOnlyAnswer,
   type ReadOnlyOptions,
-  type ReadableTables,
   type Row,
   type Settings,
   type StatementListener,
@@ -25,7 +24,7 @@ import {
   withStoreErrors,
 } from './store.js';
 import { READ_ONLY_FORMAT, readOnlyAnswer } from './read-only-answer.js';
-import { CANONICAL_STATEMENT, checkCanonicalStatement, checkQueryTree, needsQueryTree, queryTreeError, queryTreeStatement, statementError } from './read-only-statement.js';
+import { CANONICAL_STATEMENT, checkCanonicalStatement, checkReadableTables, statementError } from './read-only-statement.js';
 
 export interface ClickHouseStoreOptions {
   /** http(s)://host:port of the server's HTTP interface. */
@@ -157,7 +156,7 @@ export class ClickHouseStore implements Store {
         const canonical = await this.client.query({ query: CANONICAL_STATEMENT, query_params: check, format: 'JSONCompactEachRow', clickhouse_settings: this.readOnlySettings });
         const statement = ((await canonical.json()) as [[string]])[0][0];
         checkCanonicalStatement(statement);
-        if (options.readable !== undefined && needsQueryTree(statement, options.readable)) await this.checkTables(sql, options.readable);
+        if (options.readable !== undefined) await checkReadableTables(statement, sql, options.readable, this.database, (tree) => this.explain(tree));
       } catch (err) {
         throw statementError(err instanceof StoreError ? err : toStoreError(err));
       }
@@ -167,17 +166,14 @@ export class ClickHouseStore implements Store {
     });
   }
 
-  /** Refuses a statement that reads what `readable` keeps from it, as the server's analyzer (24.3 and newer) resolves it. */
-  private async checkTables(sql: string, readable: ReadableTables): Promise<void> {
-    const tree = queryTreeStatement(sql);
+  /** A statement's query tree, as the server's analyzer (24.3 and newer) resolves it. */
+  private async explain(tree: string): Promise<string> {
     this.onStatement({ kind: 'read_only', sql: tree });
-    let answer: string;
     try {
-      answer = await (await this.client.query({ query: tree, format: 'TabSeparatedRaw', clickhouse_settings: this.readOnlySettings })).text();
+      return await (await this.client.query({ query: tree, format: 'TabSeparatedRaw', clickhouse_settings: this.readOnlySettings })).text();
     } catch (err) {
-      throw queryTreeError(toStoreError(err), readable);
+      throw toStoreError(err);
     }
-    checkQueryTree(answer, this.database, readable);
   }
 
   close(): Promise<void> {

@@ -111,6 +111,12 @@ export interface RetryOptions {
   maxMs: number;
 }
 
+/** How the store is waited for while it cannot be reached, from `storage.clickhouse.connect_retry`. */
+export function storeRetryOf(storage: StorageConfig, logger: Logger): RetryOptions {
+  const { initial_interval, max_interval } = storage.clickhouse.connect_retry;
+  return { logger, location: storeLocation(storage), initialMs: initial_interval, maxMs: max_interval };
+}
+
 /** Runs `work` until it succeeds or fails otherwise than by an unreachable server, waiting with backoff between attempts. */
 export function retryWhileUnreachable<T>(what: string, work: () => Promise<T>, { logger, location, initialMs, maxMs }: RetryOptions): Promise<T> {
   return withRetries(work, {

@@ -52,7 +52,7 @@ export function statementError(err: StoreError): StoreError {
 }
 
 /** rollpoint's tables whose readers are admins (GET /api/v1/audit, GET /api/v1/backups). */
-export const ADMIN_TABLES: readonly string[] = ['audit_log', 'backups'];
+const ADMIN_TABLES: readonly string[] = ['audit_log', 'backups'];
 
 /** The engine's own record of backups, admins' too (system.backup_log exists where a server configures it). */
 const ADMIN_SYSTEM_TABLES: readonly string[] = ['system.backups', 'system.backup_log'];
@@ -68,14 +68,14 @@ const NO_TABLE = 'system.one';
  * CTEs and JOINs followed) as "TABLE … table_name: <database>.<table>", every table function as
  * TABLE_FUNCTION, every function as FUNCTION. Only a SELECT has one.
  */
-export const queryTreeStatement = (sql: string): string => `EXPLAIN QUERY TREE ${sql}`;
+const queryTreeStatement = (sql: string): string => `EXPLAIN QUERY TREE ${sql}`;
 
 /**
  * Whether a statement (in canonical form) is checked on its query tree before it runs: every one
  * limited to rollpoint's tables (what has no tree is refused), a query of the others. SHOW,
  * DESCRIBE and EXPLAIN read names and plans, not rows.
  */
-export const needsQueryTree = (canonical: string, readable: ReadableTables): boolean => readable === 'rollpoint_tables' || /^(SELECT|WITH)\b/.test(canonical);
+const needsQueryTree = (canonical: string, readable: ReadableTables): boolean => readable === 'rollpoint_tables' || /^(SELECT|WITH)\b/.test(canonical);
 
 const TREE_TABLE = /^\s*TABLE id: \d+.*, table_name: (.+)$/;
 const TREE_TABLE_FUNCTION = /^\s*TABLE_FUNCTION id: \d+.*, table_function_name: (\S+)$/;
@@ -99,7 +99,7 @@ const adminTables = (what: string): RefusedStatementError =>
  * Refuses a statement whose query tree (queryTreeStatement's answer) reads what `readable` keeps
  * from it: anything but `database`'s ROLLPOINT_READABLE_TABLES, or any of the admin tables.
  */
-export function checkQueryTree(tree: string, database: string, readable: ReadableTables): void {
+function checkQueryTree(tree: string, database: string, readable: ReadableTables): void {
   const rollpointOnly = readable === 'rollpoint_tables';
   const allowed = new Set([...ROLLPOINT_READABLE_TABLES.map((t) => `${database}.${t}`), NO_TABLE]);
   const admins = new Set([...ADMIN_TABLES.map((t) => `${database}.${t}`), ...ADMIN_SYSTEM_TABLES]);
@@ -117,7 +117,23 @@ export function checkQueryTree(tree: string, database: string, readable: Readabl
 const SYNTAX_ERROR = 62;
 
 /** The engine's error about the query tree: limited to rollpoint's tables, a statement that parsed (formatQuery) but has none is not a SELECT. */
-export function queryTreeError(err: StoreError, readable: ReadableTables): StoreError {
+function queryTreeError(err: StoreError, readable: ReadableTables): StoreError {
   if (err.code !== SYNTAX_ERROR || readable !== 'rollpoint_tables') return err;
   return new RefusedStatementError("this token is limited to scopes, so its SQL may be a SELECT over rollpoint's tables only (no SHOW, DESCRIBE or EXPLAIN)", 'other_tables');
+}
+
+/**
+ * Refuses a statement (`sql`, in canonical form `canonical`) that reads what `readable` keeps from
+ * it, as the engine's analyzer resolves it: `explain` runs a statement on the driver's connection
+ * and answers its text (TSV, raw), throwing a StoreError; `database` holds rollpoint's tables.
+ */
+export async function checkReadableTables(canonical: string, sql: string, readable: ReadableTables, database: string, explain: (tree: string) => Promise<string>): Promise<void> {
+  if (!needsQueryTree(canonical, readable)) return;
+  let tree: string;
+  try {
+    tree = await explain(queryTreeStatement(sql));
+  } catch (err) {
+    throw queryTreeError(err as StoreError, readable);
+  }
+  checkQueryTree(tree, database, readable);
 }

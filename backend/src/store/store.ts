@@ -141,6 +141,9 @@ export class StoreError extends Error {
 
 export const READONLY_ERROR_CODE = 164;
 
+/** An engine's error text without the stack trace ClickHouse appends to it. */
+export const withoutStackTrace = (message: string): string => message.split(', Stack trace')[0]!;
+
 /** Runs a driver's call, turning what its library throws into a StoreError with `convert` (a StoreError stays as it is). */
 export async function withStoreErrors<T>(work: () => Promise<T>, convert: (err: unknown) => StoreError): Promise<T> {
   try {
@@ -150,10 +153,6 @@ export async function withStoreErrors<T>(work: () => Promise<T>, convert: (err: 
   }
 }
 
-/**
- * An analyst's answer as ClickHouse sends it: the columns, then the rows as JSON text, never parsed
- * (see read-only-answer.ts).
- */
 export interface ReadOnlyOptions {
   /** What the statement may read, checked on its query tree before it runs; absent: anything readonly=1 allows. */
   readable?: ReadableTables;
@@ -166,6 +165,10 @@ export interface ReadOnlyOptions {
  */
 export type ReadableTables = 'rollpoint_tables' | 'all_but_admin_tables';
 
+/**
+ * An analyst's answer as ClickHouse sends it: the columns, then the rows as JSON text, never parsed
+ * (see read-only-answer.ts).
+ */
 export interface ReadOnlyAnswer {
   columns: QueryResult['columns'];
   /**
