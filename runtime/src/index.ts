@@ -11,5 +11,6 @@ export type { ExportMeta, SourcePosition } from './export-meta.js';
 export { createBearerTokenCheck } from './bearer-tokens.js';
 export { backoffSettingsSchema } from './backoff.js';
 export type { BackoffSettings } from './backoff.js';
+export { pollUntil } from './poll.js';
 export { withRetries } from './retry.js';
 export type { RetryOptions } from './retry.js';

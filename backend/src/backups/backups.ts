@@ -1,6 +1,6 @@
+import { pollUntil } from '@rollpoint/runtime';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { withoutStackTrace, type Store } from '../store/store.js';
 import { backupNameAt, backupStatement, catalogueQuery, locationOf, operationQuery, type BackupTarget } from './statements.js';
 
@@ -89,14 +89,20 @@ const engineError = (operation: { status: string; error: string }, target: Backu
  * Waits for a BACKUP or RESTORE … ASYNC of this server to end, looking again after 50 ms, then
  * twice as long each time up to 2 s; resolves with the bytes it wrote or read, or throws its error.
  */
-export async function awaitOperation(store: Store, id: string): Promise<number> {
-  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 2000)) {
-    const [operation] = await store.query<{ status: string; error: string; size: string }>(operationQuery(id));
+export function awaitOperation(store: Store, id: string): Promise<number> {
+  return pollUntil(async () => {
+    const operation = await operationOf(store, id);
     if (operation === undefined) throw new Error(`operation ${id} is not in system.backups of the server rollpoint talks to`);
     if (SUCCEEDED.has(operation.status)) return Number(operation.size);
     if (!RUNNING.has(operation.status)) throw new Error(engineError(operation, undefined));
-    await sleep(delayMs);
-  }
+    return undefined;
+  }, { initialMs: 50, maxMs: 2000 });
+}
+
+/** A BACKUP or RESTORE … ASYNC as system.backups shows it; undefined where the server does not know it. */
+async function operationOf(store: Store, id: string): Promise<{ status: string; error: string; size: string } | undefined> {
+  const [operation] = await store.query<{ status: string; error: string; size: string }>(operationQuery(id));
+  return operation;
 }
 
 export interface StartedBackup {
@@ -197,7 +203,7 @@ export class Backups {
     const { store, target } = this.options;
     const settled: BackupEntry[] = [];
     for (const backup of (await this.list()).filter((b) => b.status === 'creating')) {
-      const [operation] = await store.query<{ status: string; error: string; size: string }>(operationQuery(backup.name));
+      const operation = await operationOf(store, backup.name);
       if (operation !== undefined && RUNNING.has(operation.status)) continue;
       const outcome: BackupEntry =
         operation !== undefined && SUCCEEDED.has(operation.status)

@@ -51,10 +51,15 @@ export class CheckpointEngine {
   /** Whether a config commit was seen stored: once one is, they stay (config_commits has no TTL). */
   private commitsStored = false;
 
-  /** Where this statement's changes are read: config_commits is asked again until it holds a commit. */
-  private async whereChanges(): Promise<string> {
+  /** Whether config_commits holds a commit: asked again until it does. */
+  private async commitsAreStored(): Promise<boolean> {
     if (!this.commitsStored) this.commitsStored = ((await queryDecoded(this.store, storedCommitQuery))[0]?.stored ?? 0) > 0;
-    return changesSource(this.commitsStored);
+    return this.commitsStored;
+  }
+
+  /** Where this statement's changes are read (changesSource). */
+  private async whereChanges(): Promise<string> {
+    return changesSource(await this.commitsAreStored());
   }
 
   /** The same questions judged over windows of `windowMs` (a multiple of the base); this engine when undefined. */
@@ -122,7 +127,8 @@ export class CheckpointEngine {
     const widest = Math.ceil(this.config.recompute_range / this.config.window);
     let time: number | undefined;
     const before = this.align(beforeSeconds);
-    const changes = await this.whereChanges();
+    const commitsStored = await this.commitsAreStored();
+    const changes = changesSource(commitsStored);
     for (let lookbackWindows = this.config.stable_windows + 8; time === undefined; lookbackWindows *= 8) {
       const windows = Math.min(lookbackWindows, widest);
       await this.ensureHealth(before - windows * this.windowSeconds, before);
@@ -135,7 +141,7 @@ export class CheckpointEngine {
     }
     const base = { scope, stableWindows: this.config.stable_windows, windowSeconds: this.windowSeconds };
     if (time === undefined) return { ...base, time: null, state: [] };
-    const state = await queryDecoded(this.store, stateQuery(this.scope(scope), changes, time, this.config.stable_windows * this.windowSeconds, this.commitsStored));
+    const state = await queryDecoded(this.store, stateQuery(this.scope(scope), time, this.config.stable_windows * this.windowSeconds, commitsStored));
     return { ...base, time: iso(time), state: await this.withConfigDiffs(state) };
   }
 

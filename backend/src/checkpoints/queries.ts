@@ -3,6 +3,7 @@ import { CONFIG_COMMIT } from '../schema/tables.js';
 import { decodeRow, type DecodedQuery, type FieldReader, flag, isoFromMs, isoFromSeconds, isoFromUtcText, number, type RowDecoder, strings, text } from '../store/row-decoder.js';
 import type { NamedRow } from '../store/store.js';
 import type { ConfigRevision, DeviceConfigState, EntityState, Incident, Source } from './api-types.js';
+import { changesSource } from './changes.js';
 import type { Scope } from './config.js';
 import { evidenceDecoder, storedHealth } from './health.js';
 import { scopeCondition } from './scopes.js';
@@ -190,10 +191,11 @@ const stateDecoder: RowDecoder<EntityState> = {
  * other version still seen in the `soakSeconds` before it (a canary, a partial rollout), and each
  * device's last config change before it (from syslog, traps or its config repository) with, where
  * a config repository is read, its last commit before it (the revision to restore) and its latest.
- * While no config commit is stored (`commitsStored` false) the statement leaves config_commits out:
- * its join costs about 4 of 16 ms even when empty.
+ * While no config commit is stored (`commitsStored` false) the statement leaves config_commits out,
+ * from the changes it reads (changesSource) and from its join, which costs about 4 of 16 ms even
+ * when empty: one flag for both, so they cannot disagree.
  */
-export function stateQuery(scope: Scope | undefined, changes: string, at: number, soakSeconds: number, commitsStored = true): DecodedQuery<EntityState> {
+export function stateQuery(scope: Scope | undefined, at: number, soakSeconds: number, commitsStored: boolean): DecodedQuery<EntityState> {
   const condition = scopeCondition(scope);
   const revisions = `
 LEFT JOIN (
@@ -218,7 +220,7 @@ FROM (
     GROUP BY service
     UNION ALL
     SELECT 'device', entity, [], max(time), argMax(description, time)
-    FROM ${changes}
+    FROM ${changesSource(commitsStored)}
     WHERE kind IN ({configChange:String}, {configCommit:String}) AND entity_kind = 'device' AND time < toDateTime64({at:UInt32}, 3, 'UTC')
     GROUP BY entity
 ) AS state${commitsStored ? revisions : ''}

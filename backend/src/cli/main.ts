@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { setTimeout as sleep } from 'node:timers/promises';
+// Only the poll module: the runtime's index loads gRPC, which would add 150 ms to every command.
+import { pollUntil } from '@rollpoint/runtime/poll';
 import { Command } from 'commander';
 import prettyBytes from 'pretty-bytes';
 import { BACKEND_VERSION } from '../version.js';
@@ -170,21 +171,21 @@ backup
   });
 
 /** The backend answers a backup once it started; its end shows in the catalogue: looked at after 200 ms, then twice as long each time up to 2 s. */
-async function backupEnded(name: string): Promise<BackupEntry> {
-  for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
-    const { backups } = await client().request<{ backups: BackupEntry[] }>('GET', '/api/v1/backups');
-    const backup = backups.find((b) => b.name === name);
+function backupEnded(name: string): Promise<BackupEntry> {
+  return pollUntil(async () => {
+    const backup = (await listBackups()).find((b) => b.name === name);
     if (backup === undefined) throw new ApiError(`backup ${name} is no longer in the catalogue`, 404);
-    if (backup.status !== 'creating') return backup;
-    await sleep(delayMs);
-  }
+    return backup.status === 'creating' ? undefined : backup;
+  }, { initialMs: 200, maxMs: 2000 });
 }
+
+const listBackups = async (): Promise<BackupEntry[]> => (await client().request<{ backups: BackupEntry[] }>('GET', '/api/v1/backups')).backups;
 
 backup
   .command('list')
   .description('the backups in the catalogue, oldest first')
   .action(async () => {
-    const { backups } = await client().request<{ backups: BackupEntry[] }>('GET', '/api/v1/backups');
+    const backups = await listBackups();
     if (wantsJson()) return print(JSON.stringify({ backups }));
     print(`${backupRows(backups)}\n${backups.length} backup(s)`);
   });

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '@rollpoint/runtime';
 import { withoutStackTrace, type Query, type Store } from '../store/store.js';
 
 // A migration statement that rewrites a column and waits for it (… SETTINGS mutations_sync = 2,
@@ -39,7 +39,7 @@ const comparable = (command: string): string => command.replace(/[\s()`]/g, '');
  * after 50 ms, then twice as long each time up to 2 s. Throws the engine's reason while it fails.
  */
 async function awaitQueued(store: Store, mutation: Mutation): Promise<boolean> {
-  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 2000)) {
+  return pollUntil(async () => {
     const rows = await store.query<{ command: string; is_done: number | string; latest_fail_reason: string }>(mutationsQuery(mutation));
     const same = rows.filter((row) => comparable(row.command) === comparable(mutation.command));
     if (same.length === 0) return false;
@@ -47,8 +47,8 @@ async function awaitQueued(store: Store, mutation: Mutation): Promise<boolean> {
     if (pending.length === 0) return true;
     const failing = pending.find((row) => row.latest_fail_reason !== '');
     if (failing !== undefined) throw new Error(`the mutation ${mutation.command} of ${mutation.table} fails: ${withoutStackTrace(failing.latest_fail_reason)}`);
-    await sleep(delayMs);
-  }
+    return undefined;
+  }, { initialMs: 50, maxMs: 2000 });
 }
 
 /**
