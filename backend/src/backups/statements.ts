@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { onCluster } from '../schema/layout.js';
 import { sqlString, type Query } from '../store/store.js';
 
 // Every statement of backups and restores. BACKUP and RESTORE take no query parameters, so their
@@ -15,8 +16,6 @@ export const BACKUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** A new backup's name, from the time it starts: rollpoint-20261201T161428841Z. */
 export const backupNameAt = (time: Date): string => `rollpoint-${time.toISOString().replace(/[-:.]/g, '')}`;
-
-const onCluster = (cluster: string | undefined): string => (cluster === undefined ? '' : ` ON CLUSTER ${cluster}`);
 
 const s3Url = (endpoint: string, name: string): string => `${endpoint.replace(/\/+$/, '')}/${name}`;
 
@@ -60,11 +59,11 @@ export interface BackupSpec {
  * short and the embedded engine's connection is free for inserts meanwhile.
  */
 export const backupStatement = ({ database, cluster, target, name, base }: BackupSpec): string =>
-  `BACKUP DATABASE ${database}${onCluster(cluster)} TO ${destination(target, name)} SETTINGS id = ${sqlString(name)}${base === undefined ? '' : `, base_backup = ${destination(target, base)}`} ASYNC`;
+  `BACKUP DATABASE ${database}${onCluster({ cluster })} TO ${destination(target, name)} SETTINGS id = ${sqlString(name)}${base === undefined ? '' : `, base_backup = ${destination(target, base)}`} ASYNC`;
 
 /** RESTORE of the whole database from backup `name`, as operation `id` (ASYNC as a BACKUP); its bases are found through the backup itself. */
 export const restoreStatement = ({ database, cluster, target, name }: Omit<BackupSpec, 'base'>, id: string): string =>
-  `RESTORE DATABASE ${database}${onCluster(cluster)} FROM ${destination(target, name)} SETTINGS id = ${sqlString(id)} ASYNC`;
+  `RESTORE DATABASE ${database}${onCluster({ cluster })} FROM ${destination(target, name)} SETTINGS id = ${sqlString(id)} ASYNC`;
 
 /** The table a restore reads from a backup first, to see that the backup is there and readable: the smallest, always there. */
 const CHECKED_TABLE = 'rollpoint_schema_migrations';
@@ -99,4 +98,4 @@ const identifier = (name: string): string => `\`${name.replace(/\\/g, '\\\\').re
 
 /** Drops a table or view of the database (a restore with --force clears the target this way). */
 export const dropTableStatement = (database: string, table: string, cluster?: string): string =>
-  `DROP TABLE IF EXISTS ${database}.${identifier(table)}${onCluster(cluster)} SYNC`;
+  `DROP TABLE IF EXISTS ${database}.${identifier(table)}${onCluster({ cluster })} SYNC`;

@@ -1,5 +1,5 @@
 import { sqlString, type Query } from '../store/store.js';
-import { storedName, type SchemaOptions } from './layout.js';
+import { databaseOf, storedName, type SchemaOptions } from './layout.js';
 import { KEPT_TABLES, RETAINED_TABLES } from './retention.js';
 
 const TABLES = [...RETAINED_TABLES, ...KEPT_TABLES];
@@ -17,7 +17,7 @@ export function tableSizesQuery(options: SchemaOptions): Query {
         FROM ${parts}
         WHERE active AND database = ${options.cluster === undefined ? 'currentDatabase()' : '{database:String}'} AND has({stored:Array(String)}, table)
         GROUP BY table`,
-    params: { stored: stored.map(([name]) => name), tables: stored.map(([, table]) => table), ...(options.cluster === undefined ? {} : { database: options.database ?? 'default' }) },
+    params: { stored: stored.map(([name]) => name), tables: stored.map(([, table]) => table), ...(options.cluster === undefined ? {} : { database: databaseOf(options) }) },
   };
 }
 

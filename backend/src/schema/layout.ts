@@ -52,7 +52,7 @@ const SHARDING_KEYS: Partial<Record<TableName, string>> = {
 export const storedName = (table: TableName, { cluster }: SchemaOptions): string =>
   cluster !== undefined && SHARDING_KEYS[table] !== undefined ? `${table}_local` : table;
 
-const databaseOf = ({ database }: SchemaOptions): string => database ?? 'default';
+export const databaseOf = ({ database }: Pick<SchemaOptions, 'database'>): string => database ?? 'default';
 
 /** How DDL names a table: on a cluster with its database, which the other servers would not assume. */
 export const ref = (name: string, options: SchemaOptions): string => (options.cluster === undefined ? name : `${databaseOf(options)}.${name}`);
@@ -60,7 +60,7 @@ export const ref = (name: string, options: SchemaOptions): string => (options.cl
 /** How DDL names the table that holds the rows of `table`. */
 export const storedRef = (table: TableName, options: SchemaOptions): string => ref(storedName(table, options), options);
 
-export const onCluster = ({ cluster }: SchemaOptions): string => (cluster === undefined ? '' : ` ON CLUSTER ${cluster}`);
+export const onCluster = ({ cluster }: Pick<SchemaOptions, 'cluster'>): string => (cluster === undefined ? '' : ` ON CLUSTER ${cluster}`);
 
 export interface TableSpec {
   name: TableName;
